@@ -1,0 +1,100 @@
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from fengqiao.accounts.choices import Role
+from fengqiao.geo.models import Grid, PoliceUnit
+
+
+class User(AbstractUser):
+    """Anyone who logs in: staff posted somewhere in the police tree, volunteers, residents."""
+
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices, default=Role.RESIDENT)
+    full_name = models.CharField(_("full name"), max_length=64, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.full_name or self.username
+
+    def scope_paths(self) -> list[str]:
+        """The tree paths this user is posted to; cached on the instance for the request."""
+        if not hasattr(self, "_scope_paths"):
+            self._scope_paths = [posting.path for posting in self.postings.select_related("unit").all()]
+        return self._scope_paths
+
+    def forget_scope(self) -> None:
+        self.__dict__.pop("_scope_paths", None)
+
+
+class Posting(models.Model):
+    """Where a staff member works: one node of the police tree, or one grid."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="postings", verbose_name=_("user"))
+    unit = models.ForeignKey(
+        PoliceUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="postings", verbose_name=_("unit")
+    )
+    grid = models.ForeignKey(
+        Grid, on_delete=models.PROTECT, null=True, blank=True, related_name="postings", verbose_name=_("grid")
+    )
+    # The scope path of the posted node, copied so scoping never needs a join.
+    path = models.CharField(_("path"), max_length=255, editable=False, db_index=True)
+    created_at = models.DateTimeField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(unit__isnull=False) & Q(grid__isnull=True)) | (Q(unit__isnull=True) & Q(grid__isnull=False)),
+                name="posting_unit_xor_grid",
+            ),
+            models.UniqueConstraint(fields=["user", "unit"], name="posting_unique_unit"),
+            models.UniqueConstraint(fields=["user", "grid"], name="posting_unique_grid"),
+        ]
+
+    def __str__(self):
+        return f"{self.user} @ {self.grid or self.unit}"
+
+    def clean(self):
+        if bool(self.unit_id) == bool(self.grid_id):
+            raise ValidationError(_("A posting names either a unit or a grid."))
+
+    def save(self, *args, **kwargs):
+        self.path = self.grid.scope_path if self.grid_id else self.unit.path
+        super().save(*args, **kwargs)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the REST API. Only its hash is stored; the token is shown once."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    prefix = models.CharField(_("prefix"), max_length=8, editable=False)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.user})"
+
+    @staticmethod
+    def digest_of(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @classmethod
+    def new_raw(cls) -> str:
+        return "fq_" + secrets.token_urlsafe(32)

@@ -1,0 +1,90 @@
+"""Settings from environment variables, read through helpers that fail loudly.
+
+After Healthchecks' ``hc/settings.py``: a bad value stops start-up with a message naming
+the variable, instead of running with a silently wrong configuration.
+"""
+
+import os
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false, yes/no, on/off), got {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if not items:
+        raise ImproperlyConfigured(f"{name} must be a comma-separated list, got {raw!r}")
+    return items
+
+
+def env_dir(name: str, default: Path) -> Path:
+    raw = os.environ.get(name)
+    path = Path(raw).expanduser().resolve() if raw else default
+    if path.exists() and not path.is_dir():
+        raise ImproperlyConfigured(f"{name} must name a directory, but {path} is a file")
+    return path
+
+
+def env_database(name: str, default_sqlite: Path) -> dict:
+    import dj_database_url
+
+    raw = os.environ.get(name)
+    if not raw:
+        return sqlite_database(default_sqlite)
+    if not raw.startswith(("sqlite://", "postgres://", "postgresql://")):
+        raise ImproperlyConfigured(f"{name} must be a sqlite:// or postgres:// URL, got {raw!r}")
+    try:
+        config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from None
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        return sqlite_database(Path(config["NAME"]))
+    if not config.get("NAME"):
+        raise ImproperlyConfigured(f"{name} must name a database, got {raw!r}")
+    return config
+
+
+def sqlite_database(path: Path) -> dict:
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of one failing
+        # half-way with "database is locked" after it has read.
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        },
+    }
