@@ -1,0 +1,11 @@
+"""Settings for the test suite: the project's own, with a throwaway key and a fast hasher."""
+
+import os
+
+os.environ.setdefault("FENGQIAO_SECRET_KEY", "fengqiao-test-suite-key-not-secret")
+os.environ.setdefault("FENGQIAO_HTTPS", "0")
+
+from fengqiao.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
