@@ -1,0 +1,67 @@
+# Two commands do everything on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+PORT ?= 8000
+HOST ?= 127.0.0.1
+PG_URL ?= postgres://postgres@127.0.0.1:5432/fengqiao
+DEMO_SCALE ?=
+
+export FENGQIAO_DATA_DIR ?= $(CURDIR)/var
+
+.PHONY: demo test install serve lint test-sqlite test-postgres check-postgres chromium messages clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip==25.3
+	$(BIN)/pip install -q --disable-pip-version-check -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(BIN)/.installed node_modules/.installed
+
+var/secret_key: | $(BIN)/.installed
+	mkdir -p var
+	$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+# The demo: an embedded SQLite database under ./var, a generated city, the demo accounts, a real
+# HTTP server (gunicorn). Re-running reuses the database and the city.
+demo: install var/secret_key
+	@export FENGQIAO_SECRET_KEY="$$(cat var/secret_key)" FENGQIAO_HTTPS=0 \
+	  FENGQIAO_ALLOWED_HOSTS="$${FENGQIAO_ALLOWED_HOSTS:-127.0.0.1,localhost}"; \
+	$(BIN)/fengqiao migrate --noinput -v0 && \
+	$(BIN)/fengqiao demo $(if $(DEMO_SCALE),--scale $(DEMO_SCALE)) && \
+	echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)" && \
+	exec $(BIN)/gunicorn fengqiao.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+
+chromium:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+lint: install
+	$(BIN)/ruff check fengqiao tests bench
+	$(BIN)/ruff format --check fengqiao tests bench
+	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/fengqiao makemigrations --check --dry-run
+
+check-postgres: install
+	@$(BIN)/python -c "import psycopg,sys; psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', connect_timeout=5).close()" \
+	  || { echo "FAIL: no PostgreSQL answers on 127.0.0.1:5432: the PostgreSQL half of the suite cannot run" >&2; exit 1; }
+
+test-sqlite: install chromium
+	$(BIN)/pytest
+
+test-postgres: install chromium check-postgres
+	FENGQIAO_DATABASE_URL=$(PG_URL) $(BIN)/pytest
+
+# The whole suite: lint, migrations check, then every test on SQLite and on PostgreSQL.
+test: lint test-sqlite test-postgres
+
+messages: install
+	cd fengqiao && ../$(BIN)/fengqiao makemessages -l zh_Hans --ignore=.venv --ignore=node_modules
+	$(BIN)/fengqiao compile_translations
+
+clean:
+	rm -rf $(VENV) node_modules var

@@ -1,0 +1,84 @@
+"""Changes of state for accounts: API tokens.
+
+A token is shown once, when it is issued; only its SHA-256 digest is stored, so a leaked
+database does not leak working tokens.
+"""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from fengqiao.accounts.models import ApiToken, User
+from fengqiao.core import audit
+
+# How stale ``last_used_at`` may get before a request writes it again: one write a minute per
+# token at most, rather than one per request.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def _may_manage_tokens_of(actor, user) -> bool:
+    return actor is not None and actor.is_authenticated and (actor.pk == user.pk or actor.is_superuser)
+
+
+@transaction.atomic
+def issue_api_token(user: User, *, actor, name: str = "") -> tuple[ApiToken, str]:
+    """Create a token for ``user``; returns the row and the raw token, which is never stored."""
+    if not _may_manage_tokens_of(actor, user):
+        raise PermissionDenied("You may issue API tokens only for yourself.")
+    if not user.is_active:
+        raise PermissionDenied("This account is disabled.")
+    raw = ApiToken.new_raw()
+    token = ApiToken.objects.create(user=user, name=name[:100], prefix=raw[:8], digest=ApiToken.digest_of(raw))
+    audit.record(
+        audit.TOKEN_CREATE, token, actor=actor,
+        after={"user": user.get_username(), "name": token.name, "prefix": token.prefix},
+    )
+    return token, raw
+
+
+@transaction.atomic
+def revoke_api_token(token: ApiToken, *, actor) -> ApiToken:
+    """Revoke a token for good. Revoking a revoked token changes nothing."""
+    if not _may_manage_tokens_of(actor, token.user):
+        raise PermissionDenied("You may revoke only your own API tokens.")
+    token = ApiToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        return token
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit.record(
+        audit.TOKEN_REVOKE, token, actor=actor,
+        before={"revoked_at": None}, after={"revoked_at": token.revoked_at},
+    )
+    return token
+
+
+def find_live_token(raw: str) -> ApiToken | None:
+    """The unrevoked token of an active user that ``raw`` is, if any."""
+    if not raw or not isinstance(raw, str):
+        return None
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(digest=ApiToken.digest_of(raw), revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
+        # Bookkeeping, not a change anyone acts on: no audit row, and no write per request.
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def authenticate_token(raw: str) -> User | None:
+    """The user a raw bearer token stands for, or None. The token used is on ``user.api_token``."""
+    token = find_live_token(raw)
+    if token is None:
+        return None
+    user = token.user
+    user.api_token = token
+    return user
