@@ -3,7 +3,6 @@
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
-from django.utils.translation import gettext_lazy as _
 
 from fengqiao.env import env_bool, env_database, env_dir, env_list, env_str
 

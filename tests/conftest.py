@@ -22,10 +22,18 @@ def square(lon: float, lat: float, size: float = 0.01) -> dict:
     return {"type": "Polygon", "coordinates": [ring]}
 
 
-def make_grid(code: str, name: str, community: Division, district: PoliceUnit, lon: float, lat: float) -> Grid:
+def make_grid(
+    code: str, name: str, community: Division, district: PoliceUnit, lon: float, lat: float
+) -> Grid:
     return Grid.objects.create(
-        code=code, name=name, community=community, district=district, geometry=square(lon, lat),
-        centroid_lon=lon + 0.005, centroid_lat=lat + 0.005, area_km2=0.98,
+        code=code,
+        name=name,
+        community=community,
+        district=district,
+        geometry=square(lon, lat),
+        centroid_lon=lon + 0.005,
+        centroid_lat=lat + 0.005,
+        area_km2=0.98,
     )
 
 

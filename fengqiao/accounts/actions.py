@@ -6,7 +6,7 @@ database does not leak working tokens.
 
 import datetime as dt
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,6 +16,7 @@ from fengqiao.core import audit
 # How stale ``last_used_at`` may get before a request writes it again: one write a minute per
 # token at most, rather than one per request.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
 
 
 def _may_manage_tokens_of(actor, user) -> bool:
@@ -29,10 +30,15 @@ def issue_api_token(user: User, *, actor, name: str = "") -> tuple[ApiToken, str
         raise PermissionDenied("You may issue API tokens only for yourself.")
     if not user.is_active:
         raise PermissionDenied("This account is disabled.")
+    name = name.strip()
+    if len(name) > NAME_MAX_LENGTH:
+        raise ValidationError({"name": f"A token name has at most {NAME_MAX_LENGTH} characters."})
     raw = ApiToken.new_raw()
-    token = ApiToken.objects.create(user=user, name=name[:100], prefix=raw[:8], digest=ApiToken.digest_of(raw))
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:8], digest=ApiToken.digest_of(raw))
     audit.record(
-        audit.TOKEN_CREATE, token, actor=actor,
+        audit.TOKEN_CREATE,
+        token,
+        actor=actor,
         after={"user": user.get_username(), "name": token.name, "prefix": token.prefix},
     )
     return token, raw
@@ -49,8 +55,11 @@ def revoke_api_token(token: ApiToken, *, actor) -> ApiToken:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     audit.record(
-        audit.TOKEN_REVOKE, token, actor=actor,
-        before={"revoked_at": None}, after={"revoked_at": token.revoked_at},
+        audit.TOKEN_REVOKE,
+        token,
+        actor=actor,
+        before={"revoked_at": None},
+        after={"revoked_at": token.revoked_at},
     )
     return token
 

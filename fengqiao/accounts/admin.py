@@ -10,7 +10,7 @@ class PostingInline(admin.TabularInline):
     model = Posting
     extra = 0
     raw_id_fields = ["unit", "grid"]
-    readonly_fields = ["path", "created_at"]
+    readonly_fields = ["created_at"]
 
 
 @admin.register(User)

@@ -28,7 +28,7 @@ class User(AbstractUser):
     def scope_paths(self) -> list[str]:
         """The tree paths this user is posted to; cached on the instance for the request."""
         if not hasattr(self, "_scope_paths"):
-            self._scope_paths = [posting.path for posting in self.postings.select_related("unit").all()]
+            self._scope_paths = [posting.path for posting in self.postings.select_related("unit", "grid").all()]
         return self._scope_paths
 
     def forget_scope(self) -> None:
@@ -40,13 +40,16 @@ class Posting(models.Model):
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="postings", verbose_name=_("user"))
     unit = models.ForeignKey(
-        PoliceUnit, on_delete=models.PROTECT, null=True, blank=True, related_name="postings", verbose_name=_("unit")
+        PoliceUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="postings",
+        verbose_name=_("unit"),
     )
     grid = models.ForeignKey(
         Grid, on_delete=models.PROTECT, null=True, blank=True, related_name="postings", verbose_name=_("grid")
     )
-    # The scope path of the posted node, copied so scoping never needs a join.
-    path = models.CharField(_("path"), max_length=255, editable=False, db_index=True)
     created_at = models.DateTimeField(_("since"), auto_now_add=True)
 
     class Meta:
@@ -54,7 +57,8 @@ class Posting(models.Model):
         verbose_name_plural = _("postings")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(unit__isnull=False) & Q(grid__isnull=True)) | (Q(unit__isnull=True) & Q(grid__isnull=False)),
+                condition=(Q(unit__isnull=False) & Q(grid__isnull=True))
+                | (Q(unit__isnull=True) & Q(grid__isnull=False)),
                 name="posting_unit_xor_grid",
             ),
             models.UniqueConstraint(fields=["user", "unit"], name="posting_unique_unit"),
@@ -64,19 +68,22 @@ class Posting(models.Model):
     def __str__(self):
         return f"{self.user} @ {self.grid or self.unit}"
 
+    @property
+    def path(self) -> str:
+        """The tree path of the posted node (read through a join, so it never goes stale)."""
+        return self.grid.scope_path if self.grid_id else self.unit.path
+
     def clean(self):
         if bool(self.unit_id) == bool(self.grid_id):
             raise ValidationError(_("A posting names either a unit or a grid."))
-
-    def save(self, *args, **kwargs):
-        self.path = self.grid.scope_path if self.grid_id else self.unit.path
-        super().save(*args, **kwargs)
 
 
 class ApiToken(models.Model):
     """A bearer token for the REST API. Only its hash is stored; the token is shown once."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
     name = models.CharField(_("name"), max_length=100, blank=True)
     prefix = models.CharField(_("prefix"), max_length=8, editable=False)
     digest = models.CharField(max_length=64, unique=True, editable=False)

@@ -24,4 +24,6 @@ def audit_logout(sender, request, user, **kwargs):
 def audit_login_failed(sender, credentials, request=None, **kwargs):
     username = str(credentials.get("username", ""))[:150]
     with transaction.atomic():
-        audit.record(audit.LOGIN_FAILED, object_type="accounts.user", object_id=username, object_repr=username)
+        audit.record(
+            audit.LOGIN_FAILED, object_type="accounts.user", object_id=username, object_repr=username
+        )

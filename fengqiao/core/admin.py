@@ -21,7 +21,9 @@ class AuditedAdminMixin:
             before = audit.snapshot(type(obj)._base_manager.get(pk=obj.pk)) if change else {}
             super().save_model(request, obj, form, change)
             old, new = audit.diff(before, audit.snapshot(obj))
-            audit.record(audit.UPDATE if change else audit.CREATE, obj, actor=request.user, before=old, after=new)
+            audit.record(
+                audit.UPDATE if change else audit.CREATE, obj, actor=request.user, before=old, after=new
+            )
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -178,5 +178,7 @@ def verify_chain(batch_size: int = 5000) -> ChainReport:
         checked += 1
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and head.last_hash != expected_prev:
-        return ChainReport(checked, last_id, "entries after it are missing: the chain head names another hash")
+        return ChainReport(
+            checked, last_id, "entries after it are missing: the chain head names another hash"
+        )
     return ChainReport(checked)

@@ -35,7 +35,8 @@ class ActingCommand(BaseCommand):
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
         parser.add_argument(
-            "--actor", default=os.environ.get("FENGQIAO_ACTOR", ""),
+            "--actor",
+            default=os.environ.get("FENGQIAO_ACTOR", ""),
             help="username the change is recorded under (default: FENGQIAO_ACTOR, else 'system')",
         )
         return parser

@@ -13,7 +13,9 @@ class AuditContextMiddleware:
         source = Source.API if request.path.startswith(("/api/", "/open311/")) else Source.WEB
         request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
         request.request_id = request_id
-        with acting_as(None, source, request=request, request_id=request_id, ip=request.META.get("REMOTE_ADDR")):
+        with acting_as(
+            None, source, request=request, request_id=request_id, ip=request.META.get("REMOTE_ADDR")
+        ):
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response

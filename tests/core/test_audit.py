@@ -11,7 +11,9 @@ from fengqiao.core.models import AuditEntry
 def three_entries(personas):
     with acting_as(personas.station, Source.WEB, ip="10.1.2.3"), transaction.atomic():
         for name in ("甲", "乙", "丙"):
-            audit.record(audit.UPDATE, personas.territory.grid_a, before={"name": "old"}, after={"name": name})
+            audit.record(
+                audit.UPDATE, personas.territory.grid_a, before={"name": "old"}, after={"name": name}
+            )
     return list(AuditEntry.objects.order_by("id"))
 
 

@@ -69,8 +69,16 @@ def test_a_write_that_leaves_the_writers_scope_is_rolled_back(personas):
 
 def test_uniqueness_validation_sees_the_whole_territory(personas):
     t = personas.territory
-    duplicate = Grid(code=t.grid_c.code, name="x", community=t.village_c, district=t.district_c, geometry={},
-                     centroid_lon=0, centroid_lat=0, area_km2=0)
+    duplicate = Grid(
+        code=t.grid_c.code,
+        name="x",
+        community=t.village_c,
+        district=t.district_c,
+        geometry={},
+        centroid_lon=0,
+        centroid_lat=0,
+        area_km2=0,
+    )
     with pytest.raises(Exception, match="code"):
         duplicate.validate_unique()
     with unscoped_block("test"):
@@ -92,7 +100,8 @@ def test_a_worker_posted_to_several_grids_sees_each(personas):
     Posting.objects.create(user=personas.grid_a, grid=t.grid_c)
     personas.grid_a.forget_scope()
     assert set(Grid.objects.visible_to(personas.grid_a).values_list("code", flat=True)) == {
-        t.grid_a.code, t.grid_c.code
+        t.grid_a.code,
+        t.grid_c.code,
     }
 
 

@@ -4,6 +4,7 @@ from fengqiao.geo.models import Grid
 def test_personas_see_their_subtree(personas):
     # given the personas of the test territory
     t = personas.territory
+
     # then each sees exactly the grids under their posting
     def codes(user):
         return set(Grid.objects.visible_to(user).values_list("code", flat=True))
