@@ -28,7 +28,8 @@ class User(AbstractUser):
     def scope_paths(self) -> list[str]:
         """The tree paths this user is posted to; cached on the instance for the request."""
         if not hasattr(self, "_scope_paths"):
-            self._scope_paths = [posting.path for posting in self.postings.select_related("unit", "grid").all()]
+            postings = self.postings.select_related("unit", "grid")
+            self._scope_paths = [posting.path for posting in postings]
         return self._scope_paths
 
     def forget_scope(self) -> None:

@@ -8,9 +8,9 @@ import re
 
 import numpy as np
 import shapely
+from django.utils.translation import gettext as _
 from shapely.geometry import MultiPolygon, Polygon, mapping, shape
 from shapely.validation import explain_validity
-from django.utils.translation import gettext as _
 
 AREA_TYPES = ("Polygon", "MultiPolygon")
 
@@ -83,7 +83,10 @@ def _validity_reason(geom) -> str:
     if match:
         what = match["what"].strip().lower()
         return _("the outline is invalid: %(what)s at (%(lon)s, %(lat)s)") % {
-            "what": what, "lon": match["x"], "lat": match["y"]}
+            "what": what,
+            "lon": match["x"],
+            "lat": match["y"],
+        }
     return _("the outline is invalid: %(detail)s") % {"detail": detail}
 
 

@@ -7,7 +7,9 @@ from fengqiao.core.scoping import ScopedModel
 from fengqiao.geo.choices import UNIT_PARENT_KIND, DivisionLevel, UnitKind
 
 division_code_validator = RegexValidator(r"^\d{12}$", _("A division code has 12 digits."))
-grid_code_validator = RegexValidator(r"^\d{14,15}$", _("A grid code is the 12-digit community code and a 2–3 digit sequence."))
+grid_code_validator = RegexValidator(
+    r"^\d{14,15}$", _("A grid code is the 12-digit community code and a 2–3 digit sequence.")
+)
 unit_code_validator = RegexValidator(r"^[0-9A-Za-z]{1,32}$", _("Use letters and digits only."))
 
 
@@ -18,7 +20,12 @@ class Division(models.Model):
     name = models.CharField(_("name"), max_length=100)
     level = models.CharField(_("level"), max_length=16, choices=DivisionLevel.choices, db_index=True)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     urban_rural_code = models.CharField(_("urban–rural class"), max_length=3, blank=True)
     lon = models.FloatField(_("centre longitude"), null=True, blank=True)
@@ -46,13 +53,23 @@ class PoliceUnit(models.Model):
     code = models.CharField(_("code"), max_length=32, validators=[unit_code_validator])
     name = models.CharField(_("name"), max_length=100)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     # Materialised path of codes from the root, e.g. 640300/640302/ps07/d03: the key of scoping.
     path = models.CharField(_("path"), max_length=200, unique=True, editable=False)
     division = models.ForeignKey(
-        Division, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-        verbose_name=_("division"), help_text=_("The county of a county bureau, the township a station sits in."),
+        Division,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("division"),
+        help_text=_("The county of a county bureau, the township a station sits in."),
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -65,16 +82,23 @@ class PoliceUnit(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        self.path = f"{self.parent.path}/{self.code}" if self.parent_id else self.code
+        super().save(*args, **kwargs)
+
     def clean(self):
         expected = UNIT_PARENT_KIND[UnitKind(self.kind)]
         actual = self.parent.kind if self.parent_id else None
         if expected != actual:
-            raise ValidationError({"parent": _("A %(kind)s must hang under a %(parent)s.") % {
-                "kind": UnitKind(self.kind).label, "parent": UnitKind(expected).label if expected else "-"}})
-
-    def save(self, *args, **kwargs):
-        self.path = f"{self.parent.path}/{self.code}" if self.parent_id else self.code
-        super().save(*args, **kwargs)
+            raise ValidationError(
+                {
+                    "parent": _("A %(kind)s must hang under a %(parent)s.")
+                    % {
+                        "kind": UnitKind(self.kind).label,
+                        "parent": UnitKind(expected).label if expected else "-",
+                    }
+                }
+            )
 
 
 class Grid(ScopedModel):
@@ -83,11 +107,17 @@ class Grid(ScopedModel):
     code = models.CharField(_("code"), max_length=15, unique=True, validators=[grid_code_validator])
     name = models.CharField(_("name"), max_length=100)
     community = models.ForeignKey(
-        Division, on_delete=models.PROTECT, related_name="grids", verbose_name=_("village / community"),
+        Division,
+        on_delete=models.PROTECT,
+        related_name="grids",
+        verbose_name=_("village / community"),
         limit_choices_to={"level": DivisionLevel.VILLAGE},
     )
     district = models.ForeignKey(
-        PoliceUnit, on_delete=models.PROTECT, related_name="grids", verbose_name=_("police district"),
+        PoliceUnit,
+        on_delete=models.PROTECT,
+        related_name="grids",
+        verbose_name=_("police district"),
         limit_choices_to={"kind": UnitKind.DISTRICT},
     )
     geometry = models.JSONField(_("outline (GeoJSON, WGS-84)"))
@@ -106,15 +136,17 @@ class Grid(ScopedModel):
     def __str__(self):
         return f"{self.name} ({self.code})"
 
+    def save(self, *args, **kwargs):
+        self.scope_path = f"{self.district.path}/{self.code}"
+        super().save(*args, **kwargs)
+
     def clean(self):
         errors = {}
         if self.community_id and self.code and not self.code.startswith(self.community.code):
-            errors["code"] = _("A grid code starts with its community's code %(code)s.") % {"code": self.community.code}
+            errors["code"] = _("A grid code starts with its community's code %(code)s.") % {
+                "code": self.community.code
+            }
         if self.district_id and self.district.kind != UnitKind.DISTRICT:
             errors["district"] = _("A grid belongs to a police district.")
         if errors:
             raise ValidationError(errors)
-
-    def save(self, *args, **kwargs):
-        self.scope_path = f"{self.district.path}/{self.code}"
-        super().save(*args, **kwargs)

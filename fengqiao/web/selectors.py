@@ -53,28 +53,21 @@ def _minimal_prefixes(paths) -> list[str]:
 def community_choices(user):
     """Villages/communities a user may pick: those of their visible grids, and those under the
     divisions their units (and the units beneath) sit in."""
-    grid_communities = visible_grids(user).values("community_id")
     villages = Division.objects.filter(level=DivisionLevel.VILLAGE)
     prefixes = scope_prefixes(user)
     if prefixes is None:
         return villages.order_by("code")
-    unit_prefixes = [p for p in prefixes if _is_unit_path(p)]
-    condition = Q(id__in=grid_communities)
-    if unit_prefixes:
-        divisions = Division.objects.filter(
-            id__in=PoliceUnit.objects.filter(scope_q(unit_prefixes, "path"), division__isnull=False).values(
-                "division_id"
-            )
-        ).only("code", "level")
-        for division in divisions:
-            digits = _DIVISION_PREFIX_DIGITS.get(division.level)
+    condition = Q(id__in=visible_grids(user).values("community_id"))
+    if prefixes:
+        # A grid path matches no unit, so the prefixes of grid postings add nothing here.
+        units = PoliceUnit.objects.filter(scope_q(prefixes, "path"), division__isnull=False)
+        for code, level in Division.objects.filter(id__in=units.values("division_id")).values_list(
+            "code", "level"
+        ):
+            digits = _DIVISION_PREFIX_DIGITS.get(level)
             if digits:
-                condition |= Q(code__startswith=division.code[:digits])
+                condition |= Q(code__startswith=code[:digits])
     return villages.filter(condition).order_by("code")
-
-
-def _is_unit_path(path: str) -> bool:
-    return PoliceUnit.objects.filter(path=path).exists()
 
 
 def district_choices(user):
@@ -96,6 +89,7 @@ class TreeNode:
     unit: PoliceUnit
     children: list["TreeNode"] = field(default_factory=list)
     grid_count: int = 0
+    ancestors: list[PoliceUnit] = field(default_factory=list)  # for a root: the units above it, top first
 
 
 @dataclass
@@ -104,7 +98,6 @@ class Scope:
 
     whole_territory: bool
     roots: list[TreeNode]
-    ancestors: dict[int, list[PoliceUnit]]  # unit id of a root → the units above it, top first
     grids: list[Grid]  # grids the user is posted to directly
     grid_count: int
 
@@ -122,8 +115,7 @@ def user_scope(user) -> Scope:
     whole = prefixes is None
     posted_grids: list[Grid] = []
     if whole:
-        units = list(PoliceUnit.objects.order_by("path"))
-        root_paths = [u.path for u in units if u.parent_id is None]
+        units = list(PoliceUnit.objects.all())
     else:
         postings = list(
             Posting.objects.filter(user=user).select_related(
@@ -132,35 +124,37 @@ def user_scope(user) -> Scope:
         )
         posted_grids = sorted((p.grid for p in postings if p.grid_id), key=lambda g: g.code)
         root_paths = _minimal_prefixes(p.path for p in postings if p.unit_id)
-        units = list(PoliceUnit.objects.filter(scope_q(root_paths, "path")).order_by("path")) if root_paths else []
+        units = list(PoliceUnit.objects.filter(scope_q(root_paths, "path"))) if root_paths else []
         # A grid already inside a posted unit shows in that unit's count, not again on its own.
-        posted_grids = [g for g in posted_grids if not any(g.scope_path.startswith(p + "/") for p in root_paths)]
+        posted_grids = [
+            g for g in posted_grids if not any(g.scope_path.startswith(p + "/") for p in root_paths)
+        ]
 
+    # Sorted here, not by the database, whose collation may ignore the slashes.
+    units.sort(key=lambda u: u.path)
     counts = dict(
-        visible_grids(user).filter(is_active=True).values_list("district_id").annotate(n=Count("id")).order_by()
+        visible_grids(user)
+        .filter(is_active=True)
+        .values_list("district_id")
+        .annotate(n=Count("id"))
+        .order_by()
     )
-    nodes = {u.id: TreeNode(u) for u in units}
+    nodes = {u.id: TreeNode(u, grid_count=counts.get(u.id, 0)) for u in units}
     roots: list[TreeNode] = []
-    for unit in units:  # ordered by path: parents come before their children
-        node = nodes[unit.id]
-        node.grid_count = counts.get(unit.id, 0)
+    for unit in units:  # in path order: a parent comes before its children
         parent = nodes.get(unit.parent_id)
-        if parent is not None and unit.path not in root_paths:
-            parent.children.append(node)
-        else:
-            roots.append(node)
-    for node in reversed(units):
-        parent = nodes.get(node.parent_id)
-        if parent is not None and node.path not in root_paths:
-            parent.grid_count += nodes[node.id].grid_count
+        (parent.children if parent is not None else roots).append(nodes[unit.id])
+    for unit in reversed(units):  # children before their parent: sum the counts upwards
+        parent = nodes.get(unit.parent_id)
+        if parent is not None:
+            parent.grid_count += nodes[unit.id].grid_count
 
-    ancestor_paths = {"/".join(n.unit.path.split("/")[:i]) for n in roots for i in range(1, n.unit.path.count("/") + 1)}
-    above = {u.path: u for u in PoliceUnit.objects.filter(path__in=ancestor_paths)} if ancestor_paths else {}
-    ancestors = {
-        n.unit.id: [above[p] for p in _ancestor_paths(n.unit.path) if p in above] for n in roots
-    }
-    total = sum(n.grid_count for n in roots) + sum(1 for g in posted_grids if g.is_active)
-    return Scope(whole, roots, ancestors, posted_grids, total)
+    wanted = {path for node in roots for path in _ancestor_paths(node.unit.path)}
+    above = {u.path: u for u in PoliceUnit.objects.filter(path__in=wanted)} if wanted else {}
+    for node in roots:
+        node.ancestors = [above[p] for p in _ancestor_paths(node.unit.path) if p in above]
+    total = sum(node.grid_count for node in roots) + sum(1 for g in posted_grids if g.is_active)
+    return Scope(whole, roots, posted_grids, total)
 
 
 def _ancestor_paths(path: str) -> list[str]:

@@ -1,3 +1,21 @@
+from django.contrib.auth import views as auth_views
 from django.urls import path
 
-urlpatterns: list = []
+from fengqiao.web import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="registration/login.html", redirect_authenticated_user=True
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("grids/", views.grid_list, name="grid_list"),
+    path("grids.geojson", views.grids_geojson, name="grids_geojson"),
+    path("grids/new/", views.grid_create, name="grid_create"),
+    path("grids/<str:code>/", views.grid_detail, name="grid_detail"),
+    path("grids/<str:code>/edit/", views.grid_edit, name="grid_edit"),
+]

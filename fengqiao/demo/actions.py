@@ -1,0 +1,421 @@
+"""The demo city: load the real divisions of Wuzhong, then generate police units, grids and staff.
+
+``generate_demo_city`` is one transaction and one audit entry (``demo_generate``), naming the
+scale, the seed and what was made. Everything it writes comes from :func:`fengqiao.demo.city.plan_city`,
+so the same divisions, scale and seed give the same codes, names, geometries and people.
+"""
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from fengqiao.accounts.choices import Role
+from fengqiao.accounts.models import Posting, User
+from fengqiao.core import audit
+from fengqiao.demo import names
+from fengqiao.demo.city import CityPlan, County, PlanError, Township, Village, plan_city, seeded
+from fengqiao.geo import actions as geo_actions
+from fengqiao.geo.choices import DivisionLevel, UnitKind
+from fengqiao.geo.geometry import GeometryError, measures, parse_area, to_geojson
+from fengqiao.geo.models import Division, Grid, PoliceUnit
+
+DEMO_PASSWORD = "fengqiao-demo"
+DEFAULT_SCALE = 1.0
+DEFAULT_SEED = 1
+DEFAULT_DATA_DIR = Path(settings.PROJECT_DIR).parent / "shared" / "data" / "wuzhong"
+DIVISIONS_FILE = "divisions_2016.csv"
+BOUNDARIES_DIR = "boundaries"
+
+DEMO_GENERATE = audit.register("demo_generate", "generated the demo city")
+
+UNSCOPED_DEMO = "demo: the generator builds and clears the whole territory"
+
+
+class DemoAccount:
+    """The fixed usernames of the demo accounts, in the order they are listed."""
+
+    ADMIN = "admin"
+    CITY = "city"
+    STATION = "station"
+    OFFICER = "officer"
+    GRID = "grid"
+    GRID2 = "grid2"
+    RESIDENT = "resident"
+
+    ALL = (ADMIN, CITY, STATION, OFFICER, GRID, GRID2, RESIDENT)
+
+
+# Usernames of the generated staff, from the code of the post they hold.
+def county_username(code: str) -> str:
+    return f"bureau{code}"
+
+
+def station_username(code: str) -> str:
+    return f"chief{code}"
+
+
+def officer_username(code: str) -> str:
+    return f"officer{code}"
+
+
+def grid_worker_username(code: str) -> str:
+    return f"grid{code}"
+
+
+GENERATED_USERNAME = re.compile(r"^(bureau\d{6}|chief\d{12}|officer\d{12}Q\d{2}|grid\d{15})$")
+
+
+class DemoError(RuntimeError):
+    """The demo city cannot be built from what is in the database or the data directory."""
+
+
+@dataclass
+class DemoReport:
+    """What ``generate_demo_city`` did."""
+
+    created: bool
+    scale: float
+    seed: int
+    counts: dict = field(default_factory=dict)
+    reset: bool = False
+    seconds: float = 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# the real divisions
+
+
+def divisions_loaded() -> bool:
+    """Whether the divisions and the county outlines the demo city needs are in the database."""
+    counties = Division.objects.filter(level=DivisionLevel.COUNTY)
+    return (
+        Division.objects.filter(level=DivisionLevel.VILLAGE).exists()
+        and counties.exists()
+        and not counties.filter(outline__isnull=True, children__isnull=False).exists()
+    )
+
+
+@transaction.atomic
+def load_wuzhong_divisions(*, actor, data_dir: Path | str = DEFAULT_DATA_DIR) -> list:
+    """Import the shipped divisions (``divisions_2016.csv``) and the city and county outlines
+    (``boundaries/*.json``, GCJ-02) through the territory's own import actions, unless they are
+    already there. Returns the import reports, empty when nothing needed importing."""
+    data_dir = Path(data_dir)
+    csv_path = data_dir / DIVISIONS_FILE
+    if not csv_path.is_file():
+        raise DemoError(
+            _("%(path)s is missing: pass the directory of the Wuzhong data with --data") % {"path": csv_path}
+        )
+    reports = []
+    if not Division.objects.filter(level=DivisionLevel.VILLAGE).exists():
+        reports.append(geo_actions.import_divisions(csv_path, actor=actor, datum="gcj02"))
+    lacking = Division.objects.filter(
+        level__in=[DivisionLevel.CITY, DivisionLevel.COUNTY], outline__isnull=True
+    ).order_by("code")
+    for division in lacking:
+        path = data_dir / BOUNDARIES_DIR / f"{division.code[:6]}.json"
+        if path.is_file():
+            reports.append(geo_actions.import_outlines(path, actor=actor, datum="gcj02"))
+    return reports
+
+
+# ---------------------------------------------------------------------------------------------
+# reading
+
+
+def territory_exists() -> bool:
+    return PoliceUnit.objects.exists()
+
+
+def last_generation() -> dict | None:
+    """The scale, seed and counts of the last demo generation, from its audit entry."""
+    from fengqiao.core.models import AuditEntry
+
+    entry = AuditEntry.objects.filter(action=DEMO_GENERATE.name).order_by("-id").first()
+    if entry is None:
+        return None
+    return {**(entry.after or {}), "at": entry.created_at}
+
+
+def _plan_inputs() -> tuple[Division, list[County], list[Township], list[Village]]:
+    counties = list(
+        Division.objects.filter(level=DivisionLevel.COUNTY, children__children__isnull=False)
+        .distinct()
+        .select_related("parent")
+        .order_by("code")
+    )
+    if not counties:
+        raise DemoError(_("there are no counties with villages: import the divisions first"))
+    cities = {c.parent for c in counties}
+    if len(cities) != 1 or None in cities or next(iter(cities)).level != DivisionLevel.CITY:
+        raise DemoError(_("the demo city needs counties under one city"))
+    city = next(iter(cities))
+    county_inputs = []
+    for county in counties:
+        if county.outline is None:
+            raise DemoError(
+                _("county %(county)s has no outline: import it with `fengqiao import_outlines --datum gcj02`")
+                % {"county": county}
+            )
+        try:
+            outline = parse_area(county.outline)
+        except GeometryError as exc:
+            raise DemoError(
+                _("the outline of %(county)s: %(reason)s") % {"county": county, "reason": exc}
+            ) from None
+        if outline.geom_type != "Polygon":
+            raise DemoError(_("the outline of %(county)s has several parts") % {"county": county})
+        county_inputs.append(County(county.code[:6], county.name, outline))
+    townships = [
+        Township(t.code, t.name, (t.lon, t.lat) if t.lon is not None and t.lat is not None else None)
+        for t in Division.objects.filter(level=DivisionLevel.TOWN, parent__in=counties).order_by("code")
+    ]
+    villages = [
+        Village(v.code, v.name, v.urban_rural_code)
+        for v in Division.objects.filter(level=DivisionLevel.VILLAGE, parent__parent__in=counties).order_by(
+            "code"
+        )
+    ]
+    return city, county_inputs, townships, villages
+
+
+# ---------------------------------------------------------------------------------------------
+# writing
+
+
+def _may_generate(actor) -> bool:
+    return bool(actor and actor.is_authenticated and actor.is_superuser)
+
+
+def _clear_territory() -> dict:
+    """Remove the police tree, its grids and every posting into it. Staff accounts stay (the
+    audit log may name them); the generator updates or deactivates them."""
+    postings, _by_model = Posting.objects.all().delete()
+    grids, _by_model = Grid.objects.unscoped(reason=UNSCOPED_DEMO).delete()
+    units = 0
+    for kind in (UnitKind.DISTRICT, UnitKind.STATION, UnitKind.COUNTY, UnitKind.CITY):
+        deleted, _by_model = PoliceUnit.objects.filter(kind=kind).delete()
+        units += deleted
+    return {"postings": postings, "grids": grids, "units": units}
+
+
+def _create_units(plan: CityPlan, city: Division) -> tuple[PoliceUnit, dict, dict, dict]:
+    divisions = {
+        d.code: d
+        for d in Division.objects.filter(
+            code__in=[c.code + "000000" for c in plan.counties]
+            + [t for s in plan.stations for t in s.township_codes]
+        )
+    }
+    city_unit = PoliceUnit(
+        kind=UnitKind.CITY, code=city.code[:6], name=names.city_bureau_name(city.name), division=city
+    )
+    city_unit.save()
+    county_units = PoliceUnit.objects.bulk_create(
+        [
+            PoliceUnit(
+                kind=UnitKind.COUNTY,
+                code=c.code,
+                name=names.county_bureau_name(c.name),
+                parent=city_unit,
+                path=f"{city_unit.path}/{c.code}",
+                division=divisions[c.code + "000000"],
+            )
+            for c in plan.counties
+        ]
+    )
+    by_county = {u.code: u for u in county_units}
+    station_units = PoliceUnit.objects.bulk_create(
+        [
+            PoliceUnit(
+                kind=UnitKind.STATION,
+                code=s.code,
+                name=s.name,
+                parent=by_county[s.county_code],
+                path=f"{by_county[s.county_code].path}/{s.code}",
+                division=divisions[s.township_code],
+            )
+            for s in plan.stations
+        ]
+    )
+    by_station = {u.code: u for u in station_units}
+    district_units = PoliceUnit.objects.bulk_create(
+        [
+            PoliceUnit(
+                kind=UnitKind.DISTRICT,
+                code=d.code,
+                name=d.name,
+                parent=by_station[d.station_code],
+                path=f"{by_station[d.station_code].path}/{d.code}",
+            )
+            for d in plan.districts
+        ]
+    )
+    by_district = {u.code: u for u in district_units}
+    return city_unit, by_county, by_station, by_district
+
+
+def _create_grids(plan: CityPlan, by_district: dict[str, PoliceUnit]) -> dict[str, Grid]:
+    villages = {d.code: d for d in Division.objects.filter(code__in={g.village_code for g in plan.grids})}
+    rows = []
+    for g in plan.grids:
+        district = by_district[g.district_code]
+        lon, lat, area = measures(g.geometry)
+        rows.append(
+            Grid(
+                code=g.code,
+                name=g.name,
+                community=villages[g.village_code],
+                district=district,
+                geometry=to_geojson(g.geometry),
+                centroid_lon=lon,
+                centroid_lat=lat,
+                area_km2=area,
+                scope_path=f"{district.path}/{g.code}",
+            )
+        )
+    Grid.objects.bulk_create(rows, batch_size=500)
+    return {g.code: g for g in rows}
+
+
+def _save_village_outlines(plan: CityPlan) -> None:
+    villages = list(Division.objects.filter(code__in=list(plan.village_outlines)))
+    for village in villages:
+        village.outline = to_geojson(plan.village_outlines[village.code])
+    Division.objects.bulk_update(villages, ["outline"], batch_size=500)
+
+
+@dataclass(frozen=True)
+class _Post:
+    username: str
+    role: str
+    unit: PoliceUnit | None = None
+    grid: Grid | None = None
+    superuser: bool = False
+
+
+def _posts(plan, city_unit, by_county, by_station, by_district, grids) -> list[_Post]:
+    first_station = plan.stations[0].code
+    first_district = plan.districts[0].code
+    fixed_for = {
+        ("station", first_station): DemoAccount.STATION,
+        ("district", first_district): DemoAccount.OFFICER,
+        ("grid", plan.demo_grid_code): DemoAccount.GRID,
+        ("grid", plan.neighbour_grid_code): DemoAccount.GRID2,
+    }
+    posts = [
+        _Post(DemoAccount.ADMIN, Role.CITY_COMMAND, superuser=True),
+        _Post(DemoAccount.CITY, Role.CITY_COMMAND, unit=city_unit),
+    ]
+    posts += [_Post(county_username(code), Role.COUNTY_BUREAU, unit=unit) for code, unit in by_county.items()]
+    posts += [
+        _Post(fixed_for.get(("station", code), station_username(code)), Role.STATION, unit=unit)
+        for code, unit in by_station.items()
+    ]
+    posts += [
+        _Post(fixed_for.get(("district", code), officer_username(code)), Role.COMMUNITY_OFFICER, unit=unit)
+        for code, unit in by_district.items()
+    ]
+    posts += [
+        _Post(fixed_for.get(("grid", code), grid_worker_username(code)), Role.GRID_WORKER, grid=grid)
+        for code, grid in grids.items()
+    ]
+    posts.append(_Post(DemoAccount.RESIDENT, Role.RESIDENT))
+    return posts
+
+
+def _staff(plan: CityPlan, posts: list[_Post]) -> int:
+    """Create or update one account per post, all with the demo password (hashed once), and post
+    them. Earlier demo staff whose post is gone are deactivated, not deleted: the audit log may
+    name them. Returns how many accounts were deactivated."""
+    password = make_password(DEMO_PASSWORD)
+    existing = {u.username: u for u in User.objects.filter(username__in=[p.username for p in posts])}
+    to_create, to_update, users = [], [], {}
+    for post in posts:
+        user = existing.get(post.username) or User(username=post.username)
+        user.password = password
+        user.role = post.role
+        user.full_name = names.person_name(seeded(plan.seed, "person", post.username))
+        user.is_active = True
+        user.is_superuser = user.is_staff = post.superuser
+        (to_update if user.pk else to_create).append(user)
+        users[post.username] = user
+    User.objects.bulk_create(to_create, batch_size=500)
+    User.objects.bulk_update(
+        to_update, ["password", "role", "full_name", "is_active", "is_superuser", "is_staff"]
+    )
+    # bulk_create skips save(): a stored copy of the posted node's path is set here, if the model keeps one.
+    stores_path = any(f.name == "path" for f in Posting._meta.concrete_fields)
+    postings = []
+    for p in posts:
+        if p.unit is None and p.grid is None:
+            continue
+        posting = Posting(user=users[p.username], unit=p.unit, grid=p.grid)
+        if stores_path:
+            posting.path = p.grid.scope_path if p.grid is not None else p.unit.path
+        postings.append(posting)
+    Posting.objects.bulk_create(postings, batch_size=500)
+    stale = User.objects.filter(is_active=True, is_superuser=False).exclude(username__in=list(users))
+    stale_ids = [u.pk for u in stale.only("pk", "username") if GENERATED_USERNAME.match(u.username)]
+    return User.objects.filter(pk__in=stale_ids).update(is_active=False)
+
+
+@transaction.atomic
+def generate_demo_city(
+    *, actor, scale: float = DEFAULT_SCALE, seed: int = DEFAULT_SEED, reset: bool = False
+) -> DemoReport:
+    """Build the demo city from the divisions in the database: police units, grids, village
+    outlines, one account per post and the seven demo accounts, in one transaction with one
+    audit entry. If a police tree already exists, nothing changes unless ``reset`` is set, in
+    which case the tree, its grids and all postings are removed first."""
+    if not _may_generate(actor):
+        raise PermissionDenied(_("Only a superuser may generate the demo city."))
+    started = time.perf_counter()
+    if territory_exists() and not reset:
+        return DemoReport(created=False, scale=scale, seed=seed)
+    cleared = _clear_territory() if reset else {}
+    city, counties, townships, villages = _plan_inputs()
+    try:
+        plan = plan_city(counties, townships, villages, scale=scale, seed=seed)
+    except PlanError as exc:
+        raise DemoError(str(exc)) from exc
+    city_unit, by_county, by_station, by_district = _create_units(plan, city)
+    grids = _create_grids(plan, by_district)
+    _save_village_outlines(plan)
+    posts = _posts(plan, city_unit, by_county, by_station, by_district, grids)
+    deactivated = _staff(plan, posts)
+    counts = {
+        **plan.counts(),
+        "staff": sum(1 for p in posts if p.unit is not None or p.grid is not None),
+        "accounts": len(posts),
+    }
+    audit.record(
+        DEMO_GENERATE,
+        city_unit,
+        actor=actor,
+        after={
+            "scale": scale,
+            "seed": seed,
+            "counts": counts,
+            "reset": reset,
+            "cleared": cleared,
+            "deactivated": deactivated,
+            "grid": plan.demo_grid_code,
+            "grid2": plan.neighbour_grid_code,
+        },
+    )
+    return DemoReport(
+        created=True,
+        scale=scale,
+        seed=seed,
+        counts=counts,
+        reset=reset,
+        seconds=time.perf_counter() - started,
+    )

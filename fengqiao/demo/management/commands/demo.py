@@ -1,0 +1,113 @@
+import argparse
+
+from django.core.management.base import CommandError
+from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
+
+from fengqiao.core.commands import ActingCommand
+from fengqiao.demo import actions, selectors
+from fengqiao.demo.actions import DEFAULT_DATA_DIR, DEFAULT_SCALE, DEFAULT_SEED, DEMO_PASSWORD, DemoError
+from fengqiao.geo.actions import ImportFileError
+
+
+def scale_value(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("must be a number, got %(raw)r") % {"raw": raw}) from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(_("must be more than 0 and at most 1, got %(raw)s") % {"raw": raw})
+    return value
+
+
+class Command(ActingCommand):
+    help = (
+        "Generate the demo city from the real divisions of Wuzhong: police stations, police districts, "
+        "grids and staff in the proportions of the real city (scale 1.0: 44 stations, 118 districts, "
+        "3,475 grids), deterministic for a seed, and the demo accounts. If the city exists it is reused; "
+        "--reset builds it again. Prints the demo accounts at the end."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--scale",
+            type=scale_value,
+            default=DEFAULT_SCALE,
+            help=f"share of the real city's size, 0 < S ≤ 1 (default {DEFAULT_SCALE})",
+        )
+        parser.add_argument(
+            "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
+        )
+        parser.add_argument(
+            "--reset",
+            action="store_true",
+            help="remove the existing police tree, grids and postings and generate the city again",
+        )
+        parser.add_argument(
+            "--accounts-only", action="store_true", help="only print the demo accounts; change nothing"
+        )
+        parser.add_argument(
+            "--data",
+            default=str(DEFAULT_DATA_DIR),
+            help="directory with divisions_2016.csv and boundaries/*.json (default: %(default)s)",
+        )
+
+    def act(self, actor, *args, scale, seed, reset, accounts_only, data, **options):
+        if not accounts_only:
+            self.build(actor, scale=scale, seed=seed, reset=reset, data=data)
+        self.print_accounts()
+
+    def build(self, actor, *, scale, seed, reset, data):
+        if actions.territory_exists() and not reset:
+            last = actions.last_generation()
+            if last:
+                message = _(
+                    "The territory already exists (generated with scale %(scale)s, seed %(seed)s): "
+                    "reusing it. Use --reset to generate it again."
+                ) % {"scale": last.get("scale"), "seed": last.get("seed")}
+            else:
+                message = _("The territory already exists: reusing it. Use --reset to generate it again.")
+            self.stdout.write(message)
+            return
+        try:
+            if not actions.divisions_loaded():
+                for report in actions.load_wuzhong_divisions(actor=actor, data_dir=data):
+                    self.stdout.write(report.summary())
+            report = actions.generate_demo_city(actor=actor, scale=scale, seed=seed, reset=reset)
+        except (DemoError, ImportFileError) as exc:
+            raise CommandError(str(exc)) from None
+        except ProtectedError as exc:
+            blockers = sorted({obj._meta.label for obj in exc.protected_objects})
+            raise CommandError(
+                _("cannot reset: rows of %(models)s refer to the territory; the demo city stays as it is")
+                % {"models": ", ".join(blockers)}
+            ) from None
+        counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Demo city generated (scale %(scale)s, seed %(seed)s) in %(seconds).1f s: %(counts)s.")
+                % {"scale": report.scale, "seed": report.seed, "seconds": report.seconds, "counts": counts}
+            )
+        )
+
+    def print_accounts(self):
+        rows = selectors.demo_accounts()
+        if not rows:
+            self.stdout.write(_("No demo accounts yet: run `fengqiao demo`."))
+            return
+        self.stdout.write(
+            "\n" + _("Demo accounts (password: %(password)s):") % {"password": DEMO_PASSWORD} + "\n"
+        )
+        header = (_("username"), _("role"), _("name"), _("posting"))
+        table = [header] + [(r.username, r.role, r.full_name, r.posting) for r in rows]
+        widths = [max(_width(row[i]) for row in table) for i in range(len(header) - 1)]
+        for i, row in enumerate(table):
+            cells = [row[j] + " " * (widths[j] - _width(row[j])) for j in range(len(widths))]
+            self.stdout.write("  ".join([*cells, row[-1]]).rstrip())
+            if i == 0:
+                self.stdout.write("  ".join(["-" * w for w in widths] + ["-" * 7]))
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal: CJK characters take two."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

@@ -1,0 +1,128 @@
+"""The pages. Thin: parse, call a selector or an action, render."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from fengqiao.core.scoping import OutOfScope, get_visible_or_404
+from fengqiao.geo import actions as geo_actions
+from fengqiao.geo.models import Grid
+from fengqiao.web import selectors
+from fengqiao.web.forms import GridFilterForm, GridForm
+
+GRIDS_PER_PAGE = 50
+
+
+def _map_settings() -> dict:
+    return {"tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION}
+
+
+@require_GET
+@login_required
+def home(request):
+    scope = selectors.user_scope(request.user)
+    return render(request, "web/home.html", {"scope": scope, "map": _map_settings()})
+
+
+@require_GET
+@login_required
+def grid_list(request):
+    form = GridFilterForm(request.user, request.GET or None)
+    filters = form.filters() if form.is_bound else {}
+    page = Paginator(selectors.grid_list(request.user, **filters), GRIDS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "web/grid_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_manage": selectors.can_manage_grids(request.user),
+        },
+    )
+
+
+@require_GET
+@login_required
+def grids_geojson(request):
+    form = GridFilterForm(request.user, request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    filters = form.filters() if form.is_bound else {}
+    return JsonResponse(
+        selectors.grid_features(request.user, **filters),
+        content_type="application/geo+json",
+        json_dumps_params={"ensure_ascii": False},
+    )
+
+
+@require_GET
+@login_required
+def grid_detail(request, code):
+    grid = get_visible_or_404(
+        Grid.objects.select_related("community__parent", "district__parent"), request.user, code=code
+    )
+    return render(
+        request,
+        "web/grid_detail.html",
+        {
+            "grid": grid,
+            "feature": selectors.grid_feature(grid),
+            "staff": selectors.grid_staff(grid),
+            "can_manage": selectors.can_manage_grids(request.user),
+            "map": _map_settings(),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def grid_create(request):
+    if not selectors.can_manage_grids(request.user):
+        raise PermissionDenied
+    form = GridForm(request.user, request.POST or None)
+    if form.is_valid():
+        try:
+            grid = geo_actions.create_grid(actor=request.user, **form.cleaned_data)
+        except ValidationError as error:
+            form.add_action_errors(error)
+        except OutOfScope:
+            form.add_error("district", _("That would put the grid outside your scope."))
+        else:
+            messages.success(request, _("Grid %(grid)s created.") % {"grid": grid})
+            return redirect("grid_detail", code=grid.code)
+    return render(request, "web/grid_form.html", {"form": form, "grid": None})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def grid_edit(request, code):
+    grid = get_visible_or_404(Grid.objects, request.user, code=code)
+    if not selectors.can_manage_grids(request.user):
+        raise PermissionDenied
+    form = GridForm(request.user, request.POST or None, grid=grid)
+    if form.is_valid():
+        changes = form.changes()
+        if not changes:
+            messages.info(request, _("Nothing changed."))
+            return redirect("grid_detail", code=grid.code)
+        try:
+            grid = geo_actions.update_grid(grid, actor=request.user, **changes)
+        except ValidationError as error:
+            form.add_action_errors(error)
+        except OutOfScope:
+            form.add_error("district", _("That would put the grid outside your scope."))
+        else:
+            messages.success(request, _("Grid %(grid)s saved.") % {"grid": grid})
+            return redirect("grid_detail", code=grid.code)
+    return render(request, "web/grid_form.html", {"form": form, "grid": grid})

@@ -1,0 +1,96 @@
+"""The OpenAPI schema and the docs page, which must work on a network with no internet."""
+
+import json
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.staticfiles import finders
+
+ENDPOINTS = {
+    "/api/v1/auth/token": {"post", "delete"},
+    "/api/v1/me": {"get"},
+    "/api/v1/grids": {"get", "post"},
+    "/api/v1/grids/{code}": {"get", "patch"},
+    "/api/v1/locate": {"post"},
+}
+
+
+class Resources(HTMLParser):
+    """Every URL a page would fetch: script src, link href, img src, and url(...) in styles."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        for name in ("src", "href", "data", "srcset"):
+            if attrs.get(name):
+                self.urls.append(attrs[name])
+        self.urls += re.findall(r"url\(['\"]?([^'\")]+)", attrs.get("style") or "")
+
+
+def test_the_schema_lists_every_endpoint(client, db):
+    # when the schema is fetched (no credentials needed)
+    response = client.get("/api/v1/openapi.json")
+    # then it describes every endpoint, with the bearer token as a way in
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["info"]["title"] == "Fengqiao API"
+    assert {path: set(ops) for path, ops in schema["paths"].items()} == ENDPOINTS
+    schemes = schema["components"]["securitySchemes"]
+    assert {"type": "http", "scheme": "bearer"} in schemes.values()
+    assert "security" not in schema["paths"]["/api/v1/auth/token"]["post"]
+    assert schema["paths"]["/api/v1/grids"]["get"]["security"]
+
+
+def test_the_docs_page_loads_nothing_from_another_host(client, db):
+    # when the docs page is fetched
+    response = client.get("/api/v1/docs")
+    assert response.status_code == 200
+    html = response.content.decode()
+    # then every resource it names is on this server...
+    page = Resources()
+    page.feed(html)
+    assert page.urls, "the page names its scripts and styles"
+    for url in page.urls:
+        parts = urlsplit(url)
+        assert not parts.scheme and not parts.netloc, f"{url} is on another host"
+    # ...and is a file the app itself has to serve (from the ninja package)
+    static = [url for url in page.urls if url.startswith("/static/")]
+    assert {"/static/ninja/swagger-ui-bundle.js", "/static/ninja/swagger-ui.css"} <= set(static)
+    for url in static:
+        assert finders.find(url.removeprefix("/static/")), f"{url} is not among the static files"
+    # and Swagger UI is told not to call its online validator
+    settings = json.loads(re.search(r'id="swagger-settings">(.*?)</script>', html, re.S).group(1))
+    assert settings["validatorUrl"] is None
+    assert settings["url"] == "/api/v1/openapi.json"
+
+
+@pytest.mark.browser
+def test_the_docs_page_renders_offline_in_a_browser(db, live_server):
+    """Chromium opens the docs page; any request to another host is blocked and recorded."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    foreign: list[str] = []
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium")
+        try:
+            page = browser.new_page()
+
+            def guard(route):
+                if route.request.url.startswith(live_server.url):
+                    route.continue_()
+                else:
+                    foreign.append(route.request.url)
+                    route.abort()
+
+            page.route("**/*", guard)
+            page.goto(f"{live_server.url}/api/v1/docs")
+            page.locator("[data-path='/api/v1/locate']").first.wait_for(timeout=15_000)
+            title = page.locator(".info .title").inner_text()
+        finally:
+            browser.close()
+    assert "Fengqiao API" in title
+    assert foreign == []
