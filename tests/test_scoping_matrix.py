@@ -79,7 +79,7 @@ def grid_create_api(t, place):
         "code": code,
         "name": "新网格",
         "community": community.code,
-        "district": district.code,
+        "district": district.path,
         "geometry": square(106.3, 37.9),
     }
 

@@ -58,11 +58,12 @@ def test_the_docs_page_loads_nothing_from_another_host(client, db):
     for url in page.urls:
         parts = urlsplit(url)
         assert not parts.scheme and not parts.netloc, f"{url} is on another host"
-    # ...and is a file the app itself has to serve (from the ninja package)
+    # ...and the app itself serves it (from the files the ninja package ships)
     static = [url for url in page.urls if url.startswith("/static/")]
     assert {"/static/ninja/swagger-ui-bundle.js", "/static/ninja/swagger-ui.css"} <= set(static)
     for url in static:
         assert finders.find(url.removeprefix("/static/")), f"{url} is not among the static files"
+        assert client.get(url).status_code == 200, f"{url} is not served"
     # and Swagger UI is told not to call its online validator
     settings = json.loads(re.search(r'id="swagger-settings">(.*?)</script>', html, re.S).group(1))
     assert settings["validatorUrl"] is None

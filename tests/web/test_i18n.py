@@ -13,7 +13,7 @@ from fengqiao.web.management.commands.compile_translations import catalogues, is
 
 PO_PATH = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 TEMPLATES = Path(settings.BASE_DIR) / "web" / "templates"
-PLACEHOLDER = re.compile(r"%\(\w+\)[sdrf]")
+PLACEHOLDER = re.compile(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdifr]")
 
 
 def html_lang(response) -> str:

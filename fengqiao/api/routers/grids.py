@@ -2,7 +2,6 @@
 
 import re
 
-from django.db.models import Q
 from ninja import Query, Router, Status
 
 from fengqiao.api.pagination import LimitOffset, paginate
@@ -36,7 +35,7 @@ def visible_grids(user, filters: GridFilters | None = None):
         grids = grids.filter(community__code=filters.community)
     if filters is not None and filters.district:
         field = "district__path" if "/" in filters.district else "district__code"
-        grids = grids.filter(Q(**{field: filters.district}))
+        grids = grids.filter(**{field: filters.district})
     return grids
 
 
