@@ -4,6 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import translation
 
 from fengqiao.core.models import AuditEntry
 from fengqiao.geo.choices import DivisionLevel
@@ -16,8 +17,10 @@ ACCOUNTS = ["admin", "city", "station", "officer", "grid", "grid2", "resident"]
 
 
 def demo(*args) -> str:
+    """Run `fengqiao demo` in English (the messages are translated) and return what it printed."""
     out = StringIO()
-    call_command("demo", *args, stdout=out, stderr=StringIO())
+    with translation.override("en"):
+        call_command("demo", *args, stdout=out, stderr=StringIO())
     return out.getvalue()
 
 
