@@ -1,5 +1,10 @@
 import uuid
 
+from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
+from django.utils.translation import check_for_language, get_supported_language_variant
+
 from fengqiao.core.context import Source, acting_as
 
 
@@ -19,3 +24,18 @@ class AuditContextMiddleware:
             response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+class DefaultLanguageMiddleware(LocaleMiddleware):
+    """Chinese unless the user chose otherwise with the language switch.
+
+    Django's LocaleMiddleware would follow the browser's Accept-Language; a police station's
+    shared machines often carry an English browser, and the working language is Chinese.
+    """
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen and check_for_language(chosen) else settings.LANGUAGE_CODE
+        language = get_supported_language_variant(language)
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()

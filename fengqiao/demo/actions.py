@@ -145,18 +145,19 @@ def last_generation() -> dict | None:
 
 
 def _plan_inputs() -> tuple[Division, list[County], list[Township], list[Village]]:
+    # Counties that have villages; found by id first, so the outlines are not dragged through a DISTINCT.
+    with_villages = set(
+        Division.objects.filter(level=DivisionLevel.VILLAGE).values_list("parent__parent_id", flat=True)
+    )
     counties = list(
-        Division.objects.filter(level=DivisionLevel.COUNTY, children__children__isnull=False)
-        .distinct()
-        .select_related("parent")
-        .order_by("code")
+        Division.objects.filter(level=DivisionLevel.COUNTY, pk__in=with_villages).order_by("code")
     )
     if not counties:
         raise DemoError(_("there are no counties with villages: import the divisions first"))
-    cities = {c.parent for c in counties}
-    if len(cities) != 1 or None in cities or next(iter(cities)).level != DivisionLevel.CITY:
+    cities = list(Division.objects.defer("outline").filter(pk__in={c.parent_id for c in counties}))
+    if len(cities) != 1 or cities[0].level != DivisionLevel.CITY:
         raise DemoError(_("the demo city needs counties under one city"))
-    city = next(iter(cities))
+    city = cities[0]
     county_inputs = []
     for county in counties:
         if county.outline is None:
@@ -175,13 +176,15 @@ def _plan_inputs() -> tuple[Division, list[County], list[Township], list[Village
         county_inputs.append(County(county.code[:6], county.name, outline))
     townships = [
         Township(t.code, t.name, (t.lon, t.lat) if t.lon is not None and t.lat is not None else None)
-        for t in Division.objects.filter(level=DivisionLevel.TOWN, parent__in=counties).order_by("code")
+        for t in Division.objects.filter(level=DivisionLevel.TOWN, parent__in=counties)
+        .defer("outline")
+        .order_by("code")
     ]
     villages = [
         Village(v.code, v.name, v.urban_rural_code)
-        for v in Division.objects.filter(level=DivisionLevel.VILLAGE, parent__parent__in=counties).order_by(
-            "code"
-        )
+        for v in Division.objects.filter(level=DivisionLevel.VILLAGE, parent__parent__in=counties)
+        .defer("outline")
+        .order_by("code")
     ]
     return city, county_inputs, townships, villages
 
@@ -212,7 +215,7 @@ def _create_units(plan: CityPlan, city: Division) -> tuple[PoliceUnit, dict, dic
         for d in Division.objects.filter(
             code__in=[c.code + "000000" for c in plan.counties]
             + [t for s in plan.stations for t in s.township_codes]
-        )
+        ).only("pk", "code")
     }
     city_unit = PoliceUnit(
         kind=UnitKind.CITY, code=city.code[:6], name=names.city_bureau_name(city.name), division=city
@@ -263,7 +266,8 @@ def _create_units(plan: CityPlan, city: Division) -> tuple[PoliceUnit, dict, dic
 
 
 def _create_grids(plan: CityPlan, by_district: dict[str, PoliceUnit]) -> dict[str, Grid]:
-    villages = {d.code: d for d in Division.objects.filter(code__in={g.village_code for g in plan.grids})}
+    used = {g.village_code for g in plan.grids}
+    villages = {d.code: d for d in Division.objects.filter(code__in=used).only("pk", "code")}
     rows = []
     for g in plan.grids:
         district = by_district[g.district_code]
@@ -286,7 +290,7 @@ def _create_grids(plan: CityPlan, by_district: dict[str, PoliceUnit]) -> dict[st
 
 
 def _save_village_outlines(plan: CityPlan) -> None:
-    villages = list(Division.objects.filter(code__in=list(plan.village_outlines)))
+    villages = list(Division.objects.filter(code__in=list(plan.village_outlines)).only("pk", "code"))
     for village in villages:
         village.outline = to_geojson(plan.village_outlines[village.code])
     Division.objects.bulk_update(villages, ["outline"], batch_size=500)

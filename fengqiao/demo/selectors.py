@@ -2,6 +2,8 @@
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from fengqiao.accounts.choices import Role
 from fengqiao.accounts.models import User
 from fengqiao.demo.actions import DemoAccount
@@ -28,7 +30,7 @@ def demo_accounts() -> list[AccountRow]:
         user = users.get(username)
         if user is None:
             continue
-        role = "superuser" if user.is_superuser else str(Role(user.role).label)
+        role = _("superuser") if user.is_superuser else str(Role(user.role).label)
         rows.append(AccountRow(username, role, user.full_name, _posting_label(user)))
     return rows
 

@@ -43,7 +43,7 @@ def test_first_run_imports_the_divisions_generates_the_city_and_prints_the_accou
     assert not Division.objects.filter(level=DivisionLevel.COUNTY, outline__isnull=True).exists()
     # the city was generated
     assert Grid.objects.unscoped(reason="test: count the generated grids").count() == 174
-    assert "174 grids" in output
+    assert "5 police stations" in output and "174 grids" in output
     # and the seven accounts are listed, in order, with the demo password
     assert account_lines(output) == ACCOUNTS
     assert "fengqiao-demo" in output

@@ -4,9 +4,11 @@ import json
 
 import pytest
 
+from fengqiao.accounts.choices import Role
 from fengqiao.core.models import AuditEntry
-from fengqiao.geo.models import Grid
-from tests.conftest import square
+from fengqiao.geo.choices import DivisionLevel
+from fengqiao.geo.models import Division, Grid
+from tests.conftest import make_user, square
 
 
 def all_grids():
@@ -199,3 +201,26 @@ def test_saving_without_changes_writes_nothing(logged_in, personas):
     # then they are back on the grid's page and no change was recorded
     assert response.status_code == 302
     assert AuditEntry.objects.count() == audit_before
+
+
+def test_a_county_bureau_may_place_a_grid_in_a_village_without_grids_yet(logged_in, personas):
+    t = personas.territory
+    # given the county bureau of 640302, and a village of that county with no grid yet
+    t.county.division = t.county_div
+    t.county.save()
+    new_village = Division.objects.create(
+        code="640302100203", name="新村", level=DivisionLevel.VILLAGE, parent=t.town
+    )
+    bureau = make_user("county", Role.COUNTY_BUREAU, unit=t.county)
+    client = logged_in(bureau)
+    # when they open the form for a new grid
+    form = client.get("/grids/new/").context["form"]
+    # then the villages of their county are offered, the new one too, and none of another county
+    assert list(form.fields["community"].queryset) == [t.village_a, t.village_b, new_village]
+    # and a grid there can be created
+    response = client.post(
+        "/grids/new/",
+        new_grid_data(t, code="640302100203001", community=new_village.pk, district=t.district_a.pk),
+    )
+    assert response.status_code == 302
+    assert all_grids().get(code="640302100203001").community == new_village

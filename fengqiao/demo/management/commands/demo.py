@@ -3,11 +3,22 @@ import argparse
 from django.core.management.base import CommandError
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from fengqiao.core.commands import ActingCommand
 from fengqiao.demo import actions, selectors
 from fengqiao.demo.actions import DEFAULT_DATA_DIR, DEFAULT_SCALE, DEFAULT_SEED, DEMO_PASSWORD, DemoError
 from fengqiao.geo.actions import ImportFileError
+
+COUNT_LABELS = {
+    "counties": gettext_lazy("county bureaus"),
+    "stations": gettext_lazy("police stations"),
+    "districts": gettext_lazy("police districts"),
+    "villages": gettext_lazy("villages and communities with grids"),
+    "grids": gettext_lazy("grids"),
+    "staff": gettext_lazy("staff posted"),
+    "accounts": gettext_lazy("accounts"),
+}
 
 
 def scale_value(raw: str) -> float:
@@ -82,7 +93,7 @@ class Command(ActingCommand):
                 _("cannot reset: rows of %(models)s refer to the territory; the demo city stays as it is")
                 % {"models": ", ".join(blockers)}
             ) from None
-        counts = ", ".join(f"{n} {what}" for what, n in report.counts.items())
+        counts = ", ".join(f"{report.counts[key]} {label}" for key, label in COUNT_LABELS.items())
         self.stdout.write(
             self.style.SUCCESS(
                 _("Demo city generated (scale %(scale)s, seed %(seed)s) in %(seconds).1f s: %(counts)s.")

@@ -23,8 +23,10 @@
 
   function draw(el, map, data) {
     var links = el.dataset.links === "on";
+    // Thousands of grids (a city) read better with thinner lines.
+    var style = countFeatures(data) > 300 ? L.extend({}, OUTLINE, { weight: 1 }) : OUTLINE;
     var layer = L.geoJSON(data, {
-      style: function () { return OUTLINE; },
+      style: function () { return style; },
       onEachFeature: function (feature, featureLayer) {
         var props = feature.properties || {};
         if (props.name) featureLayer.bindTooltip(props.name + (props.code ? " · " + props.code : ""), { sticky: true });
