@@ -22,10 +22,11 @@ import shapely
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from fengqiao.geo.data import WUZHONG  # noqa: E402
 from fengqiao.geo.datum import gcj02_to_wgs84  # noqa: E402
 from fengqiao.geo.locator import OUTSIDE, Locator  # noqa: E402
 
-OUTLINE = ROOT.parent / "shared" / "data" / "wuzhong" / "boundaries" / "640300.json"
+OUTLINE = WUZHONG / "boundaries" / "640300.json"
 
 
 def city_outline(path: Path) -> shapely.Geometry:

@@ -13,7 +13,7 @@ import pytest
 
 from fengqiao.accounts.choices import GRID_MANAGERS
 from fengqiao.geo.models import Grid
-from tests.conftest import PASSWORD, square
+from tests.conftest import square
 
 # Which of the territory's three places (grid A, grid B, grid C) each persona may see.
 VISIBLE = {
@@ -85,7 +85,9 @@ def grid_create_api(t, place):
 
 
 def created_grid(t, place):
-    return Grid.objects.unscoped(reason="test: did the create go through").filter(code=grid_place(t, place)[2])
+    return Grid.objects.unscoped(reason="test: did the create go through").filter(
+        code=grid_place(t, place)[2]
+    )
 
 
 ROUTES = [

@@ -5,12 +5,10 @@ scale, the seed and what was made. Everything it writes comes from :func:`fengqi
 so the same divisions, scale and seed give the same codes, names, geometries and people.
 """
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -21,55 +19,30 @@ from fengqiao.accounts.models import Posting, User
 from fengqiao.core import audit
 from fengqiao.demo import names
 from fengqiao.demo.city import CityPlan, County, PlanError, Township, Village, plan_city, seeded
+from fengqiao.demo.names import (
+    GENERATED_USERNAME,
+    DemoAccount,
+    county_username,
+    grid_worker_username,
+    officer_username,
+    station_username,
+)
 from fengqiao.geo import actions as geo_actions
 from fengqiao.geo.choices import DivisionLevel, UnitKind
+from fengqiao.geo.data import WUZHONG
 from fengqiao.geo.geometry import GeometryError, measures, parse_area, to_geojson
 from fengqiao.geo.models import Division, Grid, PoliceUnit
 
 DEMO_PASSWORD = "fengqiao-demo"
 DEFAULT_SCALE = 1.0
 DEFAULT_SEED = 1
-DEFAULT_DATA_DIR = Path(settings.PROJECT_DIR).parent / "shared" / "data" / "wuzhong"
+DEFAULT_DATA_DIR = WUZHONG
 DIVISIONS_FILE = "divisions_2016.csv"
 BOUNDARIES_DIR = "boundaries"
 
 DEMO_GENERATE = audit.register("demo_generate", "generated the demo city")
 
 UNSCOPED_DEMO = "demo: the generator builds and clears the whole territory"
-
-
-class DemoAccount:
-    """The fixed usernames of the demo accounts, in the order they are listed."""
-
-    ADMIN = "admin"
-    CITY = "city"
-    STATION = "station"
-    OFFICER = "officer"
-    GRID = "grid"
-    GRID2 = "grid2"
-    RESIDENT = "resident"
-
-    ALL = (ADMIN, CITY, STATION, OFFICER, GRID, GRID2, RESIDENT)
-
-
-# Usernames of the generated staff, from the code of the post they hold.
-def county_username(code: str) -> str:
-    return f"bureau{code}"
-
-
-def station_username(code: str) -> str:
-    return f"chief{code}"
-
-
-def officer_username(code: str) -> str:
-    return f"officer{code}"
-
-
-def grid_worker_username(code: str) -> str:
-    return f"grid{code}"
-
-
-GENERATED_USERNAME = re.compile(r"^(bureau\d{6}|chief\d{12}|officer\d{12}Q\d{2}|grid\d{15})$")
 
 
 class DemoError(RuntimeError):
@@ -90,16 +63,6 @@ class DemoReport:
 
 # ---------------------------------------------------------------------------------------------
 # the real divisions
-
-
-def divisions_loaded() -> bool:
-    """Whether the divisions and the county outlines the demo city needs are in the database."""
-    counties = Division.objects.filter(level=DivisionLevel.COUNTY)
-    return (
-        Division.objects.filter(level=DivisionLevel.VILLAGE).exists()
-        and counties.exists()
-        and not counties.filter(outline__isnull=True, children__isnull=False).exists()
-    )
 
 
 @transaction.atomic
@@ -127,21 +90,7 @@ def load_wuzhong_divisions(*, actor, data_dir: Path | str = DEFAULT_DATA_DIR) ->
 
 
 # ---------------------------------------------------------------------------------------------
-# reading
-
-
-def territory_exists() -> bool:
-    return PoliceUnit.objects.exists()
-
-
-def last_generation() -> dict | None:
-    """The scale, seed and counts of the last demo generation, from its audit entry."""
-    from fengqiao.core.models import AuditEntry
-
-    entry = AuditEntry.objects.filter(action=DEMO_GENERATE.name).order_by("-id").first()
-    if entry is None:
-        return None
-    return {**(entry.after or {}), "at": entry.created_at}
+# generating
 
 
 def _plan_inputs() -> tuple[Division, list[County], list[Township], list[Village]]:
@@ -382,7 +331,7 @@ def generate_demo_city(
     if not _may_generate(actor):
         raise PermissionDenied(_("Only a superuser may generate the demo city."))
     started = time.perf_counter()
-    if territory_exists() and not reset:
+    if PoliceUnit.objects.exists() and not reset:
         return DemoReport(created=False, scale=scale, seed=seed)
     cleared = _clear_territory() if reset else {}
     city, counties, townships, villages = _plan_inputs()

@@ -142,6 +142,7 @@ class CityPlan:
     # The grid of the demo account ``grid`` and the touching grid, in another district, of ``grid2``.
     demo_grid_code: str = ""
     neighbour_grid_code: str = ""
+    # Where each township was put (its real centre, or a seeded one where the data has none), WGS-84.
     township_centres: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
@@ -502,14 +503,14 @@ def plan_city(
     used_town_list = [t for c in counties for t in used_towns[c.code]]
     n_districts = max(n_stations, round(ARTICLE_DISTRICTS * scale))
     capacity = sum(len(villages_by_town[t.code]) for t in used_town_list)
+    town_sizes = [len(villages_by_town[t.code]) for t in used_town_list]
+    # The first township gets two villages at least, so that the first station can have two
+    # districts side by side: the demo accounts ``grid`` and ``grid2`` need them.
+    town_minimums = [min(2, size) if i == 0 else 1 for i, size in enumerate(town_sizes)]
     n_villages = _clamp(
-        round(len(village_by_code) * scale), max(len(used_town_list), n_districts + 1), capacity
+        round(len(village_by_code) * scale), max(sum(town_minimums), n_districts + 1), capacity
     )
-    per_town = apportion(
-        n_villages,
-        [len(villages_by_town[t.code]) for t in used_town_list],
-        caps=[len(villages_by_town[t.code]) for t in used_town_list],
-    )
+    per_town = apportion(n_villages, town_sizes, minimum=town_minimums, caps=town_sizes)
     used_villages: list[Village] = []
     for town, k in zip(used_town_list, per_town, strict=True):
         used_villages.extend(villages_by_town[town.code][:k])  # the innermost ones

@@ -5,6 +5,7 @@ stand next to the common Han ones. Given names are one or two characters from ev
 """
 
 import random
+import re
 
 # Surname and relative frequency, roughly as in Ningxia; enough for a plausible mix.
 _WEIGHTED_SURNAMES = (
@@ -100,3 +101,40 @@ def district_name(station_name: str, seq: int) -> str:
 
 def grid_name(village_name: str, seq: int) -> str:
     return f"{village_short_name(village_name)}第{chinese_number(seq)}网格"
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+class DemoAccount:
+    """The fixed usernames of the demo accounts, in the order they are listed."""
+
+    ADMIN = "admin"
+    CITY = "city"
+    STATION = "station"
+    OFFICER = "officer"
+    GRID = "grid"
+    GRID2 = "grid2"
+    RESIDENT = "resident"
+
+    ALL = (ADMIN, CITY, STATION, OFFICER, GRID, GRID2, RESIDENT)
+
+
+# The usernames of the other generated staff come from the code of the post they hold.
+def county_username(code: str) -> str:
+    return f"bureau{code}"
+
+
+def station_username(code: str) -> str:
+    return f"chief{code}"
+
+
+def officer_username(code: str) -> str:
+    return f"officer{code}"
+
+
+def grid_worker_username(code: str) -> str:
+    return f"grid{code}"
+
+
+GENERATED_USERNAME = re.compile(r"^(bureau\d{6}|chief\d{12}|officer\d{12}Q\d{2}|grid\d{15})$")

@@ -1,4 +1,4 @@
-"""Reads for the demo city: the demo accounts as a table."""
+"""Reads for the demo city: whether it (and what it is built from) exists, and the demo accounts."""
 
 from dataclasses import dataclass
 
@@ -6,7 +6,34 @@ from django.utils.translation import gettext as _
 
 from fengqiao.accounts.choices import Role
 from fengqiao.accounts.models import User
-from fengqiao.demo.actions import DemoAccount
+from fengqiao.core.models import AuditEntry
+from fengqiao.demo.actions import DEMO_GENERATE
+from fengqiao.demo.names import DemoAccount
+from fengqiao.geo.choices import DivisionLevel
+from fengqiao.geo.models import Division, PoliceUnit
+
+
+def divisions_loaded() -> bool:
+    """Whether the divisions and the county outlines the demo city needs are in the database."""
+    counties = Division.objects.filter(level=DivisionLevel.COUNTY)
+    return (
+        Division.objects.filter(level=DivisionLevel.VILLAGE).exists()
+        and counties.exists()
+        and not counties.filter(outline__isnull=True, children__isnull=False).exists()
+    )
+
+
+def territory_exists() -> bool:
+    """Whether there is a police tree already (generated or imported)."""
+    return PoliceUnit.objects.exists()
+
+
+def last_generation() -> dict | None:
+    """The scale, seed and counts of the last demo generation, from its audit entry."""
+    entry = AuditEntry.objects.filter(action=DEMO_GENERATE.name).order_by("-id").first()
+    if entry is None:
+        return None
+    return {**(entry.after or {}), "at": entry.created_at}
 
 
 @dataclass(frozen=True)
@@ -18,7 +45,7 @@ class AccountRow:
 
 
 def demo_accounts() -> list[AccountRow]:
-    """The seven demo accounts that exist, in their fixed order, with where each is posted."""
+    """The demo accounts that exist and are active, in their fixed order, with their postings."""
     users = {
         u.username: u
         for u in User.objects.filter(username__in=DemoAccount.ALL, is_active=True).prefetch_related(

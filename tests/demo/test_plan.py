@@ -3,23 +3,27 @@ names. No database."""
 
 import csv
 import json
+import os
 import re
+import subprocess
+import sys
 
 import pytest
 import shapely
+from django.conf import settings
 from shapely.geometry import Polygon, box
 
 from fengqiao.demo.city import County, PlanError, Township, Village, apportion, partition, plan_city
 from fengqiao.demo.names import chinese_number, grid_name, station_name, village_short_name
+from fengqiao.geo.data import WUZHONG
 from fengqiao.geo.datum import gcj02_point_to_wgs84, gcj02_to_wgs84
 from fengqiao.geo.geometry import parse_area
 from tests.demo.conftest import SEED
 
-DATA = "/work/shared/data/wuzhong"
+DATA = str(WUZHONG)
 
 
-@pytest.fixture(scope="module")
-def wuzhong_inputs():
+def read_wuzhong_inputs():
     """The real divisions read straight from the shipped files, converted to WGS-84."""
     with open(f"{DATA}/divisions_2016.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
@@ -44,6 +48,11 @@ def wuzhong_inputs():
         Village(row["code"], row["name"], row["ur_code"]) for row in rows if row["level"] == "village"
     ]
     return counties, townships, villages
+
+
+@pytest.fixture(scope="module")
+def wuzhong_inputs():
+    return read_wuzhong_inputs()
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +171,47 @@ def test_names_read_like_real_ones():
     assert station_name("裕民街道办事处") == "裕民派出所"
     assert station_name("红寺堡区大河乡") == "大河派出所"
     assert re.fullmatch(r"巴浪湖农场派出所", station_name("巴浪湖农场"))
+
+
+@pytest.mark.parametrize("scale", [0.001, 0.01, 0.3])
+def test_any_scale_keeps_one_station_per_county_and_neighbouring_demo_grids(wuzhong_inputs, scale):
+    # given a plan at a small or middling scale
+    plan = plan_city(*wuzhong_inputs, scale=scale, seed=SEED)
+    # then every county has a station, every station a district, every used village a grid
+    assert {s.county_code for s in plan.stations} == {c.code for c in plan.counties}
+    assert {d.station_code for d in plan.districts} == {s.code for s in plan.stations}
+    used = {v for d in plan.districts for v in d.village_codes}
+    assert used == {g.village_code for g in plan.grids}
+    # and the demo grids touch, in two districts of the first station
+    grids = {g.code: g for g in plan.grids}
+    grid, grid2 = grids[plan.demo_grid_code], grids[plan.neighbour_grid_code]
+    assert grid.geometry.intersection(grid2.geometry).length > 0
+    assert grid.district_code == plan.districts[0].code != grid2.district_code
+    assert grid2.district_code.startswith(plan.stations[0].code)
+
+
+def test_the_same_seed_gives_the_same_plan_in_another_process():
+    # given two fresh interpreters with different string-hash seeds (set order differs between them)
+    script = (
+        "import hashlib, django, os;"
+        "os.environ['DJANGO_SETTINGS_MODULE'] = 'tests.settings'; django.setup();"
+        "from tests.demo.test_plan import read_wuzhong_inputs;"
+        "from fengqiao.demo.city import plan_city;"
+        "plan = plan_city(*read_wuzhong_inputs(), scale=0.05, seed=7);"
+        "print(hashlib.sha256(b''.join(g.code.encode() + g.name.encode() + g.geometry.wkb"
+        " for g in plan.grids)).hexdigest())"
+    )
+    digests = set()
+    for hash_seed in ("1", "2"):
+        # when each plans the city from the same seed
+        result = subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=settings.PROJECT_DIR,
+        )
+        digests.add(result.stdout.strip())
+    # then both plans are identical, bit for bit
+    assert len(digests) == 1

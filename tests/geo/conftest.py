@@ -7,8 +7,9 @@ from django.utils import translation
 
 from fengqiao.core.models import AuditEntry
 from fengqiao.geo import locator
+from fengqiao.geo.data import WUZHONG
 
-DATA = "/work/shared/data/wuzhong"
+DATA = str(WUZHONG)
 DIVISIONS_CSV = f"{DATA}/divisions_2016.csv"
 BOUNDARIES = f"{DATA}/boundaries"
 

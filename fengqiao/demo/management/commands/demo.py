@@ -68,20 +68,23 @@ class Command(ActingCommand):
             self.build(actor, scale=scale, seed=seed, reset=reset, data=data)
         self.print_accounts()
 
+    def say_reused(self):
+        last = selectors.last_generation()
+        if last:
+            message = _(
+                "The territory already exists (generated with scale %(scale)s, seed %(seed)s): "
+                "reusing it. Use --reset to generate it again."
+            ) % {"scale": last.get("scale"), "seed": last.get("seed")}
+        else:
+            message = _("The territory already exists: reusing it. Use --reset to generate it again.")
+        self.stdout.write(message)
+
     def build(self, actor, *, scale, seed, reset, data):
-        if actions.territory_exists() and not reset:
-            last = actions.last_generation()
-            if last:
-                message = _(
-                    "The territory already exists (generated with scale %(scale)s, seed %(seed)s): "
-                    "reusing it. Use --reset to generate it again."
-                ) % {"scale": last.get("scale"), "seed": last.get("seed")}
-            else:
-                message = _("The territory already exists: reusing it. Use --reset to generate it again.")
-            self.stdout.write(message)
+        if selectors.territory_exists() and not reset:
+            self.say_reused()
             return
         try:
-            if not actions.divisions_loaded():
+            if not selectors.divisions_loaded():
                 for report in actions.load_wuzhong_divisions(actor=actor, data_dir=data):
                     self.stdout.write(report.summary())
             report = actions.generate_demo_city(actor=actor, scale=scale, seed=seed, reset=reset)
@@ -93,6 +96,9 @@ class Command(ActingCommand):
                 _("cannot reset: rows of %(models)s refer to the territory; the demo city stays as it is")
                 % {"models": ", ".join(blockers)}
             ) from None
+        if not report.created:  # another process made it in the meantime
+            self.say_reused()
+            return
         counts = ", ".join(f"{report.counts[key]} {label}" for key, label in COUNT_LABELS.items())
         self.stdout.write(
             self.style.SUCCESS(
