@@ -44,7 +44,7 @@ chromium:
 lint: install
 	$(BIN)/ruff check fengqiao tests bench
 	$(BIN)/ruff format --check fengqiao tests bench
-	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/fengqiao makemigrations --check --dry-run
+	PYTHONPATH=. DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/fengqiao makemigrations --check --dry-run
 
 check-postgres: install
 	@$(BIN)/python -c "import psycopg,sys; psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', connect_timeout=5).close()" \

@@ -6,6 +6,7 @@ never a 403 that would confirm the object exists), and never manage to create or
 outside their scope. Where the persona may see an object but lacks the role to change it, 403.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -69,7 +70,7 @@ def grid_create_web(t, place):
         "name": "新网格",
         "community": community.pk,
         "district": district.pk,
-        "geometry": '{"type":"Polygon","coordinates":[[[106.3,37.9],[106.31,37.9],[106.31,37.91],[106.3,37.9]]]}',
+        "geometry": json.dumps(square(106.3, 37.9)),
     }
 
 
@@ -104,7 +105,7 @@ ROUTES = [
             "name": "改名网格",
             "community": g.community_id,
             "district": g.district_id,
-            "geometry": '{"type":"Polygon","coordinates":' + str(g.geometry["coordinates"]) + "}",
+            "geometry": json.dumps(g.geometry),
         },
         create_url="/grids/new/",
         create_payload=grid_create_web,

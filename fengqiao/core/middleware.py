@@ -7,6 +7,8 @@ from django.utils.translation import check_for_language, get_supported_language_
 
 from fengqiao.core.context import Source, acting_as
 
+API_PREFIXES = ("/api/", "/open311/")
+
 
 class AuditContextMiddleware:
     """Puts the request's user, door (web or API), request id and IP in the acting context."""
@@ -15,7 +17,7 @@ class AuditContextMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        source = Source.API if request.path.startswith(("/api/", "/open311/")) else Source.WEB
+        source = Source.API if request.path.startswith(API_PREFIXES) else Source.WEB
         request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
         request.request_id = request_id
         with acting_as(
@@ -31,9 +33,12 @@ class DefaultLanguageMiddleware(LocaleMiddleware):
 
     Django's LocaleMiddleware would follow the browser's Accept-Language; a police station's
     shared machines often carry an English browser, and the working language is Chinese.
+    API clients are programs that state what they want, so there Accept-Language counts.
     """
 
     def process_request(self, request):
+        if request.path.startswith(API_PREFIXES):
+            return super().process_request(request)
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
         language = chosen if chosen and check_for_language(chosen) else settings.LANGUAGE_CODE
         language = get_supported_language_variant(language)

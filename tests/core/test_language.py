@@ -11,3 +11,10 @@ def test_the_language_switch_is_honoured(client):
     response = client.get("/login/", headers={"Accept-Language": "zh-CN"})
     # then pages are English from then on
     assert response.headers["Content-Language"] == "en"
+
+
+def test_the_api_follows_accept_language(client):
+    english = client.get("/api/v1/nowhere", headers={"Accept-Language": "en"})
+    default = client.get("/api/v1/nowhere")
+    assert english.headers["Content-Language"] == "en"
+    assert default.headers["Content-Language"] == "zh-hans"
