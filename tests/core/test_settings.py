@@ -1,0 +1,84 @@
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from fengqiao import env
+
+
+@pytest.mark.parametrize(
+    ("helper", "value", "message"),
+    [
+        (lambda: env.env_bool("FENGQIAO_DEBUG", False), "maybe", "FENGQIAO_DEBUG must be a boolean"),
+        (lambda: env.env_int("FENGQIAO_X", 1), "ten", "FENGQIAO_X must be an integer"),
+        (lambda: env.env_list("FENGQIAO_ALLOWED_HOSTS", []), " , ", "FENGQIAO_ALLOWED_HOSTS must be"),
+        (lambda: env.env_database("FENGQIAO_DATABASE_URL", None), "mysql://x/y", "sqlite:// or postgres://"),
+        (
+            lambda: env.env_database("FENGQIAO_DATABASE_URL", None),
+            "postgres://host:5432",
+            "must name a database",
+        ),
+    ],
+)
+def test_bad_values_are_refused_naming_the_variable(monkeypatch, helper, value, message):
+    for name in ("FENGQIAO_DEBUG", "FENGQIAO_X", "FENGQIAO_ALLOWED_HOSTS", "FENGQIAO_DATABASE_URL"):
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=message):
+        helper()
+
+
+def test_good_values_are_read(monkeypatch, tmp_path):
+    monkeypatch.setenv("FENGQIAO_DEBUG", "yes")
+    monkeypatch.setenv("FENGQIAO_ALLOWED_HOSTS", "a.example, b.example")
+    monkeypatch.setenv("FENGQIAO_DATABASE_URL", "postgres://fq@db.example:5433/fengqiao")
+    assert env.env_bool("FENGQIAO_DEBUG", False) is True
+    assert env.env_list("FENGQIAO_ALLOWED_HOSTS", []) == ["a.example", "b.example"]
+    database = env.env_database("FENGQIAO_DATABASE_URL", tmp_path / "x.sqlite3")
+    assert (database["ENGINE"], database["HOST"], database["PORT"], database["NAME"]) == (
+        "django.db.backends.postgresql",
+        "db.example",
+        5433,
+        "fengqiao",
+    )
+
+
+def test_the_default_database_is_an_sqlite_file_in_wal_mode(monkeypatch, tmp_path):
+    monkeypatch.delenv("FENGQIAO_DATABASE_URL", raising=False)
+    database = env.env_database("FENGQIAO_DATABASE_URL", tmp_path / "fengqiao.sqlite3")
+    assert database["NAME"] == str(tmp_path / "fengqiao.sqlite3")
+    assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
+
+
+def _start(environment: dict) -> subprocess.CompletedProcess:
+    clean = {"PATH": "/usr/bin:/bin", **environment}
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='fengqiao.settings'; django.setup(); "
+            "from django.conf import settings as s; print(s.DEBUG, s.SESSION_COOKIE_SECURE)",
+        ],
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = _start({"FENGQIAO_DATA_DIR": str(tmp_path)})
+    assert result.returncode != 0
+    assert "FENGQIAO_SECRET_KEY must be set" in result.stderr
+
+
+def test_production_is_safe_by_default(tmp_path):
+    result = _start({"FENGQIAO_DATA_DIR": str(tmp_path), "FENGQIAO_SECRET_KEY": "k" * 50})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "True"]
+
+
+def test_a_bad_boolean_stops_start_up(tmp_path):
+    result = _start({"FENGQIAO_DATA_DIR": str(tmp_path), "FENGQIAO_DEBUG": "perhaps"})
+    assert result.returncode != 0
+    assert "FENGQIAO_DEBUG must be a boolean" in result.stderr
