@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "fengqiao.core",
     "fengqiao.geo",
     "fengqiao.accounts",
+    "fengqiao.registry",
     "fengqiao.demo",
     "fengqiao.api",
     "fengqiao.web",
