@@ -19,6 +19,7 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
+from fengqiao.core.roles import can_manage_grids, can_set_territory
 from fengqiao.core.scoping import OutOfScope, ensure_still_visible
 from fengqiao.geo.choices import DivisionLevel, UnitKind
 from fengqiao.geo.datum import DATUMS, to_wgs84
@@ -119,17 +120,6 @@ def _read_json(path) -> tuple[object, str]:
         ) from None
 
 
-def _is_territory_admin(actor) -> bool:
-    """Divisions and outlines are the city's to set: superusers and city command."""
-    return bool(actor and actor.is_authenticated and (actor.is_superuser or actor.role == "city_command"))
-
-
-def _is_grid_manager(actor) -> bool:
-    from fengqiao.accounts.choices import GRID_MANAGERS
-
-    return bool(actor and actor.is_authenticated and (actor.is_superuser or actor.role in GRID_MANAGERS))
-
-
 def _require(allowed: bool, what: str) -> None:
     if not allowed:
         raise PermissionDenied(_("You may not %(what)s.") % {"what": what})
@@ -198,7 +188,7 @@ def import_divisions(path, *, actor, datum: str = "wgs84") -> ImportReport:
     them. A province or city whose parent is not known becomes a root; any lower level needs its
     parent in the file or already in the database.
     """
-    _require(_is_territory_admin(actor), _("import divisions"))
+    _require(can_set_territory(actor), _("import divisions"))
     _check_datum(datum)
     data, digest = _read_bytes(path)
     report = ImportReport(source=Path(path).name, sha256=digest)
@@ -403,7 +393,7 @@ def import_outlines(path, *, actor, datum: str = "wgs84", code: str | None = Non
     ``boundaries/640302.json`` is county 640302 (codes of 2, 4, 6 or 9 digits are padded with
     zeros to 12). Coordinates in ``datum`` ("gcj02" for the shipped files) are stored in WGS-84.
     """
-    _require(_is_territory_admin(actor), _("import division outlines"))
+    _require(can_set_territory(actor), _("import division outlines"))
     _check_datum(datum)
     document, digest = _read_json(path)
     report = ImportReport(source=Path(path).name, sha256=digest)
@@ -550,7 +540,7 @@ def import_grids(path, *, actor, datum: str = "wgs84") -> ImportReport:
     feature is rejected, by index and reason, when a property is missing or wrong, its community
     or district is unknown, its outline is invalid, or the grid would lie outside the actor's scope.
     """
-    _require(_is_grid_manager(actor), _("import grids"))
+    _require(can_manage_grids(actor), _("import grids"))
     _check_datum(datum)
     document, digest = _read_json(path)
     report = ImportReport(source=Path(path).name, sha256=digest)
@@ -711,7 +701,7 @@ def create_grid(*, actor, code: str, name: str, community, district, geometry: d
     PoliceUnit, its unique code or its path; ``geometry`` a GeoJSON Polygon/MultiPolygon in WGS-84.
     Only grid managers may, and only inside their own scope (otherwise OutOfScope, and nothing is
     written)."""
-    _require(_is_grid_manager(actor), _("create grids"))
+    _require(can_manage_grids(actor), _("create grids"))
     try:
         community = _resolve_community(community)
     except ValueError as exc:
@@ -750,7 +740,7 @@ def update_grid(grid: Grid, *, actor, **changes) -> Grid:
     unknown = set(changes) - set(UPDATABLE_GRID_FIELDS)
     if unknown:
         raise TypeError(f"update_grid() cannot change {', '.join(sorted(unknown))}")
-    _require(_is_grid_manager(actor), _("change grids"))
+    _require(can_manage_grids(actor), _("change grids"))
     grid = Grid.objects.visible_to(actor).select_for_update().filter(pk=grid.pk).first()
     if grid is None:
         raise OutOfScope(_("No grid matches the given query."))
