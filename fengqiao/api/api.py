@@ -17,7 +17,7 @@ from ninja.parser import Parser
 
 from fengqiao.api import errors
 from fengqiao.api.auth import session_auth, token_auth
-from fengqiao.api.routers import accounts, auth, grids, locate
+from fengqiao.api.routers import accounts, auth, grids, locate, registry
 
 
 class StrictJSONParser(Parser):
@@ -102,3 +102,4 @@ api.add_router("/auth", auth.router)
 api.add_router("", accounts.router)
 api.add_router("/grids", grids.router)
 api.add_router("", locate.router)
+api.add_router("/registry", registry.router)

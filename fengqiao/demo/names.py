@@ -35,6 +35,25 @@ def person_name(rng: random.Random) -> str:
     return surname + given
 
 
+HUI_SURNAMES = frozenset("马丁金海纳撒穆锁拜虎黑哈兰沙冶")
+"""Surnames common among the Hui of Ningxia; most people bearing them are Hui."""
+
+_SURNAME_CUM = [sum(_SURNAME_WEIGHTS[: i + 1]) for i in range(len(_SURNAME_WEIGHTS))]
+
+
+def surname(rng: random.Random) -> str:
+    """A surname, weighted as in Ningxia."""
+    return rng.choices(_SURNAME_LIST, cum_weights=_SURNAME_CUM)[0]
+
+
+def given_name(rng: random.Random, sex: str) -> str:
+    """A one- or two-character given name for a man (``"M"``) or a woman (``"F"``)."""
+    chars = MALE_CHARS if sex == "M" else FEMALE_CHARS
+    if rng.random() < 0.35:
+        return rng.choice(chars)
+    return rng.choice(chars) + rng.choice(chars)
+
+
 def chinese_number(n: int) -> str:
     """1 → 一, 10 → 十, 21 → 二十一, 105 → 一百零五; for ordinals such as 第十二网格."""
     if not 0 < n < 1000:

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from fengqiao.accounts.choices import Role
 from fengqiao.accounts.models import User
 from fengqiao.core.models import AuditEntry
-from fengqiao.demo.actions import DEMO_GENERATE
+from fengqiao.demo.actions import DEMO_GENERATE, DEMO_REGISTRY
 from fengqiao.demo.names import DemoAccount
 from fengqiao.geo.choices import DivisionLevel
 from fengqiao.geo.models import Division, PoliceUnit
@@ -31,6 +31,14 @@ def territory_exists() -> bool:
 def last_generation() -> dict | None:
     """The scale, seed and counts of the last demo generation, from its audit entry."""
     entry = AuditEntry.objects.filter(action=DEMO_GENERATE.name).order_by("-id").first()
+    if entry is None:
+        return None
+    return {**(entry.after or {}), "at": entry.created_at}
+
+
+def last_registry_generation() -> dict | None:
+    """The scale, seed, day and counts of the last demo registry generation, from its audit entry."""
+    entry = AuditEntry.objects.filter(action=DEMO_REGISTRY.name).order_by("-id").first()
     if entry is None:
         return None
     return {**(entry.after or {}), "at": entry.created_at}

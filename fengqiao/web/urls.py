@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
 from fengqiao.web import views
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("grids/new/", views.grid_create, name="grid_create"),
     path("grids/<str:code>/", views.grid_detail, name="grid_detail"),
     path("grids/<str:code>/edit/", views.grid_edit, name="grid_edit"),
+    path("registry/", include("fengqiao.web.urls_registry")),
 ]

@@ -1,13 +1,22 @@
 import argparse
+import sys
 
 from django.core.management.base import CommandError
 from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from tqdm import tqdm
 
 from fengqiao.core.commands import ActingCommand
 from fengqiao.demo import actions, selectors
-from fengqiao.demo.actions import DEFAULT_DATA_DIR, DEFAULT_SCALE, DEFAULT_SEED, DEMO_PASSWORD, DemoError
+from fengqiao.demo.actions import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_REGISTRY_SCALE,
+    DEFAULT_SCALE,
+    DEFAULT_SEED,
+    DEMO_PASSWORD,
+    DemoError,
+)
 from fengqiao.geo.actions import ImportFileError
 
 COUNT_LABELS = {
@@ -18,6 +27,15 @@ COUNT_LABELS = {
     "grids": gettext_lazy("grids"),
     "staff": gettext_lazy("staff posted"),
     "accounts": gettext_lazy("accounts"),
+}
+REGISTRY_LABELS = {
+    "person": gettext_lazy("people"),
+    "house": gettext_lazy("houses"),
+    "organisation": gettext_lazy("organisations"),
+    "address": gettext_lazy("addresses"),
+    "residence": gettext_lazy("person–house relations"),
+    "employment": gettext_lazy("employments"),
+    "care_tag": gettext_lazy("care tags"),
 }
 
 
@@ -31,12 +49,24 @@ def scale_value(raw: str) -> float:
     return value
 
 
+def registry_scale_value(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(_("must be a number, got %(raw)r") % {"raw": raw}) from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(_("must be between 0 and 1, got %(raw)s") % {"raw": raw})
+    return value
+
+
 class Command(ActingCommand):
     help = (
         "Generate the demo city from the real divisions of Wuzhong: police stations, police districts, "
         "grids and staff in the proportions of the real city (scale 1.0: 44 stations, 118 districts, "
-        "3,475 grids), deterministic for a seed, and the demo accounts. If the city exists it is reused; "
-        "--reset builds it again. Prints the demo accounts at the end."
+        "3,475 grids), deterministic for a seed, and the demo accounts; then the registry (people, "
+        "houses, organisations, addresses and their relations) at --registry-scale of the article's "
+        "city. If the city or the registry exists it is reused; --reset builds both again. Prints the "
+        "demo accounts at the end."
     )
 
     def add_arguments(self, parser):
@@ -47,12 +77,24 @@ class Command(ActingCommand):
             help=f"share of the real city's size, 0 < S ≤ 1 (default {DEFAULT_SCALE})",
         )
         parser.add_argument(
+            "--registry-scale",
+            type=registry_scale_value,
+            default=DEFAULT_REGISTRY_SCALE,
+            help=(
+                "share of the article's registry, 0 ≤ S ≤ 1: 1.0 = 733,000 people, 162,000 houses, "
+                f"6,000 organisations; 0 leaves the registry empty (default {DEFAULT_REGISTRY_SCALE})"
+            ),
+        )
+        parser.add_argument(
             "--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})"
         )
         parser.add_argument(
             "--reset",
             action="store_true",
-            help="remove the existing police tree, grids and postings and generate the city again",
+            help=(
+                "remove the existing registry, police tree, grids and postings and generate the city "
+                "and its registry again"
+            ),
         )
         parser.add_argument(
             "--accounts-only", action="store_true", help="only print the demo accounts; change nothing"
@@ -63,10 +105,57 @@ class Command(ActingCommand):
             help="directory with divisions_2016.csv and boundaries/*.json (default: %(default)s)",
         )
 
-    def act(self, actor, *args, scale, seed, reset, accounts_only, data, **options):
+    def act(self, actor, *args, scale, registry_scale, seed, reset, accounts_only, data, **options):
         if not accounts_only:
             self.build(actor, scale=scale, seed=seed, reset=reset, data=data)
+            if registry_scale:
+                self.build_registry(actor, scale=registry_scale, seed=seed, reset=reset)
         self.print_accounts()
+
+    def build_registry(self, actor, *, scale, seed, reset):
+        if actions.registry_exists() and not reset:
+            last = selectors.last_registry_generation()
+            if last:
+                message = _(
+                    "The registry already holds records (generated with scale %(scale)s, seed %(seed)s): "
+                    "reusing it. Use --reset to generate it again."
+                ) % {"scale": last.get("scale"), "seed": last.get("seed")}
+            else:
+                message = _(
+                    "The registry already holds records: reusing it. Use --reset to generate it again."
+                )
+            self.stdout.write(message)
+            return
+        bar = tqdm(total=0, unit=" grids", desc=_("registry"), file=sys.stderr, disable=None, leave=False)
+
+        def progress(done, total):
+            if bar.total != total:
+                bar.reset(total=total)
+            bar.n = done
+            if done % 50 == 0 or done == total:
+                bar.refresh()
+
+        try:
+            report = actions.generate_demo_registry(
+                actor=actor, scale=scale, seed=seed, reset=reset, progress=progress
+            )
+        except DemoError as exc:
+            raise CommandError(str(exc)) from None
+        except ProtectedError as exc:
+            blockers = sorted({obj._meta.label for obj in exc.protected_objects})
+            raise CommandError(
+                _("cannot reset: rows of %(models)s refer to the registry; it stays as it is")
+                % {"models": ", ".join(blockers)}
+            ) from None
+        finally:
+            bar.close()
+        counts = ", ".join(f"{report.counts.get(key, 0)} {label}" for key, label in REGISTRY_LABELS.items())
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Demo registry generated (scale %(scale)s, seed %(seed)s) in %(seconds).1f s: %(counts)s.")
+                % {"scale": report.scale, "seed": report.seed, "seconds": report.seconds, "counts": counts}
+            )
+        )
 
     def say_reused(self):
         last = selectors.last_generation()

@@ -1,0 +1,126 @@
+"""Writing generated rows fast: ``executemany`` on SQLite, ``COPY`` on PostgreSQL.
+
+The demo generator makes hundreds of thousands of rows that need no validation (it made them
+valid), so they skip model instances and ``save()``: each row is a dict keyed by field attname
+(``grid_id``, not ``grid``), turned into a tuple in column order and written in large batches.
+Fields a row leaves out get their model default (``auto_now``/``auto_now_add`` get one shared
+"now"); a key that names no field is an error, so a renamed field cannot be dropped silently.
+Primary keys come with the rows; :meth:`BulkWriter.finish` moves PostgreSQL's sequences past them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from operator import itemgetter
+
+from django.core.management.color import no_style
+from django.db import connection, models
+from django.utils import timezone
+
+
+class BulkWriteError(ValueError):
+    """A generated row does not fit its table."""
+
+
+class _Table:
+    def __init__(self, model: type[models.Model], now: dt.datetime):
+        self.model = model
+        fields = list(model._meta.concrete_fields)
+        self.attnames = [f.attname for f in fields]
+        self.allowed = frozenset(self.attnames)
+        self.defaults = {}
+        for f in fields:
+            if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+                default = now
+            elif f.primary_key:
+                continue
+            else:
+                default = f.get_default()
+            # adapted once here, not once per row
+            self.defaults[f.attname] = (
+                f.get_db_prep_save(default, connection) if default is not None else None
+            )
+        # Values the drivers cannot take as they are: JSON to dump, aware datetimes to adapt.
+        # (Dates, decimals, booleans and strings go to both drivers unchanged.)
+        self.preps = [
+            (i, f) for i, f in enumerate(fields) if isinstance(f, models.JSONField | models.DateTimeField)
+        ]
+        self.getter = itemgetter(*self.attnames)
+        self.columns = [f.column for f in fields]
+        self.rows: list[tuple] = []
+
+    def add(self, rows: list[dict]) -> None:
+        allowed, defaults, getter = self.allowed, self.defaults, self.getter
+        out = self.rows
+        preps = self.preps
+        for row in rows:
+            if not row.keys() <= allowed:
+                unknown = sorted(set(row) - allowed)
+                raise BulkWriteError(f"{self.model._meta.label} has no field {', '.join(unknown)}")
+            values = getter({**defaults, **row})
+            if preps:
+                values = list(values)
+                for i, f in preps:
+                    value = values[i]
+                    if isinstance(value, dt.datetime) or (
+                        value is not None and isinstance(f, models.JSONField)
+                    ):
+                        values[i] = f.get_db_prep_save(value, connection)
+                values = tuple(values)
+            out.append(values)
+
+    def flush(self) -> int:
+        rows, self.rows = self.rows, []
+        if not rows:
+            return 0
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(c) for c in self.columns)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            else:
+                marks = ", ".join(["%s"] * len(self.columns))
+                cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
+        return len(rows)
+
+
+class BulkWriter:
+    """Buffers rows per model and writes them in the order the models were given (so foreign
+    keys point at rows already written), a batch at a time."""
+
+    def __init__(
+        self,
+        models_by_key: dict[str, type[models.Model]],
+        *,
+        batch_size: int = 50_000,
+    ):
+        now = timezone.now()
+        self.tables = {key: _Table(model, now) for key, model in models_by_key.items()}
+        self.batch_size = batch_size
+        self.written = dict.fromkeys(models_by_key, 0)
+
+    def add(self, key: str, rows: list[dict]) -> None:
+        self.tables[key].add(rows)
+
+    def pending(self) -> int:
+        return max(len(t.rows) for t in self.tables.values())
+
+    def maybe_flush(self) -> None:
+        if self.pending() >= self.batch_size:
+            self.flush()
+
+    def flush(self) -> None:
+        for key, table in self.tables.items():
+            self.written[key] += table.flush()
+
+    def finish(self) -> dict[str, int]:
+        """Write what is left and move the primary-key sequences past the rows written."""
+        self.flush()
+        statements = connection.ops.sequence_reset_sql(no_style(), [t.model for t in self.tables.values()])
+        if statements:
+            with connection.cursor() as cursor:
+                for sql in statements:
+                    cursor.execute(sql)
+        return dict(self.written)

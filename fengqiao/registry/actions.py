@@ -1,0 +1,1099 @@
+"""Every change to the registry: record (create or update), retire, relate, tag, reveal.
+
+Each action runs in one transaction, takes the acting user as keyword-only ``actor``, checks the
+rules of :mod:`fengqiao.registry.selectors`, validates its input naming the field at fault
+(``ValidationError({"id_number": [...]})``), writes one history row per record it changes and
+exactly one audit entry, and finally checks that what it wrote is still in the actor's scope
+(``ensure_still_visible``), rolling everything back otherwise.
+
+``data`` dicts use the model's field names; foreign keys may be given as objects or primary keys
+(a grid also by its code). An update changes only the keys present in ``data``.
+
+Decisions the DOMAIN leaves open, made here:
+
+- A floating resident needs a reason for coming or a residence permit; a permit number and its
+  expiry date go together.
+- An overseas person needs nationality, document type and document number; they may lack a
+  citizen ID number (it is then empty), and then their sex must be given.
+- A person's grid is their current address's grid; a person without an address needs an explicit
+  grid. Relations live in the grid of their house or organisation, care tags in their person's.
+- A renting relation needs its move-in date (the 3-working-day reporting rule counts from it) and
+  marks the house as rented.
+- Retiring a person ends their current relations; retiring a house or an organisation ends the
+  relations to it; an address in use by a house, an organisation or a resident cannot be retired.
+"""
+
+import datetime as dt
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce, Length
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.core import audit
+from fengqiao.core.scoping import OutOfScope, ensure_still_visible
+from fengqiao.geo import locator
+from fengqiao.geo.models import Grid
+from fengqiao.registry import history
+from fengqiao.registry.choices import (
+    AddressElement,
+    CareTagKind,
+    HistoryAction,
+    HouseOwnership,
+    HouseUse,
+    OrganisationType,
+    ResidenceType,
+    ResidentType,
+    RevealField,
+    Sex,
+    SpecialTrade,
+)
+from fengqiao.registry.models import (
+    Address,
+    CareTag,
+    Employment,
+    House,
+    Organisation,
+    Person,
+    Residence,
+)
+from fengqiao.registry.selectors import (
+    REVEALABLE,
+    may_collect,
+    may_reveal,
+    may_view_care_tags,
+)
+from fengqiao.registry.validators import (
+    InvalidValue,
+    check_birth_date_matches,
+    check_sex_matches,
+    parse_credit_code,
+    parse_id_number,
+    parse_phone,
+)
+
+UNSCOPED_UPKEEP = "registry: keeping derived state of records the actor changed"
+UNSCOPED_UNIQUE = "registry: uniqueness is territory-wide"
+
+ADDRESS_FIELDS = (
+    "code",
+    "element_type",
+    "community",
+    "street",
+    "compound",
+    "door_plate",
+    "building",
+    "unit",
+    "room",
+    "grid",
+    "lon",
+    "lat",
+    "in_use",
+    "collected_at",
+)
+PERSON_FIELDS = (
+    "id_number",
+    "name",
+    "former_name",
+    "sex",
+    "ethnicity",
+    "birth_date",
+    "native_place",
+    "marital_status",
+    "education",
+    "occupation",
+    "workplace",
+    "phone",
+    "hukou_address",
+    "current_address",
+    "grid",
+    "resident_type",
+    "reason_for_coming",
+    "residence_permit_number",
+    "residence_permit_expires",
+    "registered_on",
+    "nationality",
+    "document_type",
+    "document_number",
+    "entry_date",
+    "planned_exit_date",
+    "collected_at",
+)
+HOUSE_FIELDS = (
+    "address",
+    "use",
+    "ownership",
+    "owner",
+    "area_m2",
+    "rooms",
+    "is_rented",
+    "landlord",
+    "collected_at",
+)
+ORGANISATION_FIELDS = (
+    "credit_code",
+    "name",
+    "org_type",
+    "legal_representative",
+    "legal_representative_id",
+    "address",
+    "grid",
+    "industry",
+    "special_trades",
+    *(t.value for t in SpecialTrade),
+    "phone",
+    "collected_at",
+)
+RESIDENCE_FIELDS = ("person", "house", "kind", "start_date", "end_date", "registered_on", "note")
+EMPLOYMENT_FIELDS = ("person", "organisation", "role", "start_date", "end_date")
+
+_DATE_FIELDS = {
+    "birth_date",
+    "residence_permit_expires",
+    "registered_on",
+    "entry_date",
+    "planned_exit_date",
+    "collected_at",
+    "start_date",
+    "end_date",
+    "since",
+    "until",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+
+
+class _Errors(dict):
+    """Field → messages, raised together as one ValidationError."""
+
+    def add(self, name: str, message) -> None:
+        self.setdefault(name, []).append(str(message))
+
+    def raise_if_any(self) -> None:
+        if self:
+            raise ValidationError(dict(self))
+
+
+def _require_collector(actor) -> None:
+    if not may_collect(actor):
+        raise PermissionDenied(_("You may not change the registry."))
+
+
+def _require_in_scope(actor, record) -> None:
+    if not record.is_visible_to(actor):
+        raise OutOfScope(f"{record._meta.verbose_name} {record.pk} is outside your scope")
+
+
+def _check_keys(data: dict, allowed) -> None:
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise ValidationError({name: [_("unknown field")] for name in unknown})
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _date(value):
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InvalidValue(_("%(value)r is not a date (YYYY-MM-DD)") % {"value": value}, "bad_date") from None
+
+
+def _choice(value, choices) -> str:
+    value = _text(value)
+    if value not in choices.values:
+        raise InvalidValue(
+            _("%(value)r is not one of %(choices)s") % {"value": value, "choices": ", ".join(choices.values)},
+            "bad_choice",
+        )
+    return value
+
+
+def _pk(value):
+    return getattr(value, "pk", value)
+
+
+def _visible_ref(model, value, actor, *, allow_retired: bool = False):
+    """A referenced record the actor can see (missing and out of scope read alike)."""
+    qs = model.objects.visible_to(actor).filter(pk=_pk(value))
+    if not allow_retired:
+        qs = qs.filter(retired_at__isnull=True)
+    obj = qs.first()
+    if obj is None:
+        raise InvalidValue(_("no such %(what)s in your area") % {"what": model._meta.verbose_name}, "unknown")
+    return obj
+
+
+def _grid(value) -> Grid:
+    """A grid by object, primary key or code. Whether it is the actor's is checked after the write."""
+    if isinstance(value, Grid):
+        return value
+    qs = Grid.objects.unscoped(reason="registry: resolving a grid reference; scope checked after the write")
+    text = _text(value)
+    grid = qs.filter(code=text).first() if len(text) >= 14 else None
+    if grid is None and text.isdigit():
+        grid = qs.filter(pk=int(text)).first()
+    if grid is None or not grid.is_active:
+        raise InvalidValue(_("no such grid"), "unknown")
+    return grid
+
+
+def _clean_fields(obj, data: dict, converters: dict, errors: _Errors) -> None:
+    """Convert and set each given field; conversion errors are collected under the field's name."""
+    for name, value in data.items():
+        convert = converters.get(name)
+        try:
+            if convert is not None:
+                value = convert(value)
+            elif name in _DATE_FIELDS:
+                value = _date(value)
+            elif isinstance(value, str):
+                value = value.strip()
+            elif value is None and obj._meta.get_field(name).get_internal_type() in (
+                "CharField",
+                "TextField",
+            ):
+                value = ""
+        except InvalidValue as exc:
+            errors.add(name, exc.reason)
+            continue
+        setattr(obj, name, value)
+
+
+def _full_clean(obj, errors: _Errors) -> None:
+    obj.refresh_derived()
+    try:
+        obj.full_clean()
+    except ValidationError as exc:
+        for name, messages in exc.message_dict.items():
+            for message in messages:
+                if message not in errors.get(name, []):
+                    errors.add(name, message)
+    errors.raise_if_any()
+
+
+def _locked(model, record):
+    return model.objects.unscoped(reason=UNSCOPED_UPKEEP).select_for_update().get(pk=record.pk)
+
+
+def _save_with_history(obj, before: dict | None, *, actor, reason: str = "") -> tuple[dict, dict]:
+    """Save, write the history row, write the one audit entry (ID numbers and phones masked).
+    Returns the changed fields (before, after)."""
+    creating = before is None
+    obj.save()
+    after = history.snapshot(obj)
+    row = history.record_change(
+        obj,
+        action=HistoryAction.CREATE if creating else HistoryAction.UPDATE,
+        before=before,
+        after=after,
+        actor=actor,
+        reason=reason,
+    )
+    old, new = (row.before, row.after) if row is not None else ({}, {})
+    if creating or row is not None:
+        audit.record(
+            audit.CREATE if creating else audit.UPDATE,
+            obj,
+            actor=actor,
+            before=history.masked(old) or None,
+            after=history.masked(new),
+            reason=reason,
+            object_repr=str(obj),
+        )
+    ensure_still_visible(actor, obj)
+    return old, new
+
+
+def _retire(obj, *, actor, reason: str, **changes) -> None:
+    reason = _text(reason)
+    if not reason:
+        raise ValidationError({"reason": [_("Say why the record is retired.")]})
+    before = history.snapshot(obj)
+    for name, value in changes.items():
+        setattr(obj, name, value)
+    obj.retired_at = timezone.now()
+    if isinstance(obj, Address):
+        obj.in_use = False
+    obj.save()
+    history.record_change(
+        obj,
+        action=HistoryAction.RETIRE,
+        before=before,
+        after=history.snapshot(obj),
+        actor=actor,
+        reason=reason,
+    )
+    audit.record(audit.RETIRE, obj, actor=actor, reason=reason, object_repr=str(obj))
+    ensure_still_visible(actor, obj)
+
+
+def _end_relations(qs, *, actor, end: dt.date, reason: str) -> set[int]:
+    """End the current relations of a queryset (history rows, no audit of their own); returns
+    the houses whose occupants changed."""
+    rows, houses = [], set()
+    for relation in qs.filter(end_date__isnull=True).select_for_update():
+        before = history.snapshot(relation)
+        relation.end_date = max(end, relation.start_date) if relation.start_date else end
+        relation.save(update_fields=["end_date", "updated_at"])
+        old, new = history.changes(before, history.snapshot(relation))
+        rows.append(
+            history.history_row(
+                relation, action=HistoryAction.UPDATE, before=old, after=new, actor=actor, reason=reason
+            )
+        )
+        if isinstance(relation, Residence):
+            houses.add(relation.house_id)
+    history.write_history(rows)
+    return houses
+
+
+def refresh_occupant_counts(house_ids) -> None:
+    """Set each house's occupant count to its number of current relations. For actions and the
+    bulk importer, inside their transaction."""
+    house_ids = list(house_ids)
+    current = (
+        Residence.objects.unscoped(reason=UNSCOPED_UPKEEP)
+        .filter(house=OuterRef("pk"), end_date__isnull=True)
+        .order_by()
+        .values("house")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    houses = House.objects.unscoped(reason=UNSCOPED_UPKEEP)
+    for i in range(0, len(house_ids), 900):
+        houses.filter(pk__in=house_ids[i : i + 900]).update(occupant_count=Coalesce(Subquery(current), 0))
+
+
+def _follow(record) -> None:
+    """Move what hangs under a record into the record's grid (relations, tags)."""
+    fields = {"grid_id": record.grid_id, "scope_path": record.scope_path}
+    if isinstance(record, Person):
+        CareTag.objects.unscoped(reason=UNSCOPED_UPKEEP).filter(person=record).update(**fields)
+    elif isinstance(record, House):
+        Residence.objects.unscoped(reason=UNSCOPED_UPKEEP).filter(house=record).update(**fields)
+    elif isinstance(record, Organisation):
+        Employment.objects.unscoped(reason=UNSCOPED_UPKEEP).filter(organisation=record).update(**fields)
+
+
+def _move_to_address_grid(address: Address, *, actor) -> None:
+    """After an address moved to another grid: its house, organisations and residents follow."""
+    rows = []
+    for model, link in ((House, "address"), (Organisation, "address"), (Person, "current_address")):
+        for record in (
+            model.objects.unscoped(reason=UNSCOPED_UPKEEP).filter(**{link: address}).select_for_update()
+        ):
+            if record.grid_id == address.grid_id:
+                continue
+            old = {"grid_id": record.grid_id}
+            record.grid = address.grid
+            record.save()
+            rows.append(
+                history.history_row(
+                    record,
+                    action=HistoryAction.UPDATE,
+                    before=old,
+                    after={"grid_id": record.grid_id},
+                    actor=actor,
+                )
+            )
+            _follow(record)
+    history.write_history(rows)
+
+
+# ---------------------------------------------------------------------------------------------
+# addresses
+
+
+def _next_address_code(grid: Grid) -> str:
+    """The grid code and a 6-digit sequence, one past the highest such code in the grid."""
+    width = len(grid.code) + 6
+    last = (
+        Address.objects.unscoped(reason=UNSCOPED_UNIQUE)
+        .annotate(code_length=Length("code"))
+        .filter(code__startswith=grid.code, code_length=width)
+        .order_by("-code")
+        .values_list("code", flat=True)
+        .first()
+    )
+    seq = int(last[len(grid.code) :]) + 1 if last and last[len(grid.code) :].isdigit() else 1
+    return f"{grid.code}{seq:06d}"
+
+
+def _element_type(address: Address) -> str:
+    for name, element in (
+        ("room", AddressElement.ROOM),
+        ("unit", AddressElement.UNIT),
+        ("building", AddressElement.BUILDING),
+        ("door_plate", AddressElement.DOOR_PLATE),
+        ("compound", AddressElement.COMPOUND),
+    ):
+        if getattr(address, name):
+            return element
+    return AddressElement.STREET
+
+
+@transaction.atomic
+def record_address(*, actor, data: dict, address: Address | None = None) -> Address:
+    """Create or update a standard address. Its grid is given (``grid``) or found from its point
+    (``lon``/``lat``) by the locator; its community is its grid's; its code is generated from the
+    grid code when not given; its element type follows the most detailed part given."""
+    _require_collector(actor)
+    _check_keys(data, ADDRESS_FIELDS)
+    errors = _Errors()
+    if address is not None:
+        _require_in_scope(actor, address)
+        address = _locked(Address, address)
+        if address.retired_at:
+            raise ValidationError(_("A retired address cannot be changed."))
+        before = history.snapshot(address)
+        old_grid = address.grid_id
+    else:
+        address = Address()
+        before, old_grid = None, None
+    converters = {
+        "grid": _grid,
+        "community": lambda v: v,
+        "element_type": lambda v: _choice(v, AddressElement),
+        "lon": lambda v: None if v in (None, "") else float(v),
+        "lat": lambda v: None if v in (None, "") else float(v),
+        "in_use": bool,
+    }
+    _clean_fields(address, {k: v for k, v in data.items() if k != "community"}, converters, errors)
+    if address.lon is not None and address.lat is not None:
+        try:
+            address.lon, address.lat = locator.check_lon_lat(address.lon, address.lat)
+        except ValueError as exc:
+            errors.add("lon", exc)
+        if "grid" not in data and not errors and (address.pk is None or {"lon", "lat"} & set(data)):
+            try:
+                address.grid = locator.locate(address.lon, address.lat)
+            except locator.OutsideTerritory as exc:
+                errors.add("lon", exc)
+    elif (address.lon is None) != (address.lat is None):
+        errors.add("lat" if address.lat is None else "lon", _("A point needs both coordinates."))
+    if not address.grid_id and "grid" not in errors and "lon" not in errors:
+        errors.add("grid", _("Give the grid, or a point inside it."))
+    if address.grid_id:
+        community = data.get("community")
+        if community not in (None, "") and _pk(community) != address.grid.community_id:
+            errors.add(
+                "community", _("The address's grid lies in %(name)s.") % {"name": address.grid.community}
+            )
+        address.community = address.grid.community
+    if not (address.street or address.compound):
+        errors.add("street", _("Give the street (or lane, or village group) or the compound."))
+    if "element_type" not in data:
+        address.element_type = _element_type(address)
+    if not address.code and address.grid_id and not errors:
+        address.code = _next_address_code(address.grid)
+    if address.pk is None and not address.collected_by_id:
+        address.collected_by = actor
+    errors.raise_if_any()
+    _full_clean(address, errors)
+    _save_with_history(address, before, actor=actor)
+    if old_grid is not None and old_grid != address.grid_id:
+        _move_to_address_grid(address, actor=actor)
+    return address
+
+
+@transaction.atomic
+def retire_address(address: Address, *, actor, reason: str) -> Address:
+    """Retire an address no house, organisation or resident uses any more."""
+    _require_collector(actor)
+    _require_in_scope(actor, address)
+    address = _locked(Address, address)
+    if address.retired_at:
+        return address
+    active = lambda model, **kw: model.objects.unscoped(reason=UNSCOPED_UPKEEP).filter(  # noqa: E731
+        retired_at__isnull=True, **kw
+    )
+    if (
+        active(House, address=address).exists()
+        or active(Organisation, address=address).exists()
+        or active(Person, current_address=address).exists()
+    ):
+        raise ValidationError(
+            {
+                "address": [
+                    _("The address is still in use: retire its house and move its residents and units first.")
+                ]
+            }
+        )
+    _retire(address, actor=actor, reason=reason)
+    return address
+
+
+# ---------------------------------------------------------------------------------------------
+# people
+
+
+_SEX_WORDS = {
+    "男": Sex.MALE,
+    "女": Sex.FEMALE,
+    "male": Sex.MALE,
+    "female": Sex.FEMALE,
+    "m": Sex.MALE,
+    "f": Sex.FEMALE,
+}
+
+
+def _sex(value) -> str:
+    text = _text(value)
+    if not text:
+        return ""
+    return _SEX_WORDS.get(text.lower()) or _choice(text, Sex)
+
+
+def _person_converters(actor):
+    return {
+        "sex": _sex,
+        "resident_type": lambda v: _choice(v, ResidentType),
+        "current_address": lambda v: None if v in (None, "") else _visible_ref(Address, v, actor),
+        "grid": lambda v: None if v in (None, "") else _grid(v),
+        "phone": lambda v: parse_phone(v) if _text(v) else "",
+        "id_number": lambda v: parse_id_number(v).number if _text(v) else None,
+        "name": _text,
+    }
+
+
+def _check_person(person: Person, data: dict, errors: _Errors) -> None:
+    """The rules that tie a person's fields together."""
+    if not person.name:
+        errors.add("name", _("The name is required."))
+    if "id_number" in errors:
+        pass
+    elif person.id_number:
+        parsed = parse_id_number(person.id_number)
+        for name, check, derived in (
+            ("sex", check_sex_matches, parsed.sex),
+            ("birth_date", check_birth_date_matches, parsed.birth_date),
+        ):
+            if name in data and name not in errors and data[name] not in (None, ""):
+                try:
+                    check(parsed, getattr(person, name))
+                except InvalidValue as exc:
+                    errors.add(name, exc.reason)
+                    continue
+            setattr(person, name, derived)
+    elif person.resident_type != ResidentType.OVERSEAS:
+        errors.add("id_number", _("The ID number is required (only overseas people may lack one)."))
+    elif not person.sex and "sex" not in errors:
+        errors.add("sex", _("Without an ID number the sex must be given."))
+
+    if person.resident_type == ResidentType.FLOATING:
+        if not (person.reason_for_coming or person.residence_permit_number):
+            errors.add(
+                "reason_for_coming",
+                _("A floating resident needs a reason for coming or a residence permit."),
+            )
+        if person.residence_permit_number and not person.residence_permit_expires:
+            errors.add("residence_permit_expires", _("Give the expiry date of the residence permit."))
+        if person.residence_permit_expires and not person.residence_permit_number:
+            errors.add("residence_permit_number", _("Give the number of the residence permit."))
+    if person.resident_type == ResidentType.OVERSEAS:
+        for name in ("nationality", "document_type", "document_number"):
+            if not getattr(person, name):
+                errors.add(name, _("Required for an overseas person."))
+        if person.entry_date and person.planned_exit_date and person.planned_exit_date < person.entry_date:
+            errors.add("planned_exit_date", _("The planned exit comes before the entry."))
+
+
+def _place_person(person: Person, data: dict, errors: _Errors) -> None:
+    """A person's grid is their current address's; without an address it must be given."""
+    if "current_address" in errors or "grid" in errors:
+        return
+    if person.current_address_id:
+        explicit = data.get("grid")
+        if explicit not in (None, "") and person.grid_id != person.current_address.grid_id:
+            errors.add("grid", _("A person lives in their current address's grid."))
+        person.grid = person.current_address.grid
+    elif not person.grid_id:
+        errors.add("grid", _("A person without a current address needs a grid."))
+
+
+@transaction.atomic
+def record_person(*, actor, data: dict, person: Person | None = None) -> Person:
+    """Create (``person`` None) or update a person from ``data`` (field → value), validating the
+    ID number, its agreement with sex and birth date, the resident-type rules and the placement."""
+    _require_collector(actor)
+    _check_keys(data, PERSON_FIELDS)
+    if person is not None:
+        _require_in_scope(actor, person)
+        person = _locked(Person, person)
+        if person.retired_at:
+            raise ValidationError(_("A retired person cannot be changed."))
+        before = history.snapshot(person)
+    else:
+        person = Person()
+        before = None
+    errors = _Errors()
+    _clean_fields(person, data, _person_converters(actor), errors)
+    _check_person(person, data, errors)
+    _place_person(person, data, errors)
+    if before is None and not person.collected_by_id:
+        person.collected_by = actor
+    errors.raise_if_any()
+    _full_clean(person, errors)
+    old_grid = before["grid_id"] if before else None
+    _save_with_history(person, before, actor=actor)
+    if old_grid is not None and old_grid != person.grid_id:
+        _follow(person)
+    return person
+
+
+@transaction.atomic
+def retire_person(person: Person, *, actor, reason: str) -> Person:
+    """Retire a person (moved away, deceased, duplicate …); their current relations end today."""
+    _require_collector(actor)
+    _require_in_scope(actor, person)
+    person = _locked(Person, person)
+    if person.retired_at:
+        return person
+    _retire(person, actor=actor, reason=reason)
+    unscoped = Residence.objects.unscoped(reason=UNSCOPED_UPKEEP).filter(person=person)
+    houses = _end_relations(unscoped, actor=actor, end=timezone.localdate(), reason=reason)
+    _end_relations(
+        Employment.objects.unscoped(reason=UNSCOPED_UPKEEP).filter(person=person),
+        actor=actor,
+        end=timezone.localdate(),
+        reason=reason,
+    )
+    refresh_occupant_counts(houses)
+    return person
+
+
+@transaction.atomic
+def reveal_person_field(person: Person, field: str, *, actor, reason: str) -> str:
+    """The whole ID number or phone of a person, for a stated reason; audited as ``reveal``.
+    Community officers and above, within their scope; grid workers see masked numbers only."""
+    if not person.is_visible_to(actor):
+        raise OutOfScope(f"person {person.pk} is outside your scope")
+    if not may_reveal(actor, person):
+        raise PermissionDenied(_("Your role sees personal numbers masked only."))
+    if field not in REVEALABLE:
+        raise ValidationError({"field": [_("Only the ID number or the phone can be revealed.")]})
+    reason = _text(reason)
+    if not reason:
+        raise ValidationError({"reason": [_("Say why you need to see the whole number.")]})
+    value = getattr(person, field) or ""
+    audit.record(
+        audit.REVEAL,
+        person,
+        actor=actor,
+        reason=reason,
+        after={"field": field, "label": str(RevealField(field).label)},
+        object_repr=str(person),
+    )
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# houses
+
+
+def _decimal(value):
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise InvalidValue(_("%(value)r is not a number") % {"value": value}, "not_number") from None
+    if number <= 0:
+        raise InvalidValue(_("The area must be positive."), "not_positive")
+    return number
+
+
+def _rooms(value):
+    if value in (None, ""):
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InvalidValue(_("%(value)r is not a whole number") % {"value": value}, "not_number") from None
+    if number < 0:
+        raise InvalidValue(_("The number of rooms cannot be negative."), "not_positive")
+    return number
+
+
+@transaction.atomic
+def record_house(*, actor, data: dict, house: House | None = None) -> House:
+    """Create or update a house at a standard address (one house per address); it lies in the
+    address's grid."""
+    _require_collector(actor)
+    _check_keys(data, HOUSE_FIELDS)
+    if house is not None:
+        _require_in_scope(actor, house)
+        house = _locked(House, house)
+        if house.retired_at:
+            raise ValidationError(_("A retired house cannot be changed."))
+        before = history.snapshot(house)
+    else:
+        house = House()
+        before = None
+    errors = _Errors()
+    person = lambda v: None if v in (None, "") else _visible_ref(Person, v, actor)  # noqa: E731
+    converters = {
+        "address": lambda v: _visible_ref(Address, v, actor),
+        "use": lambda v: _choice(v, HouseUse),
+        "ownership": lambda v: _choice(v, HouseOwnership) if _text(v) else "",
+        "owner": person,
+        "landlord": person,
+        "area_m2": _decimal,
+        "rooms": _rooms,
+        "is_rented": bool,
+    }
+    _clean_fields(house, data, converters, errors)
+    if not house.address_id:
+        if "address" not in errors:
+            errors.add("address", _("A house needs its standard address."))
+    else:
+        taken = (
+            House.objects.unscoped(reason=UNSCOPED_UNIQUE)
+            .filter(address_id=house.address_id)
+            .exclude(pk=house.pk)
+        )
+        if taken.exists():
+            errors.add("address", _("This address already has a house."))
+        house.grid = house.address.grid
+    if house.landlord_id and not house.is_rented and "is_rented" not in data:
+        house.is_rented = True
+    if before is None and not house.collected_by_id:
+        house.collected_by = actor
+    errors.raise_if_any()
+    _full_clean(house, errors)
+    _save_with_history(house, before, actor=actor)
+    if before is not None and before["grid_id"] != house.grid_id:
+        _follow(house)
+    return house
+
+
+@transaction.atomic
+def retire_house(house: House, *, actor, reason: str) -> House:
+    """Retire a house (demolished, merged …); the relations to it end today."""
+    _require_collector(actor)
+    _require_in_scope(actor, house)
+    house = _locked(House, house)
+    if house.retired_at:
+        return house
+    _retire(house, actor=actor, reason=reason)
+    _end_relations(
+        Residence.objects.unscoped(reason=UNSCOPED_UPKEEP).filter(house=house),
+        actor=actor,
+        end=timezone.localdate(),
+        reason=reason,
+    )
+    refresh_occupant_counts([house.pk])
+    return house
+
+
+# ---------------------------------------------------------------------------------------------
+# organisations
+
+
+def _special_trades(value) -> list[str]:
+    if value in (None, ""):
+        return []
+    items = [s.strip() for s in value.split(",")] if isinstance(value, str) else list(value)
+    return [_choice(item, SpecialTrade) for item in items if item]
+
+
+@transaction.atomic
+def record_organisation(*, actor, data: dict, organisation: Organisation | None = None) -> Organisation:
+    """Create or update an organisation. ``special_trades`` may be given as a list of SpecialTrade
+    values (it then sets all four flags) or the flags one by one."""
+    _require_collector(actor)
+    _check_keys(data, ORGANISATION_FIELDS)
+    if organisation is not None:
+        _require_in_scope(actor, organisation)
+        organisation = _locked(Organisation, organisation)
+        if organisation.retired_at:
+            raise ValidationError(_("A retired organisation cannot be changed."))
+        before = history.snapshot(organisation)
+    else:
+        organisation = Organisation()
+        before = None
+    errors = _Errors()
+    data = dict(data)
+    trades = data.pop("special_trades", None)
+    if trades is not None:
+        try:
+            chosen = _special_trades(trades)
+        except InvalidValue as exc:
+            errors.add("special_trades", exc.reason)
+        else:
+            for trade in SpecialTrade:
+                data.setdefault(trade.value, trade.value in chosen)
+    converters = {
+        "credit_code": parse_credit_code,
+        "name": _text,
+        "org_type": lambda v: _choice(v, OrganisationType),
+        "legal_representative_id": lambda v: parse_id_number(v).number if _text(v) else None,
+        "address": lambda v: None if v in (None, "") else _visible_ref(Address, v, actor),
+        "grid": lambda v: None if v in (None, "") else _grid(v),
+        "phone": lambda v: parse_phone(v) if _text(v) else "",
+        **{t.value: bool for t in SpecialTrade},
+    }
+    _clean_fields(organisation, data, converters, errors)
+    if not organisation.name and "name" not in errors:
+        errors.add("name", _("The name is required."))
+    if not organisation.credit_code and "credit_code" not in errors:
+        errors.add("credit_code", _("The credit code is required."))
+    if "address" not in errors and "grid" not in errors:
+        if organisation.address_id:
+            if data.get("grid") not in (None, "") and organisation.grid_id != organisation.address.grid_id:
+                errors.add("grid", _("An organisation lies in its address's grid."))
+            organisation.grid = organisation.address.grid
+        elif not organisation.grid_id:
+            errors.add("address", _("Give the address (or, without one, the grid)."))
+    if before is None and not organisation.collected_by_id:
+        organisation.collected_by = actor
+    errors.raise_if_any()
+    _full_clean(organisation, errors)
+    _save_with_history(organisation, before, actor=actor)
+    if before is not None and before["grid_id"] != organisation.grid_id:
+        _follow(organisation)
+    return organisation
+
+
+@transaction.atomic
+def retire_organisation(organisation: Organisation, *, actor, reason: str) -> Organisation:
+    """Retire an organisation (closed, moved away …); its staff links end today."""
+    _require_collector(actor)
+    _require_in_scope(actor, organisation)
+    organisation = _locked(Organisation, organisation)
+    if organisation.retired_at:
+        return organisation
+    _retire(organisation, actor=actor, reason=reason)
+    _end_relations(
+        Employment.objects.unscoped(reason=UNSCOPED_UPKEEP).filter(organisation=organisation),
+        actor=actor,
+        end=timezone.localdate(),
+        reason=reason,
+    )
+    return organisation
+
+
+# ---------------------------------------------------------------------------------------------
+# relations
+
+
+def _check_dates(obj, errors: _Errors) -> None:
+    if obj.start_date and obj.end_date and obj.end_date < obj.start_date:
+        errors.add("end_date", _("The end comes before the start."))
+
+
+@transaction.atomic
+def record_residence(*, actor, data: dict, residence: Residence | None = None) -> Residence:
+    """Record (or correct) a person ↔ house relation. A renting relation needs its move-in date and
+    marks the house as rented. The relation lies in the house's grid."""
+    _require_collector(actor)
+    _check_keys(data, RESIDENCE_FIELDS)
+    if residence is not None:
+        _require_in_scope(actor, residence)
+        residence = _locked(Residence, residence)
+        before = history.snapshot(residence)
+        old_house = residence.house_id
+    else:
+        residence = Residence()
+        before, old_house = None, None
+    errors = _Errors()
+    converters = {
+        "person": lambda v: _visible_ref(Person, v, actor),
+        "house": lambda v: _visible_ref(House, v, actor),
+        "kind": lambda v: _choice(v, ResidenceType),
+        "note": _text,
+    }
+    _clean_fields(residence, data, converters, errors)
+    for name in ("person", "house", "kind"):
+        if not getattr(residence, f"{name}_id" if name != "kind" else name) and name not in errors:
+            errors.add(name, _("Required."))
+    if residence.kind == ResidenceType.RENTING and not residence.start_date and "start_date" not in errors:
+        errors.add("start_date", _("A tenancy needs its move-in date."))
+    if residence.registered_on and residence.start_date and residence.registered_on < residence.start_date:
+        errors.add("registered_on", _("The report comes before the move-in."))
+    _check_dates(residence, errors)
+    if not errors and residence.end_date is None:
+        clash = (
+            Residence.objects.unscoped(reason=UNSCOPED_UNIQUE)
+            .filter(person_id=residence.person_id, house_id=residence.house_id, end_date__isnull=True)
+            .exclude(pk=residence.pk)
+        )
+        if clash.exists():
+            errors.add("house", _("This person already has a current relation to this house."))
+    errors.raise_if_any()
+    _full_clean(residence, errors)
+    _save_with_history(residence, before, actor=actor)
+    if (
+        residence.kind == ResidenceType.RENTING
+        and residence.end_date is None
+        and not residence.house.is_rented
+    ):
+        house = _locked(House, residence.house)
+        house_before = history.snapshot(house)
+        house.is_rented = True
+        house.save()
+        history.record_change(house, action=HistoryAction.UPDATE, before=house_before, actor=actor)
+    refresh_occupant_counts({residence.house_id, old_house} - {None})
+    return residence
+
+
+@transaction.atomic
+def end_residence(residence: Residence, *, actor, end_date: dt.date | None = None) -> Residence:
+    """End a person ↔ house relation (moved out, lease ended) on ``end_date`` (today by default)."""
+    _require_collector(actor)
+    _require_in_scope(actor, residence)
+    residence = _locked(Residence, residence)
+    if residence.end_date is not None:
+        raise ValidationError({"end_date": [_("This relation has ended already.")]})
+    end = _date(end_date) or timezone.localdate()
+    if residence.start_date and end < residence.start_date:
+        raise ValidationError({"end_date": [_("The end comes before the start.")]})
+    before = history.snapshot(residence)
+    residence.end_date = end
+    _save_with_history(residence, before, actor=actor)
+    refresh_occupant_counts([residence.house_id])
+    return residence
+
+
+@transaction.atomic
+def record_employment(*, actor, data: dict, employment: Employment | None = None) -> Employment:
+    """Record (or correct) a person working for an organisation; it lies in the organisation's grid."""
+    _require_collector(actor)
+    _check_keys(data, EMPLOYMENT_FIELDS)
+    if employment is not None:
+        _require_in_scope(actor, employment)
+        employment = _locked(Employment, employment)
+        before = history.snapshot(employment)
+    else:
+        employment = Employment()
+        before = None
+    errors = _Errors()
+    converters = {
+        "person": lambda v: _visible_ref(Person, v, actor),
+        "organisation": lambda v: _visible_ref(Organisation, v, actor),
+        "role": _text,
+    }
+    _clean_fields(employment, data, converters, errors)
+    for name in ("person", "organisation"):
+        if not getattr(employment, f"{name}_id") and name not in errors:
+            errors.add(name, _("Required."))
+    _check_dates(employment, errors)
+    errors.raise_if_any()
+    _full_clean(employment, errors)
+    _save_with_history(employment, before, actor=actor)
+    return employment
+
+
+@transaction.atomic
+def end_employment(employment: Employment, *, actor, end_date: dt.date | None = None) -> Employment:
+    """End a staff link on ``end_date`` (today by default)."""
+    _require_collector(actor)
+    _require_in_scope(actor, employment)
+    employment = _locked(Employment, employment)
+    if employment.end_date is not None:
+        raise ValidationError({"end_date": [_("This relation has ended already.")]})
+    end = _date(end_date) or timezone.localdate()
+    if employment.start_date and end < employment.start_date:
+        raise ValidationError({"end_date": [_("The end comes before the start.")]})
+    before = history.snapshot(employment)
+    employment.end_date = end
+    _save_with_history(employment, before, actor=actor)
+    return employment
+
+
+# ---------------------------------------------------------------------------------------------
+# care and watch tags
+
+
+def _require_care_tags(actor) -> None:
+    _require_collector(actor)
+    if not may_view_care_tags(actor):
+        raise PermissionDenied(_("Care and watch tags need their own permission."))
+
+
+@transaction.atomic
+def tag_person(
+    person: Person,
+    *,
+    actor,
+    kind: str,
+    risk_grade: int | None = None,
+    since: dt.date | None = None,
+    note: str = "",
+) -> CareTag:
+    """Put a person in a care or watch group, or update their active tag of that group (risk grade,
+    dates, note). Needs ``registry.view_caretag``; severe mental illness needs a risk grade 0–5."""
+    _require_care_tags(actor)
+    _require_in_scope(actor, person)
+    errors = _Errors()
+    try:
+        kind = _choice(kind, CareTagKind)
+    except InvalidValue as exc:
+        raise ValidationError({"kind": [exc.reason]}) from None
+    if kind == CareTagKind.MENTAL_ILLNESS:
+        if risk_grade in (None, ""):
+            errors.add("risk_grade", _("Severe mental illness needs a risk grade from 0 to 5."))
+        else:
+            try:
+                risk_grade = int(risk_grade)
+            except (TypeError, ValueError):
+                risk_grade = -1
+            if not 0 <= risk_grade <= 5:
+                errors.add("risk_grade", _("The risk grade runs from 0 to 5."))
+    elif risk_grade not in (None, ""):
+        errors.add("risk_grade", _("Only severe mental illness has a risk grade."))
+    else:
+        risk_grade = None
+    try:
+        since = _date(since)
+    except InvalidValue as exc:
+        errors.add("since", exc.reason)
+    errors.raise_if_any()
+    person = _locked(Person, person)
+    if person.retired_at:
+        raise ValidationError(_("A retired person cannot be tagged."))
+    tag = (
+        CareTag.objects.unscoped(reason=UNSCOPED_UNIQUE)
+        .select_for_update()
+        .filter(person=person, kind=kind, retired_at__isnull=True)
+        .first()
+    )
+    before = history.snapshot(tag) if tag is not None else None
+    if tag is None:
+        tag = CareTag(person=person, kind=kind)
+    tag.risk_grade = risk_grade
+    tag.since = since or tag.since or timezone.localdate()
+    if note:
+        tag.note = _text(note)
+    _full_clean(tag, errors)
+    _save_with_history(tag, before, actor=actor)
+    return tag
+
+
+@transaction.atomic
+def untag_person(tag: CareTag, *, actor, reason: str, until: dt.date | None = None) -> CareTag:
+    """Take a person out of a care or watch group (the tag is kept, ended and retired)."""
+    _require_care_tags(actor)
+    _require_in_scope(actor, tag)
+    tag = _locked(CareTag, tag)
+    if tag.retired_at:
+        return tag
+    end = _date(until) or timezone.localdate()
+    if tag.since and end < tag.since:
+        raise ValidationError({"until": [_("The end comes before the start.")]})
+    _retire(tag, actor=actor, reason=reason, until=end)
+    return tag

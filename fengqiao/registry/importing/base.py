@@ -1,0 +1,418 @@
+"""The machinery every kind of import shares: rows, rejections, the look-ups a chunk needs, and
+the bulk writes (one INSERT/UPDATE statement run over the whole chunk, history rows in bulk).
+
+Per chunk an importer (one subclass per kind):
+
+1. takes each row's key (ID number, credit code, address code …) — a bad key rejects the row,
+   a key seen earlier in the file rejects it as a duplicate;
+2. looks up, in a few queries for the whole chunk, the records that exist already and the
+   addresses, grids and points the rows refer to;
+3. validates each row with the actions' own rules (``fengqiao.registry.actions``, the validators),
+   merged over the stored record when there is one, and checks that it lands in the actor's scope;
+4. sorts the rows into inserted, updated and unchanged, and writes them with one executemany per
+   statement and the history rows in bulk.
+
+Steps 1–3 read only; step 4 runs inside the chunk's transaction (the runner's).
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.db.models import ForeignKey
+from django.db.models.base import ModelState
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.core.scoping import path_within, scope_prefixes
+from fengqiao.geo import locator
+from fengqiao.geo.models import Grid
+from fengqiao.registry import history
+from fengqiao.registry.choices import HistoryAction
+from fengqiao.registry.importing.columns import HeaderMap, Kind
+from fengqiao.registry.validators import InvalidValue
+
+UNSCOPED_IMPORT = "registry import: upsert by key across the territory; scope checked per row"
+
+# Largest IN (...) list per query: below every backend's parameter limit.
+IN_CHUNK = 900
+
+
+class RowRejected(Exception):
+    """A row that cannot go in: the field at fault (its column) and the reason."""
+
+    def __init__(self, field_name: str, reason: str):
+        super().__init__(reason)
+        self.field = field_name
+        self.reason = str(reason)
+
+
+def rejected_from(exc: ValidationError | InvalidValue, default_field: str = "") -> RowRejected:
+    """One RowRejected from an action's ValidationError (every field's messages, the first field
+    named as the column) or a validator's InvalidValue."""
+    if isinstance(exc, InvalidValue):
+        return RowRejected(default_field, exc.reason)
+    if hasattr(exc, "error_dict"):
+        items = [(name, " ".join(str(m) for m in messages)) for name, messages in exc.message_dict.items()]
+        first = items[0][0] if items else default_field
+        if first == "__all__":
+            first = default_field
+        if len(items) == 1:
+            return RowRejected(first, items[0][1])
+        return RowRejected(first, "; ".join(f"{name}: {text}" for name, text in items))
+    return RowRejected(default_field, " ".join(str(m) for m in exc.messages))
+
+
+@dataclass
+class Row:
+    """One data row: its line, its cells as read (for the error file), and the known fields that
+    have a value (cells left empty mean "not given": they never erase a stored value)."""
+
+    line: int
+    cells: list[str]
+    data: dict[str, str]
+    key: object = None
+
+
+@dataclass
+class Planned:
+    """What a chunk will write."""
+
+    inserts: list = field(default_factory=list)  # unsaved model instances
+    updates: list = field(default_factory=list)  # (instance, before, after) of changed records
+    unchanged: int = 0
+
+
+class Context:
+    """What every chunk of one import needs: the actor and their scope, the clock, the grids."""
+
+    def __init__(self, *, actor, batch, source: str):
+        self.actor = actor
+        self.batch = batch
+        self.source = source
+        self.prefixes = scope_prefixes(actor)
+        self.now = timezone.now()
+        self.today = timezone.localdate()
+        grids = Grid.objects.unscoped(reason=UNSCOPED_IMPORT).values_list(
+            "id", "code", "scope_path", "community_id", "is_active"
+        )
+        self.grid_path: dict[int, str] = {}
+        self.grid_community: dict[int, int] = {}
+        self.grid_by_code: dict[str, int] = {}
+        self.active_grids: set[int] = set()
+        for pk, code, path, community_id, active in grids:
+            self.grid_path[pk] = path
+            self.grid_community[pk] = community_id
+            self.grid_by_code[code] = pk
+            if active:
+                self.active_grids.add(pk)
+
+    def in_scope(self, path: str) -> bool:
+        return path_within(path, self.prefixes)
+
+    def grid_of_code(self, code: str) -> int:
+        pk = self.grid_by_code.get(code.strip())
+        if pk is None or pk not in self.active_grids:
+            raise RowRejected("grid", _("no grid has the code %(code)s") % {"code": code})
+        return pk
+
+    def check_scope(self, grid_id: int, field_name: str) -> None:
+        if not self.in_scope(self.grid_path[grid_id]):
+            raise RowRejected(field_name, _("the record would lie outside your scope"))
+
+
+def point_of(row: Row) -> tuple[float, float] | None:
+    """The row's WGS-84 point, None without one; RowRejected for a half or bad point."""
+    lon, lat = row.data.get("lon"), row.data.get("lat")
+    if lon is None and lat is None:
+        return None
+    if lon is None or lat is None:
+        raise RowRejected("lat" if lat is None else "lon", _("a point needs both longitude and latitude"))
+    try:
+        return locator.check_lon_lat(lon, lat)
+    except ValueError as exc:
+        raise RowRejected("lon", str(exc)) from None
+
+
+def locate_points(rows: list[Row], points: dict[int, tuple[float, float]]) -> dict[int, int]:
+    """Grid ids of the rows' points (index → grid id), placed in one call of the locator;
+    points outside every grid are left out."""
+    if not points:
+        return {}
+    order = list(points)
+    found = locator.locate_many([points[i][0] for i in order], [points[i][1] for i in order])
+    return {i: int(g) for i, g in zip(order, found, strict=True) if g != locator.OUTSIDE}
+
+
+def draft(model, values: dict):
+    """A model instance made from stored or default values without running ``__init__`` (which
+    costs more than validating the row); it behaves like any instance of the model."""
+    obj = model.__new__(model)
+    obj.__dict__.update(values)
+    obj._state = ModelState()
+    obj._state.adding = "id" not in values or values["id"] is None
+    obj._state.db = None if obj._state.adding else "default"
+    return obj
+
+
+class Importer:
+    """One kind of import. Subclasses give the model, the key and the rules of a row."""
+
+    kind: Kind
+    model = None
+    key_field = ""  # the model field that identifies a record (unique)
+    # Model fields a row may set (attnames); the rest keep their stored or default values.
+    fields: tuple[str, ...] = ()
+
+    def __init__(self, ctx: Context, header: HeaderMap):
+        self.ctx = ctx
+        self.header = header
+        meta = self.model._meta
+        self.concrete = [f for f in meta.concrete_fields if f.attname != "id"]
+        self.defaults = {}
+        for f in meta.concrete_fields:
+            self.defaults[f.attname] = None if f.attname == "id" else f.get_default()
+        self.defaults.update(
+            {"created_at": ctx.now, "updated_at": ctx.now, "collected_by_id": ctx.actor.pk}
+            if "collected_by_id" in self.defaults
+            else {"created_at": ctx.now, "updated_at": ctx.now}
+        )
+        if "collected_at" in self.defaults:
+            self.defaults["collected_at"] = ctx.today
+        self.compared = [a for a in self.attnames() if a not in history.IGNORED_FIELDS]
+        self._max_length = {
+            f.attname: f.max_length
+            for f in meta.concrete_fields
+            if getattr(f, "max_length", None) and not isinstance(f, ForeignKey)
+        }
+        self._writer = Writer(self.model, self.concrete)
+
+    def attnames(self) -> list[str]:
+        return [f.attname for f in self.concrete]
+
+    # -- step 1 -------------------------------------------------------------------------------
+    def key(self, row: Row):
+        """The row's key (normalised), None when it has none; RowRejected for a bad one."""
+        raise NotImplementedError
+
+    def duplicate(self, row: Row, first_line: int) -> RowRejected:
+        field_name = self.key_column(row)
+        return RowRejected(
+            field_name,
+            _("the same %(what)s is on line %(line)d already")
+            % {"what": self.header.header_of(field_name), "line": first_line},
+        )
+
+    # -- step 2 --------------------------------------------------------------------------------
+    def prepare(self, rows: list[Row]) -> None:
+        """Chunk-wide look-ups before the rows are cleaned."""
+
+    def existing(self, keys: list) -> dict:
+        """Stored records by key: key → dict of attnames."""
+        found = {}
+        qs = self.model.objects.unscoped(reason=UNSCOPED_IMPORT)
+        names = ["id", *self.attnames()]
+        keys = [k for k in keys if k is not None]
+        for i in range(0, len(keys), IN_CHUNK):
+            for values in qs.filter(**{f"{self.key_field}__in": keys[i : i + IN_CHUNK]}).values(*names):
+                found[values[self.key_field]] = values
+        return found
+
+    # -- step 3 --------------------------------------------------------------------------------
+    def build(self, row: Row, index: int, stored: dict | None):
+        """The record as the row makes it (a model instance), validated; RowRejected otherwise."""
+        raise NotImplementedError
+
+    def check_lengths(self, obj) -> None:
+        for name, limit in self._max_length.items():
+            value = getattr(obj, name)
+            if isinstance(value, str) and len(value) > limit:
+                raise RowRejected(
+                    name, _("longer than %(n)d characters (%(m)d)") % {"n": limit, "m": len(value)}
+                )
+
+    def stored_for(self, row: Row, index: int, stored: dict) -> dict | None:
+        """The stored record a row is about (by default: by its key), None for a new one;
+        RowRejected when the row names something that does not exist."""
+        return stored.get(row.key) if row.key is not None else None
+
+    def key_column(self, row: Row) -> str:
+        """The field whose column identifies the row's record (for messages)."""
+        return self.key_field
+
+    def plan(self, rows: list[Row], reject) -> Planned:
+        """Steps 2–3 for a chunk of rows whose keys are good and unique in the file."""
+        self.prepare(rows)
+        stored = self.existing([r.key for r in rows])
+        planned = Planned()
+        claimed: dict = {}  # the record each row resolved to → its line (one row per record)
+        for index, row in enumerate(rows):
+            try:
+                before = self.stored_for(row, index, stored)
+                if before is not None:
+                    if not self.ctx.in_scope(before["scope_path"]):
+                        raise RowRejected(
+                            self.key_column(row),
+                            _("this record exists outside your scope: its grid must change it"),
+                        )
+                    if before.get("retired_at") is not None:
+                        raise RowRejected(self.key_column(row), _("this record is retired and cannot be changed"))
+                obj = self.build(row, index, before)
+                self.check_lengths(obj)
+                identity = ("id", before["id"]) if before is not None else ("key", self.identity(obj))
+                if identity in claimed:
+                    raise self.duplicate(row, claimed[identity])
+                claimed[identity] = row.line
+            except RowRejected as exc:
+                reject(row, exc)
+                continue
+            except (ValidationError, InvalidValue) as exc:
+                reject(row, rejected_from(exc, self.key_column(row)))
+                continue
+            if before is None:
+                planned.inserts.append((row, obj))
+                continue
+            old = {name: before[name] for name in self.compared}
+            new = {name: getattr(obj, name) for name in self.compared}
+            old, new = history.changes(history_json(old), history_json(new))
+            if not old and not new:
+                planned.unchanged += 1
+            else:
+                planned.updates.append((row, obj, old, new))
+        return planned
+
+    def identity(self, obj):
+        """What makes a new record unique (its key field's value)."""
+        return getattr(obj, self.key_field)
+
+    # -- step 4 --------------------------------------------------------------------------------
+    def write(self, planned: Planned) -> None:
+        """Write a chunk: inserts, updates, their history rows. Inside the chunk's transaction."""
+        ctx = self.ctx
+        inserts = [obj for _row, obj in planned.inserts]
+        if inserts:
+            self._writer.insert(inserts)
+            for obj, pk in zip(inserts, self.ids_of(inserts), strict=True):
+                obj.id = pk
+                obj._state.adding = False
+        updates = [obj for _row, obj, _old, _new in planned.updates]
+        if updates:
+            for obj in updates:
+                obj.updated_at = ctx.now
+            self._writer.update(updates)
+        rows = [
+            history.history_row(
+                obj,
+                action=HistoryAction.CREATE,
+                after=creation_values(obj, self.compared),
+                actor=ctx.actor,
+                source=ctx.source,
+                batch=ctx.batch,
+                created_at=ctx.now,
+            )
+            for obj in inserts
+        ]
+        rows += [
+            history.history_row(
+                obj,
+                action=HistoryAction.UPDATE,
+                before=old,
+                after=new,
+                actor=ctx.actor,
+                source=ctx.source,
+                batch=ctx.batch,
+                created_at=ctx.now,
+            )
+            for _row, obj, old, new in planned.updates
+        ]
+        history.write_history(rows)
+        self.after_write(planned)
+
+    def after_write(self, planned: Planned) -> None:
+        """Derived state of other records to bring up to date (occupant counts …)."""
+
+    def ids_of(self, objs: list) -> list[int]:
+        """The primary keys of just-inserted records, found again by their key field."""
+        keys = [getattr(obj, self.key_field) for obj in objs]
+        qs = self.model.objects.unscoped(reason=UNSCOPED_IMPORT)
+        found = {}
+        for i in range(0, len(keys), IN_CHUNK):
+            found.update(
+                qs.filter(**{f"{self.key_field}__in": keys[i : i + IN_CHUNK]}).values_list(self.key_field, "id")
+            )
+        return [found[k] for k in keys]
+
+
+def history_json(values: dict) -> dict:
+    """Values as they read back from a JSON column, so stored and new values compare alike."""
+    out = {}
+    for k, v in values.items():
+        if isinstance(v, dt.datetime):
+            out[k] = v.isoformat()
+        elif isinstance(v, dt.date):
+            out[k] = v.isoformat()
+        elif v is not None and not isinstance(v, str | int | float | bool):
+            out[k] = str(v)
+        else:
+            out[k] = v
+    return out
+
+
+def creation_values(obj, names) -> dict:
+    """A creation's history: the fields that have a value (as ``history.record_change`` keeps)."""
+    return {name: getattr(obj, name) for name in names if getattr(obj, name) not in (None, "", False)}
+
+
+class Writer:
+    """INSERT and UPDATE statements for one model's columns, run with executemany over a chunk."""
+
+    def __init__(self, model, fields):
+        self.model = model
+        self.fields = list(fields)
+        quote = connection.ops.quote_name
+        table = quote(model._meta.db_table)
+        columns = [quote(f.column) for f in self.fields]
+        self.insert_sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            table, ", ".join(columns), ", ".join(["%s"] * len(columns))
+        )
+        self.update_fields = [f for f in self.fields if f.attname not in ("created_at",)]
+        self.update_sql = "UPDATE {} SET {} WHERE {} = %s".format(
+            table,
+            ", ".join(f"{quote(f.column)} = %s" for f in self.update_fields),
+            quote(model._meta.pk.column),
+        )
+        self._prep = {f.attname: self._preparer(f) for f in self.fields}
+
+    @staticmethod
+    def _preparer(f):
+        """A function turning a value into its database form, None when the value goes as it is."""
+        internal = f.get_internal_type()
+        ops = connection.ops
+        if internal == "DateTimeField":
+            return ops.adapt_datetimefield_value
+        if internal == "DateField":
+            return ops.adapt_datefield_value
+        if internal == "DecimalField":
+            return lambda v: ops.adapt_decimalfield_value(v, f.max_digits, f.decimal_places)
+        if internal == "JSONField":
+            return lambda v: f.get_db_prep_save(v, connection)
+        return None
+
+    def _values(self, obj, fields) -> list:
+        out = []
+        for f in fields:
+            value = getattr(obj, f.attname)
+            prep = self._prep[f.attname]
+            out.append(prep(value) if prep is not None and value is not None else value)
+        return out
+
+    def insert(self, objs) -> None:
+        params = [self._values(obj, self.fields) for obj in objs]
+        with connection.cursor() as cursor:
+            cursor.executemany(self.insert_sql, params)
+
+    def update(self, objs) -> None:
+        params = [[*self._values(obj, self.update_fields), obj.pk] for obj in objs]
+        with connection.cursor() as cursor:
+            cursor.executemany(self.update_sql, params)

@@ -1,0 +1,125 @@
+"""Rejected rows: spooled as they happen, then written as a file of the input's own format.
+
+While an import runs, each rejected row goes to a spool (JSON lines beside the batch) that is
+flushed before the chunk it belongs to commits. A resumed import first cuts the spool back to the
+rows the batch has counted as rejected, so a chunk that never committed leaves no trace in it.
+At the end the spool becomes the error file: the input's header and the rejected rows as they
+were, plus the line, the column and the reason — CSV in the input's encoding, or XLSX — so it can
+be fixed and imported again.
+"""
+
+import csv
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from fengqiao.registry.importing.columns import COLUMN_COLUMN, LINE_COLUMN, REASON_COLUMN
+from fengqiao.registry.importing.readers import CSV, UTF8_BOM, XLSX, SourceFile
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One rejected row: its line, the header of the column at fault ("" for the row as a whole),
+    the reason, and the row's cells as read."""
+
+    line: int
+    column: str
+    reason: str
+    cells: list[str]
+
+    def __str__(self):
+        where = f"{self.line}" + (f" [{self.column}]" if self.column else "")
+        return f"{where}: {self.reason}"
+
+
+class Spool:
+    """An append-only JSON-lines file of rejections, flushed on demand."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._fh = None
+
+    def truncate_to(self, count: int) -> None:
+        """Keep the first ``count`` rejections (those the batch has committed), drop the rest."""
+        if not self.path.exists():
+            if count:
+                raise RuntimeError(f"{self.path} is missing: its {count} rejected rows are lost")
+            self.path.touch()
+            return
+        keep = 0
+        offset = 0
+        with self.path.open("rb") as fh:
+            for raw in fh:
+                if keep == count:
+                    break
+                if not raw.endswith(b"\n"):
+                    break  # a torn last line never made it to a commit
+                keep += 1
+                offset += len(raw)
+        if keep < count:
+            raise RuntimeError(f"{self.path} holds {keep} rejected rows, the batch counted {count}")
+        with self.path.open("r+b") as fh:
+            fh.truncate(offset)
+
+    def add(self, rejection: Rejection) -> None:
+        if self._fh is None:
+            self._fh = self.path.open("a", encoding="utf-8")
+        record = [rejection.line, rejection.column, rejection.reason, rejection.cells]
+        self._fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def flush(self) -> None:
+        if self._fh is not None:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+    def __iter__(self):
+        if not self.path.exists():
+            return
+        with self.path.open(encoding="utf-8") as fh:
+            for raw in fh:
+                line, column, reason, cells = json.loads(raw)
+                yield Rejection(line, column, reason, cells)
+
+    def remove(self) -> None:
+        self.close()
+        self.path.unlink(missing_ok=True)
+
+
+def error_file_suffix(source: SourceFile) -> str:
+    return ".xlsx" if source.format == XLSX else ".csv"
+
+
+def write_error_file(source: SourceFile, header: list[str], rejections, dest: Path) -> int:
+    """Write the rejected rows to ``dest`` in the input's format; returns how many were written."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    extra = [LINE_COLUMN, COLUMN_COLUMN, REASON_COLUMN]
+    count = 0
+    if source.format == CSV:
+        # GB18030 encodes every character, UTF-8 too: nothing read from the input can fail here.
+        encoding = source.encoding or UTF8_BOM
+        with dest.open("w", encoding=encoding, newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([*header, *extra])
+            for r in rejections:
+                writer.writerow([*r.cells, r.line, r.column, r.reason])
+                count += 1
+        return count
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append([*header, *extra])
+    for r in rejections:
+        # Text cells, so the fixed ID numbers and phones are not turned into numbers again.
+        sheet.append([*r.cells, r.line, r.column, r.reason])
+        count += 1
+    book.save(dest)
+    return count

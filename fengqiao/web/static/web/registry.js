@@ -1,0 +1,31 @@
+/* Small helpers of the registry's forms; the forms work without them. */
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    // The "X" key next to an ID-number field: numeric keypads on phones have no letter X.
+    var key = event.target.closest("[data-append-to]");
+    if (key) {
+      var input = document.getElementById(key.getAttribute("data-append-to"));
+      if (input) {
+        input.value = input.value + key.getAttribute("data-append");
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+        input.focus();
+      }
+      return;
+    }
+    // A suggestion under a look-up field: put its value in the field, show what was picked.
+    var pick = event.target.closest("[data-pick-for]");
+    if (pick) {
+      var field = document.getElementById(pick.getAttribute("data-pick-for"));
+      if (field) {
+        field.value = pick.getAttribute("data-value");
+        var list = pick.closest(".suggestions");
+        var chosen = document.getElementById(field.id + "-chosen");
+        if (chosen) chosen.textContent = pick.getAttribute("data-label");
+        if (list) list.innerHTML = "";
+        field.focus();
+      }
+    }
+  });
+})();

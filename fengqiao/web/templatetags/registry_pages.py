@@ -1,0 +1,25 @@
+"""Template helpers of the registry's pages: who sees the registry, how numbers are shown."""
+
+from django import template
+
+from fengqiao.registry.choices import SpecialTrade
+from fengqiao.web import registry_rules
+
+register = template.Library()
+
+
+@register.simple_tag
+def may_use_registry(user) -> bool:
+    return registry_rules.may_use_registry(user)
+
+
+@register.simple_tag(takes_context=True)
+def shown(context, value, field: str) -> str:
+    """``{% shown person.id_number "id_number" %}``: masked unless the user's role sees it whole."""
+    return registry_rules.shown(context["request"].user, field, value)
+
+
+@register.filter
+def special_trades(organisation) -> list[str]:
+    """The labels of the special-control trades an organisation is flagged for."""
+    return [trade.label for trade in SpecialTrade if getattr(organisation, trade.value, False)]
