@@ -237,7 +237,7 @@ class AddressIn(InputSchema):
     grid: Text | None = Field(None, max_length=15)
     lon: float | None = Field(None, ge=-180, le=180, allow_inf_nan=False)
     lat: float | None = Field(None, ge=-90, le=90, allow_inf_nan=False)
-    in_use: bool = True
+    in_use: bool = Field(True, strict=True)
     collected_at: dt.date | None = None
 
 
@@ -276,7 +276,7 @@ class HouseIn(InputSchema):
     owner: Text | None = Field(None, max_length=32, description="The owner's ID number.")
     area_m2: Decimal | None = Field(None, gt=0, max_digits=9, decimal_places=2)
     rooms: int | None = Field(None, ge=0, le=32767)
-    is_rented: bool = False
+    is_rented: bool = Field(False, strict=True)
     landlord: Text | None = Field(None, max_length=32, description="The landlord's ID number.")
     collected_at: dt.date | None = None
 
@@ -324,10 +324,10 @@ class OrganisationIn(InputSchema):
     address: Text | None = Field(None, max_length=64, description="The address code.")
     grid: Text | None = Field(None, max_length=15, description="A grid code, when there is no address.")
     industry: Text = Field("", max_length=100)
-    hotel: bool = False
-    internet_cafe: bool = False
-    logistics: bool = False
-    hazardous_goods: bool = False
+    hotel: bool = Field(False, strict=True)
+    internet_cafe: bool = Field(False, strict=True)
+    logistics: bool = Field(False, strict=True)
+    hazardous_goods: bool = Field(False, strict=True)
     phone: Text = Field("", max_length=32)
     collected_at: dt.date | None = None
 

@@ -539,7 +539,8 @@ def generate_demo_registry(
     sites = _grid_sites()
     if not sites:
         raise DemoError(_("there are no grids to fill: generate the city first"))
-    writer = BulkWriter(REGISTRY_MODELS)
+    # The tables are empty (or just emptied): build their indexes once, at the end.
+    writer = BulkWriter(REGISTRY_MODELS, defer_indexes=True)
     try:
         plan = demo_registry.plan_registry(
             sites, scale=scale, seed=seed, today=today, first_ids=_first_free_ids()

@@ -6,6 +6,12 @@ valid), so they skip model instances and ``save()``: each row is a dict keyed by
 Fields a row leaves out get their model default (``auto_now``/``auto_now_add`` get one shared
 "now"); a key that names no field is an error, so a renamed field cannot be dropped silently.
 Primary keys come with the rows; :meth:`BulkWriter.finish` moves PostgreSQL's sequences past them.
+
+Loading into empty tables, the writer can drop the tables' secondary indexes first and build them
+again at the end (``defer_indexes``): building an index once from sorted data is much cheaper than
+keeping a dozen B-trees in order through hundreds of thousands of random inserts. Indexes that back
+a constraint (primary keys, ``unique=True`` columns) stay. Both databases change their schema
+inside the transaction, so a failure leaves every index where it was.
 """
 
 from __future__ import annotations
@@ -86,6 +92,29 @@ class _Table:
         return len(rows)
 
 
+def secondary_indexes(table: str) -> list[tuple[str, str]]:
+    """(name, CREATE statement) of the indexes of ``table`` that back no constraint."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = %s "
+                "AND sql IS NOT NULL ORDER BY name",
+                [table],
+            )
+            return list(cursor.fetchall())
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i "
+                "WHERE i.schemaname = current_schema() AND i.tablename = %s "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = "
+                "(quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass) "
+                "ORDER BY i.indexname",
+                [table],
+            )
+            return list(cursor.fetchall())
+    return []
+
+
 class BulkWriter:
     """Buffers rows per model and writes them in the order the models were given (so foreign
     keys point at rows already written), a batch at a time."""
@@ -95,11 +124,22 @@ class BulkWriter:
         models_by_key: dict[str, type[models.Model]],
         *,
         batch_size: int = 50_000,
+        defer_indexes: bool = False,
     ):
         now = timezone.now()
         self.tables = {key: _Table(model, now) for key, model in models_by_key.items()}
         self.batch_size = batch_size
         self.written = dict.fromkeys(models_by_key, 0)
+        self.dropped: list[tuple[str, str]] = []
+        if defer_indexes:
+            self._drop_indexes()
+
+    def _drop_indexes(self) -> None:
+        with connection.cursor() as cursor:
+            for table in self.tables.values():
+                for name, sql in secondary_indexes(table.model._meta.db_table):
+                    cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+                    self.dropped.append((name, sql))
 
     def add(self, key: str, rows: list[dict]) -> None:
         self.tables[key].add(rows)
@@ -119,8 +159,10 @@ class BulkWriter:
         """Write what is left and move the primary-key sequences past the rows written."""
         self.flush()
         statements = connection.ops.sequence_reset_sql(no_style(), [t.model for t in self.tables.values()])
-        if statements:
-            with connection.cursor() as cursor:
-                for sql in statements:
-                    cursor.execute(sql)
+        with connection.cursor() as cursor:
+            for _name, sql in self.dropped:
+                cursor.execute(sql)
+            for sql in statements:
+                cursor.execute(sql)
+        self.dropped = []
         return dict(self.written)

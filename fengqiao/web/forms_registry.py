@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.geo.models import Division, Grid
+from fengqiao.geo.models import Grid
 from fengqiao.registry.choices import AddressElement, CareTagKind, ResidenceType, ResidentType, Sex
 from fengqiao.registry.models import Address, House, Organisation, Person
 from fengqiao.registry.validators import (
@@ -26,7 +26,6 @@ from fengqiao.registry.validators import (
     parse_phone,
 )
 from fengqiao.web import selectors
-from fengqiao.web.forms import CommunityChoiceField
 
 DATE_INPUT = {"type": "date"}
 
@@ -131,9 +130,7 @@ class AddressLookupField(LookupField):
         value = self.text(value)
         if not value:
             return None
-        address = (
-            Address.objects.visible_to(self.user).filter(code=value).select_related("grid").first()
-        )
+        address = Address.objects.visible_to(self.user).filter(code=value).select_related("grid").first()
         if address is None:
             raise ValidationError(
                 _("No address with the code %(code)s in your scope."), code="unknown", params={"code": value}
@@ -215,12 +212,11 @@ class RecordForm(forms.Form):
 
     model: type
     fieldsets: list[tuple]
-    fieldset_ids: dict[str, str] = {}
 
     def __init__(self, user, *args, record=None, **kwargs):
         self.user = user
         self.record = record
-        names = [name for _legend, names in self.fieldsets for name in names]
+        names = [name for _legend, names, *_options in self.fieldsets for name in names]
         model_names = [n for n in names if n not in self.base_fields and n not in self.custom_fields()]
         generated = forms.fields_for_model(self.model, fields=model_names, widgets=self.widgets())
         super().__init__(*args, **kwargs)
@@ -269,11 +265,13 @@ class RecordForm(forms.Form):
 
     @property
     def grouped_fields(self):
+        """[(legend, bound fields)]: a legend is {"text", "when"}; a fieldset with ``when`` is for
+        that resident type only (the page hides it for the others)."""
         groups = []
-        for legend, names in self.fieldsets:
+        for legend, names, *options in self.fieldsets:
             bound = [self[name] for name in names if name in self.fields]
             if bound:
-                groups.append(({"text": legend, "id": self.fieldset_ids.get(str(legend), "")}, bound))
+                groups.append(({"text": legend, **(options[0] if options else {})}, bound))
         return groups
 
     def data_for_action(self) -> dict:
@@ -308,10 +306,12 @@ class PersonForm(RecordForm):
         (
             _("Floating population"),
             ["reason_for_coming", "residence_permit_number", "residence_permit_expires", "registered_on"],
+            {"when": ResidentType.FLOATING},
         ),
         (
             _("Overseas"),
             ["nationality", "document_type", "document_number", "entry_date", "planned_exit_date"],
+            {"when": ResidentType.OVERSEAS},
         ),
         (_("Life"), ["marital_status", "education", "occupation", "workplace"]),
         (_("Collection"), ["collected_at"]),
@@ -319,7 +319,7 @@ class PersonForm(RecordForm):
 
     def build_fields(self):
         fields = {
-            "id_number": id_number_field(_("ID number"), required=True),
+            "id_number": id_number_field(_("ID number"), required=False),
             "phone": forms.CharField(label=_("Phone"), required=False, max_length=32, widget=phone_widget()),
             "sex": forms.ChoiceField(
                 label=_("Sex"),
@@ -337,9 +337,12 @@ class PersonForm(RecordForm):
                 self.user, required=False, help_text=_("Needed only when the current address is not known.")
             ),
         }
+        fields["id_number"].help_text = _("Required, except for an overseas person with a travel document.")
+        fields["birth_date"] = forms.DateField(
+            label=_("Birth date"), required=False, help_text=_("Left empty: from the ID number.")
+        )
         if self.record is not None:
             # The stored ID number is never put in the page: it shows masked, and stays unless retyped.
-            fields["id_number"].required = False
             fields["id_number"].help_text = _("Leave as it is to keep the recorded number.")
             fields["phone"].help_text = _("Leave as it is to keep the recorded phone.")
             if self.record.current_address_id:
@@ -359,6 +362,8 @@ class PersonForm(RecordForm):
         value = self.cleaned_data["id_number"].strip()
         if self.record is not None and value in ("", self.initial_for("id_number")):
             return self.record.id_number
+        if not value:
+            return None
         return parsed(parse_id_number, value).number
 
     def clean_phone(self):
@@ -368,7 +373,6 @@ class PersonForm(RecordForm):
         if self.record is not None and value == self.initial_for("phone"):
             return self.record.phone
         return parsed(parse_phone, value)
-
 
 
 class AddressForm(RecordForm):
@@ -517,7 +521,6 @@ class OrganisationForm(RecordForm):
         return parsed(parse_phone, value) if value else ""
 
 
-
 class RetireForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason"),
@@ -586,7 +589,7 @@ class ResidenceForm(forms.Form):
 
     @property
     def grouped_fields(self):
-        return [({"text": _("Residence"), "id": ""}, list(self))]
+        return [({"text": _("Residence")}, list(self))]
 
     add_action_errors = RecordForm.add_action_errors
 
@@ -597,7 +600,7 @@ class EndRelationForm(forms.Form):
 
     @property
     def grouped_fields(self):
-        return [({"text": self.legend, "id": ""}, list(self))]
+        return [({"text": self.legend}, list(self))]
 
     add_action_errors = RecordForm.add_action_errors
 
@@ -631,7 +634,7 @@ class EmploymentForm(forms.Form):
 
     @property
     def grouped_fields(self):
-        return [({"text": _("Employment"), "id": ""}, list(self))]
+        return [({"text": _("Employment")}, list(self))]
 
     add_action_errors = RecordForm.add_action_errors
 
@@ -647,11 +650,13 @@ class CareTagForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     since = forms.DateField(label=_("Since"), required=False, widget=date_widget())
-    note = forms.CharField(label=_("Note"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     @property
     def grouped_fields(self):
-        return [({"text": _("Care tag"), "id": ""}, list(self))]
+        return [({"text": _("Care tag")}, list(self))]
 
     add_action_errors = RecordForm.add_action_errors
 
@@ -668,7 +673,9 @@ class RecordFilterForm(forms.Form):
         max_length=100,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
-    grid = GridChoiceField(label=_("Grid"), queryset=Grid.objects.none(), required=False, empty_label=_("All grids"))
+    grid = GridChoiceField(
+        label=_("Grid"), queryset=Grid.objects.none(), required=False, empty_label=_("All grids")
+    )
     retired = forms.BooleanField(label=_("Include retired records"), required=False)
 
     search_placeholder = ""
@@ -710,7 +717,9 @@ class HouseFilterForm(RecordFilterForm):
     search_placeholder = _("Address text or code")
     use = forms.ChoiceField(label=_("Use"), required=False)
     rented = forms.ChoiceField(
-        label=_("Rented"), required=False, choices=[("", _("All")), ("yes", _("rented")), ("no", _("not rented"))]
+        label=_("Rented"),
+        required=False,
+        choices=[("", _("All")), ("yes", _("rented")), ("no", _("not rented"))],
     )
 
     def __init__(self, user, *args, **kwargs):
@@ -740,4 +749,3 @@ def search_q(field_names: list[str], text: str) -> Q:
     for name in field_names:
         q |= Q(**{f"{name}__icontains": text})
     return q
-

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from django.db import models
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -20,8 +21,13 @@ from fengqiao.web import registry_rules as rules
 # How many care-tagged people a tag filter reads at most (each read is one audit entry).
 TAG_FILTER_LIMIT = 2000
 
-URL_NAMES = {Person: "registry_person", Address: "registry_address", House: "registry_house",
-             Organisation: "registry_organisation", Grid: "grid_detail"}  # fmt: skip
+URL_NAMES = {
+    Person: "registry_person",
+    Address: "registry_address",
+    House: "registry_house",
+    Organisation: "registry_organisation",
+    Grid: "grid_detail",
+}
 
 
 def record_url(obj) -> str:
@@ -137,6 +143,7 @@ class Fact:
     value: object
     name: str = ""
     url: str = ""
+    masked: bool = False  # shown masked: the page marks it, and offers "reveal" when ``reveal``
     reveal: bool = False
     mono: bool = False
 
@@ -153,6 +160,10 @@ def _display(user, record, f: models.Field):
         return getattr(record, f"get_{f.name}_display")(), ""
     if isinstance(f, models.BooleanField):
         return (_("yes") if value else _("no")), ""
+    if isinstance(value, dt.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M"), ""
+    if isinstance(value, dt.date):
+        return value.isoformat(), ""
     if isinstance(f, models.ForeignKey):
         if hasattr(value, "is_visible_to") and not value.is_visible_to(user):
             return _("recorded, outside your scope"), ""
@@ -166,13 +177,15 @@ def facts(user, record, names: list[str]) -> list[Fact]:
     out = []
     for name in names:
         f = record._meta.get_field(name)
-        if name in ("id_number", "phone", "legal_representative_id") and isinstance(record, Person | Organisation):
+        if name in ("id_number", "phone", "legal_representative_id") and isinstance(
+            record, Person | Organisation
+        ):
             raw = getattr(record, name)
             whole = rules.shown(user, name, raw)
             reveal = (
                 isinstance(record, Person) and bool(raw) and whole != raw and rules.may_reveal(user, record)
             )
-            out.append(Fact(f.verbose_name, whole, name=name, reveal=reveal, mono=True))
+            out.append(Fact(f.verbose_name, whole, name=name, masked=whole != raw, reveal=reveal, mono=True))
             continue
         value, url = _display(user, record, f)
         out.append(Fact(f.verbose_name, value, name=name, url=url, mono=name in _MONO))
@@ -189,19 +202,31 @@ def other_fields(record, listed: list[str]) -> list[str]:
 
 
 PERSON_SECTIONS = [
-    ("identity", ["id_number", "name", "former_name", "sex", "birth_date", "ethnicity", "native_place", "phone"]),
+    (
+        "identity",
+        ["id_number", "name", "former_name", "sex", "birth_date", "ethnicity", "native_place", "phone"],
+    ),
     ("residence", ["resident_type", "current_address", "grid", "hukou_address"]),
-    ("floating", ["reason_for_coming", "residence_permit_number", "residence_permit_expires", "registered_on"]),
+    (
+        "floating",
+        ["reason_for_coming", "residence_permit_number", "residence_permit_expires", "registered_on"],
+    ),
     ("overseas", ["nationality", "document_type", "document_number", "entry_date", "planned_exit_date"]),
     ("life", ["marital_status", "education", "occupation", "workplace"]),
     ("collection", ["collected_at", "collected_by"]),
 ]
-ADDRESS_FACTS = ["code", "element_type", "community", "street", "compound", "door_plate", "building", "unit",
-                 "room", "grid", "lon", "lat", "in_use", "collected_at", "collected_by"]  # fmt: skip
-HOUSE_FACTS = ["address", "use", "ownership", "owner", "area_m2", "rooms", "is_rented", "landlord",
-               "occupant_count", "grid", "collected_at", "collected_by"]  # fmt: skip
-ORGANISATION_FACTS = ["credit_code", "name", "org_type", "industry", "phone", "legal_representative",
-                      "legal_representative_id", "address", "grid", "collected_at", "collected_by"]  # fmt: skip
+ADDRESS_FACTS = [
+    *("code", "element_type", "community", "street", "compound", "door_plate", "building", "unit", "room"),
+    *("grid", "lon", "lat", "in_use", "collected_at", "collected_by"),
+]
+HOUSE_FACTS = [
+    *("address", "use", "ownership", "owner", "area_m2", "rooms", "is_rented", "landlord", "occupant_count"),
+    *("grid", "collected_at", "collected_by"),
+]
+ORGANISATION_FACTS = [
+    *("credit_code", "name", "org_type", "industry", "phone", "legal_representative"),
+    *("legal_representative_id", "address", "grid", "collected_at", "collected_by"),
+]
 
 
 def person_context(user, person: Person) -> dict:
@@ -209,9 +234,9 @@ def person_context(user, person: Person) -> dict:
     sections = {key: facts(user, person, names) for key, names in PERSON_SECTIONS}
     sections["other"] = facts(user, person, other_fields(person, listed))
     residences = list(
-        selectors.residences_of_person(user, person).select_related("house__address").order_by(
-            models.F("end_date").desc(nulls_first=True), "-start_date", "-id"
-        )
+        selectors.residences_of_person(user, person)
+        .select_related("house__address")
+        .order_by(models.F("end_date").desc(nulls_first=True), "-start_date", "-id")
     )
     employments = list(
         selectors.employments_of_person(user, person).order_by(

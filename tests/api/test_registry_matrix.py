@@ -14,7 +14,7 @@ import pytest
 
 from fengqiao.registry.models import Address, House, Organisation, Person
 from fengqiao.registry.selectors import may_collect
-from tests.registry.conftest import make_organisation, registry_world, valid_credit_code  # noqa: F401
+from tests.registry.conftest import make_address, make_organisation, registry_world, valid_credit_code  # noqa: F401
 from tests.test_scoping_matrix import PERSONAS, VISIBLE, Door, ScopedRoutes
 
 API = "/api/v1/registry"
@@ -35,6 +35,7 @@ def world(registry_world):  # noqa: F811
     for place in "abc":
         address = getattr(w, f"address_{place}")
         setattr(w, f"organisation_{place}", make_organisation(address, credit_code=valid_credit_code()))
+        setattr(w, f"spare_address_{place}", make_address(address.grid, street="空房街"))
     return w
 
 
@@ -44,6 +45,10 @@ def by_place(prefix):
 
 def address_code(w, place):
     return getattr(w, f"address_{place.lower()}").code
+
+
+def spare_address(w, place):
+    return getattr(w, f"spare_address_{place.lower()}")
 
 
 # Fixed, valid numbers for the people each place would get.
@@ -59,9 +64,11 @@ def new_credit(place):
 
 
 def new_address_grid(w, place):
-    return {"A": w.personas.territory.grid_a, "B": w.personas.territory.grid_b, "C": w.personas.territory.grid_c}[
-        place
-    ]
+    return {
+        "A": w.personas.territory.grid_a,
+        "B": w.personas.territory.grid_b,
+        "C": w.personas.territory.grid_c,
+    }[place]
 
 
 ROUTES = [
@@ -117,6 +124,9 @@ ROUTES = [
         edit_url=lambda h: f"{API}/houses/{h.pk}",
         edit_payload=lambda h: {"rooms": 7},
         edited=lambda h: h.rooms == 7,
+        create_url=f"{API}/houses",
+        create_payload=lambda w, place: {"address": spare_address(w, place).code, "rooms": 3},
+        created=lambda w, place: unscoped(House).filter(address=spare_address(w, place)),
         may_change=may_collect,
     ),
     RegistryRoutes(
@@ -204,4 +214,3 @@ def test_nobody_creates_outside_their_scope(routes, persona, world, door, person
         else:
             assert not made, f"{persona} / {place}"
             assert response.status_code in (403, 404, 422), f"{persona} / {place}: {response.status_code}"
-

@@ -25,12 +25,14 @@ from django.db.models.base import ModelState
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fengqiao.core import audit
 from fengqiao.core.scoping import path_within, scope_prefixes
 from fengqiao.geo import locator
 from fengqiao.geo.models import Grid
 from fengqiao.registry import history
 from fengqiao.registry.choices import HistoryAction
 from fengqiao.registry.importing.columns import HeaderMap, Kind
+from fengqiao.registry.models import RecordHistory
 from fengqiao.registry.validators import InvalidValue
 
 UNSCOPED_IMPORT = "registry import: upsert by key across the territory; scope checked per row"
@@ -73,15 +75,30 @@ class Row:
     cells: list[str]
     data: dict[str, str]
     key: object = None
+    pre: object = None  # what the importer's preclean() made of the row (None when it has none)
 
 
 @dataclass
 class Planned:
     """What a chunk will write."""
 
-    inserts: list = field(default_factory=list)  # unsaved model instances
-    updates: list = field(default_factory=list)  # (instance, before, after) of changed records
+    inserts: list = field(default_factory=list)  # (row, unsaved instance)
+    updates: list = field(default_factory=list)  # (row, instance, before, after) of changed records
+    fast: list = field(default_factory=list)  # (row, INSERT parameters, creation history) (people)
     unchanged: int = 0
+
+    @property
+    def inserted(self) -> int:
+        return len(self.inserts) + len(self.fast)
+
+    def singles(self):
+        """Each planned write on its own (to find the one row the database refuses)."""
+        for item in self.inserts:
+            yield item[0], Planned(inserts=[item])
+        for item in self.fast:
+            yield item[0], Planned(fast=[item])
+        for item in self.updates:
+            yield item[0], Planned(updates=[item])
 
 
 class Context:
@@ -162,6 +179,8 @@ class Importer:
     kind: Kind
     model = None
     key_field = ""  # the model field that identifies a record (unique)
+    # Whether preclean() is worth running in a worker process next to the writing one.
+    parallel = False
     # Model fields a row may set (attnames); the rest keep their stored or default values.
     fields: tuple[str, ...] = ()
 
@@ -187,9 +206,16 @@ class Importer:
             if getattr(f, "max_length", None) and not isinstance(f, ForeignKey)
         }
         self._writer = Writer(self.model, self.concrete)
+        self._history = CreationHistory(ctx)
 
     def attnames(self) -> list[str]:
         return [f.attname for f in self.concrete]
+
+    # -- step 0 -------------------------------------------------------------------------------
+    def preclean(self, rows: list[tuple[int, dict]]) -> list:
+        """Work on ``(line, data)`` rows that needs no database (so it can run in a worker
+        process); the results come back as ``Row.pre``."""
+        return [None] * len(rows)
 
     # -- step 1 -------------------------------------------------------------------------------
     def key(self, row: Row):
@@ -292,8 +318,8 @@ class Importer:
         ctx = self.ctx
         inserts = [obj for _row, obj in planned.inserts]
         if inserts:
-            self._writer.insert(inserts)
-            for obj, pk in zip(inserts, self.ids_of(inserts), strict=True):
+            ids = self._writer.insert(inserts)
+            for obj, pk in zip(inserts, ids if ids is not None else self.ids_of(inserts), strict=True):
                 obj.id = pk
                 obj._state.adding = False
         updates = [obj for _row, obj, _old, _new in planned.updates]
@@ -301,18 +327,8 @@ class Importer:
             for obj in updates:
                 obj.updated_at = ctx.now
             self._writer.update(updates)
-        rows = [
-            history.history_row(
-                obj,
-                action=HistoryAction.CREATE,
-                after=creation_values(obj, self.compared),
-                actor=ctx.actor,
-                source=ctx.source,
-                batch=ctx.batch,
-                created_at=ctx.now,
-            )
-            for obj in inserts
-        ]
+        self._history.write(inserts, self.compared)
+        rows = []
         rows += [
             history.history_row(
                 obj,
@@ -345,11 +361,12 @@ class Importer:
 
 
 def history_json(values: dict) -> dict:
-    """Values as they read back from a JSON column, so stored and new values compare alike."""
+    """Values as they read back from a JSON column (as ``audit.to_json`` gives them), so stored
+    and new values compare alike."""
     out = {}
     for k, v in values.items():
         if isinstance(v, dt.datetime):
-            out[k] = v.isoformat()
+            out[k] = audit.to_json(v)
         elif isinstance(v, dt.date):
             out[k] = v.isoformat()
         elif v is not None and not isinstance(v, str | int | float | bool):
@@ -376,13 +393,19 @@ class Writer:
         self.insert_sql = "INSERT INTO {} ({}) VALUES ({})".format(
             table, ", ".join(columns), ", ".join(["%s"] * len(columns))
         )
-        self.update_fields = [f for f in self.fields if f.attname not in ("created_at",)]
+        self.update_fields = [f for f in self.fields if f.attname != "created_at"]
         self.update_sql = "UPDATE {} SET {} WHERE {} = %s".format(
             table,
             ", ".join(f"{quote(f.column)} = %s" for f in self.update_fields),
             quote(model._meta.pk.column),
         )
-        self._prep = {f.attname: self._preparer(f) for f in self.fields}
+        self._insert = self._plan(self.fields)
+        self._update = self._plan(self.update_fields)
+
+    def _plan(self, fields):
+        names = [f.attname for f in fields]
+        preps = [(i, p) for i, p in enumerate(self._preparer(f) for f in fields) if p is not None]
+        return names, preps
 
     @staticmethod
     def _preparer(f):
@@ -399,20 +422,80 @@ class Writer:
             return lambda v: f.get_db_prep_save(v, connection)
         return None
 
-    def _values(self, obj, fields) -> list:
-        out = []
-        for f in fields:
-            value = getattr(obj, f.attname)
-            prep = self._prep[f.attname]
-            out.append(prep(value) if prep is not None and value is not None else value)
+    @staticmethod
+    def _values(values: dict, plan) -> list:
+        names, preps = plan
+        out = [values[name] for name in names]
+        for i, prep in preps:
+            if out[i] is not None:
+                out[i] = prep(out[i])
         return out
 
-    def insert(self, objs) -> None:
-        params = [self._values(obj, self.fields) for obj in objs]
+    def insert(self, objs) -> list[int] | None:
+        """Insert model instances (or plain dicts of attnames); their new ids, in order."""
+        return self.insert_params([self._values(o if isinstance(o, dict) else o.__dict__, self._insert) for o in objs])
+
+    def insert_params(self, params: list) -> list[int] | None:
+        """Run the INSERT over prepared parameter rows (in ``self._insert`` order). Returns the new
+        ids in order where the backend tells them (SQLite: the rowids of one executemany under
+        the write lock are consecutive, AUTOINCREMENT never reuses one; PostgreSQL: RETURNING),
+        None otherwise."""
+        if not params:
+            return []
         with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                raw = cursor.cursor
+                raw.executemany(self.insert_sql + " RETURNING " + connection.ops.quote_name("id"), params, returning=True)
+                ids = []
+                while True:
+                    ids.extend(r[0] for r in raw.fetchall())
+                    if not raw.nextset():
+                        break
+                return ids
             cursor.executemany(self.insert_sql, params)
+            if connection.vendor == "sqlite":
+                cursor.execute("SELECT last_insert_rowid()")
+                (last,) = cursor.fetchone()
+                return list(range(last - len(params) + 1, last + 1))
+        return None
 
     def update(self, objs) -> None:
-        params = [[*self._values(obj, self.update_fields), obj.pk] for obj in objs]
+        params = [[*self._values(obj.__dict__, self._update), obj.pk] for obj in objs]
         with connection.cursor() as cursor:
             cursor.executemany(self.update_sql, params)
+
+
+class CreationHistory:
+    """The history rows of newly created records, written with one executemany.
+
+    They are the rows ``history.history_row`` makes for a creation (the fields that have a value,
+    as JSON) with version 1 — a new record has no earlier version — and skip the per-value work
+    of ``bulk_create``, which costs more than everything else the import does per row. Updates
+    go through ``history.write_history``, which numbers their versions."""
+
+    def __init__(self, ctx):
+        self.ctx = ctx
+        self.writer = Writer(RecordHistory, [f for f in RecordHistory._meta.concrete_fields if f.attname != "id"])
+
+    def write(self, objs, names) -> None:
+        if objs:
+            self.write_after([(obj.pk, creation_values(obj, names)) for obj in objs], type(objs[0]))
+
+    def write_after(self, items, model) -> None:
+        """Creation history rows from ``(record id, values)`` pairs of one model."""
+        ctx = self.ctx
+        if not items:
+            return
+        common = {
+            "record_kind": history.KIND_OF_MODEL[model],
+            "record_model": model._meta.model_name,
+            "version": 1,
+            "action": HistoryAction.CREATE,
+            "actor_id": ctx.actor.pk,
+            "source": ctx.source,
+            "before": {},
+            "reason": "",
+            "batch_id": ctx.batch.pk,
+            "created_at": ctx.now,
+        }
+        self.writer.insert([{**common, "record_id": pk, "after": history_json(after)} for pk, after in items])

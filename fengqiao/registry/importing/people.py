@@ -1,18 +1,25 @@
 """Importing people (实有人口): keyed by ID number, placed by their current address (or, without
-one, their point or grid), validated by the same rules as ``actions.record_person``."""
+one, their point or grid), validated by the same rules as ``actions.record_person``.
+
+People come by the hundred thousand, so each row is first cleaned on its own — the ID number,
+the field rules of ``record_person``, the pinyin keys — by :class:`PersonCleaner`, which needs no
+database and runs in a worker process next to the one writing (see ``runner``). The writer then
+only places the row, checks its scope and writes it. A row whose person is on file already goes
+the general way instead: merged over the stored record, validated again, compared.
+"""
 
 from django.utils.translation import gettext as _
 
-from fengqiao.registry import actions, text
+from fengqiao.registry import actions, history, text
 from fengqiao.registry.choices import ResidentType
 from fengqiao.registry.importing import values
 from fengqiao.registry.importing.base import (
-    UNSCOPED_IMPORT,
-    IN_CHUNK,
     Importer,
+    Planned,
     Row,
     RowRejected,
     draft,
+    history_json,
     locate_points,
     point_of,
 )
@@ -31,38 +38,149 @@ _DATE_FIELDS = (
     "collected_at",
 )
 # Fields of a row handed to the action's rules as they are (after the file-format clean-up).
-_DATA_FIELDS = tuple(
-    f for f in actions.PERSON_FIELDS if f not in ("current_address", "grid", "id_number")
-)
+_DATA_FIELDS = tuple(f for f in actions.PERSON_FIELDS if f not in ("current_address", "grid", "id_number"))
+# Columns the writer fills in: where the person lives.
+_PLACEMENT = ("grid_id", "current_address_id", "scope_path")
+
+# What PersonCleaner.clean gives back, by its first item.
+BAD_KEY = "bad_key"  # (BAD_KEY, field, reason)
+BAD = "bad"  # (BAD, key, field, reason): the ID number is good, the row is not (on its own)
+GOOD = "good"  # (GOOD, key, params, after, given): ready to insert but for the placement
+
+
+class PersonCleaner:
+    """Cleans one row on its own, as a new person: no database, so it can run in a worker.
+
+    ``params`` are the row's values for the INSERT (placement left empty), ``after`` its
+    creation history (placement left out), ``given`` the values the row sets, to tell an
+    unchanged stored person quickly."""
+
+    def __init__(self, *, today, converters, defaults: dict, columns: list[str], compared: list[str], preps):
+        self.today = today
+        self.converters = converters
+        self.defaults = defaults
+        self.columns = columns
+        self.compared = [c for c in compared if c not in _PLACEMENT]
+        self.preps = preps  # column index → function giving the database form
+        self.pinyin: dict[str, tuple[str, str]] = {}
+
+    def key(self, data: dict):
+        raw = data.get("id_number")
+        if raw is None:
+            if data.get("document_number"):
+                # an overseas person without a citizen ID number: keyed by their document
+                return ("document", data.get("nationality", ""), data.get("document_type", ""), data["document_number"])
+            raise RowRejected("id_number", _("the ID number is empty"))
+        try:
+            return parse_id_number(raw, today=self.today).number
+        except InvalidValue as exc:
+            raise RowRejected("id_number", exc.reason) from None
+
+    def rule_data(self, data: dict, key) -> dict:
+        """The row's values as ``record_person`` takes them."""
+        out = {name: data[name] for name in _DATA_FIELDS if name in data}
+        for name in _DATE_FIELDS:
+            if name in out:
+                out[name] = values.iso_date(out[name])
+        if "resident_type" in out:
+            out["resident_type"] = values.word(out["resident_type"], values.RESIDENT_TYPES, ResidentType)
+        if isinstance(key, str):
+            out["id_number"] = key
+        return out
+
+    def apply(self, obj, data: dict) -> None:
+        """Set the row's values on a person and check them with ``record_person``'s rules."""
+        errors = actions._Errors()
+        actions._clean_fields(obj, {k: v for k, v in data.items() if k != "id_number"}, self.converters, errors)
+        if "id_number" in data:
+            obj.id_number = data["id_number"]
+        actions._check_person(obj, data, errors)
+        errors.raise_if_any()
+        keys = self.pinyin.get(obj.name)
+        if keys is None:
+            full, initials = text.pinyin_keys(obj.name)
+            keys = self.pinyin[obj.name] = (full[:255], initials[:64])
+        obj.name_pinyin, obj.name_initials = keys
+
+    def clean(self, data: dict) -> tuple:
+        try:
+            key = self.key(data)
+        except RowRejected as exc:
+            return (BAD_KEY, exc.field, exc.reason)
+        rule_data = self.rule_data(data, key)
+        obj = draft(Person, self.defaults)
+        try:
+            self.apply(obj, rule_data)
+        except Exception as exc:  # ValidationError from the rules
+            from fengqiao.registry.importing.base import rejected_from
+
+            rejected = rejected_from(exc, "id_number")
+            return (BAD, key, rejected.field, rejected.reason)
+        current = obj.__dict__
+        params = [current[c] for c in self.columns]
+        for i, prep in self.preps:
+            if params[i] is not None:
+                params[i] = prep(params[i])
+        after = history_json(
+            {c: current[c] for c in self.compared if current[c] is not None and current[c] != "" and current[c] is not False}
+        )
+        given = {name: current[name] for name in {*rule_data, "sex", "birth_date"} if name in current}
+        return (GOOD, key, params, after, given)
+
+    def clean_many(self, rows: list[tuple[int, dict]]) -> list[tuple]:
+        return [self.clean(data) for _line, data in rows]
 
 
 class PeopleImporter(Importer):
     kind = PEOPLE
     model = Person
     key_field = "id_number"
+    parallel = True
 
     def __init__(self, ctx, header):
         super().__init__(ctx, header)
         converters = actions._person_converters(ctx.actor)
-        # Placement is resolved for the whole chunk (AddressBook, locator); the ID number has been
-        # parsed by key() with the same validator.
+        # Placement is resolved for the whole chunk (AddressBook, locator); the ID number is
+        # parsed by the cleaner's key() with the same validator.
         for name in ("current_address", "grid", "id_number"):
             converters.pop(name)
         converters["resident_type"] = lambda v: v if v in _RESIDENT_TYPES else actions._choice(v, ResidentType)
-        self.converters = converters
+        columns, preps = self._writer._insert
+        fixed = {}
+        for i, prep in preps:
+            name = columns[i]
+            if name in ("created_at", "updated_at"):
+                fixed[name] = prep(self.defaults[name])
+        self.cleaner = PersonCleaner(
+            today=ctx.today,
+            converters=converters,
+            defaults=self.defaults,
+            columns=columns,
+            compared=self.compared,
+            preps=[(i, p) for i, p in preps if columns[i] not in fixed],
+        )
+        self._fixed = {columns.index(name): value for name, value in fixed.items()}
+        self._slots = {name: columns.index(name) for name in _PLACEMENT}
         self.addresses = AddressBook(ctx)
         self._grids: dict[int, int] = {}
 
+    # -- before the database ---------------------------------------------------------------------
+
+    def preclean(self, rows: list[tuple[int, dict]]) -> list[tuple]:
+        return self.cleaner.clean_many(rows)
+
     def key(self, row: Row):
-        raw = row.data.get("id_number")
-        if raw is None:
-            if row.data.get("document_number"):
-                return None  # an overseas person without a citizen ID number: no file-wide key
-            raise RowRejected("id_number", _("the ID number is empty"))
-        try:
-            return parse_id_number(raw, today=self.ctx.today).number
-        except InvalidValue as exc:
-            raise RowRejected("id_number", exc.reason) from None
+        pre = row.pre
+        if pre is None:
+            return self.cleaner.key(row.data)
+        if pre[0] == BAD_KEY:
+            raise RowRejected(pre[1], pre[2])
+        return pre[1]
+
+    def key_column(self, row: Row) -> str:
+        return "id_number" if isinstance(row.key, str) or row.key is None else "document_number"
+
+    # -- look-ups --------------------------------------------------------------------------------
 
     def prepare(self, rows: list[Row]) -> None:
         self.addresses.load(
@@ -75,67 +193,146 @@ class PeopleImporter(Importer):
             try:
                 point = point_of(row)
             except RowRejected:
-                continue  # build() reports it
+                continue  # place() reports it
             if point is not None:
                 points[index] = point
         self._grids = locate_points(rows, points)
 
     def existing(self, keys):
-        found = super().existing(keys)
+        numbers = [k for k in keys if isinstance(k, str)]
+        found = super().existing(numbers)
+        documents = [k for k in keys if isinstance(k, tuple)]
+        if documents:
+            qs = Person.objects.unscoped(reason="registry import: upsert by document")
+            names = ["id", *self.attnames()]
+            for key in documents:
+                _kind, nationality, document_type, number = key
+                stored = (
+                    qs.filter(nationality=nationality, document_type=document_type, document_number=number)
+                    .values(*names)
+                    .first()
+                )
+                if stored is not None:
+                    found[key] = stored
         return found
 
-    def place(self, row: Row, index: int, obj) -> None:
-        """Current address → its grid; else the point → the locator's grid; else the grid code."""
+    def place(self, row: Row, index: int, current: tuple[int | None, int | None]) -> tuple[int, int | None]:
+        """(grid id, current address id): the current address's grid; else the point's grid;
+        else the grid given; else where the stored person is (``current``)."""
         code, full_text = row.data.get("address_code"), row.data.get("current_address")
         if code or full_text:
             address_id, grid_id = self.addresses.find(code, full_text)
-            obj.current_address_id, obj.grid_id = address_id, grid_id
+            given = row.data.get("grid")
+            if given and self.ctx.grid_by_code.get(given.strip()) != grid_id:
+                raise RowRejected("grid", _("A person lives in their current address's grid."))
             self.ctx.check_scope(grid_id, "address_code" if code else "current_address")
-            return
+            return grid_id, address_id
         point = point_of(row)
         if point is not None:
             grid_id = self._grids.get(index)
             if grid_id is None:
-                raise RowRejected("lon", _("the point (%(lon)s, %(lat)s) lies in no grid") % dict(
-                    lon=point[0], lat=point[1]
-                ))
-            obj.grid_id = grid_id
+                raise RowRejected(
+                    "lon", _("the point (%(lon)s, %(lat)s) lies in no grid") % {"lon": point[0], "lat": point[1]}
+                )
             self.ctx.check_scope(grid_id, "lon")
-            return
+            return grid_id, None
         if row.data.get("grid"):
-            obj.grid_id = self.ctx.grid_of_code(row.data["grid"])
-            self.ctx.check_scope(obj.grid_id, "grid")
-            return
-        if obj.grid_id is None:
+            grid_id = self.ctx.grid_of_code(row.data["grid"])
+            self.ctx.check_scope(grid_id, "grid")
+            return grid_id, None
+        grid_id, address_id = current
+        if grid_id is None:
             raise RowRejected(
                 "current_address", _("give the current address (or, without one, a point or the grid)")
             )
-        self.ctx.check_scope(obj.grid_id, "current_address")
+        self.ctx.check_scope(grid_id, "current_address")
+        return grid_id, address_id
 
-    def build(self, row: Row, index: int, stored: dict | None):
-        data = {}
-        for name in _DATA_FIELDS:
-            value = row.data.get(name)
-            if value is not None:
-                data[name] = value
-        for name in _DATE_FIELDS:
-            if name in data:
-                data[name] = values.iso_date(data[name])
-        if "resident_type" in data:
-            data["resident_type"] = values.word(data["resident_type"], values.RESIDENT_TYPES, ResidentType)
-        obj = draft(Person, stored if stored is not None else self.defaults)
-        if row.key is not None:
-            data["id_number"] = row.key
-            obj.id_number = row.key
-        errors = actions._Errors()
-        actions._clean_fields(obj, {k: v for k, v in data.items() if k != "id_number"}, self.converters, errors)
-        actions._check_person(obj, data, errors)
-        errors.raise_if_any()
-        self.place(row, index, obj)
-        obj.scope_path = self.ctx.grid_path[obj.grid_id]
-        obj.name_pinyin, obj.name_initials = text.pinyin_keys(obj.name)
-        obj.name_pinyin, obj.name_initials = obj.name_pinyin[:255], obj.name_initials[:64]
-        return obj
+    # -- the rows --------------------------------------------------------------------------------
 
+    def plan(self, rows: list[Row], reject) -> Planned:
+        self.prepare(rows)
+        stored_by_key = self.existing([r.key for r in rows])
+        planned = Planned()
+        for index, row in enumerate(rows):
+            stored = stored_by_key.get(row.key)
+            pre = row.pre if row.pre is not None else self.cleaner.clean(row.data)
+            try:
+                if stored is None:
+                    if pre[0] == BAD:
+                        raise RowRejected(pre[2], pre[3])
+                    grid_id, address_id = self.place(row, index, (None, None))
+                    params, after = list(pre[2]), dict(pre[3])
+                    params[self._slots["grid_id"]] = grid_id
+                    params[self._slots["current_address_id"]] = address_id
+                    params[self._slots["scope_path"]] = self.ctx.grid_path[grid_id]
+                    for i, value in self._fixed.items():
+                        params[i] = value
+                    after["grid_id"] = grid_id
+                    if address_id is not None:
+                        after["current_address_id"] = address_id
+                    planned.fast.append((row, params, after))
+                    continue
+                if not self.ctx.in_scope(stored["scope_path"]):
+                    raise RowRejected(
+                        self.key_column(row), _("this record exists outside your scope: its grid must change it")
+                    )
+                if stored["retired_at"] is not None:
+                    raise RowRejected(self.key_column(row), _("this record is retired and cannot be changed"))
+                grid_id, address_id = self.place(
+                    row, index, (stored["grid_id"], stored["current_address_id"])
+                )
+                if (
+                    pre[0] == GOOD
+                    and grid_id == stored["grid_id"]
+                    and address_id == stored["current_address_id"]
+                    and all(stored[name] == value for name, value in pre[4].items())
+                ):
+                    planned.unchanged += 1  # the row says what is on file: nothing to check or write
+                    continue
+                obj = draft(Person, stored)
+                self.cleaner.apply(obj, self.cleaner.rule_data(row.data, row.key))
+                obj.grid_id, obj.current_address_id = grid_id, address_id
+                obj.scope_path = self.ctx.grid_path[grid_id]
+                self.check_lengths(obj)
+            except RowRejected as exc:
+                reject(row, exc)
+                continue
+            except Exception as exc:  # ValidationError from the rules
+                from fengqiao.registry.importing.base import rejected_from
 
-__all__ = ["PeopleImporter", "UNSCOPED_IMPORT", "IN_CHUNK"]
+                reject(row, rejected_from(exc, self.key_column(row)))
+                continue
+            old = {name: stored[name] for name in self.compared}
+            new = {name: getattr(obj, name) for name in self.compared}
+            old, new = history.changes(history_json(old), history_json(new))
+            if not old and not new:
+                planned.unchanged += 1
+            else:
+                planned.updates.append((row, obj, old, new))
+        return planned
+
+    def build(self, row, index, stored):  # the general path is plan() above
+        raise NotImplementedError
+
+    def write(self, planned: Planned) -> None:
+        fast = planned.fast
+        if fast:
+            ids = self._writer.insert_params([params for _row, params, _after in fast])
+            if ids is None:
+                ids = self._ids_by_key([row.key for row, _p, _a in fast])
+            self._history.write_after([(pk, after) for pk, (_row, _p, after) in zip(ids, fast, strict=True)], Person)
+        super().write(Planned(updates=planned.updates))
+
+    def _ids_by_key(self, keys) -> list[int]:
+        """Ids of just-inserted people found again (backends that do not hand them back)."""
+        numbers = [k for k in keys if isinstance(k, str)]
+        qs = Person.objects.unscoped(reason="registry import: ids of inserted people")
+        found = {}
+        for i in range(0, len(numbers), 900):
+            found.update(qs.filter(id_number__in=numbers[i : i + 900]).values_list("id_number", "id"))
+        for key in keys:
+            if isinstance(key, tuple):
+                _kind, nationality, document_type, number = key
+                found[key] = qs.get(nationality=nationality, document_type=document_type, document_number=number).pk
+        return [found[k] for k in keys]

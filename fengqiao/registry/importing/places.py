@@ -119,7 +119,7 @@ class AddressBook:
 
 class AddressesImporter(Importer):
     """Standard addresses, keyed by their code; rows without a code are matched by their full
-    text within their community, and new ones get a code generated from their grid."""
+    text (within their grid's community), and new ones get a code generated from their grid."""
 
     kind = ADDRESSES
     model = Address
@@ -127,20 +127,25 @@ class AddressesImporter(Importer):
 
     def __init__(self, ctx, header):
         super().__init__(ctx, header)
-        self._grids: dict[int, int] = {}  # row index → grid id
+        self._grids: dict[int, int] = {}  # row index → grid id (by grid code or point)
         self._texts: dict[int, str] = {}  # row index → full text (rows without a code)
+        self._by_text: dict[str, list] = {}
         self._communities: dict[int, Division] = {}
+        self._grid_codes: dict[int, str] = {}
         self._next_code: dict[int, int] = {}
 
     def key(self, row: Row):
         code = row.data.get("code")
         if code:
             return code.strip()
-        parts = tuple(address_text(row.data.get(n, "")) for n in ("street", "compound", "door_plate", "building", "unit", "room"))
+        parts = tuple(address_text(row.data.get(n, "")) for n in _PARTS)
         if not any(parts[:2]):
             raise RowRejected("street", _("Give the street (or lane, or village group) or the compound."))
-        place = row.data.get("grid") or row.data.get("community") or (row.data.get("lon"), row.data.get("lat"))
+        place = row.data.get("grid") or (row.data.get("lon"), row.data.get("lat"))
         return ("text", place, *parts)
+
+    def key_column(self, row: Row) -> str:
+        return "code" if row.data.get("code") else "street"
 
     def _community(self, pk: int) -> Division:
         if pk not in self._communities:
@@ -151,15 +156,14 @@ class AddressesImporter(Importer):
         points, self._grids, self._texts = {}, {}, {}
         for index, row in enumerate(rows):
             if row.data.get("grid"):
-                try:
-                    self._grids[index] = self.ctx.grid_of_code(row.data["grid"])
-                except RowRejected:
-                    pass  # build() reports it
+                pk = self.ctx.grid_by_code.get(row.data["grid"].strip())
+                if pk is not None:
+                    self._grids[index] = pk
                 continue
             try:
                 point = point_of(row)
             except RowRejected:
-                continue
+                continue  # build() reports it
             if point is not None:
                 points[index] = point
         self._grids.update(locate_points(rows, points))
@@ -167,52 +171,48 @@ class AddressesImporter(Importer):
             grid_id = self._grids.get(index)
             if isinstance(row.key, tuple) and grid_id is not None:
                 obj = draft(Address, self.defaults)
-                self._apply_parts(obj, row)
+                _apply_parts(obj, row)
                 obj.community = self._community(self.ctx.grid_community[grid_id])
                 self._texts[index] = obj.compose_full_text()
 
     def existing(self, keys):
-        codes = [k for k in keys if isinstance(k, str)]
-        found = super().existing(codes)
+        found = super().existing([k for k in keys if isinstance(k, str)])
         texts = sorted(set(self._texts.values()))
         qs = Address.objects.unscoped(reason=UNSCOPED_IMPORT)
         names = ["id", *self.attnames()]
-        by_text: dict[str, list] = {}
+        self._by_text = {}
         for i in range(0, len(texts), IN_CHUNK):
-            for values_ in qs.filter(full_text__in=texts[i : i + IN_CHUNK]).values(*names):
-                by_text.setdefault(values_["full_text"], []).append(values_)
-        self._by_text = by_text
+            for stored in qs.filter(full_text__in=texts[i : i + IN_CHUNK]).values(*names):
+                self._by_text.setdefault(stored["full_text"], []).append(stored)
         return found
 
-    def plan(self, rows, reject):
-        self._rows_index = {id(r): i for i, r in enumerate(rows)}
-        return super().plan(rows, reject)
+    def stored_for(self, row, index, stored):
+        if isinstance(row.key, str):
+            return stored.get(row.key)
+        grid_id = self._grids.get(index)
+        matches = [m for m in self._by_text.get(self._texts.get(index, ""), []) if m["grid_id"] == grid_id]
+        if len(matches) > 1:
+            raise RowRejected(
+                "street",
+                _("%(n)d addresses read %(text)s: give the address code")
+                % {"n": len(matches), "text": self._texts[index]},
+            )
+        return matches[0] if matches else None
 
-    def _stored_by_text(self, index: int):
-        matches = self._by_text.get(self._texts.get(index, ""), [])
-        return matches[0] if len(matches) == 1 else None
-
-    @staticmethod
-    def _apply_parts(obj, row: Row) -> None:
-        for name in ("street", "compound", "door_plate", "building", "unit", "room"):
-            if name in row.data:
-                setattr(obj, name, row.data[name].strip())
+    def duplicate(self, row, first_line):
+        if row.data.get("code"):
+            return super().duplicate(row, first_line)
+        return RowRejected("street", _("the same address is on line %(line)d already") % {"line": first_line})
 
     def build(self, row, index, stored):
-        if stored is None and isinstance(row.key, tuple):
-            stored = self._stored_by_text(index)
-            if stored is not None:
-                if not self.ctx.in_scope(stored["scope_path"]):
-                    raise RowRejected("street", _("this record exists outside your scope: its grid must change it"))
-                if stored["retired_at"] is not None:
-                    raise RowRejected("street", _("this record is retired and cannot be changed"))
         obj = draft(Address, stored if stored is not None else self.defaults)
-        self._apply_parts(obj, row)
+        _apply_parts(obj, row)
         errors = actions._Errors()
         if "element_type" in row.data:
             try:
                 obj.element_type = actions._choice(
-                    values.word(row.data["element_type"], values.ADDRESS_ELEMENTS, AddressElement), AddressElement
+                    values.word(row.data["element_type"], values.ADDRESS_ELEMENTS, AddressElement),
+                    AddressElement,
                 )
             except InvalidValue as exc:
                 errors.add("element_type", exc.reason)
@@ -221,12 +221,15 @@ class AddressesImporter(Importer):
         point = point_of(row)
         if point is not None:
             obj.lon, obj.lat = point
-        grid_id = self._grids.get(index)
         if row.data.get("grid"):
             grid_id = self.ctx.grid_of_code(row.data["grid"])
-        elif point is not None and grid_id is None:
-            raise RowRejected("lon", _("the point (%(lon)s, %(lat)s) lies in no grid") % dict(lon=point[0], lat=point[1]))
-        if grid_id is None:
+        elif point is not None:
+            grid_id = self._grids.get(index)
+            if grid_id is None:
+                raise RowRejected(
+                    "lon", _("the point (%(lon)s, %(lat)s) lies in no grid") % {"lon": point[0], "lat": point[1]}
+                )
+        else:
             grid_id = obj.grid_id
         if grid_id is None:
             raise RowRejected("grid", _("Give the grid, or a point inside it."))
@@ -234,6 +237,7 @@ class AddressesImporter(Importer):
             raise RowRejected(
                 "grid", _("the address lies in another grid: move it on its page, which moves what lives there")
             )
+        self.ctx.check_scope(grid_id, "grid" if row.data.get("grid") else "lon")
         obj.grid_id = grid_id
         community = self._community(self.ctx.grid_community[grid_id])
         given = row.data.get("community")
@@ -243,36 +247,40 @@ class AddressesImporter(Importer):
         if not (obj.street or obj.compound):
             errors.add("street", _("Give the street (or lane, or village group) or the compound."))
         errors.raise_if_any()
-        self.ctx.check_scope(grid_id, "grid")
         obj.scope_path = self.ctx.grid_path[grid_id]
         obj.full_text = obj.compose_full_text()
         if not obj.code:
             obj.code = self._new_code(grid_id)
-        obj.in_use = True if stored is None else obj.in_use
         return obj
 
     def _new_code(self, grid_id: int) -> str:
-        grid = Grid.objects.unscoped(reason=UNSCOPED_IMPORT).get(pk=grid_id)
+        """The grid code and the next free 6-digit sequence (``actions._next_address_code`` for
+        the first one of the chunk, counted on from there)."""
         if grid_id not in self._next_code:
+            grid = Grid.objects.unscoped(reason=UNSCOPED_IMPORT).get(pk=grid_id)
             first = actions._next_address_code(grid)
+            self._grid_codes[grid_id] = grid.code
             self._next_code[grid_id] = int(first[len(grid.code) :])
         seq = self._next_code[grid_id]
         self._next_code[grid_id] = seq + 1
-        return f"{grid.code}{seq:06d}"
+        return f"{self._grid_codes[grid_id]}{seq:06d}"
 
-    def write(self, planned):
-        try:
-            super().write(planned)
-        except BaseException:
-            self._next_code.clear()  # codes handed out to rows that were not written
-            raise
+    def plan(self, rows, reject):
+        self._next_code = {}  # sequences are read afresh inside each chunk's transaction
+        return super().plan(rows, reject)
 
-    def ids_of(self, keys):
-        return super().ids_of(keys)
+
+_PARTS = ("street", "compound", "door_plate", "building", "unit", "room")
+
+
+def _apply_parts(obj, row: Row) -> None:
+    for name in _PARTS:
+        if name in row.data:
+            setattr(obj, name, row.data[name].strip())
 
 
 class HousesImporter(Importer):
-    """Houses, one per standard address: keyed by the address (code or full text)."""
+    """Houses, one per standard address: keyed by the address (its code or its full text)."""
 
     kind = HOUSES
     model = House
@@ -282,6 +290,7 @@ class HousesImporter(Importer):
         super().__init__(ctx, header)
         self.addresses = AddressBook(ctx)
         self.people: dict[str, tuple] = {}
+        self._address_of: dict[int, tuple | RowRejected] = {}
 
     def key(self, row: Row):
         code = row.data.get("address_code")
@@ -289,26 +298,29 @@ class HousesImporter(Importer):
             return ("code", code.strip())
         return ("text", address_text(row.data.get("address_text", "")))
 
+    def key_column(self, row: Row) -> str:
+        return "address_code" if row.data.get("address_code") else "address_text"
+
+    def duplicate(self, row, first_line):
+        return RowRejected(
+            self.key_column(row), _("the same address is on line %(line)d already") % {"line": first_line}
+        )
+
     def prepare(self, rows):
-        self.addresses.load([r.data.get("address_code") for r in rows], [r.data.get("address_text") for r in rows])
+        self.addresses.load(
+            [r.data.get("address_code") for r in rows], [r.data.get("address_text") for r in rows]
+        )
         self._address_of = {}
-        for row in rows:
+        for index, row in enumerate(rows):
             try:
-                self._address_of[id(row)] = self.addresses.find(
+                self._address_of[index] = self.addresses.find(
                     row.data.get("address_code"), row.data.get("address_text"), field_text="address_text"
                 )
             except RowRejected as exc:
-                self._address_of[id(row)] = exc
-        numbers = set()
-        for row in rows:
-            for name in ("owner_id_number", "landlord_id_number"):
-                raw = row.data.get(name)
-                if raw:
-                    try:
-                        numbers.add(parse_id_number(raw, today=self.ctx.today).number)
-                    except InvalidValue:
-                        pass
-        self.people = _people_by_number(numbers)
+                self._address_of[index] = exc
+        self.people = people_by_number(
+            self.ctx, [r.data.get(n) for r in rows for n in ("owner_id_number", "landlord_id_number")]
+        )
 
     def existing(self, keys):
         ids = [v[0] for v in self._address_of.values() if isinstance(v, tuple)]
@@ -316,35 +328,28 @@ class HousesImporter(Importer):
         names = ["id", *self.attnames()]
         qs = House.objects.unscoped(reason=UNSCOPED_IMPORT)
         for i in range(0, len(ids), IN_CHUNK):
-            for values_ in qs.filter(address_id__in=ids[i : i + IN_CHUNK]).values(*names):
-                found[values_["address_id"]] = values_
-        self._stored = found
-        return {}
+            for stored in qs.filter(address_id__in=ids[i : i + IN_CHUNK]).values(*names):
+                found[stored["address_id"]] = stored
+        return found
 
-    def plan(self, rows, reject):
-        planned = super().plan(rows, reject)
-        return planned
-
-    def build(self, row, index, stored):
-        found = self._address_of[id(row)]
+    def stored_for(self, row, index, stored):
+        found = self._address_of[index]
         if isinstance(found, RowRejected):
             raise found
-        address_id, grid_id = found
-        stored = self._stored.get(address_id)
-        if stored is not None:
-            if not self.ctx.in_scope(stored["scope_path"]):
-                raise RowRejected("address_code", _("this record exists outside your scope: its grid must change it"))
-            if stored["retired_at"] is not None:
-                raise RowRejected("address_code", _("this record is retired and cannot be changed"))
-        field_name = "address_code" if row.data.get("address_code") else "address_text"
-        self.ctx.check_scope(grid_id, field_name)
+        return stored.get(found[0])
+
+    def build(self, row, index, stored):
+        address_id, grid_id = self._address_of[index]
+        self.ctx.check_scope(grid_id, self.key_column(row))
         obj = draft(House, stored if stored is not None else self.defaults)
         obj.address_id, obj.grid_id = address_id, grid_id
         obj.scope_path = self.ctx.grid_path[grid_id]
         errors = actions._Errors()
         converters = {
             "use": lambda v: actions._choice(values.word(v, values.HOUSE_USES, HouseUse), HouseUse),
-            "ownership": lambda v: actions._choice(values.word(v, values.HOUSE_OWNERSHIPS, HouseOwnership), HouseOwnership),
+            "ownership": lambda v: actions._choice(
+                values.word(v, values.HOUSE_OWNERSHIPS, HouseOwnership), HouseOwnership
+            ),
             "area_m2": actions._decimal,
             "rooms": actions._rooms,
         }
@@ -363,30 +368,25 @@ class HousesImporter(Importer):
         for name, attname in (("owner_id_number", "owner_id"), ("landlord_id_number", "landlord_id")):
             if name in row.data:
                 try:
-                    setattr(obj, attname, self._person(row.data[name]))
+                    setattr(obj, attname, person_id(self.ctx, self.people, row.data[name]))
                 except InvalidValue as exc:
                     errors.add(name, exc.reason)
+        # as record_house: a house with a landlord is rented unless the row says otherwise
         if obj.landlord_id and not obj.is_rented and "is_rented" not in row.data:
             obj.is_rented = True
         errors.raise_if_any()
         return obj
 
-    def _person(self, raw: str) -> int:
-        number = parse_id_number(raw, today=self.ctx.today).number
-        found = self.people.get(number)
-        if found is None or not self.ctx.in_scope(found[1]):
-            raise InvalidValue(_("no person with this ID number in your area: import people first"), "unknown")
-        return found[0]
 
-    def plan_key(self, obj):
-        return obj.address_id
-
-    def ids_of(self, keys):
-        return super().ids_of(keys)
-
-
-def _people_by_number(numbers) -> dict[str, tuple]:
-    """ID number → (person id, scope path) of current people."""
+def people_by_number(ctx, raw_numbers) -> dict[str, tuple]:
+    """ID number → (person id, scope path) of the current people the rows name."""
+    numbers = set()
+    for raw in raw_numbers:
+        if raw:
+            try:
+                numbers.add(parse_id_number(raw, today=ctx.today).number)
+            except InvalidValue:
+                pass
     numbers = sorted(numbers)
     found = {}
     qs = Person.objects.unscoped(reason=UNSCOPED_IMPORT).filter(retired_at__isnull=True)
@@ -396,3 +396,13 @@ def _people_by_number(numbers) -> dict[str, tuple]:
         ):
             found[number] = (pk, path)
     return found
+
+
+def person_id(ctx, people: dict, raw: str) -> int:
+    """The id of the person an ID-number cell names, who must be in the actor's area (as the
+    actions' references are)."""
+    number = parse_id_number(raw, today=ctx.today).number
+    found = people.get(number)
+    if found is None or not ctx.in_scope(found[1]):
+        raise InvalidValue(_("no person with this ID number in your area: import people first"), "unknown")
+    return found[0]

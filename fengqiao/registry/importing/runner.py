@@ -11,16 +11,18 @@ anything is written. The import is one audit entry (``import``) with the file's 
 when it completes.
 """
 
+import multiprocessing
 import os
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
@@ -243,43 +245,100 @@ def _run(kind, source, table, header, batch, actor, errors_path, chunk_size, pro
     importer = importer_cls(ctx, header)
     spool = Spool(imports_dir() / f"batch-{batch.pk}.rejected.jsonl")
     spool.truncate_to(batch.rejected)
-    resume_after = batch.last_line
     state = {"last_line": batch.last_line, "done": batch.rows_read}
     seen: dict = {}
-    positions = list(header.positions.items())
-
-    def flush(chunk: list[Row]) -> None:
-        counts = _process_chunk(importer, chunk, seen, spool, header, batch, state["last_line"])
-        state["last_line"] = chunk[-1].line
-        state["done"] += counts.read
-        if progress is not None:
-            progress(state["done"], max(total, state["done"]))
-
     if progress is not None:
         progress(state["done"], max(total, state["done"]))
-    chunk: list[Row] = []
+    chunks = _chunks(table, header, importer, seen, resume_after=batch.last_line, chunk_size=chunk_size)
+    parallel = importer.parallel and _worth_a_worker(total - batch.rows_read)
     try:
-        for line, cells in table.rows():
-            data = {name: cells[i] for name, i in positions if cells[i]}
-            row = Row(line, cells, data)
-            if line <= resume_after:
-                # done by an earlier run: only its key matters, for duplicates further down
-                try:
-                    key = importer.key(row)
-                except RowRejected:
-                    continue
-                if key is not None:
-                    seen.setdefault(key, line)
-                continue
-            chunk.append(row)
-            if len(chunk) >= chunk_size:
-                flush(chunk)
-                chunk = []
-        if chunk:
-            flush(chunk)
+        for chunk in _precleaned(importer, chunks, parallel=parallel):
+            counts = _process_chunk(importer, chunk, seen, spool, header, batch, state["last_line"])
+            state["last_line"] = chunk[-1].line
+            state["done"] += counts.read
+            if progress is not None:
+                progress(state["done"], max(total, state["done"]))
     finally:
         spool.close()
     return _finish(kind, source, table.header, batch, actor, spool, errors_path)
+
+
+# Below this many rows a worker process costs more than it saves.
+PARALLEL_MIN_ROWS = 20_000
+
+
+def _worth_a_worker(rows: int) -> bool:
+    return (
+        rows >= PARALLEL_MIN_ROWS
+        and (os.cpu_count() or 1) > 1
+        and not connection.in_atomic_block
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
+
+
+def _chunks(table, header, importer, seen: dict, *, resume_after: int, chunk_size: int):
+    """The file's rows in lists of ``chunk_size``. Rows an earlier run of the batch has done
+    are skipped; their keys are remembered, for duplicates further down."""
+    positions = list(header.positions.items())
+    chunk: list[Row] = []
+    for line, cells in table.rows():
+        data = {name: cells[i] for name, i in positions if cells[i]}
+        row = Row(line, cells, data)
+        if line <= resume_after:
+            try:
+                key = importer.key(row)
+            except RowRejected:
+                continue
+            if key is not None:
+                seen.setdefault(key, line)
+            continue
+        chunk.append(row)
+        if len(chunk) >= chunk_size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+_worker_importer = None
+
+
+def _start_worker(importer, language: str) -> None:
+    global _worker_importer
+    translation.activate(language)
+    _worker_importer = importer
+
+
+def _preclean_in_worker(rows):
+    return _worker_importer.preclean(rows)
+
+
+def _precleaned(importer, chunks, *, parallel: bool):
+    """The chunks with each row's ``pre`` set by ``importer.preclean``: in this process, or —
+    for big files — in a forked worker process, two chunks ahead of the writing, so cleaning and
+    writing overlap. The worker touches no database."""
+    if not parallel:
+        for chunk in chunks:
+            for row, pre in zip(chunk, importer.preclean([(r.line, r.data) for r in chunk]), strict=True):
+                row.pre = pre
+            yield chunk
+        return
+    connections.close_all()  # the worker must not inherit open database connections
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1, initializer=_start_worker, initargs=(importer, translation.get_language())) as pool:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append((chunk, pool.apply_async(_preclean_in_worker, ([(r.line, r.data) for r in chunk],))))
+            if len(pending) > 2:
+                yield _attach(*pending.popleft())
+        while pending:
+            yield _attach(*pending.popleft())
+
+
+def _attach(chunk, result):
+    for row, pre in zip(chunk, result.get(), strict=True):
+        row.pre = pre
+    return chunk
 
 
 def _process_chunk(importer, chunk, seen, spool, header, batch, last_line) -> _Chunk:
@@ -316,7 +375,7 @@ def _process_chunk(importer, chunk, seen, spool, header, batch, last_line) -> _C
             # Some row breaks a database rule the checks above did not foresee: write the rows
             # one by one so only that row is rejected.
             planned = _write_one_by_one(importer, planned, reject)
-        counts.inserted = len(planned.inserts)
+        counts.inserted = planned.inserted
         counts.updated = len(planned.updates)
         counts.unchanged = planned.unchanged
         spool.flush()
@@ -336,16 +395,16 @@ def _process_chunk(importer, chunk, seen, spool, header, batch, last_line) -> _C
 
 def _write_one_by_one(importer, planned: Planned, reject) -> Planned:
     done = Planned(unchanged=planned.unchanged)
-    singles = [("insert", item) for item in planned.inserts] + [("update", item) for item in planned.updates]
-    for what, item in singles:
-        one = Planned(inserts=[item]) if what == "insert" else Planned(updates=[item])
+    for row, one in planned.singles():
         try:
             with transaction.atomic():
                 importer.write(one)
         except DatabaseError as exc:
-            reject(item[0], RowRejected("", _("the database refused the row: %(error)s") % {"error": exc}))
+            reject(row, RowRejected("", _("the database refused the row: %(error)s") % {"error": exc}))
             continue
-        (done.inserts if what == "insert" else done.updates).append(item)
+        done.inserts += one.inserts
+        done.fast += one.fast
+        done.updates += one.updates
     return done
 
 

@@ -1,0 +1,123 @@
+"""The registry's pages in a real Chromium: a grid worker records a person on a phone, an officer
+reveals the ID number with a reason."""
+
+import pytest
+
+from fengqiao.core.models import AuditEntry
+from fengqiao.registry.models import Person
+from tests.registry import conftest as registry_fixtures
+
+# The registry's small world (an address, a house and a person in each of grids A, B and C).
+world = registry_fixtures.registry_world
+
+pytestmark = pytest.mark.browser
+
+SCREENSHOTS = "/tmp"
+NUMBER = "11010519491231002X"
+
+
+def people():
+    return Person.objects.unscoped(reason="test: what the pages wrote")
+
+
+def test_a_grid_worker_records_a_person_on_a_phone_and_an_officer_reveals_the_number(phone, visit, world):
+    address = world.address_a
+    # given grid worker A on a 375-pixel-wide phone
+    phone.login("grid_a")
+    page = phone.page
+    # when they open the registry from the navigation and choose to record a person
+    with page.expect_navigation():
+        page.locator("nav.nav a[href='/registry/']").click()
+    assert phone.no_horizontal_scroll()
+    with page.expect_navigation():
+        page.locator(".hub-links a[href='/registry/people/new/']").click()
+    assert phone.no_horizontal_scroll()
+    # the ID field brings up a numeric keypad, with an X key beside it; dates are date pickers
+    id_field = page.locator("#id_id_number")
+    assert id_field.get_attribute("inputmode") == "numeric"
+    assert page.locator("#id_birth_date").get_attribute("type") == "date"
+    # and the inputs are big enough for a thumb
+    assert id_field.bounding_box()["height"] >= 44
+    # they type the number without its last character and tap "X"
+    id_field.fill(NUMBER[:-1])
+    page.locator("#field-id_number button.key").click()
+    assert id_field.input_value() == NUMBER
+    page.locator("#id_name").fill("单田芳")
+    page.locator("#id_phone").fill("139 1234 5678")
+    # they find the address by typing part of it, and pick it from the suggestions
+    page.locator("#id_current_address").press_sequentially("滨河路")
+    suggestion = page.locator("#id_current_address-suggestions button").first
+    suggestion.wait_for()
+    assert address.code in suggestion.inner_text()
+    suggestion.click()
+    assert page.locator("#id_current_address").input_value() == address.code
+    assert page.locator("#id_current_address-chosen").inner_text() == address.full_text
+    page.screenshot(path=f"{SCREENSHOTS}/fengqiao-phone-person-form.png", full_page=True)
+    with page.expect_navigation():
+        page.locator("form.form button[type=submit]").click()
+    page.screenshot(path=f"{SCREENSHOTS}/fengqiao-debug.png", full_page=True)
+    # then the person is recorded in their grid, and the page shows the number masked
+    person = people().get(id_number=NUMBER)
+    assert person.grid == world.personas.territory.grid_a and person.current_address == address
+    assert page.url == phone.url(f"/registry/people/{person.pk}/")
+    assert page.locator("[data-masked=id_number]").inner_text() == "1101**********002X"
+    assert page.locator("[data-masked=phone]").inner_text() == "139****5678"
+    assert NUMBER not in page.content()
+    # with no way for a grid worker to reveal it
+    assert page.locator("#reveal-id_number a").count() == 0
+    assert phone.no_horizontal_scroll()
+    page.screenshot(path=f"{SCREENSHOTS}/fengqiao-phone-person-page.png", full_page=True)
+
+    # when the community officer opens the same page on their desktop and presses "reveal"
+    visit.login("officer_a")
+    desk = visit.page
+    visit.goto(f"/registry/people/{person.pk}/")
+    assert desk.locator("[data-masked=id_number]").inner_text() == "1101**********002X"
+    desk.evaluate("window.__samePage = true")
+    desk.locator("#reveal-id_number a.button").click()
+    # then a reason is asked for, in place
+    reason = desk.locator("#reveal-reason-id_number")
+    reason.wait_for()
+    assert AuditEntry.objects.filter(action="reveal").count() == 0
+    # and when they give one, the whole number shows, on the same page
+    reason.fill("核对户籍信息")
+    desk.locator("#reveal-id_number button[type=submit]").click()
+    revealed = desk.locator("[data-revealed=id_number]")
+    revealed.wait_for()
+    assert revealed.inner_text() == NUMBER
+    assert desk.evaluate("window.__samePage") is True
+    # the phone stays masked
+    assert desk.locator("[data-masked=phone]").inner_text() == "139****5678"
+    desk.screenshot(path=f"{SCREENSHOTS}/fengqiao-reveal.png", full_page=True)
+    # and the audit log says who saw it, whose it was and why
+    [entry] = AuditEntry.objects.filter(action="reveal")
+    assert entry.actor == world.personas.officer
+    assert entry.object_id == str(person.pk) and entry.reason == "核对户籍信息"
+
+
+def test_registry_pages_fit_a_phone(phone, world):
+    person, house = world.person_a, world.house_a
+    # when grid worker A goes through the registry's pages on a phone
+    phone.login("grid_a")
+    for path in (
+        "/registry/",
+        "/registry/?q=zs",
+        "/registry/people/",
+        "/registry/addresses/",
+        "/registry/houses/",
+        "/registry/organisations/",
+        f"/registry/people/{person.pk}/",
+        f"/registry/people/{person.pk}/edit/",
+        f"/registry/houses/{house.pk}/",
+        f"/registry/addresses/{world.address_a.pk}/",
+        "/registry/addresses/new/",
+        "/registry/houses/new/",
+        "/registry/organisations/new/",
+        "/registry/duties/",
+    ):
+        response = phone.goto(path)
+        # then each opens and none scrolls sideways
+        assert response.status == 200, path
+        assert phone.no_horizontal_scroll(), path
+    phone.goto("/registry/people/")
+    phone.page.screenshot(path=f"{SCREENSHOTS}/fengqiao-phone-people.png", full_page=True)
