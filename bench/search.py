@@ -93,7 +93,10 @@ def build_territory():
         county = PoliceUnit.objects.create(kind=UnitKind.COUNTY, code=code, name=f"{name}公安局", parent=city)
         for s in range(1, n_stations + 1):
             town = Division.objects.create(
-                code=f"{code}{100 + s:03d}000", name=f"{name}第{s}镇", level=DivisionLevel.TOWN, parent=county_div
+                code=f"{code}{100 + s:03d}000",
+                name=f"{name}第{s}镇",
+                level=DivisionLevel.TOWN,
+                parent=county_div,
             )
             station = PoliceUnit.objects.create(
                 kind=UnitKind.STATION, code=f"ps{s:02d}", name=f"第{s}派出所", parent=county
@@ -114,7 +117,10 @@ def build_territory():
         district, town = districts[v % len(districts)]
         seq = villages_per_town[town.pk] = villages_per_town.get(town.pk, 0) + 1
         village = Division.objects.create(
-            code=f"{town.code[:9]}{200 + seq:03d}", name=f"第{v + 1}村", level=DivisionLevel.VILLAGE, parent=town
+            code=f"{town.code[:9]}{200 + seq:03d}",
+            name=f"第{v + 1}村",
+            level=DivisionLevel.VILLAGE,
+            parent=town,
         )
         for g in range(1, GRIDS_PER_VILLAGE + 1):
             if len(grids) == GRIDS:
@@ -136,7 +142,9 @@ def build_territory():
                 )
             )
     Grid.objects.bulk_create(grids, batch_size=1000)
-    return city, list(Grid.objects.unscoped(reason="bench: the grids to fill").values_list("pk", "scope_path"))
+    return city, list(
+        Grid.objects.unscoped(reason="bench: the grids to fill").values_list("pk", "scope_path")
+    )
 
 
 def id_number(rng: random.Random, county: str, born: dt.date, sex: str, taken: set) -> str:
@@ -192,8 +200,8 @@ def people_rows(n: int, grids: list, seed: int):
         }
 
 
-def insert_people(n: int, grids: list, seed: int, sample_every: int) -> list[dict]:
-    """Insert the people in batches with executemany (COPY on PostgreSQL); return a sample."""
+def insert_people(n: int, grids: list, seed: int) -> None:
+    """Insert the people in batches with executemany (COPY on PostgreSQL)."""
     from django.db import connection, transaction
     from django.utils import timezone
 
@@ -212,7 +220,6 @@ def insert_people(n: int, grids: list, seed: int, sample_every: int) -> list[dic
     table = connection.ops.quote_name(Person._meta.db_table)
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     sql = f"INSERT INTO {table} ({quoted}) VALUES ({', '.join(['%s'] * len(columns))})"
-    sample: list[dict] = []
     batch: list[tuple] = []
 
     def flush(cursor):
@@ -227,9 +234,7 @@ def insert_people(n: int, grids: list, seed: int, sample_every: int) -> list[dic
         batch.clear()
 
     with transaction.atomic(), connection.cursor() as cursor:
-        for i, row in enumerate(people_rows(n, grids, seed)):
-            if i % sample_every == 0:
-                sample.append(row)
+        for row in people_rows(n, grids, seed):
             values = []
             for f in fields:
                 if f.attname in row:
@@ -243,7 +248,22 @@ def insert_people(n: int, grids: list, seed: int, sample_every: int) -> list[dic
         flush(cursor)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    return sample
+
+
+def sample_people(rng: random.Random, n: int) -> list[dict]:
+    """``n`` people drawn at random from the database."""
+    from fengqiao.registry.models import Person
+
+    people = Person.objects.unscoped(reason="bench: drawing the people to look for")
+    ids = list(people.values_list("id", flat=True))
+    chosen = rng.sample(ids, min(n, len(ids)))
+    rows = {
+        r["id"]: r
+        for r in people.filter(id__in=chosen).values(
+            "id", "id_number", "name", "name_pinyin", "name_initials"
+        )
+    }
+    return [rows[i] for i in chosen]
 
 
 def make_users(city):
@@ -317,8 +337,13 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=300, help="queries of each kind through the API")
     parser.add_argument("--peer-sample", type=int, default=20, help="queries of each kind through the admin")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--database-url", help="a PostgreSQL database to fill (it is emptied first)")
+    parser.add_argument(
+        "--database-url", help="a database to fill instead of a temporary SQLite file (it is emptied first)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary SQLite database")
+    parser.add_argument(
+        "--reuse", action="store_true", help="with --database-url: time the data set already there"
+    )
     parser.add_argument("--profile", action="store_true", help="profile the API requests (cProfile)")
     args = parser.parse_args()
 
@@ -328,21 +353,32 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    from fengqiao.registry.models import Person
+
     t0 = time.perf_counter()
-    empty_database()
-    call_command("migrate", verbosity=0)
-    city, grids = build_territory()
-    sample = insert_people(args.people, grids, args.seed, max(1, args.people // max(args.sample * 4, 1)))
-    command, admin_user, token = make_users(city)
-    built = time.perf_counter() - t0
     where = connection.settings_dict["NAME"]
-    print(
-        f"data set: {args.people:,} people in {len(grids):,} grids, {connection.vendor} ({where}), "
-        f"built in {built:.0f} s"
-    )
+    if args.reuse and args.database_url:
+        from fengqiao.accounts.actions import issue_api_token
+        from fengqiao.accounts.models import User
+
+        command = User.objects.get(username="bench_city")
+        admin_user = User.objects.get(username="bench_admin")
+        _, token = issue_api_token(command, actor=command, name="bench")
+        people = Person.objects.unscoped(reason="bench: the data set's size").count()
+        print(f"data set: {people:,} people, {connection.vendor} ({where}), reused")
+    else:
+        empty_database()
+        call_command("migrate", verbosity=0)
+        city, grids = build_territory()
+        insert_people(args.people, grids, args.seed)
+        command, admin_user, token = make_users(city)
+        print(
+            f"data set: {args.people:,} people in {len(grids):,} grids, {connection.vendor} ({where}), "
+            f"built in {time.perf_counter() - t0:.0f} s"
+        )
 
     rng = random.Random(args.seed)
-    picked = rng.sample(sample, min(args.sample, len(sample)))
+    picked = sample_people(rng, args.sample)
     surnames = [row["name"][0] for row in picked]
     kinds = {
         "ID number": [row["id_number"] for row in picked],
@@ -370,7 +406,9 @@ def main() -> None:
     time_requests(api_client, api_url, kinds["ID number"][:5], api_headers, api_found)
     time_requests(admin_client, peer_url, kinds["ID number"][:2], {}, admin_found)
 
-    print(f"\n{'query':<20} {'API p50':>9} {'API p99':>9} {'admin p50':>10} {'admin p99':>10} {'ratio p50':>10}")
+    print(
+        f"\n{'query':<20} {'API p50':>9} {'API p99':>9} {'admin p50':>10} {'admin p99':>10} {'ratio p50':>10}"
+    )
     api_all: dict[str, list[float]] = {}
     admin_all: dict[str, list[float]] = {}
     for kind, queries in kinds.items():
@@ -400,7 +438,7 @@ def main() -> None:
     if args.profile:
         profile(api_client, api_url, api_headers, kinds)
     if args.keep or args.database_url:
-        print(f"database kept: {where}")
+        print(f"database kept: {where} (time it again with --database-url ... --reuse)")
     else:
         connection.close()
         shutil.rmtree(tmp)

@@ -390,8 +390,41 @@ class SearchInfo(Schema):
 
 
 class StatisticsFilters(InputSchema):
-    period: Literal["month", "quarter", "year"] = "month"
-    start: dt.date | None = Field(None, description="First day counted; a year before `end` by default.")
-    end: dt.date | None = Field(None, description="Last day counted; today by default.")
-    by: Literal["county", "station", "district", "grid"] = "county"
+    period: Literal["month", "quarter", "year"] = Field("month", description="The length of a period.")
+    start: dt.date | None = Field(
+        None, description="A day of the first period counted; by default the periods of the year up to `end`."
+    )
+    end: dt.date | None = Field(None, description="A day of the last period counted; today by default.")
+    by: Literal["county", "station", "district", "grid"] = Field(
+        "county", description="The jurisdiction level counted apart."
+    )
 
+
+class KindCount(Schema):
+    count: int = Field(description="Records collected in the period (retired ones left out).")
+    last_year: int = Field(description="In the same period a year earlier.")
+    yoy: float | None = Field(description="同比: (count − last_year) / last_year; null when last_year is 0.")
+
+
+class StatisticsRow(Schema):
+    level: str
+    code: str
+    name: str
+    path: str
+    period: dt.date = Field(description="The first day of the period.")
+    period_label: str = Field(description="2025-03, 2025Q1 or 2025.")
+    complete: bool = Field(
+        description="False for a node above the caller's posting: only part of it is counted."
+    )
+    people: KindCount
+    houses: KindCount
+    organisations: KindCount
+
+
+class StatisticsOut(Schema):
+    period: str
+    by: str
+    start: dt.date = Field(description="The first day counted (the start of the first period).")
+    end: dt.date = Field(description="The last day counted (the end of the last period).")
+    totals: dict[str, KindCount] = Field(description="people, houses, organisations over the whole span.")
+    rows: list[StatisticsRow] = Field(description="One per node and period, by node path then period.")

@@ -27,7 +27,7 @@ from fengqiao.accounts.models import Posting, User
 from fengqiao.core import audit
 from fengqiao.demo import names
 from fengqiao.demo import registry as demo_registry
-from fengqiao.demo.bulk import BulkWriter
+from fengqiao.demo.bulk import BulkWriter, bulk_load, secondary_indexes
 from fengqiao.demo.city import CityPlan, County, PlanError, Township, Village, plan_city, seeded
 from fengqiao.demo.names import (
     GENERATED_USERNAME,
@@ -440,7 +440,8 @@ def registry_exists() -> bool:
 def _clear_registry() -> dict:
     """Remove every registry row, its record history and import batches: the demo data is rebuilt
     wholesale. Refused (ProtectedError, as an ORM delete would) while rows of other apps refer to
-    registry records. Written as plain DELETEs: hundreds of thousands of rows, no signals."""
+    registry records. Hundreds of thousands of rows, so no ORM: TRUNCATE on PostgreSQL; on SQLite
+    plain DELETEs, children first, with the secondary indexes set aside meanwhile."""
     cleared_models = [*REGISTRY_MODELS.values(), RecordHistory, ImportBatch]
     for model in cleared_models:
         for relation in model._meta.related_objects:
@@ -454,12 +455,25 @@ def _clear_registry() -> dict:
                 raise models.ProtectedError(
                     f"rows of {other._meta.label} refer to {model._meta.label}", set(blockers)
                 )
-    cleared = {}
     order = [RecordHistory, CareTag, Employment, Residence, Organisation, House, Person, Address, ImportBatch]
+    tables = [connection.ops.quote_name(model._meta.db_table) for model in order]
     with connection.cursor() as cursor:
-        for model in order:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
-            cleared[model._meta.model_name] = max(cursor.rowcount, 0)
+        cleared = {}
+        for model, table in zip(order, tables, strict=True):
+            cursor.execute(f"SELECT COUNT(*) FROM {table}")
+            cleared[model._meta.model_name] = cursor.fetchone()[0]
+        if not any(cleared.values()):
+            return cleared
+        if connection.vendor == "postgresql":
+            cursor.execute(f"TRUNCATE {', '.join(tables)}")
+            return cleared
+        indexes = [ix for model in order for ix in secondary_indexes(model._meta.db_table)]
+        for name, _sql in indexes:
+            cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+        for table in tables:
+            cursor.execute(f"DELETE FROM {table}")
+        for _name, sql in indexes:
+            cursor.execute(sql)
     return cleared
 
 
@@ -539,21 +553,22 @@ def generate_demo_registry(
     sites = _grid_sites()
     if not sites:
         raise DemoError(_("there are no grids to fill: generate the city first"))
-    # The tables are empty (or just emptied): build their indexes once, at the end.
-    writer = BulkWriter(REGISTRY_MODELS, defer_indexes=True)
-    try:
-        plan = demo_registry.plan_registry(
-            sites, scale=scale, seed=seed, today=today, first_ids=_first_free_ids()
-        )
-        for done, grid_rows in enumerate(plan, start=1):
-            for key, rows in grid_rows.rows.items():
-                writer.add(key, rows)
-            writer.maybe_flush()
-            if progress is not None:
-                progress(done, len(sites))
-    except demo_registry.PlanError as exc:
-        raise DemoError(str(exc)) from exc
-    counts = writer.finish()
+    with bulk_load():
+        # The tables are empty (or just emptied): build their indexes once, at the end.
+        writer = BulkWriter(REGISTRY_MODELS, defer_indexes=True)
+        try:
+            plan = demo_registry.plan_registry(
+                sites, scale=scale, seed=seed, today=today, first_ids=_first_free_ids()
+            )
+            for done, grid_rows in enumerate(plan, start=1):
+                for key, rows in grid_rows.rows.items():
+                    writer.add(key, rows)
+                writer.maybe_flush()
+                if progress is not None:
+                    progress(done, len(sites))
+        except demo_registry.PlanError as exc:
+            raise DemoError(str(exc)) from exc
+        counts = writer.finish()
     audit.record(
         DEMO_REGISTRY,
         actor=actor,

@@ -728,7 +728,8 @@ class _GridMaker:
         native = f"宁夏回族自治区{site.county_name}"
         surname = names.surname(rng)
         dates = self.plan.pools["people"]
-        hui_share = 0.85 if surname in names.HUI_SURNAMES else 0.25
+        # Wuzhong is about half Hui; most people with a Hui surname are Hui
+        hui_share = 0.9 if surname in names.HUI_SURNAMES else 0.4
         family_ethnicity = "回族" if rng.random() < hui_share else "汉族"
         other_ethnicity = "汉族" if family_ethnicity == "回族" else "回族"
 
@@ -738,39 +739,41 @@ class _GridMaker:
         if separated:
             villages = self.plan.villages.get(site.county_code) or [township_label(site.township_name)]
             hukou = f"{site.county_name}{rng.choice(villages)}{rural_place(rng)}"
-        members: list[tuple[str, str, int]] = []  # (name, sex, age)
+        # (name, sex, age, ethnicity): the head, a spouse, the head's parents, the children
+        members: list[tuple[str, str, int, str]] = []
         if size == 1:
             head_sex = Sex.MALE if rng.random() < 0.6 else Sex.FEMALE
             head_age = rng.randint(22, 86)
         else:
             head_sex = Sex.MALE if rng.random() < 0.9 else Sex.FEMALE
             head_age = rng.randint(28, 68)
-        members.append((surname + names.given_name(rng, head_sex), head_sex, head_age))
+        members.append((surname + names.given_name(rng, head_sex), head_sex, head_age, family_ethnicity))
         left = size - 1
-        father_surname = surname if head_sex == Sex.MALE else None
+        father = (surname, family_ethnicity) if head_sex == Sex.MALE else None
         if left and rng.random() < 0.93:
             sex = Sex.FEMALE if head_sex == Sex.MALE else Sex.MALE
             spouse_surname = names.surname(rng)
-            members.append(
-                (spouse_surname + names.given_name(rng, sex), sex, max(20, head_age + rng.randint(-5, 4)))
-            )
-            father_surname = father_surname or spouse_surname
+            spouse_ethnicity = family_ethnicity if rng.random() < 0.92 else other_ethnicity
+            age = max(20, head_age + rng.randint(-5, 4))
+            members.append((spouse_surname + names.given_name(rng, sex), sex, age, spouse_ethnicity))
+            father = father or (spouse_surname, spouse_ethnicity)
             left -= 1
-        father_surname = father_surname or surname
+        father_surname, children_ethnicity = father or (surname, family_ethnicity)
         if left and head_age <= 62 and (left >= 3 or rng.random() < 0.2):
             for k in range(min(left, 2 if left >= 4 else 1)):
                 sex = Sex.MALE if k == 0 else Sex.FEMALE
                 parent_surname = surname if sex == Sex.MALE else names.surname(rng)
                 age = min(95, head_age + rng.randint(22, 31))
-                members.append((parent_surname + names.given_name(rng, sex), sex, age))
+                members.append((parent_surname + names.given_name(rng, sex), sex, age, family_ethnicity))
                 left -= 1
         top = max(2, head_age - 21)
         for _ in range(left):
             sex = Sex.MALE if rng.random() < 0.52 else Sex.FEMALE
-            members.append((father_surname + names.given_name(rng, sex), sex, rng.randint(2, min(top, 40))))
+            age = rng.randint(2, min(top, 40))
+            members.append((father_surname + names.given_name(rng, sex), sex, age, children_ethnicity))
 
         made = []
-        for name, sex, age in members:
+        for name, sex, age, ethnicity in members:
             rural_dependant = not site.urban and (age < 16 or age >= 65)
             resident_type = (
                 ResidentType.LEFT_BEHIND
@@ -785,7 +788,7 @@ class _GridMaker:
                 address=address,
                 resident_type=resident_type,
                 county=county,
-                ethnicity=family_ethnicity if rng.random() < 0.95 else other_ethnicity,
+                ethnicity=ethnicity,
                 collected_at=dates.pop(),
                 native_place=native,
                 hukou_address=hukou,

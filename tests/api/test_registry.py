@@ -1,8 +1,11 @@
 """The registry through the API: search with masking per persona, records created, changed, retired
 and revealed through the registry's actions, errors naming the field, 404 outside the scope."""
 
+import datetime as dt
+
 import pytest
 from django.test import override_settings
+from django.utils import timezone
 
 from fengqiao.api.routers import registry as registry_api
 from fengqiao.core.models import AuditEntry
@@ -634,3 +637,102 @@ def test_the_registry_is_in_the_openapi_schema(api, world):
         assert path in paths, path
     assert "post" in paths["/api/v1/registry/people/{person_id}/reveal"]
     assert {"get", "patch"} <= set(paths["/api/v1/registry/people/{person_id}"])
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+STATS = f"{API}/statistics"
+
+
+@pytest.fixture
+def collected(world):
+    """People collected in March 2025 and March 2024 in grids A, B and C; a house and an
+    organisation in A in March 2025; one retired person in A in March 2025, not counted."""
+    t = world.personas.territory
+    dates = {
+        t.grid_a: [dt.date(2025, 3, 3)] * 4 + [dt.date(2024, 3, 9)] * 2,
+        t.grid_b: [dt.date(2025, 3, 20)] + [dt.date(2024, 3, 1)] * 2,
+        t.grid_c: [dt.date(2025, 3, 31)],
+    }
+    for grid, days in dates.items():
+        address = make_address(grid)
+        for day in days:
+            make_person(address, name="统计", collected_at=day)
+    a = make_address(t.grid_a)
+    make_house(a, collected_at=dt.date(2025, 3, 5))
+    make_organisation(a, collected_at=dt.date(2025, 3, 6))
+    make_person(a, name="已注销", collected_at=dt.date(2025, 3, 7), retired_at=timezone.now())
+    return world
+
+
+def row(body, code, label):
+    return next(r for r in body["rows"] if r["code"] == code and r["period_label"] == label)
+
+
+def test_the_city_sees_collection_per_county_and_month_with_year_on_year_change(api, collected):
+    params = {"period": "month", "start": "2025-03-15", "end": "2025-04-02", "by": "county"}
+    response = api.get(STATS, as_=collected.personas.city, params=params)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    # the periods are whole months
+    assert (body["start"], body["end"]) == ("2025-03-01", "2025-04-30")
+    assert {(r["code"], r["period_label"]) for r in body["rows"]} == {
+        (code, label) for code in ("640302", "640381") for label in ("2025-03", "2025-04")
+    }
+    march = row(body, "640302", "2025-03")
+    assert march["people"] == {"count": 5, "last_year": 4, "yoy": 0.25}
+    assert march["houses"] == {"count": 1, "last_year": 0, "yoy": None}
+    assert march["organisations"]["count"] == 1
+    assert march["complete"] is True
+    assert row(body, "640381", "2025-03")["people"] == {"count": 1, "last_year": 0, "yoy": None}
+    assert row(body, "640302", "2025-04")["people"]["count"] == 0
+    assert body["totals"]["people"] == {"count": 6, "last_year": 4, "yoy": 0.5}
+
+
+def test_statistics_count_only_what_the_caller_sees(api, collected):
+    params = {"period": "quarter", "start": "2025-01-01", "end": "2025-03-31", "by": "county"}
+    body = api.get(STATS, as_=collected.personas.station, params=params).json()
+    # the station sees its county only in part: its own grids A and B
+    assert [(r["code"], r["complete"]) for r in body["rows"]] == [("640302", False)]
+    assert body["rows"][0]["people"] == {"count": 5, "last_year": 4, "yoy": 0.25}
+    by_grid = api.get(STATS, as_=collected.personas.grid_b, params={**params, "by": "grid"}).json()
+    assert [(r["code"], r["people"]["count"], r["people"]["last_year"]) for r in by_grid["rows"]] == [
+        (collected.personas.territory.grid_b.code, 1, 2)
+    ]
+    assert by_grid["totals"]["people"] == {"count": 1, "last_year": 2, "yoy": -0.5}
+
+
+def test_statistics_by_year_default_to_this_year(api, collected):
+    body = api.get(STATS, as_=collected.personas.city, params={"period": "year"}).json()
+    this_year = timezone.localdate().year
+    assert (body["start"], body["end"]) == (f"{this_year}-01-01", f"{this_year}-12-31")
+    assert {r["period_label"] for r in body["rows"]} == {str(this_year)}
+
+
+def test_statistics_by_default_cover_the_twelve_months_up_to_today(api, collected):
+    body = api.get(STATS, as_=collected.personas.grid_a).json()
+    labels = sorted({r["period_label"] for r in body["rows"]})
+    today = timezone.localdate()
+    assert len(labels) == 12
+    assert labels[-1] == f"{today.year}-{today.month:02d}"
+    assert body["by"] == "county" and body["period"] == "month"
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"period": "week"}, "period"),
+        ({"by": "village"}, "by"),
+        ({"start": "2025-02-30"}, "start"),
+        ({"start": "2025-05-01", "end": "2025-04-01"}, "start"),
+        ({"start": "2000-01-01", "end": "2025-01-01"}, "start"),
+    ],
+)
+def test_bad_statistics_parameters_are_422_naming_the_field(api, collected, params, field):
+    response = api.get(STATS, as_=collected.personas.city, params=params)
+    assert response.status_code == 422
+    assert fields_of(response) == {field}
+
+
+def test_residents_get_no_statistics(api, collected):
+    assert api.get(STATS, as_=collected.personas.resident).status_code == 403

@@ -42,6 +42,13 @@ def test_a_grid_worker_records_a_person_on_a_phone_and_an_officer_reveals_the_nu
     id_field.fill(NUMBER[:-1])
     page.locator("#field-id_number button.key").click()
     assert id_field.input_value() == NUMBER
+    # the floating-population questions show only for a floating resident
+    floating = page.locator("fieldset[data-when=floating]")
+    assert floating.is_hidden()
+    page.locator("#id_resident_type").select_option("floating")
+    assert floating.is_visible() and page.locator("fieldset[data-when=overseas]").is_hidden()
+    page.locator("#id_resident_type").select_option("registered")
+    assert floating.is_hidden()
     page.locator("#id_name").fill("单田芳")
     page.locator("#id_phone").fill("139 1234 5678")
     # they find the address by typing part of it, and pick it from the suggestions
@@ -55,7 +62,6 @@ def test_a_grid_worker_records_a_person_on_a_phone_and_an_officer_reveals_the_nu
     page.screenshot(path=f"{SCREENSHOTS}/fengqiao-phone-person-form.png", full_page=True)
     with page.expect_navigation():
         page.locator("form.form button[type=submit]").click()
-    page.screenshot(path=f"{SCREENSHOTS}/fengqiao-debug.png", full_page=True)
     # then the person is recorded in their grid, and the page shows the number masked
     person = people().get(id_number=NUMBER)
     assert person.grid == world.personas.territory.grid_a and person.current_address == address

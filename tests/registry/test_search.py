@@ -265,7 +265,7 @@ def test_addresses_by_code_or_any_part_of_the_text(personas, territory):
 
 
 def test_houses_by_their_address(personas, territory):
-    at = dict(street="", door_plate="", compound="幸福小区", room="101")
+    at = {"street": "", "door_plate": "", "compound": "幸福小区", "room": "101"}
     house = make_house(make_address(territory.grid_a, building="5", **at))
     make_house(make_address(territory.grid_b, building="6", **at))
     assert [h.pk for h in search.search_houses(personas.grid_a, "幸福小区5栋")] == [house.pk]

@@ -6,7 +6,10 @@ and audit are the same whichever way a record comes in. A record outside the cal
 404, exactly like a missing one.
 """
 
+import datetime as dt
+
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
@@ -33,9 +36,11 @@ from fengqiao.api.schemas_registry import (
     RevealIn,
     RevealOut,
     SearchInfo,
+    StatisticsFilters,
+    StatisticsOut,
 )
 from fengqiao.geo.models import Division
-from fengqiao.registry import actions, history, search, selectors
+from fengqiao.registry import actions, history, search, selectors, stats
 from fengqiao.registry.models import Address, House, Organisation, Person
 from fengqiao.registry.validators import InvalidValue, parse_id_number
 
@@ -49,8 +54,8 @@ COUNT_CAP = 1000
 
 
 class SearchPage(LimitOffset):
-    """LimitOffset whose ``count`` is exact up to 1,000 matches (``count_exact``), with what the
-    query was searched by (``search``)."""
+    """LimitOffset whose ``count`` is exact up to 1,000 matches (or to the end of the page asked
+    for), with ``count_exact`` saying whether more match, and what the query was searched by."""
 
     class Output(Schema):
         items: list
@@ -68,8 +73,8 @@ class SearchPage(LimitOffset):
         items = list(queryset[offset : offset + limit])
         if len(items) < limit and (items or offset == 0):
             count, exact = offset + len(items), True  # the last page: its rows tell the count
-        else:
-            count, exact = queryset.count_upto(COUNT_CAP)
+        else:  # a full page: count on, far enough to cover the page at least
+            count, exact = queryset.count_upto(max(COUNT_CAP, offset + limit))
         return {
             "items": items,
             "count": count,
@@ -139,7 +144,6 @@ PERSON_LIST_FIELDS = (
     "phone",
     "resident_type",
     "retired_at",
-    "scope_path",
     "grid__code",
     "grid__name",
     "current_address__id",
@@ -184,7 +188,10 @@ def list_people(request, filters: Query[PeopleFilters]):
 
 
 @router.post(
-    "/people", response={201: PersonOut, **ERRORS}, url_name="registry-person-create", summary="Record a person"
+    "/people",
+    response={201: PersonOut, **ERRORS},
+    url_name="registry-person-create",
+    summary="Record a person",
 )
 def create_person(request, payload: PersonIn):
     """Record a person. The ID number is checked (GB 11643) and decides sex and birth date; a
@@ -410,7 +417,10 @@ def create_house(request, payload: HouseIn):
 
 
 @router.get(
-    "/houses/{int:house_id}", response={200: HouseOut, **ERRORS}, url_name="registry-house", summary="One house"
+    "/houses/{int:house_id}",
+    response={200: HouseOut, **ERRORS},
+    url_name="registry-house",
+    summary="One house",
 )
 def get_house(request, house_id: int):
     return selectors.house_for(_staff_scope(request.auth), house_id)
@@ -542,3 +552,76 @@ def retire_organisation(request, organisation_id: int, payload: RetireIn):
 def organisation_history(request, organisation_id: int):
     user = request.auth
     return _masked_history(user, selectors.organisation_for(_staff_scope(user), organisation_id))
+
+
+# --- statistics -------------------------------------------------------------------------------
+
+# Periods one answer may hold: ten years of months.
+MAX_PERIODS = 120
+
+
+def _kind_counts(current: int, last_year: int) -> dict:
+    return {"count": current, "last_year": last_year, "yoy": stats.year_on_year(current, last_year)}
+
+
+@router.get(
+    "/statistics",
+    response={200: StatisticsOut, **ERRORS},
+    url_name="registry-statistics",
+    summary="Collection statistics",
+)
+def collection_statistics(request, filters: Query[StatisticsFilters]):
+    """People, houses and organisations collected per period and per jurisdiction (county,
+    station, district or grid) in the caller's scope, each with the same period a year earlier
+    and the year-on-year change (同比). Periods are whole months, quarters or years; retired
+    records are left out. A node above the caller's posting (their station, seen by a district
+    officer) counts only the part the caller sees and says so (``complete: false``)."""
+    user = request.auth
+    _require_registry_user(user)
+    end = filters.end or timezone.localdate()
+    if filters.start is not None:
+        start = filters.start
+    else:  # the periods of the year that ends with the period of ``end``
+        first = stats.period_start(end, filters.period)
+        start = stats.a_year_earlier(stats.next_period(first, filters.period))
+    if start > end:
+        raise _field_error(
+            "start", _("The start %(start)s is after the end %(end)s.") % {"start": start, "end": end}
+        )
+    periods = stats.periods_between(start, end, filters.period)
+    if len(periods) > MAX_PERIODS:
+        raise _field_error(
+            "start",
+            _("At most %(n)d periods at a time: choose a later start or longer periods.")
+            % {"n": MAX_PERIODS},
+        )
+    first_day = periods[0]
+    last_day = stats.next_period(periods[-1], filters.period) - dt.timedelta(days=1)
+    rows = stats.collection_statistics(
+        user, period=filters.period, start=first_day, end=last_day, by=filters.by
+    )
+    totals = stats.collection_totals(user, start=first_day, end=last_day)
+    return {
+        "period": filters.period,
+        "by": filters.by,
+        "start": first_day,
+        "end": last_day,
+        "totals": {
+            kind: _kind_counts(totals.current.get(kind), totals.last_year.get(kind)) for kind in stats.KINDS
+        },
+        "rows": [
+            {
+                "level": row.level,
+                "code": row.code,
+                "name": row.name,
+                "path": row.path,
+                "period": row.period,
+                "period_label": row.period_label,
+                "complete": row.complete,
+                **{
+                    kind: _kind_counts(row.current.get(kind), row.last_year.get(kind)) for kind in stats.KINDS
+                },
+            }
+            for row in rows
+        ],
+    }

@@ -20,6 +20,8 @@ from fengqiao.registry.importing.base import (
     RowRejected,
     draft,
     history_json,
+    json_text,
+    json_with,
     locate_points,
     point_of,
 )
@@ -45,15 +47,14 @@ _PLACEMENT = ("grid_id", "current_address_id", "scope_path")
 # What PersonCleaner.clean gives back, by its first item.
 BAD_KEY = "bad_key"  # (BAD_KEY, field, reason)
 BAD = "bad"  # (BAD, key, field, reason): the ID number is good, the row is not (on its own)
-GOOD = "good"  # (GOOD, key, params, after, given): ready to insert but for the placement
+GOOD = "good"  # (GOOD, key, params, after): ready to insert but for the placement
 
 
 class PersonCleaner:
     """Cleans one row on its own, as a new person: no database, so it can run in a worker.
 
     ``params`` are the row's values for the INSERT (placement left empty), ``after`` its
-    creation history (placement left out), ``given`` the values the row sets, to tell an
-    unchanged stored person quickly."""
+    creation history as JSON text (placement left out)."""
 
     def __init__(self, *, today, converters, defaults: dict, columns: list[str], compared: list[str], preps):
         self.today = today
@@ -121,11 +122,19 @@ class PersonCleaner:
         for i, prep in self.preps:
             if params[i] is not None:
                 params[i] = prep(params[i])
-        after = history_json(
-            {c: current[c] for c in self.compared if current[c] is not None and current[c] != "" and current[c] is not False}
-        )
-        given = {name: current[name] for name in {*rule_data, "sex", "birth_date"} if name in current}
-        return (GOOD, key, params, after, given)
+        after = {}
+        for name in self.compared:
+            value = current[name]
+            if value is not None and value != "" and value is not False:
+                after[name] = value
+        return (GOOD, key, params, json_text(history_json(after)))
+
+    def given(self, data: dict, key) -> dict:
+        """The values a good row sets, to tell whether a stored person would change."""
+        rule_data = self.rule_data(data, key)
+        obj = draft(Person, self.defaults)
+        self.apply(obj, rule_data)
+        return {name: obj.__dict__[name] for name in {*rule_data, "sex", "birth_date"}}
 
     def clean_many(self, rows: list[tuple[int, dict]]) -> list[tuple]:
         return [self.clean(data) for _line, data in rows]
@@ -262,16 +271,16 @@ class PeopleImporter(Importer):
                     if pre[0] == BAD:
                         raise RowRejected(pre[2], pre[3])
                     grid_id, address_id = self.place(row, index, (None, None))
-                    params, after = list(pre[2]), dict(pre[3])
+                    params = pre[2]
                     params[self._slots["grid_id"]] = grid_id
                     params[self._slots["current_address_id"]] = address_id
                     params[self._slots["scope_path"]] = self.ctx.grid_path[grid_id]
                     for i, value in self._fixed.items():
                         params[i] = value
-                    after["grid_id"] = grid_id
+                    placed = {"grid_id": grid_id}
                     if address_id is not None:
-                        after["current_address_id"] = address_id
-                    planned.fast.append((row, params, after))
+                        placed["current_address_id"] = address_id
+                    planned.fast.append((row, params, json_with(pre[3], placed)))
                     continue
                 if not self.ctx.in_scope(stored["scope_path"]):
                     raise RowRejected(
@@ -286,7 +295,7 @@ class PeopleImporter(Importer):
                     pre[0] == GOOD
                     and grid_id == stored["grid_id"]
                     and address_id == stored["current_address_id"]
-                    and all(stored[name] == value for name, value in pre[4].items())
+                    and all(stored[k] == v for k, v in self.cleaner.given(row.data, row.key).items())
                 ):
                     planned.unchanged += 1  # the row says what is on file: nothing to check or write
                     continue
@@ -321,7 +330,7 @@ class PeopleImporter(Importer):
             ids = self._writer.insert_params([params for _row, params, _after in fast])
             if ids is None:
                 ids = self._ids_by_key([row.key for row, _p, _a in fast])
-            self._history.write_after([(pk, after) for pk, (_row, _p, after) in zip(ids, fast, strict=True)], Person)
+            self._history.write_json([(pk, after) for pk, (_row, _p, after) in zip(ids, fast, strict=True)], Person)
         super().write(Planned(updates=planned.updates))
 
     def _ids_by_key(self, keys) -> list[int]:

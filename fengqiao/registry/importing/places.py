@@ -74,8 +74,9 @@ class AddressBook:
             for item in qs.filter(code__in=part).values_list(*fields):
                 self.by_code[item[5]] = item
         wanted_texts = set()
+        known = self.by_text
         for t in texts:
-            if t:
+            if t and t not in known:
                 wanted_texts.update(self._variants(address_text(t)))
         wanted_texts = sorted(wanted_texts - set(self.by_text))
         for i in range(0, len(wanted_texts), IN_CHUNK):
@@ -94,8 +95,8 @@ class AddressBook:
                 raise RowRejected(field_code, _("unknown address code %(code)s") % {"code": code})
             field_name, shown = field_code, code
         else:
-            matches = []
-            for variant in self._variants(address_text(text)):
+            matches = self.by_text.get(text) or []
+            for variant in () if matches else self._variants(address_text(text)):
                 matches = self.by_text.get(variant) or []
                 if matches:
                     break

@@ -207,6 +207,7 @@ def run_import(
     collect registry records."""
     kind = kind_named(kind_name)
     if not may_collect(actor):
+        _fail(batch, _("You may not change the registry."))
         raise PermissionDenied(_("You may not change the registry."))
     try:
         source = readers.inspect_file(path, name=file_name)
@@ -341,8 +342,16 @@ def _attach(chunk, result):
     return chunk
 
 
+# SQLite's page cache for the importing connection (KiB): the indexes of a city's people do not
+# fit in the default 2 MB, and every row touches several of them.
+SQLITE_CACHE_KIB = 65536
+
+
 def _process_chunk(importer, chunk, seen, spool, header, batch, last_line) -> _Chunk:
     counts = _Chunk(read=len(chunk))
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
 
     def reject(row: Row, exc: RowRejected) -> None:
         column = header.header_of(exc.field) if exc.field else ""

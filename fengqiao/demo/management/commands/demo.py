@@ -79,10 +79,11 @@ class Command(ActingCommand):
         parser.add_argument(
             "--registry-scale",
             type=registry_scale_value,
-            default=DEFAULT_REGISTRY_SCALE,
+            default=None,
             help=(
                 "share of the article's registry, 0 ≤ S ≤ 1: 1.0 = 733,000 people, 162,000 houses, "
-                f"6,000 organisations; 0 leaves the registry empty (default {DEFAULT_REGISTRY_SCALE})"
+                "6,000 organisations; 0 leaves the registry empty (default: "
+                f"{DEFAULT_REGISTRY_SCALE} × --scale, i.e. {DEFAULT_REGISTRY_SCALE} for the whole city)"
             ),
         )
         parser.add_argument(
@@ -108,6 +109,8 @@ class Command(ActingCommand):
     def act(self, actor, *args, scale, registry_scale, seed, reset, accounts_only, data, **options):
         if not accounts_only:
             self.build(actor, scale=scale, seed=seed, reset=reset, data=data)
+            if registry_scale is None:
+                registry_scale = round(DEFAULT_REGISTRY_SCALE * scale, 6)
             if registry_scale:
                 self.build_registry(actor, scale=registry_scale, seed=seed, reset=reset)
         self.print_accounts()
