@@ -465,6 +465,9 @@ def _clear_registry() -> dict:
         if not any(cleared.values()):
             return cleared
         if connection.vendor == "postgresql":
+            # no TRUNCATE while foreign-key checks of this transaction are pending: run them now
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             cursor.execute(f"TRUNCATE {', '.join(tables)}")
             return cleared
         indexes = [ix for model in order for ix in secondary_indexes(model._meta.db_table)]
@@ -479,14 +482,18 @@ def _clear_registry() -> dict:
 
 def _grid_sites() -> list[demo_registry.GridSite]:
     """The grids to fill, with their village, township and county names and the grid worker
-    posted there (who is recorded as having collected the grid's records)."""
+    posted there (who is recorded as having collected the grid's records). The grids of the demo
+    accounts ``grid`` and ``grid2`` are showcases: each kind of floating-population duty shows there."""
     collectors: dict[int, int] = {}
-    for grid_id, user_id in (
+    showcases: set[int] = set()
+    for grid_id, user_id, username in (
         Posting.objects.filter(grid__isnull=False, user__is_active=True)
         .order_by("grid_id", "user_id")
-        .values_list("grid_id", "user_id")
+        .values_list("grid_id", "user_id", "user__username")
     ):
         collectors.setdefault(grid_id, user_id)
+        if username in (DemoAccount.GRID, DemoAccount.GRID2):
+            showcases.add(grid_id)
     rows = (
         Grid.objects.unscoped(reason=UNSCOPED_REGISTRY)
         .filter(is_active=True)
@@ -515,6 +522,7 @@ def _grid_sites() -> list[demo_registry.GridSite]:
             county_name=county or "",
             urban_rural_code=ur or "",
             collector_pk=collectors.get(pk),
+            showcase=pk in showcases,
         )
         for pk, code, path, geometry, community, village, township, county, ur in rows
     ]

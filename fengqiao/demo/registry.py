@@ -73,6 +73,10 @@ GROWTH = {"people": 1.09, "houses": 0.12, "organisations": 0.33}
 FLOATING_SHARE = 0.125  # of all people
 OVERSEAS_SHARE = 0.0005  # "a few"
 LEFT_BEHIND_SHARE = 0.06  # of the children and the old in village grids
+# Tenant households whose landlord reported them late (more than 3 working days after moving in),
+# and, of those who moved in during the last month, the ones not reported yet.
+LATE_REPORTS = 0.07
+UNREPORTED = 0.10
 
 WUZHONG_COUNTIES = ("640302", "640303", "640323", "640324", "640381")
 
@@ -166,11 +170,9 @@ ORG_KINDS = (
     (OrganisationType.PRIVATE_NON_ENTERPRISE, 3, "52", (2, 12), "private"),
 )
 _ORG_CUM = list(np.cumsum([k[1] for k in ORG_KINDS]))
-_TRADE_NAMES = (
-    "鑫源 恒达 华通 金泰 瑞丰 宏利 德隆 兴盛 永安 天和 丰盛 塞上 黄河 塞北 伊品 宁安 汇丰 嘉禾 "
-    "正信 福源 长城 顺达 昊天 富康 鸿运 金穗 润泽 丰泰 天缘 鼎盛"
-)
-TRADE_NAMES = tuple(_TRADE_NAMES.split())
+# Trade names (字号) of two characters: one of each list, 鑫 + 源 → 鑫源.
+TRADE_FIRST = "鑫恒华金瑞宏德兴永天丰伊宁汇嘉正福长顺昊富鸿润鼎聚志新荣"
+TRADE_SECOND = "源达通泰丰利隆盛安和康运穗泽缘昌信茂祥发成鑫"
 INDUSTRIES = (
     # industry, company name ending, weight
     ("批发和零售业", "商贸有限公司", 20),
@@ -278,6 +280,7 @@ class GridSite:
     county_name: str
     urban_rural_code: str = ""
     collector_pk: int | None = None  # the grid worker posted there, who "collected" its records
+    showcase: bool = False  # a demo account works here: make sure every kind of duty shows
 
     @property
     def county_code(self) -> str:
@@ -378,19 +381,24 @@ class IdNumbers:
 
     def __init__(self):
         self.taken: set[str] = set()
-        # (county, birth day) → the first 14 characters and their weighted sum
-        self._heads: dict[tuple[str, int], tuple[str, int]] = {}
+        # the digits of a county code or a birth day, and their weighted sum towards the check
+        self._counties: dict[str, int] = {}
+        self._days: dict[int, tuple[str, int]] = {}
 
     def new(self, rng: random.Random, county: str, born: dt.date, sex: str) -> str:
-        key = (county, born.toordinal())
-        head = self._heads.get(key)
-        if head is None:
-            first14 = county + born.strftime("%Y%m%d")
-            head = self._heads[key] = (
-                first14,
-                sum(int(c) * w for c, w in zip(first14, ID_WEIGHTS[:14], strict=True)),
+        county_sum = self._counties.get(county)
+        if county_sum is None:
+            county_sum = self._counties[county] = sum(
+                int(c) * w for c, w in zip(county, ID_WEIGHTS[:6], strict=True)
             )
-        first14, partial = head
+        day = self._days.get(born.toordinal())
+        if day is None:
+            ymd = born.strftime("%Y%m%d")
+            day = self._days[born.toordinal()] = (
+                ymd,
+                sum(int(c) * w for c, w in zip(ymd, ID_WEIGHTS[6:14], strict=True)),
+            )
+        first14, partial = county + day[0], county_sum + day[1]
         parity = 1 if sex == Sex.MALE else 0
         while True:
             seq = rng.randrange(0, 500) * 2 + parity
@@ -411,7 +419,7 @@ def organisation_code_check(body: str) -> str:
     return "X" if check == 10 else "0" if check == 11 else str(check)
 
 
-_BODY_CHARS = "".join(c for c in CREDIT_CHARS if c.isdigit() or c in "ABCDEFGHJKLMNPQRTUWXY")
+_BODY_CHARS = CREDIT_CHARS  # an organisation code inside a credit code uses the same characters
 
 
 class CreditCodes:
@@ -496,6 +504,10 @@ def address_text(site: GridSite, a: dict) -> str:
     return "".join(p for p in parts if p)
 
 
+def trade_name(rng: random.Random) -> str:
+    return rng.choice(TRADE_FIRST) + rng.choice(TRADE_SECOND)
+
+
 def rural_place(rng: random.Random) -> str:
     """A village group and door plate, for a household registration elsewhere: 三组15号."""
     return f"{names.chinese_number(rng.randrange(1, 12))}组{rng.randrange(1, 120)}号"
@@ -519,7 +531,7 @@ def education_for(rng: random.Random, age: int) -> str:
 # --- the plan ---------------------------------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Person:
     """A person being made, before it becomes a row."""
 
@@ -539,7 +551,6 @@ class _GridMaker:
         self.rng = seeded(plan.seed, "registry", site.code)
         self.out = GridRows(site.code)
         self.people: list[_Person] = []
-        self.addresses: list[dict] = []
         self.address_seq = 0
 
     # -- helpers
@@ -806,8 +817,13 @@ class _GridMaker:
         years = self.rng.randint(2, max(2, min(age - 18, 40)))
         return self.plan.today - dt.timedelta(days=years * 365 + self.rng.randrange(365))
 
-    def tenants(self, size: int, house_index: int, address: dict, overseas: int) -> list[_Person]:
-        """A household of floating (or, for ``overseas`` of them, overseas) tenants."""
+    def tenants(
+        self, size: int, house_index: int, address: dict, overseas: int, show: str = ""
+    ) -> list[_Person]:
+        """A household of floating (or, for ``overseas`` of them, overseas) tenants. ``show``
+        forces what a showcase grid must have: ``late`` (reported late), ``unreported`` (moved
+        in a week or two ago, not reported yet) or ``permit`` (a residence permit expiring within
+        the month)."""
         rng, plan = self.rng, self.plan
         dates = plan.pools["people"]
         origin_code, origin_name, _w = ORIGINS[
@@ -819,10 +835,18 @@ class _GridMaker:
         # When the landlord reported them: most within three working days, some late, a few not yet.
         collected = dates.pop()
         roll = rng.random()
-        if roll < 0.25 and (plan.today - collected).days < 30:
-            registered_on, delay = None, rng.randrange(5, 25)  # found on patrol, not reported yet
-        elif roll < 0.12:
+        if show == "unreported":
+            collected = plan.today - dt.timedelta(days=rng.randrange(0, 4))
+            roll = LATE_REPORTS  # → not reported yet
+        elif show == "late":
+            roll = 0.0
+        elif show == "permit":  # here long enough for a permit, issued 11 months ago
+            collected = plan.today - dt.timedelta(days=rng.randrange(560, 700))
+            roll = 1.0
+        if roll < LATE_REPORTS:
             registered_on, delay = collected, rng.randrange(6, 40)  # reported late
+        elif roll < LATE_REPORTS + UNREPORTED and (plan.today - collected).days < 30:
+            registered_on, delay = None, rng.randrange(5, 25)  # found on patrol, not reported yet
         else:
             registered_on, delay = collected, _working_days_back(collected, rng.randrange(0, 4))
         start = (
@@ -848,7 +872,11 @@ class _GridMaker:
                     age = rng.randint(2, 15)
                     name = surname + names.given_name(rng, sex)
                 permit = {}
-                if (plan.today - start).days > 183 and age >= 16 and rng.random() < 0.75:
+                if show == "permit" and i == 0:
+                    expires = plan.today + dt.timedelta(days=rng.randrange(7, 28))
+                    number = f"{self.site.county_code}{expires.year - 1}{plan.next_permit():07d}"
+                    permit = {"residence_permit_number": number, "residence_permit_expires": expires}
+                elif (plan.today - start).days > 183 and age >= 16 and rng.random() < 0.75:
                     issued = start + dt.timedelta(
                         days=rng.randrange(183, max(184, (plan.today - start).days + 1))
                     )
@@ -940,7 +968,11 @@ class _GridMaker:
 
         # Tenant households (floating families; overseas residents alone or in pairs), and which
         # houses are rented out.
-        tenant_sizes = [(size, 0) for size in _household_sizes(rng, n_floating, FLOATING_HOUSEHOLDS)]
+        singles = min(3, n_floating) if site.showcase else 0  # one household for each duty to show
+        tenant_sizes = [(1, 0)] * singles
+        tenant_sizes += [
+            (size, 0) for size in _household_sizes(rng, n_floating - singles, FLOATING_HOUSEHOLDS)
+        ]
         tenant_sizes += [(size, size) for size in _household_sizes(rng, n_overseas, OVERSEAS_HOUSEHOLDS)]
         rng.shuffle(tenant_sizes)
         max_rented = n_houses if n_registered == 0 else max(0, n_houses - 1)
@@ -966,14 +998,20 @@ class _GridMaker:
             for i in rng.choices(range(occupied), weights=weights, k=n_registered - occupied):
                 sizes[i] += 1
         heads: list[_Person] = []
+        head_of: dict[int, _Person] = {}
         for house_index, size in zip(occupied_houses, sizes, strict=True):
             members = self.family(size, house_index, house_addresses[house_index])
             heads.append(members[0])
+            head_of[house_index] = members[0]
         occupants = dict(zip(occupied_houses, sizes, strict=True))
 
+        # A showcase grid (where a demo account works) shows each floating-population duty.
+        shows = ["late", "unreported", "permit"] if site.showcase else []
+        floating_households = [k for k, (_size, abroad) in enumerate(tenant_sizes) if not abroad]
+        show_of = dict(zip(floating_households, shows, strict=False))
         for k, (size, abroad) in enumerate(tenant_sizes):
             house_index = rented_houses[k % rented]
-            self.tenants(size, house_index, house_addresses[house_index], abroad)
+            self.tenants(size, house_index, house_addresses[house_index], abroad, show_of.get(k, ""))
             occupants[house_index] = occupants.get(house_index, 0) + size
 
         # The houses.
@@ -982,8 +1020,8 @@ class _GridMaker:
         for i, address in enumerate(house_addresses):
             is_rented = i in rented_set
             owner = heads[rng.randrange(len(heads))] if is_rented and heads else None
-            if i in occupants and not is_rented:
-                owner = next((h for h in heads if h.household == i), None)
+            if i in head_of:
+                owner = head_of[i]
             urban = site.urban
             row = {
                 "id": plan.ids.take("house"),
@@ -1028,6 +1066,10 @@ class _GridMaker:
             ]
             flags = {"hotel": False, "internet_cafe": False, "logistics": False, "hazardous_goods": False}
             boss = rng.choice(registered_adults) if registered_adults else None
+            staff = []  # the legal representative first, when not working elsewhere yet
+            if boss is not None and boss in free:
+                free.remove(boss)
+                staff.append(boss)
             boss_name = boss.row["name"] if boss else names.surname(rng) + names.given_name(rng, Sex.MALE)
             village = village_label(site.village_name)
             if style == "shop":
@@ -1035,7 +1077,7 @@ class _GridMaker:
                 name = (
                     f"{county_short}{boss_name[0]}记{ending}"
                     if rng.random() < 0.5
-                    else f"{county_short}{rng.choice(TRADE_NAMES)}{ending}"
+                    else f"{county_short}{trade_name(rng)}{ending}"
                 )
                 flags["hotel"] = ending == "宾馆"
                 flags["internet_cafe"] = ending == "网吧"
@@ -1052,7 +1094,7 @@ class _GridMaker:
                 flags["hazardous_goods"] = ending == "能源有限公司" or (
                     ending == "食品有限公司" and rng.random() < 0.05
                 )
-                name = f"吴忠市{rng.choice(TRADE_NAMES)}{ending}"
+                name = f"吴忠市{trade_name(rng)}{ending}"
             elif style == "institution":
                 industry = rng.choice(("教育", "卫生和社会工作"))
                 name = f"{county_short}{township_label(site.township_name)}{village}" + (
@@ -1065,14 +1107,10 @@ class _GridMaker:
                 )
             elif style == "society":
                 industry = "公共管理、社会保障和社会组织"
-                name = f"{county_short}{rng.choice(TRADE_NAMES)}" + rng.choice(
-                    ("志愿者协会", "养殖协会", "老年协会")
-                )
+                name = f"{county_short}{trade_name(rng)}" + rng.choice(("志愿者协会", "养殖协会", "老年协会"))
             else:
                 industry = rng.choice(("教育", "卫生和社会工作"))
-                name = f"{county_short}{rng.choice(TRADE_NAMES)}" + rng.choice(
-                    ("幼儿园", "培训学校", "养老院")
-                )
+                name = f"{county_short}{trade_name(rng)}" + rng.choice(("幼儿园", "培训学校", "养老院"))
             collected = address["collected_at"]
             row = {
                 "id": plan.ids.take("organisation"),
@@ -1092,9 +1130,8 @@ class _GridMaker:
             }
             self.out.rows["organisation"].append(row)
             founded = collected - dt.timedelta(days=rng.randrange(30, 3650))
-            staff = min(len(free), rng.randint(lo, hi))
-            for k in range(staff):
-                p = free.pop()
+            staff += [free.pop() for _ in range(min(len(free), rng.randint(lo, hi) - len(staff)))]
+            for k, p in enumerate(staff):
                 p.row["workplace"] = name
                 if p.row["occupation"] in ("", "农民", "无业", "工人"):
                     p.row["occupation"] = "个体经营" if style == "shop" and k == 0 else "职员"
@@ -1215,7 +1252,13 @@ def share_out(sites: Sequence[GridSite], targets: Targets, seed: int) -> list[di
         FLOATING_PULL.get(s.urban_rural_code, 1.0) * p * w
         for s, p, w in zip(sites, people, with_houses, strict=True)
     ]
-    movers = apportion(targets.floating + targets.overseas, floating_weight, minimum=0, caps=floating_caps)
+    # a showcase grid gets three floating households at least, one for each kind of duty
+    wanted = [min(6, cap) if s.showcase else 0 for s, cap in zip(sites, floating_caps, strict=True)]
+    if sum(wanted) > targets.floating:
+        wanted = [0] * n
+    movers = apportion(
+        targets.floating + targets.overseas, floating_weight, minimum=wanted, caps=floating_caps
+    )
     overseas = apportion(
         targets.overseas,
         [FLOATING_PULL.get(s.urban_rural_code, 1.0) * m for s, m in zip(sites, movers, strict=True)],

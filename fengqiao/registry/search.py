@@ -10,8 +10,8 @@ One search box takes whatever a clerk types and decides what it is (``classify``
 - Latin letters: a prefix of the name's toneless pinyin (``zhang``, ``zhangsan``) or of its initials
   (``zs``); people whose pinyin matches come first, then those matched only by their initials;
 - Chinese characters: a prefix of the name (``张``, ``张三``); text that reads as an address (digits,
-  more than four characters, or an address word such as 路, 村, 小区, 号) searches the current
-  address instead, on any part of it.
+  more than four characters, or three or more ending in an address word such as 路, 村, 小区, 号)
+  searches the current address instead, on any part of it. ``key`` overrides the guess.
 
 Every key but the address is a prefix or an exact match on an indexed column, written as a range
 (``key >= 'zhang' AND key < 'zhanh'``) that a B-tree index answers on SQLite and PostgreSQL alike,
@@ -55,7 +55,6 @@ class Key:
     CODE = "code"
     CREDIT_CODE = "credit_code"
 
-    PERSON_KEYS = (ID_NUMBER, PHONE, NAME, PINYIN, ADDRESS)
 
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -63,8 +62,10 @@ _LATIN = re.compile(r"^[A-Za-z][A-Za-z\s'’·.\-]*$")
 _ID_LIKE = re.compile(r"^(\d{15}|\d{17}[\dXx])$")
 _ID_MANGLED = re.compile(r"^[+-]?\d+(\.\d*)?[eE][+-]?\d+$|^\d{15,18}\.0+$")
 _PHONE_LIKE = re.compile(r"^\+?[\d\s\-()（）]+$")
-# Words that make Chinese text an address rather than a name.
-_ADDRESS_WORDS = re.compile(r"(省|市|区|县|镇|乡|街道|村|社区|路|街|巷|道|小区|花园|苑|号|栋|楼|单元|室|组)")
+# What Chinese text ends with when it is an address rather than a name (马道明 and 张镇江 are names).
+_ADDRESS_END = re.compile(
+    r"(省|市|区|县|镇|乡|街道|村|社区|路|街|巷|弄|胡同|小区|花园|苑|号|栋|幢|楼|单元|室|组)$"
+)
 MAX_NAME_CHARS = 4
 
 
@@ -144,11 +145,12 @@ def _as_phone(text: str) -> Classified:
 
 
 def _looks_like_address(text: str) -> bool:
+    """Digits, more than four characters, or three or more ending like an address (王家村, 幸福小区)."""
     han = _HAN.findall(text)
     return (
         any(c.isdigit() for c in text)
         or len(han) > MAX_NAME_CHARS
-        or (len(han) > 2 and bool(_ADDRESS_WORDS.search(text[1:])))
+        or (len(han) > 2 and bool(_ADDRESS_END.search(text)))
     )
 
 

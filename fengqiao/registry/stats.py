@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
 from django.utils.translation import gettext as _
@@ -30,7 +31,30 @@ from fengqiao.registry.models import House, Organisation, Person
 PERIODS = ("month", "quarter", "year")
 LEVELS = ("county", "station", "district", "grid")
 
-_TRUNC = {"month": TruncMonth, "quarter": TruncQuarter, "year": TruncYear}
+
+# The period a date falls in, as the date it starts on. PostgreSQL truncates natively; Django's
+# SQLite backend does it in a Python function called once per row, so there the same is written
+# with SQLite's own date modifiers (several times faster on a million rows).
+class _MonthStart(TruncMonth):
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.lhs)
+        return f"date({sql}, 'start of month')", params
+
+
+class _QuarterStart(TruncQuarter):
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.lhs)
+        back = f"'-' || ((CAST(strftime('%%m', {sql}) AS INTEGER) - 1) %% 3) || ' months'"
+        return f"date({sql}, 'start of month', {back})", params * 2
+
+
+class _YearStart(TruncYear):
+    def as_sqlite(self, compiler, connection, **extra_context):
+        sql, params = compiler.compile(self.lhs)
+        return f"date({sql}, 'start of year')", params
+
+
+_TRUNC = {"month": _MonthStart, "quarter": _QuarterStart, "year": _YearStart}
 # The record's grid → the node of each level, as a lookup path.
 _NODE_LOOKUP = {
     "county": "grid__district__parent__parent_id",
@@ -226,14 +250,32 @@ def _nodes(user, by: str) -> list[tuple[int, str, str, str]]:
 # --- the statistics ---------------------------------------------------------------------------
 
 
-def _counts_by_node_and_period(user, model, by: str, period: str, since: dt.date, until: dt.date) -> dict:
+def _scope_ranges(user) -> Q:
+    """On SQLite, the user's scope once more as ranges of ``scope_path`` (``p/`` ≤ path < ``p0``,
+    '0' being the character after '/'), which the scope_path index can serve: SQLite's LIKE is
+    case-insensitive and never uses a plain index. The same rows as ``visible_to``; a hint for the
+    planner only, and only where strings compare byte by byte (SQLite's default collation)."""
+    prefixes = scope_prefixes(user)
+    if connection.vendor != "sqlite" or not prefixes:
+        return Q()
+    q = Q()
+    for p in prefixes:
+        q |= Q(scope_path=p) | Q(scope_path__gte=p + "/", scope_path__lt=p + "0")
+    return q
+
+
+def _counts_by_node_and_period(user, model, by: str, period: str, first: dt.date, last: dt.date) -> dict:
     """{(node id, period start): count} of the user's visible, unretired records of ``model``
-    collected from ``since`` to ``until``: one GROUP BY in the database."""
+    collected in the periods starting from ``first`` to ``last``: one GROUP BY in the database.
+    The periods are bounded on the truncated date, not on ``collected_at`` itself, so that the
+    planner reaches for the scope's index (or reads the table through) rather than walking the
+    ``collected_at`` index over years of rows and fetching each."""
     node = _NODE_LOOKUP[by]
     rows = (
         model.objects.visible_to(user)
-        .filter(retired_at__isnull=True, collected_at__gte=since, collected_at__lte=until)
+        .filter(_scope_ranges(user), retired_at__isnull=True)
         .annotate(period_start=_TRUNC[period]("collected_at"))
+        .filter(period_start__gte=first, period_start__lte=last)
         .values(node, "period_start")
         .annotate(n=Count("pk"))
         .order_by()
@@ -263,13 +305,12 @@ def collection_statistics(
     ordered by node path, then period. Four queries (plus the user's postings, once)."""
     _check(period, by, start, end)
     periods = periods_between(start, end, period)
-    since = a_year_earlier(periods[0])
-    until = next_period(periods[-1], period) - dt.timedelta(days=1)
+    first = a_year_earlier(periods[0])
     nodes = _nodes(user, by)
     if not nodes:
         return []
     counted = {
-        kind: _counts_by_node_and_period(user, model, by, period, since, until)
+        kind: _counts_by_node_and_period(user, model, by, period, first, periods[-1])
         for kind, model in KINDS.items()
     }
     prefixes = scope_prefixes(user)
@@ -307,7 +348,7 @@ def collection_totals(user, *, start: dt.date, end: dt.date) -> CollectionTotals
         before = Q(collected_at__gte=before_start, collected_at__lte=before_end)
         totals = (
             model.objects.visible_to(user)
-            .filter(now | before, retired_at__isnull=True)
+            .filter(_scope_ranges(user), now | before, retired_at__isnull=True)
             .aggregate(
                 now=Count("pk", filter=now),
                 before=Count("pk", filter=before),

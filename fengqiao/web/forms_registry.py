@@ -749,3 +749,36 @@ def search_q(field_names: list[str], text: str) -> Q:
     for name in field_names:
         q |= Q(**{f"{name}__icontains": text})
     return q
+
+
+# -- collection statistics
+
+PERIOD_CHOICES = [("month", _("month")), ("quarter", _("quarter")), ("year", _("year"))]
+LEVEL_CHOICES = [
+    ("county", _("county bureau")),
+    ("station", _("police station")),
+    ("district", _("police district")),
+    ("grid", _("grid")),
+]
+MAX_PERIODS = 60
+
+
+class StatisticsForm(forms.Form):
+    """Which periods and which jurisdictions the collection statistics are counted by."""
+
+    period = forms.ChoiceField(label=_("Per"), choices=PERIOD_CHOICES)
+    start = forms.DateField(label=_("From"), widget=date_widget())
+    end = forms.DateField(label=_("To"), widget=date_widget())
+    by = forms.ChoiceField(label=_("By"), choices=LEVEL_CHOICES)
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end:
+            if start > end:
+                raise ValidationError({"end": _("The end comes before the start.")})
+            months = {"month": 1, "quarter": 3, "year": 12}.get(cleaned.get("period"), 1)
+            if ((end.year - start.year) * 12 + end.month - start.month) // months >= MAX_PERIODS:
+                message = _("At most %(n)d periods at a time: choose a longer period or fewer dates.")
+                raise ValidationError({"start": message % {"n": MAX_PERIODS}})
+        return cleaned

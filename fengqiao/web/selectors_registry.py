@@ -7,13 +7,15 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fengqiao.core.context import Source
+from fengqiao.core.scoping import scope_prefixes
 from fengqiao.geo.models import Grid
 from fengqiao.registry import history as registry_history
-from fengqiao.registry import search, selectors
+from fengqiao.registry import search, selectors, stats
 from fengqiao.registry.choices import SpecialTrade
 from fengqiao.registry.models import Address, House, Organisation, Person
 from fengqiao.web import registry_rules as rules
@@ -154,8 +156,8 @@ _MONO = {"id_number", "phone", "code", "credit_code", "legal_representative_id",
 
 def _display(user, record, f: models.Field):
     value = getattr(record, f.name)
-    if value in (None, ""):
-        return "", ""
+    if value is None or value == "":
+        return None, ""
     if f.choices:
         return getattr(record, f"get_{f.name}_display")(), ""
     if isinstance(f, models.BooleanField):
@@ -181,10 +183,11 @@ def facts(user, record, names: list[str]) -> list[Fact]:
             record, Person | Organisation
         ):
             raw = getattr(record, name)
+            if not raw:
+                out.append(Fact(f.verbose_name, None, name=name))
+                continue
             whole = rules.shown(user, name, raw)
-            reveal = (
-                isinstance(record, Person) and bool(raw) and whole != raw and rules.may_reveal(user, record)
-            )
+            reveal = isinstance(record, Person) and whole != raw and rules.may_reveal(user, record)
             out.append(Fact(f.verbose_name, whole, name=name, masked=whole != raw, reveal=reveal, mono=True))
             continue
         value, url = _display(user, record, f)
@@ -414,18 +417,133 @@ def history(user, record) -> list[HistoryLine]:
 
 
 # ---------------------------------------------------------------------------------------------
-# links to the import helper's pages
+# collection statistics
 
 
-def export_links(slug: str) -> list[dict]:
-    """Export buttons of a list, when the import pages offer an export of that kind."""
+@dataclass
+class PeriodTotal:
+    """Everything the user sees collected in one period, and in the same period a year earlier."""
+
+    label: str
+    people: int = 0
+    houses: int = 0
+    organisations: int = 0
+    people_last_year: int = 0
+    houses_last_year: int = 0
+    organisations_last_year: int = 0
+
+    @property
+    def people_yoy(self):
+        return stats.year_on_year(self.people, self.people_last_year)
+
+    @property
+    def houses_yoy(self):
+        return stats.year_on_year(self.houses, self.houses_last_year)
+
+    @property
+    def organisations_yoy(self):
+        return stats.year_on_year(self.organisations, self.organisations_last_year)
+
+
+@dataclass
+class NodeRows:
+    """One jurisdiction's rows, one per period."""
+
+    name: str
+    code: str
+    complete: bool
+    rows: list = field(default_factory=list)
+
+
+@dataclass
+class Statistics:
+    nodes: list[NodeRows]
+    totals: list[PeriodTotal]
+    chart: dict
+
+
+def default_level(user) -> str:
+    """The level just under the user's posting: a city's counties, a station's districts, a grid
+    worker's grids."""
+    prefixes = scope_prefixes(user)
+    if prefixes is None:
+        return "county"
+    depth = min((p.count("/") + 1 for p in prefixes), default=5)
+    return {1: "county", 2: "station", 3: "district"}.get(depth, "grid")
+
+
+def statistics_defaults(user, today: dt.date | None = None) -> dict:
+    """The last twelve months, by the level under the user's posting."""
+    today = today or timezone.localdate()
+    first = dt.date(today.year - 1, today.month, 1)
+    return {
+        "period": "month",
+        "start": stats.next_period(first, "month"),
+        "end": today,
+        "by": default_level(user),
+    }
+
+
+def statistics(user, *, period: str, start: dt.date, end: dt.date, by: str) -> Statistics:
+    """The collection statistics of ``registry.stats`` grouped for the page: each jurisdiction's
+    periods, the totals of every period over the jurisdictions (a level's nodes do not overlap),
+    and the series of the bar chart."""
+    rows = stats.collection_statistics(user, period=period, start=start, end=end, by=by)
+    nodes: dict[int, NodeRows] = {}
+    totals: dict[dt.date, PeriodTotal] = {}
+    for row in rows:
+        node = nodes.setdefault(row.node_id, NodeRows(row.name, row.code, row.complete))
+        node.rows.append(row)
+        total = totals.setdefault(row.period, PeriodTotal(row.period_label))
+        for kind in stats.KINDS:
+            setattr(total, kind, getattr(total, kind) + row.current.get(kind))
+            last = f"{kind}_last_year"
+            setattr(total, last, getattr(total, last) + row.last_year.get(kind))
+    ordered = [totals[p] for p in sorted(totals)]
+    chart = {
+        "periods": [t.label for t in ordered],
+        "series": [
+            {"kind": kind, "label": str(label), "current": [getattr(t, kind) for t in ordered],
+             "last_year": [getattr(t, f"{kind}_last_year") for t in ordered]}
+            for kind, label in (
+                ("people", _("people")), ("houses", _("houses")), ("organisations", _("organisations"))
+            )
+        ],
+        "last_year_label": str(_("a year earlier")),
+    }  # fmt: skip
+    return Statistics(nodes=list(nodes.values()), totals=ordered, chart=chart)
+
+
+# ---------------------------------------------------------------------------------------------
+# links to the import and export pages
+
+
+def imports_url(user) -> str:
+    """The import pages, for those who may import."""
+    if not rules.may_collect(user):
+        return ""
+    try:
+        return reverse("import_index")
+    except NoReverseMatch:
+        return ""
+
+
+def export_links(user, slug: str, grid: Grid | None = None) -> list[dict]:
+    """Export buttons of a list: the records of its kind the user may see (of one grid when the
+    list is filtered by one), as XLSX or CSV. The export is audited by the registry."""
+    if not rules.may_collect(user):
+        return []
+    try:
+        url = reverse("registry_export")
+    except NoReverseMatch:
+        return []
+    kind = {"person": "people", "address": "addresses", "house": "houses", "organisation": "organisations"}[
+        slug
+    ]
     links = []
     for fmt, label in (("xlsx", _("Export XLSX")), ("csv", _("Export CSV"))):
-        try:
-            url = reverse("imports:export", kwargs={"kind": slug, "fmt": fmt})
-        except NoReverseMatch:
-            continue
-        links.append({"url": url, "label": label})
+        query = {"kind": kind, "format": fmt, **({"grid": grid.code} if grid is not None else {})}
+        links.append({"url": f"{url}?{urlencode(query)}", "label": label})
     return links
 
 

@@ -19,4 +19,5 @@ urlpatterns = [
     path("grids/<str:code>/", views.grid_detail, name="grid_detail"),
     path("grids/<str:code>/edit/", views.grid_edit, name="grid_edit"),
     path("registry/", include("fengqiao.web.urls_registry")),
+    path("imports/", include("fengqiao.web.urls_imports")),
 ]

@@ -54,7 +54,9 @@ class ExportForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Records"), choices=_kind_choices)
     format = forms.ChoiceField(label=gettext_lazy("Format"), choices=[("xlsx", "XLSX"), ("csv", "CSV")])
     grid = forms.CharField(
-        label=gettext_lazy("Grid code"), required=False, help_text=gettext_lazy("Empty: everything you may see.")
+        label=gettext_lazy("Grid code"),
+        required=False,
+        help_text=gettext_lazy("Empty: everything you may see."),
     )
 
 
@@ -95,7 +97,9 @@ def import_index(request):
         path = _save_upload(upload)
         try:
             with transaction.atomic():
-                batch = queue_upload(form.cleaned_data["kind"], path, actor=request.user, file_name=upload.name)
+                batch = queue_upload(
+                    form.cleaned_data["kind"], path, actor=request.user, file_name=upload.name
+                )
                 transaction.on_commit(lambda: run_import_batch.enqueue(batch.pk))
         except ImportFileError as exc:
             path.unlink(missing_ok=True)
@@ -122,7 +126,9 @@ def _progress_context(batch: ImportBatch) -> dict:
     return {
         "batch": batch,
         "total": total,
-        "percent": int(100 * batch.rows_read / total) if total else (100 if batch.status == ImportStatus.DONE else 0),
+        "percent": int(100 * batch.rows_read / total)
+        if total
+        else (100 if batch.status == ImportStatus.DONE else 0),
         "running": batch.status in (ImportStatus.QUEUED, ImportStatus.RUNNING),
     }
 

@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -44,13 +44,6 @@ def _require_collector(user) -> None:
 
 def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
-
-
-def _imports_url() -> str | None:
-    try:
-        return reverse("imports:home")
-    except NoReverseMatch:
-        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -140,7 +133,6 @@ def _common(request, kind: Kind) -> dict:
         "kind_plural": kind.plural,
         "list_url": kind.list_url(),
         "can_collect": rules.may_collect(request.user),
-        "imports_url": _imports_url(),
     }
 
 
@@ -161,7 +153,6 @@ def registry_home(request):
             "query": query,
             "results": results,
             "can_collect": rules.may_collect(request.user),
-            "imports_url": _imports_url(),
         },
     )
 
@@ -195,7 +186,7 @@ def record_list(request, kind: str):
             "filtered": any(name != "q" for name in filters),
             "create_url": reverse(f"registry_{kind.slug}_new"),
             "create_label": kind.create_label,
-            "exports": reads.export_links(kind.slug),
+            "exports": reads.export_links(user, kind.slug, filters.get("grid")),
         },
     )
 
@@ -348,7 +339,6 @@ def person_reveal(request, pk: int, field: str):
         "masked": selectors.REVEALABLE[field](getattr(person, field)),
         "form": form,
         "value": value,
-        "imports_url": _imports_url(),
     }
     if _is_htmx(request):
         template = "web/registry/_revealed.html" if value else "web/registry/_reveal_form.html"
@@ -542,18 +532,27 @@ def duties(request):
     return render(
         request,
         "web/registry/duties.html",
-        {"duties": selectors.floating_duties(request.user), "imports_url": _imports_url()},
+        {"duties": selectors.floating_duties(request.user)},
     )
 
 
 @require_GET
 @login_required
 def statistics(request):
-    _require_registry(request.user)
-    form = reads.StatisticsForm(request.GET or None)
-    stats = reads.statistics(request.user, form)
+    user = request.user
+    _require_registry(user)
+    # Unasked, the page counts the last twelve months by the level under the user's posting.
+    form = forms.StatisticsForm(request.GET or None, initial=reads.statistics_defaults(user))
+    valid = form.is_valid() if form.is_bound else True
+    choice = (form.cleaned_data if form.is_bound else form.initial) if valid else None
+    result = None
+    if choice is not None:
+        try:
+            result = reads.statistics(user, **{k: choice[k] for k in ("period", "start", "end", "by")})
+        except ValueError as error:
+            form.add_error(None, str(error))
     return render(
         request,
         "web/registry/statistics.html",
-        {"form": form, "stats": stats, "imports_url": _imports_url()},
+        {"form": form, "stats": result},
     )

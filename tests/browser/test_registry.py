@@ -120,6 +120,7 @@ def test_registry_pages_fit_a_phone(phone, world):
         "/registry/houses/new/",
         "/registry/organisations/new/",
         "/registry/duties/",
+        "/registry/statistics/",
     ):
         response = phone.goto(path)
         # then each opens and none scrolls sideways
@@ -127,3 +128,18 @@ def test_registry_pages_fit_a_phone(phone, world):
         assert phone.no_horizontal_scroll(), path
     phone.goto("/registry/people/")
     phone.page.screenshot(path=f"{SCREENSHOTS}/fengqiao-phone-people.png", full_page=True)
+
+
+def test_the_collection_statistics_draw_a_bar_chart(visit, world):
+    # given people collected in grids A and B this month
+    visit.login("station")
+    # when the station chief opens the collection statistics
+    visit.goto("/registry/statistics/")
+    page = visit.page
+    page.wait_for_selector("#collection-chart[data-state=ready]")
+    # then ECharts, served by the application, drew this year's bars and last year's beside them
+    assert page.evaluate("typeof window.echarts === 'object' && echarts.version") == "6.1.0"
+    assert page.locator("#collection-chart").get_attribute("data-series") == "6"
+    assert page.locator("#collection-chart svg path").count() > 0
+    assert page.locator("#totals tbody tr").count() == 12
+    page.screenshot(path=f"{SCREENSHOTS}/fengqiao-statistics.png", full_page=True)

@@ -13,6 +13,7 @@ from django.db.models import F
 from shapely.geometry import shape
 
 from fengqiao.accounts.choices import Role
+from fengqiao.accounts.models import User
 from fengqiao.core import audit
 from fengqiao.demo import registry as plan
 from fengqiao.demo.actions import DEMO_REGISTRY, DemoError, generate_demo_city, generate_demo_registry
@@ -257,6 +258,20 @@ def test_floating_duties_show_up(small_registry):
     # but most tenants were reported in time
     tenants = rows(Residence).filter(kind=ResidenceType.RENTING).count()
     assert len(duties.tenants) < 0.3 * tenants
+
+
+@pytest.mark.parametrize("username", ["grid", "grid2"])
+def test_the_demo_grid_workers_see_every_kind_of_duty(small_registry, username):
+    # given the demo account working in a showcase grid
+    worker = User.objects.get(username=username)
+    # when they list the floating-population duties of their grid
+    duties = selectors.floating_duties(worker, today=TODAY)
+    # then there is a tenant reported late, one not reported yet, and a permit about to expire
+    assert any(d.registered_on is not None for d in duties.tenants)
+    assert any(d.registered_on is None for d in duties.tenants)
+    assert any(0 <= d.days_left <= 30 for d in duties.permits)
+    # and their grid's records name them as the collector
+    assert rows(Person).filter(collected_by=worker).exists()
 
 
 def test_care_tags_are_rare_and_graded_only_for_mental_illness(small_registry):

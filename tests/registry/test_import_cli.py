@@ -95,7 +95,7 @@ def test_a_file_that_cannot_be_read_is_a_nonzero_exit_and_writes_nothing(persona
     assert not ImportBatch.objects.exists()
 
 
-def test_the_cli_exit_status_in_a_real_process(personas, tmp_path):
+def test_the_cli_exit_status_in_a_real_process(personas, tmp_path, transactional_db):
     # the status a shell sees: 1 when the file cannot be read
     env = {**os.environ, "FENGQIAO_DATA_DIR": str(tmp_path)}
     done = subprocess.run(

@@ -68,6 +68,10 @@ def people(territory):
         ("利民街12号", Key.ADDRESS, "利民街12号"),
         ("金积镇金积村利民街", Key.ADDRESS, "金积镇金积村利民街"),
         ("幸福小区", Key.ADDRESS, "幸福小区"),
+        ("王家村", Key.ADDRESS, "王家村"),
+        ("马道明", Key.NAME, "马道明"),
+        ("张镇江", Key.NAME, "张镇江"),
+        ("李村", Key.NAME, "李村"),
         ("", Key.ALL, ""),
     ],
 )

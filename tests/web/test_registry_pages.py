@@ -6,11 +6,13 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from fengqiao.accounts.models import User
 from fengqiao.core.models import AuditEntry
 from fengqiao.registry.choices import CareTagKind, ResidenceType, ResidentType
-from fengqiao.registry.models import CareTag, Person, RecordHistory, Residence
+from fengqiao.registry.models import CareTag, House, Person, RecordHistory, Residence
 from tests.registry import conftest as registry_fixtures
 from tests.registry.conftest import (
     make_address,
@@ -689,3 +691,103 @@ def test_house_suggestions_only_offer_addresses_with_a_house(logged_in, world):
         )
     )
     assert world.address_a.code in page and bare.code not in page
+
+
+# ---------------------------------------------------------------------------------------------
+# collection statistics
+
+
+def collected_on(record, day: dt.date):
+    type(record).objects.unscoped(reason="test: backdate the collection").filter(pk=record.pk).update(
+        collected_at=day
+    )
+
+
+def test_collection_statistics_count_per_period_with_year_on_year_change(logged_in, world):
+    today = dt.date.today()
+    this_month = today.replace(day=1)
+    a_year_ago = this_month.replace(year=this_month.year - 1)
+    # given in grid A two people collected this month and one in the same month last year
+    collected_on(world.person_a, this_month)
+    collected_on(make_person(world.address_a, name="新来"), this_month)
+    collected_on(make_person(world.address_a, name="旧人"), a_year_ago)
+    collected_on(world.house_a, a_year_ago)
+    # when grid worker A opens the statistics
+    response = logged_in(world.personas.grid_a).get("/registry/statistics/")
+    # then by default they see the last twelve months of their grid, with this month +100% on last year
+    stats = response.context["stats"]
+    assert [node.code for node in stats.nodes] == [world.personas.territory.grid_a.code]
+    assert len(stats.totals) == 12
+    latest = stats.totals[-1]
+    assert (latest.people, latest.people_last_year, latest.people_yoy) == (2, 1, 1.0)
+    assert (latest.houses, latest.houses_last_year, latest.houses_yoy) == (0, 1, -1.0)
+    page = body(response)
+    assert "+100%" in page and "−100%" in page
+    # and the chart gets the same numbers
+    assert stats.chart["series"][0]["current"][-1] == 2
+
+
+def test_statistics_by_jurisdiction_and_period(logged_in, world):
+    today = dt.date.today()
+    response = logged_in(world.personas.station).get(
+        "/registry/statistics/",
+        {"period": "year", "start": f"{today.year}-01-01", "end": today.isoformat(), "by": "district"},
+    )
+    stats = response.context["stats"]
+    t = world.personas.territory
+    # the station's two districts, one period each, the people of each counted
+    assert [node.name for node in stats.nodes] == [t.district_a.name, t.district_b.name]
+    assert [t_.label for t_ in stats.totals] == [str(today.year)]
+    assert stats.totals[0].people == 2  # 张三 in A and 李四 in B; 王五 is in another county
+
+
+def test_statistics_refuse_an_end_before_the_start(logged_in, world):
+    response = logged_in(world.personas.station).get(
+        "/registry/statistics/", {"period": "month", "start": "2025-05-01", "end": "2025-01-01", "by": "grid"}
+    )
+    assert "end" in response.context["form"].errors and response.context["stats"] is None
+
+
+# ---------------------------------------------------------------------------------------------
+# import and export
+
+
+def test_lists_offer_the_export_of_what_they_show(logged_in, world):
+    t = world.personas.territory
+    client = logged_in(world.personas.station)
+    page = body(client.get("/registry/people/", {"grid": t.grid_a.pk}))
+    assert f"/imports/export/?kind=people&amp;format=xlsx&amp;grid={t.grid_a.code}" in page
+    assert f"/imports/export/?kind=people&amp;format=csv&amp;grid={t.grid_a.code}" in page
+    # and the link gives the file
+    download = client.get(f"/imports/export/?kind=people&format=csv&grid={t.grid_a.code}")
+    assert download.status_code == 200 and download["X-Record-Count"] == "1"
+
+
+def test_the_navigation_leads_collectors_to_the_import_pages(logged_in, world):
+    assert 'href="/imports/"' in body(logged_in(world.personas.grid_a).get("/"))
+    assert 'href="/imports/"' not in body(logged_in(world.personas.resident).get("/"))
+
+
+def a_house(world, n):
+    grid = world.address_a.grid
+    return House.objects.create(address=make_address(grid), grid=grid, owner=world.person_a)
+
+
+@pytest.mark.parametrize(("url", "make"), [
+    ("/registry/people/", lambda w, n: make_person(w.address_a, name=f"甲{n}")),
+    ("/registry/houses/", a_house),
+    ("/registry/organisations/", lambda w, n: make_organisation(w.address_a)),
+    ("/registry/addresses/", lambda w, n: make_address(w.address_a.grid)),
+])  # fmt: skip
+def test_lists_read_a_fixed_number_of_queries(logged_in, world, url, make):
+    client = logged_in(world.personas.station)
+    client.get(url)  # the session and the user's postings, once
+    for n in range(3):
+        make(world, n)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for n in range(3, 30):
+        make(world, n)
+    with CaptureQueriesContext(connection) as many:
+        client.get(url)
+    assert len(many) == len(few)

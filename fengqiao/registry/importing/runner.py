@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
 from fengqiao.core.context import Source
+from fengqiao.env import env_bool
 from fengqiao.geo.actions import ImportFileError
 from fengqiao.registry.choices import ImportStatus
 from fengqiao.registry.importing import readers
@@ -270,7 +271,8 @@ PARALLEL_MIN_ROWS = 20_000
 
 def _worth_a_worker(rows: int) -> bool:
     return (
-        rows >= PARALLEL_MIN_ROWS
+        env_bool("FENGQIAO_IMPORT_WORKER", True)
+        and rows >= PARALLEL_MIN_ROWS
         and (os.cpu_count() or 1) > 1
         and not connection.in_atomic_block
         and "fork" in multiprocessing.get_all_start_methods()

@@ -3,7 +3,7 @@
 from django import template
 
 from fengqiao.registry.choices import SpecialTrade
-from fengqiao.web import registry_rules
+from fengqiao.web import registry_rules, selectors_registry
 
 register = template.Library()
 
@@ -11,6 +11,12 @@ register = template.Library()
 @register.simple_tag
 def may_use_registry(user) -> bool:
     return registry_rules.may_use_registry(user)
+
+
+@register.simple_tag
+def imports_url(user) -> str:
+    """The import pages' address, for those who may import; empty otherwise."""
+    return selectors_registry.imports_url(user)
 
 
 @register.simple_tag(takes_context=True)
@@ -23,3 +29,17 @@ def shown(context, value, field: str) -> str:
 def special_trades(organisation) -> list[str]:
     """The labels of the special-control trades an organisation is flagged for."""
     return [trade.label for trade in SpecialTrade if getattr(organisation, trade.value, False)]
+
+
+@register.filter
+def percent_change(value) -> str:
+    """A year-on-year ratio as a signed percentage: 1.09 → "+109%", -0.125 → "−12.5%"."""
+    if value is None:
+        return "—"
+    percent = round(value * 100, 1)
+    text = f"{abs(percent):.1f}".rstrip("0").rstrip(".")
+    if percent > 0:
+        return f"+{text}%"
+    if percent < 0:
+        return f"−{text}%"
+    return "0%"
