@@ -305,7 +305,7 @@ CEILING_CONSTANTS = {
 
 def sqlite_ceiling(db_path: Path, csv_path: Path, n_addresses: int, grid_ids, paths) -> float:
     """executemany into a fresh copy of registry_person (same DDL, same indexes, same pragmas)."""
-    source = sqlite3.connect(db_path)
+    source = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     ddl = [
         sql
         for (sql,) in source.execute(
@@ -501,14 +501,18 @@ def main() -> None:
         database = "PostgreSQL" if args.postgres else "SQLite"
         log(f"database: {database}; territory: {len(grids)} grids, {n_addresses:,} addresses "
             f"({time.perf_counter() - t0:.1f} s)")
-        baseline_url = None
-        if args.postgres:
-            from django.db import connections
+        from django.db import connections
 
-            connections.close_all()
+        connections.close_all()
+        if args.postgres:
             baseline_url = copy_postgres(db_url, "fq_bench_import_iex")
         else:
-            shutil.copy(db_path, tmp / "baseline.sqlite3")
+            # SQLite's backup API, not a file copy: the database is in WAL mode, and copying the
+            # file would both miss the WAL and (closing a descriptor of it) drop this process's locks.
+            source, target = sqlite3.connect(db_path), sqlite3.connect(tmp / "baseline.sqlite3")
+            source.backup(target)
+            source.close()
+            target.close()
             baseline_url = f"sqlite:///{tmp / 'baseline.sqlite3'}"
 
         csv_path = tmp / "people.csv"

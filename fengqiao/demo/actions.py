@@ -27,7 +27,7 @@ from fengqiao.accounts.models import Posting, User
 from fengqiao.core import audit
 from fengqiao.demo import names
 from fengqiao.demo import registry as demo_registry
-from fengqiao.demo.bulk import BulkWriter, bulk_load, secondary_indexes
+from fengqiao.demo.bulk import BulkWriter, bulk_load, run_pending_checks, secondary_indexes
 from fengqiao.demo.city import CityPlan, County, PlanError, Township, Village, plan_city, seeded
 from fengqiao.demo.names import (
     GENERATED_USERNAME,
@@ -465,9 +465,7 @@ def _clear_registry() -> dict:
         if not any(cleared.values()):
             return cleared
         if connection.vendor == "postgresql":
-            # no TRUNCATE while foreign-key checks of this transaction are pending: run them now
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            run_pending_checks(cursor)  # no TRUNCATE while checks of this transaction are pending
             cursor.execute(f"TRUNCATE {', '.join(tables)}")
             return cleared
         indexes = [ix for model in order for ix in secondary_indexes(model._meta.db_table)]

@@ -10,8 +10,10 @@ Primary keys come with the rows; :meth:`BulkWriter.finish` moves PostgreSQL's se
 Loading into empty tables, the writer can drop the tables' secondary indexes first and build them
 again at the end (``defer_indexes``): building an index once from sorted data is much cheaper than
 keeping a dozen B-trees in order through hundreds of thousands of random inserts. Indexes that back
-a constraint (primary keys, ``unique=True`` columns) stay. Both databases change their schema
-inside the transaction, so a failure leaves every index where it was.
+a constraint (primary keys, ``unique=True`` columns) stay. On PostgreSQL the tables' foreign keys
+are likewise dropped and added back at the end, which checks every row in one join per key instead
+of one trigger call per row and key (as pg_restore does). Both databases change their schema
+inside the transaction, so a failure leaves every index and constraint where it was.
 """
 
 from __future__ import annotations
@@ -66,14 +68,12 @@ class _Table:
                 unknown = sorted(set(row) - allowed)
                 raise BulkWriteError(f"{self.model._meta.label} has no field {', '.join(unknown)}")
             values = getter({**defaults, **row})
-            if preps:
+            # only values the row gave (the defaults are adapted already)
+            given = [(i, f) for i, f in preps if row.get(f.attname) is not None] if preps else None
+            if given:
                 values = list(values)
-                for i, f in preps:
-                    value = values[i]
-                    if isinstance(value, dt.datetime) or (
-                        value is not None and isinstance(f, models.JSONField)
-                    ):
-                        values[i] = f.get_db_prep_save(value, connection)
+                for i, f in given:
+                    values[i] = f.get_db_prep_save(values[i], connection)
                 values = tuple(values)
             out.append(values)
 
@@ -117,6 +117,27 @@ def secondary_indexes(table: str) -> list[tuple[str, str]]:
     return []
 
 
+def foreign_keys(table: str) -> list[tuple[str, str]]:
+    """(name, definition) of the foreign keys declared on ``table`` (PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+            "WHERE conrelid = %s::regclass AND contype = 'f' ORDER BY conname",
+            [connection.ops.quote_name(table)],
+        )
+        return list(cursor.fetchall())
+
+
+def run_pending_checks(cursor) -> None:
+    """PostgreSQL alters no table and builds no index while foreign-key checks of the transaction
+    are pending: run them now, then defer again as Django's constraints are."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+
 class BulkWriter:
     """Buffers rows per model and writes them in the order the models were given (so foreign
     keys point at rows already written), a batch at a time."""
@@ -132,15 +153,22 @@ class BulkWriter:
         self.tables = {key: _Table(model, now) for key, model in models_by_key.items()}
         self.batch_size = batch_size
         self.written = dict.fromkeys(models_by_key, 0)
-        self.dropped: list[tuple[str, str]] = []
+        self.dropped: list[tuple[str, str]] = []  # indexes: (name, CREATE statement)
+        self.dropped_keys: list[tuple[str, str, str]] = []  # foreign keys: (table, name, definition)
         if defer_indexes:
-            self._drop_indexes()
+            self._set_aside()
 
-    def _drop_indexes(self) -> None:
+    def _set_aside(self) -> None:
+        quote = connection.ops.quote_name
         with connection.cursor() as cursor:
+            run_pending_checks(cursor)
             for table in self.tables.values():
-                for name, sql in secondary_indexes(table.model._meta.db_table):
-                    cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
+                db_table = table.model._meta.db_table
+                for name, definition in foreign_keys(db_table):
+                    cursor.execute(f"ALTER TABLE {quote(db_table)} DROP CONSTRAINT {quote(name)}")
+                    self.dropped_keys.append((db_table, name, definition))
+                for name, sql in secondary_indexes(db_table):
+                    cursor.execute(f"DROP INDEX {quote(name)}")
                     self.dropped.append((name, sql))
 
     def add(self, key: str, rows: list[dict]) -> None:
@@ -161,17 +189,19 @@ class BulkWriter:
         """Write what is left and move the primary-key sequences past the rows written."""
         self.flush()
         statements = connection.ops.sequence_reset_sql(no_style(), [t.model for t in self.tables.values()])
+        quote = connection.ops.quote_name
         with connection.cursor() as cursor:
-            if self.dropped and connection.vendor == "postgresql":
-                # PostgreSQL builds no index on a table with foreign-key checks still pending:
-                # run the deferred checks now, then defer again as Django's constraints are.
-                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            if self.dropped or self.dropped_keys:
+                run_pending_checks(cursor)
             for _name, sql in self.dropped:
                 cursor.execute(sql)
+            # Added back as they were (DEFERRABLE INITIALLY DEFERRED, as Django declares them),
+            # each checked against every row at once.
+            for db_table, name, definition in self.dropped_keys:
+                cursor.execute(f"ALTER TABLE {quote(db_table)} ADD CONSTRAINT {quote(name)} {definition}")
             for sql in statements:
                 cursor.execute(sql)
-        self.dropped = []
+        self.dropped, self.dropped_keys = [], []
         return dict(self.written)
 
 

@@ -610,9 +610,10 @@ class _GridMaker:
             sizes[-1] -= sum(sizes) - n
             points = points_inside(self.site.polygon, len(sizes), rng)
             compound = ""
+            community = self.site.community_pk
             for b, (size, point) in enumerate(zip(sizes, points, strict=True)):
                 if b % 12 == 0:
-                    compound = rng.choice(COMPOUNDS) + rng.choice(COMPOUND_SUFFIXES)
+                    compound = self.plan.next_compound(community, self.site.code[:12])
                     building = 0
                 building += 1
                 units = 2 if size <= 24 else 3
@@ -633,19 +634,19 @@ class _GridMaker:
                     )
         else:
             points = points_inside(self.site.polygon, n, rng)
-            group, plate, in_group = 0, 0, 0
+            community = self.site.community_pk
+            group, left = "", 0
             for point in points:
-                if plate >= in_group:
-                    group += 1
-                    plate, in_group = 0, rng.randrange(25, 80)
-                plate += 1
+                if left == 0:
+                    group, left = self.plan.next_group(community), rng.randrange(25, 80)
+                left -= 1
                 out.append(
                     self._address(
                         point,
                         AddressElement.DOOR_PLATE,
                         dates.pop(),
-                        street=f"{names.chinese_number(min(group, 999))}组",
-                        door_plate=str(plate),
+                        street=group,
+                        door_plate=self.plan.next_plate(community, group, rng),
                     )
                 )
         return out
@@ -655,18 +656,19 @@ class _GridMaker:
         out = []
         dates = self.plan.pools["organisations"]
         points = points_inside(self.site.polygon, n, rng)
+        community = self.site.community_pk
         for point in points:
             if self.site.urban:
                 street = rng.choice(ROADS) + _ROAD_SUFFIXES.pick(rng)
-            else:
-                street = f"{names.chinese_number(rng.randrange(1, 6))}组"
+            else:  # along a village group: the last one laid out, or a new one
+                street = self.plan.last_group(community) or self.plan.next_group(community)
             out.append(
                 self._address(
                     point,
                     AddressElement.DOOR_PLATE,
                     dates.pop(),
                     street=street,
-                    door_plate=str(rng.randrange(1, 300)),
+                    door_plate=self.plan.next_plate(community, street, rng, step=9),
                 )
             )
         return out
@@ -1226,9 +1228,42 @@ class _Plan:
     permits: int = 0
     villages: dict[str, list[str]] = field(default_factory=dict)  # county → 金积镇金积村, rural ones
 
+    # Address parts numbered per village (community), so that no two addresses of a village read
+    # the same: village groups (组) in order, compounds by name, door plates along each street.
+    groups: dict[int, int] = field(default_factory=dict)
+    compounds: dict[int, int] = field(default_factory=dict)
+    compound_names: dict[int, list[str]] = field(default_factory=dict)
+    plates: dict[tuple[int, str], int] = field(default_factory=dict)
+
     def next_permit(self) -> int:
         self.permits += 1
         return self.permits
+
+    def next_group(self, community: int) -> str:
+        """The next village group (三组) of a village."""
+        n = self.groups[community] = self.groups.get(community, 0) + 1
+        return f"{names.chinese_number(min(n, 999))}组"
+
+    def last_group(self, community: int) -> str | None:
+        n = self.groups.get(community)
+        return f"{names.chinese_number(min(n, 999))}组" if n else None
+
+    def next_compound(self, community: int, code: str) -> str:
+        """The next compound name of a village: names drawn without repeating (in an order seeded
+        by the village), then their second phases (二期) and so on."""
+        order = self.compound_names.get(community)
+        if order is None:
+            order = [a + b for a in COMPOUNDS for b in COMPOUND_SUFFIXES]
+            seeded(self.seed, "compounds", code).shuffle(order)
+            self.compound_names[community] = order
+        k = self.compounds[community] = self.compounds.get(community, 0) + 1
+        phase, i = divmod(k - 1, len(order))
+        return order[i] + (f"{names.chinese_number(phase + 1)}期" if phase else "")
+
+    def next_plate(self, community: int, street: str, rng: random.Random, step: int = 1) -> str:
+        """The next door plate along a street of a village, ``1`` to ``step`` numbers on."""
+        n = self.plates[(community, street)] = self.plates.get((community, street), 0) + rng.randint(1, step)
+        return str(n)
 
 
 def share_out(sites: Sequence[GridSite], targets: Targets, seed: int) -> list[dict[str, int]]:

@@ -10,9 +10,7 @@ import json
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.urls import reverse
-from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.geo.models import Grid
@@ -205,8 +203,8 @@ class OrganisationByCodeField(LookupField):
 class RecordForm(forms.Form):
     """A form over one registry record kind, in fieldsets.
 
-    ``fieldsets`` is a list of (legend, [field names]); fields come from the model unless the form
-    declares or builds them. ``data_for_action()`` is what goes to the record action: on an edit,
+    ``fieldsets`` is a list of (legend, [field names]) or (legend, [field names], {"when": resident
+    type}); fields come from the model unless the form declares or builds them (``build_fields``). ``data_for_action()`` is what goes to the record action: on an edit,
     only what changed.
     """
 
@@ -217,17 +215,16 @@ class RecordForm(forms.Form):
         self.user = user
         self.record = record
         names = [name for _legend, names, *_options in self.fieldsets for name in names]
-        model_names = [n for n in names if n not in self.base_fields and n not in self.custom_fields()]
-        generated = forms.fields_for_model(self.model, fields=model_names, widgets=self.widgets())
+        custom = self.build_fields()
+        from_model = [n for n in names if n not in custom and n not in self.base_fields]
+        available = {
+            **forms.fields_for_model(self.model, fields=from_model, widgets=self.widgets()),
+            **custom,
+        }
         super().__init__(*args, **kwargs)
         for name in names:
-            if name in self.fields:
-                continue
-            custom = self.custom_fields().get(name)
-            if custom is not None:
-                self.fields[name] = custom
-            elif generated.get(name) is not None:
-                self.fields[name] = generated[name]
+            if name not in self.fields and available.get(name) is not None:
+                self.fields[name] = available[name]
         self.fields = {name: self.fields[name] for name in names if name in self.fields}
         if "collected_at" in self.fields:
             # The day of collection: today unless the worker says otherwise.
@@ -245,14 +242,8 @@ class RecordForm(forms.Form):
 
     # -- hooks for the concrete forms
 
-    def custom_fields(self) -> dict:
-        return self._custom
-
-    @cached_property
-    def _custom(self) -> dict:
-        return self.build_fields()
-
     def build_fields(self) -> dict:
+        """Fields the model's own form fields do not serve (look-ups, masked numbers)."""
         return {}
 
     def widgets(self) -> dict:
@@ -742,13 +733,6 @@ class OrganisationFilterForm(RecordFilterForm):
         )
         self.fields["trade"].choices = [("", _("All"))] + list(SpecialTrade.choices)
         self.order_fields(["q", "grid", "org_type", "trade", "retired"])
-
-
-def search_q(field_names: list[str], text: str) -> Q:
-    q = Q()
-    for name in field_names:
-        q |= Q(**{f"{name}__icontains": text})
-    return q
 
 
 # -- collection statistics

@@ -61,9 +61,9 @@ def test_registry_scale_zero_leaves_the_registry_empty(db):
     output = demo("--scale", str(SCALE), "--seed", str(SEED), "--registry-scale", "0")
     assert count(Person) == count(Address) == 0
     assert "registry" not in output.lower()
-    # and a later run with a scale fills it
-    demo("--registry-scale", "0.002")
-    assert count(Person) == round(733_000 * 0.002)
+    # and a later run fills it, by default at its share of the existing city's scale (not 0.1)
+    demo()
+    assert count(Person) == round(733_000 * DEFAULT_REGISTRY_SCALE * SCALE)
 
 
 @pytest.mark.parametrize("scale", ["-0.1", "2", "many"])

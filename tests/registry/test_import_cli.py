@@ -20,7 +20,7 @@ from fengqiao.geo import locator
 from fengqiao.registry.importing import runner
 from fengqiao.registry.models import ImportBatch, Person, RecordHistory
 from tests.registry.conftest import make_address, valid_id_number
-from tests.registry.files import read_csv, write_csv
+from tests.registry.files import _audit_triggers_back_after_the_module, committed, read_csv, write_csv  # noqa: F401
 
 HEADER = ["公民身份号码", "姓名", "性别", "联系电话", "现住址"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,7 +95,7 @@ def test_a_file_that_cannot_be_read_is_a_nonzero_exit_and_writes_nothing(persona
     assert not ImportBatch.objects.exists()
 
 
-def test_the_cli_exit_status_in_a_real_process(personas, tmp_path, transactional_db):
+def test_the_cli_exit_status_in_a_real_process(personas, tmp_path, committed):
     # the status a shell sees: 1 when the file cannot be read
     env = {**os.environ, "FENGQIAO_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
@@ -115,7 +115,7 @@ def test_a_resident_cannot_import(personas, home, tmp_path):
         run("people", str(path), "--actor", "resident", "--no-progress")
 
 
-def test_the_parallel_path_gives_the_same_result(personas, home, tmp_path, monkeypatch, transactional_db):
+def test_the_parallel_path_gives_the_same_result(personas, home, tmp_path, monkeypatch, committed):
     # given a file big enough for the cleaning worker (the threshold lowered for the test)
     monkeypatch.setattr(runner, "PARALLEL_MIN_ROWS", 10)
     rows = [[valid_id_number(), f"张{i}", "", "", home.full_text] for i in range(300)]
@@ -178,7 +178,7 @@ def _checkpoint(tmp_path):
         return db.execute("SELECT last_line, status FROM registry_importbatch").fetchone()
 
 
-def test_an_import_killed_half_way_keeps_whole_chunks_and_resumes(personas, home, tmp_path, transactional_db):
+def test_an_import_killed_half_way_keeps_whole_chunks_and_resumes(personas, home, tmp_path, committed):
     # given a file of 3000 people with a bad row every 500 lines
     rows = [[valid_id_number(), f"张{i}", "", "", home.full_text] for i in range(3000)]
     bad_lines = []

@@ -8,6 +8,8 @@ only places the row, checks its scope and writes it. A row whose person is on fi
 the general way instead: merged over the stored record, validated again, compared.
 """
 
+import datetime as dt
+
 from django.utils.translation import gettext as _
 
 from fengqiao.registry import actions, history, text
@@ -125,9 +127,10 @@ class PersonCleaner:
         after = {}
         for name in self.compared:
             value = current[name]
-            if value is not None and value != "" and value is not False:
-                after[name] = value
-        return (GOOD, key, params, json_text(history_json(after)))
+            if value is None or value == "" or value is False:
+                continue
+            after[name] = value.isoformat() if isinstance(value, dt.date) else value
+        return (GOOD, key, params, json_text(after))
 
     def given(self, data: dict, key) -> dict:
         """The values a good row sets, to tell whether a stored person would change."""

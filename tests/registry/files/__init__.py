@@ -2,8 +2,10 @@
 ``write_csv(path, header, rows, encoding=...)`` and ``write_xlsx(path, header, rows)``."""
 
 import csv
+import importlib
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook
 
 
@@ -40,3 +42,37 @@ def read_xlsx(path: Path) -> list[list]:
         return [list(r) for r in book.get_sheet_by_index(0).iter_rows()]
     finally:
         book.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# tests whose data must be committed (a subprocess or a worker process reads it)
+
+_APPEND_ONLY = importlib.import_module("fengqiao.core.migrations.0002_audit_append_only")
+
+
+def _audit_triggers(on: bool) -> None:
+    """SQLite's flush after a transactional test deletes the audit rows, which the append-only
+    triggers forbid: they are off for the flush and on while the test runs (PostgreSQL
+    truncates, which its row triggers do not see)."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for sql in _APPEND_ONLY.SQLITE_REVERSE + (_APPEND_ONLY.SQLITE if on else []):
+            cursor.execute(sql)
+
+
+@pytest.fixture
+def committed(transactional_db, django_db_blocker):
+    """A transactional test (its writes are committed) with the audit triggers in force."""
+    _audit_triggers(on=True)
+    yield
+    _audit_triggers(on=False)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _audit_triggers_back_after_the_module(django_db_setup, django_db_blocker):
+    yield
+    with django_db_blocker.unblock():
+        _audit_triggers(on=True)

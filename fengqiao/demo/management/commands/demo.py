@@ -108,26 +108,16 @@ class Command(ActingCommand):
 
     def act(self, actor, *args, scale, registry_scale, seed, reset, accounts_only, data, **options):
         if not accounts_only:
-            self.build(actor, scale=scale, seed=seed, reset=reset, data=data)
+            city_scale = self.build(actor, scale=scale, seed=seed, reset=reset, data=data)
             if registry_scale is None:
-                registry_scale = round(DEFAULT_REGISTRY_SCALE * scale, 6)
+                registry_scale = round(DEFAULT_REGISTRY_SCALE * city_scale, 6)
             if registry_scale:
                 self.build_registry(actor, scale=registry_scale, seed=seed, reset=reset)
         self.print_accounts()
 
     def build_registry(self, actor, *, scale, seed, reset):
         if actions.registry_exists() and not reset:
-            last = selectors.last_registry_generation()
-            if last:
-                message = _(
-                    "The registry already holds records (generated with scale %(scale)s, seed %(seed)s): "
-                    "reusing it. Use --reset to generate it again."
-                ) % {"scale": last.get("scale"), "seed": last.get("seed")}
-            else:
-                message = _(
-                    "The registry already holds records: reusing it. Use --reset to generate it again."
-                )
-            self.stdout.write(message)
+            self.say_registry_reused()
             return
         bar = tqdm(total=0, unit=" grids", desc=_("registry"), file=sys.stderr, disable=None, leave=False)
 
@@ -152,6 +142,9 @@ class Command(ActingCommand):
             ) from None
         finally:
             bar.close()
+        if not report.created:  # another process filled it in the meantime
+            self.say_registry_reused()
+            return
         counts = ", ".join(f"{report.counts.get(key, 0)} {label}" for key, label in REGISTRY_LABELS.items())
         self.stdout.write(
             self.style.SUCCESS(
@@ -159,6 +152,17 @@ class Command(ActingCommand):
                 % {"scale": report.scale, "seed": report.seed, "seconds": report.seconds, "counts": counts}
             )
         )
+
+    def say_registry_reused(self):
+        last = selectors.last_registry_generation()
+        if last:
+            message = _(
+                "The registry already holds records (generated with scale %(scale)s, seed %(seed)s): "
+                "reusing it. Use --reset to generate it again."
+            ) % {"scale": last.get("scale"), "seed": last.get("seed")}
+        else:
+            message = _("The registry already holds records: reusing it. Use --reset to generate it again.")
+        self.stdout.write(message)
 
     def say_reused(self):
         last = selectors.last_generation()
@@ -171,10 +175,11 @@ class Command(ActingCommand):
             message = _("The territory already exists: reusing it. Use --reset to generate it again.")
         self.stdout.write(message)
 
-    def build(self, actor, *, scale, seed, reset, data):
+    def build(self, actor, *, scale, seed, reset, data) -> float:
+        """Generate the city unless it exists; returns the scale it was generated with."""
         if selectors.territory_exists() and not reset:
             self.say_reused()
-            return
+            return (selectors.last_generation() or {}).get("scale", scale)
         try:
             if not selectors.divisions_loaded():
                 for report in actions.load_wuzhong_divisions(actor=actor, data_dir=data):
@@ -190,7 +195,7 @@ class Command(ActingCommand):
             ) from None
         if not report.created:  # another process made it in the meantime
             self.say_reused()
-            return
+            return (selectors.last_generation() or {}).get("scale", scale)
         counts = ", ".join(f"{report.counts[key]} {label}" for key, label in COUNT_LABELS.items())
         self.stdout.write(
             self.style.SUCCESS(
@@ -198,6 +203,7 @@ class Command(ActingCommand):
                 % {"scale": report.scale, "seed": report.seed, "seconds": report.seconds, "counts": counts}
             )
         )
+        return report.scale
 
     def print_accounts(self):
         rows = selectors.demo_accounts()
