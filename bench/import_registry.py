@@ -53,7 +53,18 @@ HEADER = [
 ]
 WUZHONG_COUNTIES = ("640302", "640303", "640323", "640324", "640381")
 OTHER_COUNTIES = ("610102", "620102", "410102", "510104", "130102", "640104", "150102", "630102")
-STREETS = ("滨河路", "利宁街", "朝阳街", "明珠路", "胜利路", "裕民街", "古城路", "世纪大道", "开元大道", "金积大道")
+STREETS = (
+    "滨河路",
+    "利宁街",
+    "朝阳街",
+    "明珠路",
+    "胜利路",
+    "裕民街",
+    "古城路",
+    "世纪大道",
+    "开元大道",
+    "金积大道",
+)
 COMPOUNDS = ("金积花园", "朝阳小区", "滨河家园", "明珠苑", "富民小区", "幸福里", "康乐苑", "阳光城")
 
 
@@ -112,14 +123,19 @@ def build_territory(n_addresses: int, rng: random.Random) -> list[str]:
 
     call_command("migrate", verbosity=0)
     city = Division.objects.create(code="640300000000", name="吴忠市", level=DivisionLevel.CITY)
-    county = Division.objects.create(code="640302000000", name="利通区", level=DivisionLevel.COUNTY, parent=city)
+    county = Division.objects.create(
+        code="640302000000", name="利通区", level=DivisionLevel.COUNTY, parent=city
+    )
     towns = [
         Division.objects.create(code=f"6403021{t}0000", name=name, level=DivisionLevel.TOWN, parent=county)
         for t, name in ((0, "金积镇"), (1, "金银滩镇"))
     ]
     villages = [
         Division.objects.create(
-            code=f"{towns[v // 5].code[:9]}2{v:02d}", name=f"第{v + 1}村", level=DivisionLevel.VILLAGE, parent=towns[v // 5]
+            code=f"{towns[v // 5].code[:9]}2{v:02d}",
+            name=f"第{v + 1}村",
+            level=DivisionLevel.VILLAGE,
+            parent=towns[v // 5],
         )
         for v in range(10)
     ]
@@ -127,7 +143,9 @@ def build_territory(n_addresses: int, rng: random.Random) -> list[str]:
     branch = PoliceUnit.objects.create(kind=UnitKind.COUNTY, code="640302", name="利通区分局", parent=bureau)
     station = PoliceUnit.objects.create(kind=UnitKind.STATION, code="ps01", name="金积派出所", parent=branch)
     districts = [
-        PoliceUnit.objects.create(kind=UnitKind.DISTRICT, code=f"d{d:02d}", name=f"第{d}警务区", parent=station)
+        PoliceUnit.objects.create(
+            kind=UnitKind.DISTRICT, code=f"d{d:02d}", name=f"第{d}警务区", parent=station
+        )
         for d in range(1, 5)
     ]
     grids = []
@@ -202,7 +220,9 @@ def write_people_csv(path: Path, rows: int, addresses: list[str], rng: random.Ra
             name = person_name(rng)
             phone = f"1{rng.choice('3456789')}{rng.randrange(10**9):09d}" if rng.random() < 0.85 else ""
             current = addresses[rng.randrange(len(addresses))]
-            hukou = ("宁夏回族自治区吴忠市利通区" + current) if not floating else "陕西省西安市新城区解放路1号"
+            hukou = (
+                ("宁夏回族自治区吴忠市利通区" + current) if not floating else "陕西省西安市新城区解放路1号"
+            )
             writer.writerow(
                 [
                     first17 + id_check_char(first17),
@@ -320,7 +340,9 @@ def sqlite_ceiling(db_path: Path, csv_path: Path, n_addresses: int, grid_ids, pa
     for sql in ddl:
         target.execute(sql)
     columns = list(CEILING_INSERT_COLUMNS) + list(CEILING_CONSTANTS)
-    sql = "INSERT INTO registry_person ({}) VALUES ({})".format(", ".join(columns), ", ".join("?" * len(columns)))
+    sql = "INSERT INTO registry_person ({}) VALUES ({})".format(
+        ", ".join(columns), ", ".join("?" * len(columns))
+    )
     constants = tuple(CEILING_CONSTANTS.values())
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
     t0 = time.perf_counter()
@@ -347,10 +369,9 @@ def postgres_ceiling(url: str, csv_path: Path, n_addresses: int, grid_ids, paths
         conn.execute("CREATE TABLE bench_ceiling (LIKE registry_person INCLUDING ALL)")
         conn.commit()
         t0 = time.perf_counter()
-        with conn.cursor() as cur:
-            with cur.copy(f"COPY bench_ceiling ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in ceiling_rows(csv_path, n_addresses, grid_ids, paths, now):
-                    copy.write_row(row + constants)
+        with conn.cursor() as cur, cur.copy(f"COPY bench_ceiling ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in ceiling_rows(csv_path, n_addresses, grid_ids, paths, now):
+                copy.write_row(row + constants)
         conn.commit()
         elapsed = time.perf_counter() - t0
         (count,) = conn.execute("SELECT count(*) FROM bench_ceiling").fetchone()
@@ -402,7 +423,9 @@ def iex_child(csv_path: str, slice_rows: int) -> None:
             column_name="现住址",
             widget=widgets.ForeignKeyWidget(Address, field="full_text"),
         )
-        resident_type = fields.Field(attribute="resident_type", column_name="人员类型", widget=ResidentTypeWidget())
+        resident_type = fields.Field(
+            attribute="resident_type", column_name="人员类型", widget=ResidentTypeWidget()
+        )
         reason_for_coming = fields.Field(attribute="reason_for_coming", column_name="来此事由")
         collected_at = fields.Field(attribute="collected_at", column_name="采集日期", widget=DateWidget())
 
@@ -450,7 +473,16 @@ def fengqiao_cmd() -> list[str]:
 
 
 def run_import(env: dict, csv_path: Path, report: Path, errors: Path) -> tuple[float, dict]:
-    cmd = [*fengqiao_cmd(), "import", "people", str(csv_path), "--report", str(report), "--errors", str(errors)]
+    cmd = [
+        *fengqiao_cmd(),
+        "import",
+        "people",
+        str(csv_path),
+        "--report",
+        str(report),
+        "--errors",
+        str(errors),
+    ]
     t0 = time.perf_counter()
     done = subprocess.run(cmd, env={**os.environ, **env}, stdout=subprocess.PIPE, text=True)
     elapsed = time.perf_counter() - t0
@@ -464,7 +496,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=733_000)
     parser.add_argument("--slice", type=int, default=20_000, help="rows for django-import-export")
-    parser.add_argument("--postgres", nargs="?", const=DEFAULT_PG, help=f"PostgreSQL URL (default {DEFAULT_PG})")
+    parser.add_argument(
+        "--postgres", nargs="?", const=DEFAULT_PG, help=f"PostgreSQL URL (default {DEFAULT_PG})"
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument("--iex-child", nargs=2, metavar=("CSV", "ROWS"), help=argparse.SUPPRESS)
@@ -499,8 +533,10 @@ def main() -> None:
             texts = build_territory(n_addresses, rng)
         grids = dict(Grid.objects.unscoped(reason="benchmark").values_list("id", "scope_path"))
         database = "PostgreSQL" if args.postgres else "SQLite"
-        log(f"database: {database}; territory: {len(grids)} grids, {n_addresses:,} addresses "
-            f"({time.perf_counter() - t0:.1f} s)")
+        log(
+            f"database: {database}; territory: {len(grids)} grids, {n_addresses:,} addresses "
+            f"({time.perf_counter() - t0:.1f} s)"
+        )
         from django.db import connections
 
         connections.close_all()
@@ -519,7 +555,9 @@ def main() -> None:
         t0 = time.perf_counter()
         write_people_csv(csv_path, args.rows, texts, rng)
         size = csv_path.stat().st_size
-        log(f"people CSV: {args.rows:,} rows, {size / 1e6:.1f} MB, written in {time.perf_counter() - t0:.1f} s")
+        log(
+            f"people CSV: {args.rows:,} rows, {size / 1e6:.1f} MB, written in {time.perf_counter() - t0:.1f} s"
+        )
 
         # 1. ours
         log("fengqiao import people (full validation, grid placement, history):")
@@ -575,7 +613,9 @@ def main() -> None:
 
         log("")
         log(f"rows: {args.rows:,} ({database})")
-        log(f"fengqiao import people:   {ours:8.1f} s  {ours_rate:10,.0f} rows/s  peak memory {peak_mb:,.0f} MB")
+        log(
+            f"fengqiao import people:   {ours:8.1f} s  {ours_rate:10,.0f} rows/s  peak memory {peak_mb:,.0f} MB"
+        )
         log(f"  same file again:        {again:8.1f} s  {args.rows / again:10,.0f} rows/s  (all unchanged)")
         log(f"raw ceiling ({ceiling_name}): {ceiling:6.1f} s  {ceiling_rate:10,.0f} rows/s")
         log(
@@ -588,7 +628,9 @@ def main() -> None:
             f"ours / raw ceiling time: {vs_ceiling:.2f}x (goal <= 2x) "
             f"{'met' if vs_ceiling <= 2 else 'NOT met'}"
         )
-        log(f"speed-up over django-import-export: {vs_iex:.1f}x (goal >= 20x) {'met' if vs_iex >= 20 else 'NOT met'}")
+        log(
+            f"speed-up over django-import-export: {vs_iex:.1f}x (goal >= 20x) {'met' if vs_iex >= 20 else 'NOT met'}"
+        )
         log(f"peak memory: {peak_mb:,.0f} MB (goal < 1024 MB) {'met' if peak_mb < 1024 else 'NOT met'}")
     finally:
         if args.postgres:

@@ -10,7 +10,8 @@ Primary keys come with the rows; :meth:`BulkWriter.finish` moves PostgreSQL's se
 Loading into empty tables, the writer can drop the tables' secondary indexes first and build them
 again at the end (``defer_indexes``): building an index once from sorted data is much cheaper than
 keeping a dozen B-trees in order through hundreds of thousands of random inserts. Indexes that back
-a constraint (primary keys, ``unique=True`` columns) stay. On PostgreSQL the tables' foreign keys
+a table constraint (primary keys, ``unique=True`` columns) stay; conditional unique indexes go and
+come back, so they are checked once, when built again. On PostgreSQL the tables' foreign keys
 are likewise dropped and added back at the end, which checks every row in one join per key instead
 of one trigger call per row and key (as pg_restore does). Both databases change their schema
 inside the transaction, so a failure leaves every index and constraint where it was.
@@ -186,7 +187,8 @@ class BulkWriter:
             self.written[key] += table.flush()
 
     def finish(self) -> dict[str, int]:
-        """Write what is left and move the primary-key sequences past the rows written."""
+        """Write what is left, build the set-aside indexes and keys again, move the primary-key
+        sequences past the rows written and gather the tables' statistics."""
         self.flush()
         statements = connection.ops.sequence_reset_sql(no_style(), [t.model for t in self.tables.values()])
         quote = connection.ops.quote_name
@@ -201,6 +203,10 @@ class BulkWriter:
                 cursor.execute(f"ALTER TABLE {quote(db_table)} ADD CONSTRAINT {quote(name)} {definition}")
             for sql in statements:
                 cursor.execute(sql)
+            # Fresh statistics for the planner: without them PostgreSQL takes a table it has just
+            # filled with a million rows for empty and joins it in nested loops.
+            for table in self.tables.values():
+                cursor.execute(f"ANALYZE {quote(table.model._meta.db_table)}")
         self.dropped, self.dropped_keys = [], []
         return dict(self.written)
 

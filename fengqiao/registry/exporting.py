@@ -170,10 +170,19 @@ def _relations_rows(actor, masks, grid_ids, include_retired):
     if not include_retired:
         residences = residences.filter(end_date__isnull=True)
         employments = employments.filter(end_date__isnull=True)
-    for r in residences.order_by("id").values(
-        "person__id_number", "house__address__code", "house__address__full_text", "kind", "start_date", "end_date",
-        "registered_on",
-    ).iterator(chunk_size=2000):
+    for r in (
+        residences.order_by("id")
+        .values(
+            "person__id_number",
+            "house__address__code",
+            "house__address__full_text",
+            "kind",
+            "start_date",
+            "end_date",
+            "registered_on",
+        )
+        .iterator(chunk_size=2000)
+    ):
         yield {
             "id_number": masks.id_number(r["person__id_number"]),
             "address_code": r["house__address__code"],
@@ -185,9 +194,11 @@ def _relations_rows(actor, masks, grid_ids, include_retired):
             "end_date": _text(r["end_date"]),
             "registered_on": _text(r["registered_on"]),
         }
-    for r in employments.order_by("id").values(
-        "person__id_number", "organisation__credit_code", "role", "start_date", "end_date"
-    ).iterator(chunk_size=2000):
+    for r in (
+        employments.order_by("id")
+        .values("person__id_number", "organisation__credit_code", "role", "start_date", "end_date")
+        .iterator(chunk_size=2000)
+    ):
         yield {
             "id_number": masks.id_number(r["person__id_number"]),
             "address_code": "",
@@ -217,7 +228,9 @@ def _record_rows(actor, masks, kind_name, grid_ids, include_retired):
     described = describe(actor, masks, qs)
     qs, fields = described[0], described[1]
     extra = described[2] if len(described) > 2 else []
-    lookups = sorted({v for v in fields.values() if isinstance(v, str)} | set(extra) | _lambda_keys(kind_name))
+    lookups = sorted(
+        {v for v in fields.values() if isinstance(v, str)} | set(extra) | _lambda_keys(kind_name)
+    )
     for record in qs.order_by("id").values(*lookups).iterator(chunk_size=2000):
         row = {}
         for name, how in fields.items():
@@ -247,14 +260,14 @@ def _grid_ids(actor, grid_codes) -> list[int] | None:
     grids = dict(Grid.objects.visible_to(actor).filter(code__in=codes).values_list("code", "id"))
     unknown = [c for c in codes if c not in grids]
     if unknown:
-        raise ValidationError({"grid": [_("no such grid in your area: %(codes)s") % {"codes": ", ".join(unknown)}]})
+        raise ValidationError(
+            {"grid": [_("no such grid in your area: %(codes)s") % {"codes": ", ".join(unknown)}]}
+        )
     return list(grids.values())
 
 
 @transaction.atomic
-def export_records(
-    *, actor, kind: str, fmt: str, path, grids=(), include_retired: bool = False
-) -> int:
+def export_records(*, actor, kind: str, fmt: str, path, grids=(), include_retired: bool = False) -> int:
     """Write the records of ``kind`` that ``actor`` may see (optionally only in the grids with
     the codes ``grids``) to ``path`` as CSV (UTF-8 with BOM) or XLSX; returns how many rows."""
     if not selectors.may_collect(actor):

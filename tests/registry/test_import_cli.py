@@ -11,16 +11,21 @@ import time
 from pathlib import Path
 
 import pytest
-from django.utils import translation
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils import translation
 
 from fengqiao.core.models import AuditEntry
 from fengqiao.geo import locator
 from fengqiao.registry.importing import runner
 from fengqiao.registry.models import ImportBatch, Person, RecordHistory
+from tests.registry import files
 from tests.registry.conftest import make_address, valid_id_number
-from tests.registry.files import _audit_triggers_back_after_the_module, committed, read_csv, write_csv  # noqa: F401
+from tests.registry.files import read_csv, write_csv
+
+# fixtures for tests whose data a worker or a subprocess reads
+committed = files.committed
+_audit_triggers_back_after_the_module = files._audit_triggers_back_after_the_module
 
 HEADER = ["公民身份号码", "姓名", "性别", "联系电话", "现住址"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,13 +69,28 @@ def test_rejected_rows_still_exit_0_with_errors_file_and_report(personas, home, 
     errors, report = tmp_path / "rejected.csv", tmp_path / "report.json"
 
     # when
-    out, _err = run("people", str(path), "--errors", str(errors), "--report", str(report), "--actor", "grid_a",
-                    "--no-progress")
+    out, _err = run(
+        "people",
+        str(path),
+        "--errors",
+        str(errors),
+        "--report",
+        str(report),
+        "--actor",
+        "grid_a",
+        "--no-progress",
+    )
 
     # then
     assert "2 read, 1 inserted, 0 updated, 0 unchanged, 1 rejected" in out
     assert str(errors) in out
-    assert json.loads(report.read_text()) == {"read": 2, "inserted": 1, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert json.loads(report.read_text()) == {
+        "read": 2,
+        "inserted": 1,
+        "updated": 0,
+        "unchanged": 0,
+        "rejected": 1,
+    }
     assert read_csv(errors)[1][:2] == ["12345", "李四"]
 
 
@@ -84,7 +104,9 @@ def test_rejected_rows_still_exit_0_with_errors_file_and_report(personas, home, 
         (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 100, "old Excel .xls"),
     ],
 )
-def test_a_file_that_cannot_be_read_is_a_nonzero_exit_and_writes_nothing(personas, tmp_path, content, message):
+def test_a_file_that_cannot_be_read_is_a_nonzero_exit_and_writes_nothing(
+    personas, tmp_path, content, message
+):
     path = tmp_path / "people.csv"
     if content is not None:
         path.write_bytes(content)
@@ -95,7 +117,8 @@ def test_a_file_that_cannot_be_read_is_a_nonzero_exit_and_writes_nothing(persona
     assert not ImportBatch.objects.exists()
 
 
-def test_the_cli_exit_status_in_a_real_process(personas, tmp_path, committed):
+@pytest.mark.usefixtures("committed")
+def test_the_cli_exit_status_in_a_real_process(personas, tmp_path):
     # the status a shell sees: 1 when the file cannot be read
     env = {**os.environ, "FENGQIAO_DATA_DIR": str(tmp_path)}
     done = subprocess.run(
@@ -115,7 +138,8 @@ def test_a_resident_cannot_import(personas, home, tmp_path):
         run("people", str(path), "--actor", "resident", "--no-progress")
 
 
-def test_the_parallel_path_gives_the_same_result(personas, home, tmp_path, monkeypatch, committed):
+@pytest.mark.usefixtures("committed")
+def test_the_parallel_path_gives_the_same_result(personas, home, tmp_path, monkeypatch):
     # given a file big enough for the cleaning worker (the threshold lowered for the test)
     monkeypatch.setattr(runner, "PARALLEL_MIN_ROWS", 10)
     rows = [[valid_id_number(), f"张{i}", "", "", home.full_text] for i in range(300)]
@@ -174,11 +198,14 @@ def _checkpoint(tmp_path):
             db.close()
     import psycopg
 
-    with psycopg.connect(_database_env(tmp_path)["FENGQIAO_DATABASE_URL"].replace("postgres://", "postgresql://")) as db:
+    with psycopg.connect(
+        _database_env(tmp_path)["FENGQIAO_DATABASE_URL"].replace("postgres://", "postgresql://")
+    ) as db:
         return db.execute("SELECT last_line, status FROM registry_importbatch").fetchone()
 
 
-def test_an_import_killed_half_way_keeps_whole_chunks_and_resumes(personas, home, tmp_path, committed):
+@pytest.mark.usefixtures("committed")
+def test_an_import_killed_half_way_keeps_whole_chunks_and_resumes(personas, home, tmp_path):
     # given a file of 3000 people with a bad row every 500 lines
     rows = [[valid_id_number(), f"张{i}", "", "", home.full_text] for i in range(3000)]
     bad_lines = []
@@ -192,8 +219,21 @@ def test_an_import_killed_half_way_keeps_whole_chunks_and_resumes(personas, home
         "FENGQIAO_DATA_DIR": str(tmp_path / "data"),
         **_database_env(tmp_path),
     }
-    command = [sys.executable, "-m", "fengqiao.cli", "import", "people", str(path), "--actor", "grid_a",
-               "--chunk-size", "50", "--no-progress", "--errors", str(tmp_path / "rejected.csv")]
+    command = [
+        sys.executable,
+        "-m",
+        "fengqiao.cli",
+        "import",
+        "people",
+        str(path),
+        "--actor",
+        "grid_a",
+        "--chunk-size",
+        "50",
+        "--no-progress",
+        "--errors",
+        str(tmp_path / "rejected.csv"),
+    ]
 
     # when the import is killed (SIGKILL: no clean-up of any kind) once a few chunks are in
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

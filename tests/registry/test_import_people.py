@@ -63,7 +63,14 @@ def test_good_rows_go_in_and_every_bad_row_is_reported_with_line_column_and_reas
         ["11010519491231002Y", "李四", "女", "", "", home.full_text],  # 3: not a check character
         ["110105194912310021", "李四", "女", "", "", home.full_text],  # 4: wrong check character
         ["6.40302E+17", "王五", "男", "", "", home.full_text],  # 5: mangled by Excel
-        ["１１０１０５１９４９１２３１００２Ｘ", "赵六", "女", "", "", home.full_text],  # 6: full-width digits
+        [
+            "１１０１０５１９４９１２３１００２Ｘ",
+            "赵六",
+            "女",
+            "",
+            "",
+            home.full_text,
+        ],  # 6: full-width digits
         ["110105194902300011", "钱七", "男", "", "", home.full_text],  # 7: 30 February in the number
         [valid_id_number(sex="M"), "孙八", "男", "1990-02-30", "", home.full_text],  # 8: impossible date
         [female, "周九", "男", "", "", home.full_text],  # 9: sex contradicts the number
@@ -107,16 +114,33 @@ def test_the_error_file_keeps_the_rows_as_they_were_and_imports_again_once_fixed
         HEADER,
         [
             [good, "张三", "男", "", "", home.full_text],
-            [fixable[:-1] + ("0" if fixable[-1] != "0" else "1"), "李娜", "女", "1990/1/1", "", home.full_text],
+            [
+                fixable[:-1] + ("0" if fixable[-1] != "0" else "1"),
+                "李娜",
+                "女",
+                "1990/1/1",
+                "",
+                home.full_text,
+            ],
             [valid_id_number(sex="F"), "王芳", "男", "", "", home.full_text],
         ],
     )
     first = run_import("people", path, actor=personas.grid_a)
     assert first.rejected == 2
     rows = read_csv(first.errors_file)
-    assert rows[1][:6] == [
-        [fixable[:-1] + ("0" if fixable[-1] != "0" else "1"), "李娜", "女", "1990/1/1", "", home.full_text]
-    ][0]
+    assert (
+        rows[1][:6]
+        == [
+            [
+                fixable[:-1] + ("0" if fixable[-1] != "0" else "1"),
+                "李娜",
+                "女",
+                "1990/1/1",
+                "",
+                home.full_text,
+            ]
+        ][0]
+    )
 
     # when the clerk fixes the two rows in the error file (the reason columns stay) and imports it
     rows[1][0] = fixable
@@ -246,7 +270,13 @@ def test_inserted_people_get_placement_pinyin_and_a_creation_history(personas, h
     assert (person.name_pinyin, person.name_initials) == ("shantianfang", "stf")
     assert person.sex == "M" and person.collected_by == personas.grid_a
     row = RecordHistory.objects.get(record_id=person.pk, record_kind="person")
-    assert (row.version, row.action, row.actor, row.batch, row.source) == (1, "create", personas.grid_a, batch, "import")
+    assert (row.version, row.action, row.actor, row.batch, row.source) == (
+        1,
+        "create",
+        personas.grid_a,
+        batch,
+        "import",
+    )
     assert row.after["id_number"] == number and row.after["grid_id"] == home.grid_id
 
 
@@ -272,7 +302,9 @@ def test_rows_landing_outside_the_importers_scope_are_rejected(personas, home, a
 
 def test_a_person_on_file_outside_the_scope_is_not_changed(personas, home, away, tmp_path):
     elsewhere = make_person(away, name="李四")
-    path = write_csv(tmp_path / "people.csv", HEADER, [[elsewhere.id_number, "李四", "", "", "", home.full_text]])
+    path = write_csv(
+        tmp_path / "people.csv", HEADER, [[elsewhere.id_number, "李四", "", "", "", home.full_text]]
+    )
     batch = run_import("people", path, actor=personas.grid_a)
     assert batch.rejected == 1
     assert "outside your scope" in error_rows(batch)[2][1]
@@ -284,7 +316,9 @@ def test_the_import_is_one_audit_entry_with_the_files_hash(personas, home, tmp_p
     import hashlib
 
     path = write_csv(
-        tmp_path / "people.csv", HEADER, [[valid_id_number(), f"张{i}", "", "", "", home.full_text] for i in range(3)]
+        tmp_path / "people.csv",
+        HEADER,
+        [[valid_id_number(), f"张{i}", "", "", "", home.full_text] for i in range(3)],
     )
     before = AuditEntry.objects.count()
     batch = run_import("people", path, actor=personas.grid_a)

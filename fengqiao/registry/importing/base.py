@@ -285,7 +285,9 @@ class Importer:
                             _("this record exists outside your scope: its grid must change it"),
                         )
                     if before.get("retired_at") is not None:
-                        raise RowRejected(self.key_column(row), _("this record is retired and cannot be changed"))
+                        raise RowRejected(
+                            self.key_column(row), _("this record is retired and cannot be changed")
+                        )
                 obj = self.build(row, index, before)
                 self.check_lengths(obj)
                 identity = ("id", before["id"]) if before is not None else ("key", self.identity(obj))
@@ -357,7 +359,9 @@ class Importer:
         found = {}
         for i in range(0, len(keys), IN_CHUNK):
             found.update(
-                qs.filter(**{f"{self.key_field}__in": keys[i : i + IN_CHUNK]}).values_list(self.key_field, "id")
+                qs.filter(**{f"{self.key_field}__in": keys[i : i + IN_CHUNK]}).values_list(
+                    self.key_field, "id"
+                )
             )
         return [found[k] for k in keys]
 
@@ -452,7 +456,9 @@ class Writer:
 
     def insert(self, objs) -> list[int] | None:
         """Insert model instances (or plain dicts of attnames); their new ids, in order."""
-        return self.insert_params([self._values(o if isinstance(o, dict) else o.__dict__, self._insert) for o in objs])
+        return self.insert_params(
+            [self._values(o if isinstance(o, dict) else o.__dict__, self._insert) for o in objs]
+        )
 
     def insert_params(self, params: list) -> list[int] | None:
         """Run the INSERT over prepared parameter rows (in ``self._insert`` order). Returns the new
@@ -464,7 +470,9 @@ class Writer:
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 raw = cursor.cursor
-                raw.executemany(self.insert_sql + " RETURNING " + connection.ops.quote_name("id"), params, returning=True)
+                raw.executemany(
+                    self.insert_sql + " RETURNING " + connection.ops.quote_name("id"), params, returning=True
+                )
                 ids = []
                 while True:
                     ids.extend(r[0] for r in raw.fetchall())
@@ -548,10 +556,8 @@ def json_text(values: dict) -> str:
 
 
 def json_with(text: str, extra: dict) -> str:
-    """``text`` (a JSON object) with ``extra``'s keys added in front."""
-    head = json_text(extra)
-    if text == "{}":
-        return head
-    if head == "{}":
+    """``text`` (a JSON object) with ``extra``'s keys (strings → ints or None) added in front."""
+    head = ",".join(f'"{k}":{"null" if v is None else int(v)}' for k, v in extra.items())
+    if not head:
         return text
-    return head[:-1] + "," + text[1:]
+    return "{" + head + ("}" if text == "{}" else "," + text[1:])

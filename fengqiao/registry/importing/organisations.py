@@ -101,7 +101,8 @@ class OrganisationsImporter(Importer):
             grid_id = self._grids.get(index)
             if grid_id is None:
                 raise RowRejected(
-                    "lon", _("the point (%(lon)s, %(lat)s) lies in no grid") % {"lon": point[0], "lat": point[1]}
+                    "lon",
+                    _("the point (%(lon)s, %(lat)s) lies in no grid") % {"lon": point[0], "lat": point[1]},
                 )
             obj.grid_id = grid_id
             self.ctx.check_scope(grid_id, "lon")

@@ -43,6 +43,7 @@ _DATE_FIELDS = (
 )
 # Fields of a row handed to the action's rules as they are (after the file-format clean-up).
 _DATA_FIELDS = tuple(f for f in actions.PERSON_FIELDS if f not in ("current_address", "grid", "id_number"))
+_DATA_SET = frozenset(_DATA_FIELDS)
 # Columns the writer fills in: where the person lives.
 _PLACEMENT = ("grid_id", "current_address_id", "scope_path")
 
@@ -72,7 +73,12 @@ class PersonCleaner:
         if raw is None:
             if data.get("document_number"):
                 # an overseas person without a citizen ID number: keyed by their document
-                return ("document", data.get("nationality", ""), data.get("document_type", ""), data["document_number"])
+                return (
+                    "document",
+                    data.get("nationality", ""),
+                    data.get("document_type", ""),
+                    data["document_number"],
+                )
             raise RowRejected("id_number", _("the ID number is empty"))
         try:
             return parse_id_number(raw, today=self.today).number
@@ -81,7 +87,7 @@ class PersonCleaner:
 
     def rule_data(self, data: dict, key) -> dict:
         """The row's values as ``record_person`` takes them."""
-        out = {name: data[name] for name in _DATA_FIELDS if name in data}
+        out = {name: value for name, value in data.items() if name in _DATA_SET}
         for name in _DATE_FIELDS:
             if name in out:
                 out[name] = values.iso_date(out[name])
@@ -94,7 +100,9 @@ class PersonCleaner:
     def apply(self, obj, data: dict) -> None:
         """Set the row's values on a person and check them with ``record_person``'s rules."""
         errors = actions._Errors()
-        actions._clean_fields(obj, {k: v for k, v in data.items() if k != "id_number"}, self.converters, errors)
+        actions._clean_fields(
+            obj, {k: v for k, v in data.items() if k != "id_number"}, self.converters, errors
+        )
         if "id_number" in data:
             obj.id_number = data["id_number"]
         actions._check_person(obj, data, errors)
@@ -156,7 +164,9 @@ class PeopleImporter(Importer):
         # parsed by the cleaner's key() with the same validator.
         for name in ("current_address", "grid", "id_number"):
             converters.pop(name)
-        converters["resident_type"] = lambda v: v if v in _RESIDENT_TYPES else actions._choice(v, ResidentType)
+        converters["resident_type"] = lambda v: (
+            v if v in _RESIDENT_TYPES else actions._choice(v, ResidentType)
+        )
         columns, preps = self._writer._insert
         fixed = {}
         for i, prep in preps:
@@ -244,7 +254,8 @@ class PeopleImporter(Importer):
             grid_id = self._grids.get(index)
             if grid_id is None:
                 raise RowRejected(
-                    "lon", _("the point (%(lon)s, %(lat)s) lies in no grid") % {"lon": point[0], "lat": point[1]}
+                    "lon",
+                    _("the point (%(lon)s, %(lat)s) lies in no grid") % {"lon": point[0], "lat": point[1]},
                 )
             self.ctx.check_scope(grid_id, "lon")
             return grid_id, None
@@ -287,7 +298,8 @@ class PeopleImporter(Importer):
                     continue
                 if not self.ctx.in_scope(stored["scope_path"]):
                     raise RowRejected(
-                        self.key_column(row), _("this record exists outside your scope: its grid must change it")
+                        self.key_column(row),
+                        _("this record exists outside your scope: its grid must change it"),
                     )
                 if stored["retired_at"] is not None:
                     raise RowRejected(self.key_column(row), _("this record is retired and cannot be changed"))
@@ -333,7 +345,9 @@ class PeopleImporter(Importer):
             ids = self._writer.insert_params([params for _row, params, _after in fast])
             if ids is None:
                 ids = self._ids_by_key([row.key for row, _p, _a in fast])
-            self._history.write_json([(pk, after) for pk, (_row, _p, after) in zip(ids, fast, strict=True)], Person)
+            self._history.write_json(
+                [(pk, after) for pk, (_row, _p, after) in zip(ids, fast, strict=True)], Person
+            )
         super().write(Planned(updates=planned.updates))
 
     def _ids_by_key(self, keys) -> list[int]:
@@ -346,5 +360,7 @@ class PeopleImporter(Importer):
         for key in keys:
             if isinstance(key, tuple):
                 _kind, nationality, document_type, number = key
-                found[key] = qs.get(nationality=nationality, document_type=document_type, document_number=number).pk
+                found[key] = qs.get(
+                    nationality=nationality, document_type=document_type, document_number=number
+                ).pk
         return [found[k] for k in keys]

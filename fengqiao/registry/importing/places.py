@@ -1,5 +1,6 @@
 """Importing standard addresses and houses, and finding the addresses other rows refer to."""
 
+import contextlib
 import re
 import unicodedata
 
@@ -42,7 +43,9 @@ class AddressBook:
         self.ctx = ctx
         self.by_code: dict[str, tuple | None] = {}
         self.by_text: dict[str, list[tuple]] = {}
-        names = Division.objects.filter(level__in=["province", "city", "county"]).values_list("name", flat=True)
+        names = Division.objects.filter(level__in=["province", "city", "county"]).values_list(
+            "name", flat=True
+        )
         self.prefixes = sorted({n for n in names if n}, key=len, reverse=True)
 
     def _variants(self, text: str) -> list[str]:
@@ -66,7 +69,8 @@ class AddressBook:
             self.by_text.clear()
         qs = Address.objects.unscoped(reason=UNSCOPED_IMPORT)
         fields = ("id", "grid_id", "retired_at", "in_use", "full_text", "code")
-        wanted = sorted({c.strip() for c in codes if c} - set(self.by_code))
+        known_codes = self.by_code
+        wanted = sorted({c.strip() for c in codes if c and c.strip() not in known_codes})
         for i in range(0, len(wanted), IN_CHUNK):
             part = wanted[i : i + IN_CHUNK]
             for code in part:
@@ -78,7 +82,7 @@ class AddressBook:
         for t in texts:
             if t and t not in known:
                 wanted_texts.update(self._variants(address_text(t)))
-        wanted_texts = sorted(wanted_texts - set(self.by_text))
+        wanted_texts = sorted(t for t in wanted_texts if t not in known)
         for i in range(0, len(wanted_texts), IN_CHUNK):
             part = wanted_texts[i : i + IN_CHUNK]
             for t in part:
@@ -86,7 +90,9 @@ class AddressBook:
             for item in qs.filter(full_text__in=part).values_list(*fields):
                 self.by_text[item[4]].append(item)
 
-    def find(self, code: str | None, text: str | None, *, field_code="address_code", field_text="current_address"):
+    def find(
+        self, code: str | None, text: str | None, *, field_code="address_code", field_text="current_address"
+    ):
         """(address id, grid id) of the address a row names; RowRejected when there is none, more
         than one, or it is retired."""
         if code:
@@ -109,7 +115,8 @@ class AddressBook:
             if len(matches) > 1:
                 raise RowRejected(
                     field_text,
-                    _("%(n)d addresses read %(text)s: give the address code") % {"n": len(matches), "text": text},
+                    _("%(n)d addresses read %(text)s: give the address code")
+                    % {"n": len(matches), "text": text},
                 )
             item = matches[0]
             field_name, shown = field_text, text
@@ -207,6 +214,8 @@ class AddressesImporter(Importer):
 
     def build(self, row, index, stored):
         obj = draft(Address, stored if stored is not None else self.defaults)
+        if isinstance(row.key, str):
+            obj.code = row.key
         _apply_parts(obj, row)
         errors = actions._Errors()
         if "element_type" in row.data:
@@ -228,7 +237,8 @@ class AddressesImporter(Importer):
             grid_id = self._grids.get(index)
             if grid_id is None:
                 raise RowRejected(
-                    "lon", _("the point (%(lon)s, %(lat)s) lies in no grid") % {"lon": point[0], "lat": point[1]}
+                    "lon",
+                    _("the point (%(lon)s, %(lat)s) lies in no grid") % {"lon": point[0], "lat": point[1]},
                 )
         else:
             grid_id = obj.grid_id
@@ -236,7 +246,8 @@ class AddressesImporter(Importer):
             raise RowRejected("grid", _("Give the grid, or a point inside it."))
         if stored is not None and grid_id != stored["grid_id"]:
             raise RowRejected(
-                "grid", _("the address lies in another grid: move it on its page, which moves what lives there")
+                "grid",
+                _("the address lies in another grid: move it on its page, which moves what lives there"),
             )
         self.ctx.check_scope(grid_id, "grid" if row.data.get("grid") else "lon")
         obj.grid_id = grid_id
@@ -384,10 +395,8 @@ def people_by_number(ctx, raw_numbers) -> dict[str, tuple]:
     numbers = set()
     for raw in raw_numbers:
         if raw:
-            try:
+            with contextlib.suppress(InvalidValue):  # the row's own check names a bad number
                 numbers.add(parse_id_number(raw, today=ctx.today).number)
-            except InvalidValue:
-                pass
     numbers = sorted(numbers)
     found = {}
     qs = Person.objects.unscoped(reason=UNSCOPED_IMPORT).filter(retired_at__isnull=True)

@@ -229,7 +229,7 @@ class CsvTable(Table):
         try:
             for cells in self._reader:
                 self._record += 1
-                fitted = self._fit([clean_text(c) for c in cells])
+                fitted = self._fit([clean_text(c) if '="' in c else c.strip() for c in cells])
                 if fitted is not None:
                     yield self._record, fitted
         except csv.Error as exc:

@@ -7,6 +7,8 @@ A person's current relation to a house is matched and updated (there is at most 
 is matched by its start date. A staff link is matched by person, organisation and start date.
 """
 
+import contextlib
+
 from django.utils.translation import gettext as _
 
 from fengqiao.registry import actions, history
@@ -51,7 +53,9 @@ class RelationsImporter(Importer):
     @staticmethod
     def what(row: Row) -> str:
         kind = (row.data.get("kind") or "").strip()
-        if kind in values.EMPLOYMENT_WORDS or (row.data.get("credit_code") and kind not in values.RESIDENCE_TYPES):
+        if kind in values.EMPLOYMENT_WORDS or (
+            row.data.get("credit_code") and kind not in values.RESIDENCE_TYPES
+        ):
             return EMPLOYMENT
         return RESIDENCE
 
@@ -95,14 +99,12 @@ class RelationsImporter(Importer):
             if row.key[0] == EMPLOYMENT:
                 codes.add(row.key[2])
                 continue
-            try:
+            with contextlib.suppress(RowRejected):  # reported by the row's own resolution
                 address_ids.add(
                     self.addresses.find(
                         row.data.get("address_code"), row.data.get("address_text"), field_text="address_text"
                     )[0]
                 )
-            except RowRejected:
-                pass
         self.houses = _lookup(House, "address_id", address_ids, ("address_id", "id", "grid_id", "scope_path"))
         self.organisations = _lookup(
             Organisation, "credit_code", codes, ("credit_code", "id", "grid_id", "scope_path")
@@ -127,7 +129,9 @@ class RelationsImporter(Importer):
             )
             found = self.houses.get(address_id)
             if found is None or not self.ctx.in_scope(found[3]):
-                raise RowRejected(self.key_column(row), _("no house at this address in your area: import houses first"))
+                raise RowRejected(
+                    self.key_column(row), _("no house at this address in your area: import houses first")
+                )
         resolved = (row.key[0], person, found[1], found[2], found[3])
         self._resolved[index] = resolved
         return resolved
@@ -150,7 +154,11 @@ class RelationsImporter(Importer):
 
     def stored_for(self, row, index, stored):
         what, person, target, _grid, _path = self._resolve(index, row)
-        start = actions._date(values.iso_date(row.data.get("start_date", ""))) if row.data.get("start_date") else None
+        start = (
+            actions._date(values.iso_date(row.data.get("start_date", "")))
+            if row.data.get("start_date")
+            else None
+        )
         if what == RESIDENCE:
             candidates = self.stored_residences.get((person, target), [])
             current = [c for c in candidates if c["end_date"] is None]
@@ -165,7 +173,12 @@ class RelationsImporter(Importer):
         return same_start[0] if same_start else None
 
     def identity(self, obj):
-        return (type(obj).__name__, obj.person_id, getattr(obj, "house_id", None) or obj.organisation_id, obj.start_date)
+        return (
+            type(obj).__name__,
+            obj.person_id,
+            getattr(obj, "house_id", None) or obj.organisation_id,
+            obj.start_date,
+        )
 
     # -- rules ------------------------------------------------------------------------------------
 
@@ -192,7 +205,9 @@ class RelationsImporter(Importer):
                 obj.role = data["role"].strip()
         obj.person_id = person
         obj.grid_id, obj.scope_path = grid_id, path
-        names = ("start_date", "end_date", "registered_on") if what == RESIDENCE else ("start_date", "end_date")
+        names = (
+            ("start_date", "end_date", "registered_on") if what == RESIDENCE else ("start_date", "end_date")
+        )
         for name in names:
             if name in data:
                 try:

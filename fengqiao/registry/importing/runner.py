@@ -92,7 +92,11 @@ def _count_lines(source: readers.SourceFile) -> int:
 
 def _check_writable(path: Path) -> None:
     directory = path.parent if str(path.parent) else Path(".")
-    if not directory.is_dir() or not os.access(directory, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    if (
+        not directory.is_dir()
+        or not os.access(directory, os.W_OK)
+        or (path.exists() and not os.access(path, os.W_OK))
+    ):
         raise ImportFileError(_("the error file %(path)s cannot be written") % {"path": path})
 
 
@@ -331,7 +335,9 @@ def _precleaned(importer, chunks, *, parallel: bool):
     with context.Pool(1, initializer=_start_worker, initargs=(importer, translation.get_language())) as pool:
         pending: deque = deque()
         for chunk in chunks:
-            pending.append((chunk, pool.apply_async(_preclean_in_worker, ([(r.line, r.data) for r in chunk],))))
+            pending.append(
+                (chunk, pool.apply_async(_preclean_in_worker, ([(r.line, r.data) for r in chunk],)))
+            )
             if len(pending) > 2:
                 yield _attach(*pending.popleft())
         while pending:
@@ -358,9 +364,11 @@ def _process_chunk(importer, chunk, seen, spool, header, batch, last_line) -> _C
             cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
             cursor.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_WAL_AUTOCHECKPOINT}")
 
+    rejections: list[Rejection] = []
+
     def reject(row: Row, exc: RowRejected) -> None:
         column = header.header_of(exc.field) if exc.field else ""
-        spool.add(Rejection(row.line, column, exc.reason, row.cells))
+        rejections.append(Rejection(row.line, column, exc.reason, row.cells))
         counts.rejected += 1
 
     good = []
@@ -392,6 +400,8 @@ def _process_chunk(importer, chunk, seen, spool, header, batch, last_line) -> _C
         counts.inserted = planned.inserted
         counts.updated = len(planned.updates)
         counts.unchanged = planned.unchanged
+        for rejection in sorted(rejections, key=lambda r: r.line):
+            spool.add(rejection)
         spool.flush()
         moved = ImportBatch.objects.filter(pk=batch.pk, last_line=last_line).update(
             last_line=chunk[-1].line,
@@ -427,13 +437,17 @@ def _finish(kind, source, header_cells, batch, actor, spool: Spool, errors_path)
         batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
         errors_file = ""
         if batch.rejected:
-            dest = Path(errors_path) if errors_path else imports_dir() / (
-                f"batch-{batch.pk}-errors{error_file_suffix(source)}"
+            dest = (
+                Path(errors_path)
+                if errors_path
+                else imports_dir() / (f"batch-{batch.pk}-errors{error_file_suffix(source)}")
             )
             write_error_file(source, header_cells, spool, dest)
             errors_file = str(dest.resolve())
         previous = (
-            ImportBatch.objects.filter(kind=batch.kind, file_sha256=batch.file_sha256, status=ImportStatus.DONE)
+            ImportBatch.objects.filter(
+                kind=batch.kind, file_sha256=batch.file_sha256, status=ImportStatus.DONE
+            )
             .exclude(pk=batch.pk)
             .order_by("-finished_at")
             .first()

@@ -22,8 +22,12 @@ class Command(ActingCommand):
         parser.add_argument("kind", choices=list(KINDS))
         parser.add_argument("file", help="the file to write; its suffix (.csv or .xlsx) picks the format")
         parser.add_argument("--format", choices=FORMATS, help="csv or xlsx (default: from the file's suffix)")
-        parser.add_argument("--grid", action="append", default=[], metavar="CODE", help="only this grid (repeatable)")
-        parser.add_argument("--include-retired", action="store_true", help="also retired records and ended relations")
+        parser.add_argument(
+            "--grid", action="append", default=[], metavar="CODE", help="only this grid (repeatable)"
+        )
+        parser.add_argument(
+            "--include-retired", action="store_true", help="also retired records and ended relations"
+        )
 
     def act(self, actor, *args, kind, file, format, grid, include_retired, **options):
         path = Path(file)

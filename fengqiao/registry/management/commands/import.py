@@ -79,4 +79,6 @@ class Command(ActingCommand):
 def _check_writable(path: Path, option: str) -> None:
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
-        raise CommandError(_("%(option)s: the directory %(dir)s does not exist") % {"option": option, "dir": directory})
+        raise CommandError(
+            _("%(option)s: the directory %(dir)s does not exist") % {"option": option, "dir": directory}
+        )
