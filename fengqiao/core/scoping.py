@@ -10,7 +10,7 @@ step stricter). Out-of-scope objects are 404, the same answer as a missing one.
 import contextlib
 import contextvars
 
-from django.db import models
+from django.db import connections, models
 from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -54,10 +54,20 @@ def path_within(path: str, prefixes: list[str] | None) -> bool:
     return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
-def scope_q(prefixes: list[str], field: str = "scope_path") -> Q:
+def scope_q(prefixes: list[str], field: str = "scope_path", *, vendor: str = "") -> Q:
+    """The rows at or under any of the prefixes.
+
+    SQLite never serves ``LIKE 'p/%'`` from an index (its LIKE is case-insensitive), so there the
+    subtree is the equivalent range ``'p/' <= path < 'p0'`` ('0' follows '/'), which relies on
+    SQLite's byte-order comparison; other databases keep LIKE, whose meaning needs no collation.
+    """
     q = Q()
     for prefix in prefixes:
-        q |= Q(**{field: prefix}) | Q(**{f"{field}__startswith": prefix + "/"})
+        if vendor == "sqlite":
+            subtree = Q(**{f"{field}__gte": prefix + "/", f"{field}__lt": prefix + "0"})
+        else:
+            subtree = Q(**{f"{field}__startswith": prefix + "/"})
+        q |= Q(**{field: prefix}) | subtree
     return q
 
 
@@ -79,7 +89,7 @@ class ScopedQuerySet(models.QuerySet):
         elif not prefixes:
             qs = self.none()
         else:
-            qs = self.filter(scope_q(prefixes))
+            qs = self.filter(scope_q(prefixes, vendor=connections[self.db].vendor))
         qs._scope_applied = True
         return qs
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
 from django.utils.translation import gettext as _
@@ -250,20 +249,6 @@ def _nodes(user, by: str) -> list[tuple[int, str, str, str]]:
 # --- the statistics ---------------------------------------------------------------------------
 
 
-def _scope_ranges(user) -> Q:
-    """On SQLite, the user's scope once more as ranges of ``scope_path`` (``p/`` ≤ path < ``p0``,
-    '0' being the character after '/'), which the scope_path index can serve: SQLite's LIKE is
-    case-insensitive and never uses a plain index. The same rows as ``visible_to``; a hint for the
-    planner only, and only where strings compare byte by byte (SQLite's default collation)."""
-    prefixes = scope_prefixes(user)
-    if connection.vendor != "sqlite" or not prefixes:
-        return Q()
-    q = Q()
-    for p in prefixes:
-        q |= Q(scope_path=p) | Q(scope_path__gte=p + "/", scope_path__lt=p + "0")
-    return q
-
-
 def _counts_by_node_and_period(user, model, by: str, period: str, first: dt.date, last: dt.date) -> dict:
     """{(node id, period start): count} of the user's visible, unretired records of ``model``
     collected in the periods starting from ``first`` to ``last``: one GROUP BY in the database.
@@ -273,7 +258,7 @@ def _counts_by_node_and_period(user, model, by: str, period: str, first: dt.date
     node = _NODE_LOOKUP[by]
     rows = (
         model.objects.visible_to(user)
-        .filter(_scope_ranges(user), retired_at__isnull=True)
+        .filter(retired_at__isnull=True)
         .annotate(period_start=_TRUNC[period]("collected_at"))
         .filter(period_start__gte=first, period_start__lte=last)
         .values(node, "period_start")
@@ -348,7 +333,7 @@ def collection_totals(user, *, start: dt.date, end: dt.date) -> CollectionTotals
         before = Q(collected_at__gte=before_start, collected_at__lte=before_end)
         totals = (
             model.objects.visible_to(user)
-            .filter(_scope_ranges(user), now | before, retired_at__isnull=True)
+            .filter(now | before, retired_at__isnull=True)
             .aggregate(
                 now=Count("pk", filter=now),
                 before=Count("pk", filter=before),

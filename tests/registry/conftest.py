@@ -8,6 +8,7 @@ import datetime as dt
 import itertools
 
 import pytest
+from django.utils import translation
 
 from fengqiao.registry.choices import ResidenceType, ResidentType
 from fengqiao.registry.models import Address, Employment, House, Organisation, Person, Residence
@@ -112,3 +113,10 @@ def registry_world(personas):
         setattr(w, f"house_{place}", house)
         setattr(w, f"person_{place}", person)
     return w
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """These tests read messages in their English source form; zh-hans is the site default."""
+    with translation.override("en"):
+        yield

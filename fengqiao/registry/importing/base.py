@@ -182,6 +182,8 @@ class Importer:
     key_field = ""  # the model field that identifies a record (unique)
     # Whether preclean() is worth running in a worker process next to the writing one.
     parallel = False
+    # The unique column new records are found again by (None: no single one).
+    insert_key: str | None = None
     # Model fields a row may set (attnames); the rest keep their stored or default values.
     fields: tuple[str, ...] = ()
 
@@ -322,7 +324,7 @@ class Importer:
         ctx = self.ctx
         inserts = [obj for _row, obj in planned.inserts]
         if inserts:
-            ids = self._writer.insert(inserts)
+            ids = self._writer.insert(inserts, key=self.insert_key)
             for obj, pk in zip(inserts, ids if ids is not None else self.ids_of(inserts), strict=True):
                 obj.id = pk
                 obj._state.adding = False
@@ -454,37 +456,85 @@ class Writer:
                 out[i] = prep(out[i])
         return out
 
-    def insert(self, objs) -> list[int] | None:
+    def insert(self, objs, key: str | None = None) -> list[int] | None:
         """Insert model instances (or plain dicts of attnames); their new ids, in order."""
         return self.insert_params(
-            [self._values(o if isinstance(o, dict) else o.__dict__, self._insert) for o in objs]
+            [self._values(o if isinstance(o, dict) else o.__dict__, self._insert) for o in objs], key=key
         )
 
-    def insert_params(self, params: list) -> list[int] | None:
-        """Run the INSERT over prepared parameter rows (in ``self._insert`` order). Returns the new
-        ids in order where the backend tells them (SQLite: the rowids of one executemany under
-        the write lock are consecutive, AUTOINCREMENT never reuses one; PostgreSQL: RETURNING),
-        None otherwise."""
+    def insert_params(self, params: list, key: str | None = None) -> list[int] | None:
+        """Run the INSERT over prepared parameter rows (in ``self._insert`` order) and return the
+        new ids in order, where they can be known:
+
+        - SQLite: one executemany; under the write lock its rowids are consecutive (AUTOINCREMENT
+          never reuses one);
+        - PostgreSQL: COPY (the bulk path the server is built for), then the ids looked up by the
+          unique column ``key`` in one query; without a key, a multi-row INSERT … RETURNING.
+
+        None otherwise (the caller finds them by its key)."""
         if not params:
             return []
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
-                raw = cursor.cursor
-                raw.executemany(
-                    self.insert_sql + " RETURNING " + connection.ops.quote_name("id"), params, returning=True
-                )
-                ids = []
-                while True:
-                    ids.extend(r[0] for r in raw.fetchall())
-                    if not raw.nextset():
-                        break
-                return ids
+                if key is None:
+                    return self._insert_values(cursor, params)
+                return self._copy(cursor, params, key)
             cursor.executemany(self.insert_sql, params)
             if connection.vendor == "sqlite":
                 cursor.execute("SELECT last_insert_rowid()")
                 (last,) = cursor.fetchone()
                 return list(range(last - len(params) + 1, last + 1))
         return None
+
+    # PostgreSQL takes at most 65535 parameters per statement.
+    PG_MAX_PARAMS = 60000
+
+    def _insert_values(self, cursor, params: list) -> list[int]:
+        """Multi-row ``INSERT … VALUES (…), (…) RETURNING id`` (what bulk_create does on
+        PostgreSQL: the ids come back in the order of the rows)."""
+        width = len(params[0])
+        per_statement = max(1, self.PG_MAX_PARAMS // width)
+        row_sql = "(" + ", ".join(["%s"] * width) + ")"
+        head = self.insert_sql.split(" VALUES ", 1)[0]
+        pk = connection.ops.quote_name(self.model._meta.pk.column)
+        ids: list[int] = []
+        for i in range(0, len(params), per_statement):
+            part = params[i : i + per_statement]
+            sql = f"{head} VALUES {', '.join([row_sql] * len(part))} RETURNING {pk}"
+            cursor.execute(sql, [value for row in part for value in row])
+            ids.extend(r[0] for r in cursor.fetchall())
+        return ids
+
+    def insert_rows(self, params: list) -> None:
+        """Insert prepared parameter rows whose ids nobody needs (COPY on PostgreSQL)."""
+        if not params:
+            return
+        if connection.vendor != "postgresql":
+            self.insert_params(params)
+            return
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in self.fields)
+        with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {quote(self.model._meta.db_table)} ({columns}) FROM STDIN"
+        ) as copy:
+            for row in params:
+                copy.write_row(row)
+
+    def _copy(self, cursor, params: list, key: str) -> list[int]:
+        quote = connection.ops.quote_name
+        table = quote(self.model._meta.db_table)
+        columns = ", ".join(quote(f.column) for f in self.fields)
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for row in params:
+                copy.write_row(row)
+        at = self._insert[0].index(key)
+        keys = [row[at] for row in params]
+        column = quote(self.model._meta.get_field(key).column)
+        cursor.execute(
+            f"SELECT {column}, {quote(self.model._meta.pk.column)} FROM {table} WHERE {column} = ANY(%s)", [keys]
+        )
+        found = dict(cursor.fetchall())
+        return [found[k] for k in keys]
 
     def update(self, objs) -> None:
         params = [[*self._values(obj.__dict__, self._update), obj.pk] for obj in objs]
@@ -547,7 +597,7 @@ class CreationHistory:
             row[at_id] = pk
             row[at_after] = after
             params.append(row)
-        self.writer.insert_params(params)
+        self.writer.insert_rows(params)
 
 
 def json_text(values: dict) -> str:

@@ -17,6 +17,7 @@ class OrganisationsImporter(Importer):
     kind = ORGANISATIONS
     model = Organisation
     key_field = "credit_code"
+    insert_key = "credit_code"
 
     def __init__(self, ctx, header):
         super().__init__(ctx, header)

@@ -340,9 +340,13 @@ class PeopleImporter(Importer):
         raise NotImplementedError
 
     def write(self, planned: Planned) -> None:
-        fast = planned.fast
+        # In key order: consecutive rows then land near each other in the ID number's index.
+        fast = sorted(planned.fast, key=lambda item: str(item[0].key))
         if fast:
-            ids = self._writer.insert_params([params for _row, params, _after in fast])
+            keyed = all(isinstance(row.key, str) for row, _p, _a in fast)
+            ids = self._writer.insert_params(
+                [params for _row, params, _after in fast], key="id_number" if keyed else None
+            )
             if ids is None:
                 ids = self._ids_by_key([row.key for row, _p, _a in fast])
             self._history.write_json(

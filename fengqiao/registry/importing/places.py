@@ -132,6 +132,7 @@ class AddressesImporter(Importer):
     kind = ADDRESSES
     model = Address
     key_field = "code"
+    insert_key = "code"
 
     def __init__(self, ctx, header):
         super().__init__(ctx, header)
@@ -297,6 +298,7 @@ class HousesImporter(Importer):
     kind = HOUSES
     model = House
     key_field = "address_id"
+    insert_key = "address_id"
 
     def __init__(self, ctx, header):
         super().__init__(ctx, header)

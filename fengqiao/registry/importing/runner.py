@@ -11,6 +11,7 @@ anything is written. The import is one audit entry (``import``) with the file's 
 when it completes.
 """
 
+import datetime as dt
 import multiprocessing
 import os
 from collections import deque
@@ -128,6 +129,8 @@ def queue_upload(kind_name: str, path, *, actor, file_name: str) -> ImportBatch:
         )
         options = {"path": str(Path(path)), "kind": kind.name, "total": _count_lines(source)}
         if batch is not None:
+            if batch.status == ImportStatus.QUEUED or (batch.status == ImportStatus.RUNNING and not _stale(batch)):
+                return batch  # on its way: the page shows its progress
             batch.options = {**batch.options, **options}
             batch.status = ImportStatus.QUEUED
             batch.message = ""
@@ -143,6 +146,17 @@ def queue_upload(kind_name: str, path, *, actor, file_name: str) -> ImportBatch:
             actor=actor,
             options=options,
         )
+
+
+# A running batch whose checkpoint has not moved for this long has lost its process.
+STALE_AFTER = dt.timedelta(minutes=10)
+
+
+def _stale(batch: ImportBatch) -> bool:
+    beat = batch.options.get("heartbeat")
+    if not beat:
+        return True
+    return timezone.now() - dt.datetime.fromisoformat(beat) > STALE_AFTER
 
 
 def _claim(kind, source, *, actor, batch: ImportBatch | None, total: int) -> ImportBatch:
@@ -232,6 +246,8 @@ def run_import(
         batch = _claim(kind, source, actor=actor, batch=batch, total=total)
         try:
             return _run(kind, source, table, header, batch, actor, errors_path, chunk_size, progress, total)
+        except ImportInterrupted:
+            raise  # the other run carries the batch on
         except BaseException as exc:
             _fail(batch, _("stopped: %(error)s") % {"error": exc or type(exc).__name__})
             raise
@@ -271,6 +287,8 @@ def _run(kind, source, table, header, batch, actor, errors_path, chunk_size, pro
 
 # Below this many rows a worker process costs more than it saves.
 PARALLEL_MIN_ROWS = 20_000
+# Cleaning processes next to the writing one.
+WORKERS = 1
 
 
 def _worth_a_worker(rows: int) -> bool:
@@ -332,13 +350,13 @@ def _precleaned(importer, chunks, *, parallel: bool):
         return
     connections.close_all()  # the worker must not inherit open database connections
     context = multiprocessing.get_context("fork")
-    with context.Pool(1, initializer=_start_worker, initargs=(importer, translation.get_language())) as pool:
+    with context.Pool(WORKERS, initializer=_start_worker, initargs=(importer, translation.get_language())) as pool:
         pending: deque = deque()
         for chunk in chunks:
             pending.append(
                 (chunk, pool.apply_async(_preclean_in_worker, ([(r.line, r.data) for r in chunk],)))
             )
-            if len(pending) > 2:
+            if len(pending) > 2 * WORKERS:
                 yield _attach(*pending.popleft())
         while pending:
             yield _attach(*pending.popleft())
@@ -410,6 +428,7 @@ def _process_chunk(importer, chunk, seen, spool, header, batch, last_line) -> _C
             updated=F("updated") + counts.updated,
             unchanged=F("unchanged") + counts.unchanged,
             rejected=F("rejected") + counts.rejected,
+            options={**batch.options, "heartbeat": timezone.now().isoformat()},
         )
         if moved != 1:
             raise ImportInterrupted(_("another run of this import moved its checkpoint"))
