@@ -3,6 +3,7 @@ bureau can extend them; what the rules depend on is here."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class AddressElement(models.TextChoices):
@@ -15,7 +16,7 @@ class AddressElement(models.TextChoices):
     COMPOUND = "42", _("compound")
     DOOR_PLATE = "51", _("door plate")
     BUILDING = "52", _("building")
-    UNIT = "53", _("unit")
+    UNIT = "53", pgettext_lazy("address part", "unit")
     ROOM = "54", _("room")
 
 

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.core.scoping import ScopedModel
 from fengqiao.geo.models import Division, Grid
@@ -100,7 +101,7 @@ class Address(RegistryRecord):
     compound = models.CharField(_("compound"), max_length=100, blank=True)
     door_plate = models.CharField(_("door plate"), max_length=50, blank=True)
     building = models.CharField(_("building"), max_length=50, blank=True)
-    unit = models.CharField(_("unit"), max_length=20, blank=True)
+    unit = models.CharField(pgettext_lazy("address part", "unit"), max_length=20, blank=True)
     room = models.CharField(_("room"), max_length=20, blank=True)
     full_text = models.CharField(_("address"), max_length=400, db_index=True, editable=False)
     lon = models.FloatField(_("longitude"), null=True, blank=True)

@@ -5,6 +5,7 @@ from django_tasks import task
 
 from fengqiao.core.context import Source, acting_as
 from fengqiao.geo.actions import ImportFileError
+from fengqiao.registry.choices import ImportStatus
 from fengqiao.registry.models import ImportBatch
 
 
@@ -15,6 +16,8 @@ def run_import_batch(batch_id: int) -> dict:
     from fengqiao.registry.importing.runner import run_import
 
     batch = ImportBatch.objects.select_related("actor").get(pk=batch_id)
+    if batch.status == ImportStatus.DONE:
+        return {"status": batch.status, **batch.counts()}  # queued twice: the first run did it
     with acting_as(batch.actor, Source.WORKER):
         try:
             batch = run_import(

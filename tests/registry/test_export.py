@@ -2,6 +2,7 @@
 the page."""
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import include, path, reverse
@@ -112,6 +113,7 @@ def test_the_export_command(personas, world, tmp_path):
 
 def test_the_export_page_sends_the_file_and_audits_it(client, personas, world):
     assert client.login(username="officer_a", password=PASSWORD)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = client.get(reverse("registry_export"), {"kind": "people", "format": "csv", "grid": ""})
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="people.csv"')

@@ -2,12 +2,14 @@
 batch until it is done, the rejected rows download; templates; who may."""
 
 import pytest
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import include, path, reverse
 from django.utils import translation
 
 import fengqiao.urls
+from fengqiao.core.models import AuditEntry
 from fengqiao.geo import locator
 from fengqiao.registry.models import ImportBatch, Person
 from tests.conftest import PASSWORD
@@ -39,7 +41,9 @@ def english():
 
 
 def login(client, user):
+    """Log in and read the pages in English (their source language; Chinese is the default)."""
     assert client.login(username=user.username, password=PASSWORD)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
 
@@ -111,6 +115,30 @@ def test_uploading_the_same_file_again_while_unfinished_resumes_that_batch(clien
     run_worker()
     assert ImportBatch.objects.get().status == "done"
     assert Person.objects.unscoped(reason="test").count() == 1
+
+
+@pytest.mark.usefixtures("committed")
+def test_a_batch_whose_process_died_resumes_when_the_file_is_uploaded_again(client, personas):
+    # given a batch left running by a worker that died after the first row
+    home = make_address(personas.territory.grid_a)
+    rows = [f"{valid_id_number()},张{i},,{home.full_text}\n" for i in range(3)]
+    body = (HEADER + "".join(rows)).encode()
+    login(client, personas.officer)
+    client.post(reverse("import_index"), {"kind": "people", "file": SimpleUploadedFile("p.csv", body)})
+    batch = ImportBatch.objects.get()
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status="running", options={**batch.options, "heartbeat": None}
+    )
+
+    # when the same file is uploaded again and the worker runs
+    client.post(reverse("import_index"), {"kind": "people", "file": SimpleUploadedFile("p.csv", body)})
+    run_worker()
+
+    # then the same batch is done with every row
+    batch.refresh_from_db()
+    assert ImportBatch.objects.count() == 1
+    assert (batch.status, batch.inserted) == ("done", 3)
+    assert AuditEntry.objects.filter(action="import").count() == 1
 
 
 def test_templates_download_with_the_chinese_headers(client, personas):

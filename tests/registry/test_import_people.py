@@ -373,3 +373,17 @@ def test_residents_may_not_import(personas, home, tmp_path):
     with pytest.raises(PermissionDenied):
         run_import("people", path, actor=personas.resident)
     assert not ImportBatch.objects.exists()
+
+
+def test_excel_text_cells_and_tab_separated_files_are_read(personas, home, tmp_path):
+    # given a tab-separated export whose ID numbers were kept as text the Excel way: ="…"
+    number = valid_id_number(sex="M")
+    path = tmp_path / "people.txt"
+    path.write_text(f'公民身份号码\t姓名\t现住址\n="{number}"\t 张三 \t{home.full_text}\n', encoding="utf-8")
+
+    # when
+    batch = run_import("people", path, actor=personas.grid_a)
+
+    # then
+    assert batch.inserted == 1
+    assert people().get().id_number == number and people().get().name == "张三"

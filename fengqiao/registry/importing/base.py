@@ -119,6 +119,7 @@ class Context:
         self.grid_community: dict[int, int] = {}
         self.grid_by_code: dict[str, int] = {}
         self.active_grids: set[int] = set()
+        self._grid_allowed: dict[int, bool] = {}
         for pk, code, path, community_id, active in grids:
             self.grid_path[pk] = path
             self.grid_community[pk] = community_id
@@ -136,7 +137,10 @@ class Context:
         return pk
 
     def check_scope(self, grid_id: int, field_name: str) -> None:
-        if not self.in_scope(self.grid_path[grid_id]):
+        allowed = self._grid_allowed.get(grid_id)
+        if allowed is None:
+            allowed = self._grid_allowed[grid_id] = self.in_scope(self.grid_path[grid_id])
+        if not allowed:
             raise RowRejected(field_name, _("the record would lie outside your scope"))
 
 
@@ -514,9 +518,10 @@ class Writer:
             return
         quote = connection.ops.quote_name
         columns = ", ".join(quote(f.column) for f in self.fields)
-        with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY {quote(self.model._meta.db_table)} ({columns}) FROM STDIN"
-        ) as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {quote(self.model._meta.db_table)} ({columns}) FROM STDIN") as copy,
+        ):
             for row in params:
                 copy.write_row(row)
 
@@ -530,9 +535,8 @@ class Writer:
         at = self._insert[0].index(key)
         keys = [row[at] for row in params]
         column = quote(self.model._meta.get_field(key).column)
-        cursor.execute(
-            f"SELECT {column}, {quote(self.model._meta.pk.column)} FROM {table} WHERE {column} = ANY(%s)", [keys]
-        )
+        pk = quote(self.model._meta.pk.column)
+        cursor.execute(f"SELECT {column}, {pk} FROM {table} WHERE {column} = ANY(%s)", [keys])
         found = dict(cursor.fetchall())
         return [found[k] for k in keys]
 

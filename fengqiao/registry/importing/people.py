@@ -9,6 +9,7 @@ the general way instead: merged over the stored record, validated again, compare
 """
 
 import datetime as dt
+import re
 
 from django.utils.translation import gettext as _
 
@@ -44,6 +45,8 @@ _DATE_FIELDS = (
 # Fields of a row handed to the action's rules as they are (after the file-format clean-up).
 _DATA_FIELDS = tuple(f for f in actions.PERSON_FIELDS if f not in ("current_address", "grid", "id_number"))
 _DATA_SET = frozenset(_DATA_FIELDS)
+# An ID number as parse_id_number would give it back: 17 digits and the check character.
+_CANONICAL = re.compile(r"^\d{17}[\dX]$", re.ASCII)
 # Columns the writer fills in: where the person lives.
 _PLACEMENT = ("grid_id", "current_address_id", "scope_path")
 
@@ -114,14 +117,20 @@ class PersonCleaner:
         obj.name_pinyin, obj.name_initials = keys
 
     def clean(self, data: dict) -> tuple:
+        raw = data.get("id_number")
+        canonical = raw is not None and _CANONICAL.match(raw) is not None
         try:
-            key = self.key(data)
+            # A number written the usual way is checked once, by record_person's own rule
+            # below; any other spelling (15 digits, x, blanks, full width …) is parsed first.
+            key = raw if canonical else self.key(data)
         except RowRejected as exc:
             return (BAD_KEY, exc.field, exc.reason)
         rule_data = self.rule_data(data, key)
         obj = draft(Person, self.defaults)
         try:
             self.apply(obj, rule_data)
+        except InvalidValue as exc:  # the ID number itself (raised by the rule's own parse)
+            return (BAD_KEY, "id_number", exc.reason)
         except Exception as exc:  # ValidationError from the rules
             from fengqiao.registry.importing.base import rejected_from
 

@@ -129,7 +129,8 @@ def queue_upload(kind_name: str, path, *, actor, file_name: str) -> ImportBatch:
         )
         options = {"path": str(Path(path)), "kind": kind.name, "total": _count_lines(source)}
         if batch is not None:
-            if batch.status == ImportStatus.QUEUED or (batch.status == ImportStatus.RUNNING and not _stale(batch)):
+            running = batch.status == ImportStatus.RUNNING and not _stale(batch)
+            if batch.status == ImportStatus.QUEUED or running:
                 return batch  # on its way: the page shows its progress
             batch.options = {**batch.options, **options}
             batch.status = ImportStatus.QUEUED
@@ -249,7 +250,7 @@ def run_import(
         except ImportInterrupted:
             raise  # the other run carries the batch on
         except BaseException as exc:
-            _fail(batch, _("stopped: %(error)s") % {"error": exc or type(exc).__name__})
+            _fail(batch, _("stopped: %(error)s") % {"error": str(exc) or type(exc).__name__})
             raise
 
 
@@ -350,7 +351,8 @@ def _precleaned(importer, chunks, *, parallel: bool):
         return
     connections.close_all()  # the worker must not inherit open database connections
     context = multiprocessing.get_context("fork")
-    with context.Pool(WORKERS, initializer=_start_worker, initargs=(importer, translation.get_language())) as pool:
+    start = (importer, translation.get_language())
+    with context.Pool(WORKERS, initializer=_start_worker, initargs=start) as pool:
         pending: deque = deque()
         for chunk in chunks:
             pending.append(
@@ -369,10 +371,11 @@ def _attach(chunk, result):
 
 
 # SQLite, for the importing connection: a page cache (KiB) holding the indexes a city's people
-# touch (the default is 2 MB), and a checkpoint every few chunks rather than at every commit
-# (pages of write-ahead log; the default 1000 pages is less than one chunk writes).
+# touch (the default is 2 MB), and a checkpoint of the write-ahead log every 256 MB rather than
+# every 4 MB (the default 1000 pages is less than one chunk writes, so each commit would copy the
+# hot index pages back into the database file again).
 SQLITE_CACHE_KIB = 65536
-SQLITE_WAL_AUTOCHECKPOINT = 16384
+SQLITE_WAL_AUTOCHECKPOINT = 65536
 
 
 def _process_chunk(importer, chunk, seen, spool, header, batch, last_line) -> _Chunk:

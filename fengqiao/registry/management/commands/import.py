@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from fengqiao.core.commands import ActingCommand
 from fengqiao.geo.actions import ImportFileError
 from fengqiao.registry.importing.columns import KINDS
-from fengqiao.registry.importing.runner import CHUNK_SIZE, run_import
+from fengqiao.registry.importing.runner import CHUNK_SIZE, ImportInterrupted, run_import
 
 
 class Command(ActingCommand):
@@ -58,9 +58,7 @@ class Command(ActingCommand):
             batch = run_import(
                 kind, file, actor=actor, errors_path=errors, chunk_size=chunk_size, progress=progress
             )
-        except ImportFileError as exc:
-            raise CommandError(str(exc)) from None
-        except PermissionDenied as exc:
+        except (ImportFileError, PermissionDenied, ImportInterrupted) as exc:
             raise CommandError(str(exc)) from None
         finally:
             if bar is not None:
