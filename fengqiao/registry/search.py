@@ -175,7 +175,9 @@ class PatternOrder(OrderBy):
     in order, and a page is read without sorting every match. Ordering by the column itself would
     make the planner walk the ordinary index from the start, filtering, through most of the table."""
 
-    template = "%(expression)s USING ~<~"
+    # ``USING`` takes no ASC/DESC, which Django's compiler looks for (to tell ordering terms apart):
+    # it gets one, in a comment.
+    template = "%(expression)s USING ~<~ /* %(ordering)s */"
 
     def __init__(self, expression):
         super().__init__(expression)

@@ -113,13 +113,20 @@ def write_error_file(source: SourceFile, header: list[str], rejections, dest: Pa
                 count += 1
         return count
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet()
     sheet.append([*header, *extra])
+
+    def text(value):
+        # Cells formatted as text, so fixed ID numbers and phones are not turned into numbers again.
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "@"
+        return cell
+
     for r in rejections:
-        # Text cells, so the fixed ID numbers and phones are not turned into numbers again.
-        sheet.append([*r.cells, r.line, r.column, r.reason])
+        sheet.append([*(text(c) for c in r.cells), r.line, r.column, r.reason])
         count += 1
     book.save(dest)
     return count

@@ -1,5 +1,6 @@
 """Spreadsheets for the import tests, written by the tests themselves (no committed binaries):
-``write_csv(path, header, rows, encoding=...)`` and ``write_xlsx(path, header, rows)``."""
+``write_csv(path, header, rows, encoding=...)``, ``write_xlsx(path, header, rows)`` and their
+readers; and the ``committed`` fixture for tests whose data a worker or a subprocess reads."""
 
 import csv
 import importlib
