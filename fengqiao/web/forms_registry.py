@@ -204,8 +204,8 @@ class RecordForm(forms.Form):
     """A form over one registry record kind, in fieldsets.
 
     ``fieldsets`` is a list of (legend, [field names]) or (legend, [field names], {"when": resident
-    type}); fields come from the model unless the form declares or builds them (``build_fields``). ``data_for_action()`` is what goes to the record action: on an edit,
-    only what changed.
+    type}); fields come from the model unless the form declares or builds them (``build_fields``).
+    ``data_for_action()`` is what goes to the record action: on an edit, only what changed.
     """
 
     model: type
