@@ -14,6 +14,23 @@ ENDPOINTS = {
     "/api/v1/grids": {"get", "post"},
     "/api/v1/grids/{code}": {"get", "patch"},
     "/api/v1/locate": {"post"},
+    "/api/v1/registry/statistics": {"get"},
+    "/api/v1/registry/people/{person_id}/reveal": {"post"},
+    **{
+        path: ops
+        for kind, key in (
+            ("people", "person_id"),
+            ("addresses", "address_id"),
+            ("houses", "house_id"),
+            ("organisations", "organisation_id"),
+        )
+        for path, ops in (
+            (f"/api/v1/registry/{kind}", {"get", "post"}),
+            (f"/api/v1/registry/{kind}/{{{key}}}", {"get", "patch"}),
+            (f"/api/v1/registry/{kind}/{{{key}}}/history", {"get"}),
+            (f"/api/v1/registry/{kind}/{{{key}}}/retire", {"post"}),
+        )
+    },
 }
 
 
