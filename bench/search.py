@@ -443,11 +443,11 @@ def main() -> None:
         )
     if args.profile:
         profile(api_client, api_url, api_headers, kinds)
+    connection.close()
     if args.keep or args.database_url:
         print(f"database kept: {where} (time it again with --database-url ... --reuse)")
-    else:
-        connection.close()
-        shutil.rmtree(tmp)
+    if not args.keep:
+        shutil.rmtree(tmp)  # the data directory (and the SQLite file, unless --database-url named another)
 
 
 def profile(client, url, headers, kinds) -> None:

@@ -8,9 +8,9 @@ township. Grid C sits in another county's station, out of everyone's reach but t
 import pytest
 from django.db import transaction
 
-from fengqiao.accounts.choices import Role
 from fengqiao.accounts.models import Posting, User
 from fengqiao.core.context import Source, acting_as
+from fengqiao.core.roles import Role
 from fengqiao.geo.choices import DivisionLevel, UnitKind
 from fengqiao.geo.models import Division, Grid, PoliceUnit
 

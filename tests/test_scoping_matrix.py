@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from fengqiao.accounts.choices import GRID_MANAGERS
+from fengqiao.core.roles import GRID_MANAGERS
 from fengqiao.geo.models import Grid
 from tests.conftest import square
 

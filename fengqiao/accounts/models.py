@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.accounts.choices import Role
+from fengqiao.core.roles import Role
 from fengqiao.geo.models import Grid, PoliceUnit
 
 

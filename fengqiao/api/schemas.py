@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from ninja import Field, Schema
 from pydantic import AfterValidator, ConfigDict
 
-from fengqiao.accounts.choices import Role
+from fengqiao.core.roles import Role
 
 COMMUNITY_CODE = r"^[0-9]{12}$"
 # A police district: its full path (``640300/640302/ps01/d01``, unique) or its bare code (``d01``).

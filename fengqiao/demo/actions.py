@@ -22,9 +22,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
-from fengqiao.accounts.choices import Role
 from fengqiao.accounts.models import Posting, User
 from fengqiao.core import audit
+from fengqiao.core.roles import Role
 from fengqiao.demo import names
 from fengqiao.demo import registry as demo_registry
 from fengqiao.demo.bulk import BulkWriter, bulk_load, run_pending_checks, secondary_indexes

@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from fengqiao.accounts.choices import Role
 from fengqiao.accounts.models import User
 from fengqiao.core.models import AuditEntry
+from fengqiao.core.roles import Role
 from fengqiao.demo.actions import DEMO_GENERATE, DEMO_REGISTRY
 from fengqiao.demo.names import DemoAccount
 from fengqiao.geo.choices import DivisionLevel

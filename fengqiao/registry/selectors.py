@@ -17,8 +17,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.accounts.choices import STAFF_ROLES, Role
 from fengqiao.core import audit
+from fengqiao.core.roles import STAFF_ROLES, Role
 from fengqiao.core.scoping import get_visible_or_404
 from fengqiao.registry import history
 from fengqiao.registry.choices import ResidenceType, ResidentType, RevealField

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.urls import reverse
 
-from fengqiao.accounts.choices import GRID_MANAGERS
 from fengqiao.accounts.models import Posting
 from fengqiao.core.scoping import scope_prefixes, scope_q
 from fengqiao.geo.choices import DivisionLevel, UnitKind
@@ -20,11 +19,6 @@ _DIVISION_PREFIX_DIGITS = {
     DivisionLevel.TOWN: 9,
     DivisionLevel.VILLAGE: 12,
 }
-
-
-def can_manage_grids(user) -> bool:
-    """Whether to offer grid creation and editing; the geo actions make the binding check."""
-    return bool(user.is_authenticated and (user.is_superuser or user.role in GRID_MANAGERS))
 
 
 def visible_grids(user):

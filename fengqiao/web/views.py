@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from fengqiao.core.roles import can_manage_grids
 from fengqiao.core.scoping import OutOfScope, get_visible_or_404
 from fengqiao.geo import actions as geo_actions
 from fengqiao.geo.models import Grid
@@ -47,7 +48,7 @@ def grid_list(request):
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "can_manage": selectors.can_manage_grids(request.user),
+            "can_manage": can_manage_grids(request.user),
         },
     )
 
@@ -79,7 +80,7 @@ def grid_detail(request, code):
             "grid": grid,
             "feature": selectors.grid_feature(grid),
             "staff": selectors.grid_staff(grid),
-            "can_manage": selectors.can_manage_grids(request.user),
+            "can_manage": can_manage_grids(request.user),
             "map": _map_settings(),
         },
     )
@@ -88,7 +89,7 @@ def grid_detail(request, code):
 @require_http_methods(["GET", "POST"])
 @login_required
 def grid_create(request):
-    if not selectors.can_manage_grids(request.user):
+    if not can_manage_grids(request.user):
         raise PermissionDenied
     form = GridForm(request.user, request.POST or None)
     if form.is_valid():
@@ -108,7 +109,7 @@ def grid_create(request):
 @login_required
 def grid_edit(request, code):
     grid = get_visible_or_404(Grid.objects, request.user, code=code)
-    if not selectors.can_manage_grids(request.user):
+    if not can_manage_grids(request.user):
         raise PermissionDenied
     form = GridForm(request.user, request.POST or None, grid=grid)
     if form.is_valid():

@@ -10,9 +10,9 @@ import shapely
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
 
-from fengqiao.accounts.choices import Role
 from fengqiao.accounts.models import Posting, User
 from fengqiao.core import audit
+from fengqiao.core.roles import Role
 from fengqiao.demo.actions import DEMO_PASSWORD, generate_demo_city
 from fengqiao.geo.choices import DivisionLevel, UnitKind
 from fengqiao.geo.geometry import parse_area

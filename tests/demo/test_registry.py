@@ -12,9 +12,9 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import F
 from shapely.geometry import shape
 
-from fengqiao.accounts.choices import Role
 from fengqiao.accounts.models import User
 from fengqiao.core import audit
+from fengqiao.core.roles import Role
 from fengqiao.demo import registry as plan
 from fengqiao.demo.actions import DEMO_REGISTRY, DemoError, generate_demo_city, generate_demo_registry
 from fengqiao.geo import locator

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from fengqiao.accounts.choices import Role
 from fengqiao.core.models import AuditEntry
+from fengqiao.core.roles import Role
 from fengqiao.geo.choices import DivisionLevel
 from fengqiao.geo.models import Division, Grid
 from tests.conftest import make_user, square
