@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "fengqiao.geo",
     "fengqiao.accounts",
     "fengqiao.registry",
+    "fengqiao.events",
     "fengqiao.demo",
     "fengqiao.api",
     "fengqiao.web",

@@ -35,6 +35,12 @@ class User(AbstractUser):
     def forget_scope(self) -> None:
         self.__dict__.pop("_scope_paths", None)
 
+    @classmethod
+    def posted_at(cls, *paths: str):
+        """Active users posted exactly at one of these tree paths (a grid's or a unit's)."""
+        at = Q(postings__grid__scope_path__in=paths) | Q(postings__unit__path__in=paths)
+        return cls.objects.filter(at, is_active=True).distinct()
+
 
 class Posting(models.Model):
     """Where a staff member works: one node of the police tree, or one grid."""

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db import transaction
 
 from fengqiao.core import audit
-from fengqiao.core.models import AuditEntry
+from fengqiao.core.models import AuditEntry, CalendarDay
 
 
 class ScopedAdminMixin:
@@ -47,3 +47,16 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+from fengqiao.core.notifications import admin as _notifications_admin  # noqa: E402,F401
+
+
+@admin.register(CalendarDay)
+class CalendarDayAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    """Holidays on weekdays and make-up working weekends; every other weekday is a working day."""
+
+    list_display = ["date", "working", "name"]
+    list_filter = ["working"]
+    date_hierarchy = "date"
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser  # a wrongly entered holiday must be removable

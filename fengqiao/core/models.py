@@ -69,3 +69,70 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return self.last_hash
+
+
+class CalendarDay(models.Model):
+    """An exception to the working week: a public holiday on a weekday, or a weekend made a
+    working day (调休). Every other Monday to Friday is a working day."""
+
+    date = models.DateField(_("date"), unique=True)
+    working = models.BooleanField(_("working day"), default=False)
+    name = models.CharField(_("name"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("working calendar")
+        ordering = ["date"]
+
+    def __str__(self):
+        return f"{self.date} {self.name}".strip()
+
+
+class CaseCounter(models.Model):
+    """The last number given to a case of one type in one county on one day."""
+
+    prefix = models.CharField(max_length=8)
+    county = models.CharField(max_length=12)
+    day = models.DateField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["prefix", "county", "day"], name="case_counter_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.prefix}-{self.county}-{self.day:%Y%m%d}: {self.last}"
+
+
+class TimelineEntry(models.Model):
+    """One step in a case's life: who took which transition, from which status to which, and why.
+    One table for every case type, so an inbox or a report can read across them."""
+
+    case_type = models.CharField(_("case type"), max_length=32)
+    case_id = models.BigIntegerField(_("case"))
+    at = models.DateTimeField(_("time"))
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    actor_label = models.CharField(_("by"), max_length=150, blank=True)
+    transition = models.CharField(_("step"), max_length=32)
+    from_status = models.CharField(_("from"), max_length=24, blank=True)
+    to_status = models.CharField(_("to"), max_length=24)
+    holder_path = models.CharField(_("held by"), max_length=255, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    data = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("timeline entry")
+        verbose_name_plural = _("timeline")
+        indexes = [models.Index(fields=["case_type", "case_id", "id"], name="timeline_case_idx")]
+
+    def __str__(self):
+        return f"{self.case_type}#{self.case_id} {self.transition}"
+from fengqiao.core.notifications.models import *  # noqa: E402,F403

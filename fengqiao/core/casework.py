@@ -1,0 +1,548 @@
+"""The casework kernel: numbered cases moved through declared workflows by one engine.
+
+Events, disputes and self-service applications are all cases: a record with a number, a status,
+a holder (the grid or unit whose inbox has it), an optional assignee, a due time and an escalation
+level. Each case type declares one :class:`Workflow` (its states, its transitions, who may take
+each, the deadline of each step); :func:`apply` is the only way a case changes status. It checks
+the move, writes the timeline entry and the audit entry, moves the deadline, and notifies after
+commit. :func:`sweep` reminds cases nearing their limit and escalates the overdue ones one rung up
+the police tree (grid → police district → station → county → city): the holder's path loses its
+last segment.
+
+Concurrency is optimistic: every case carries a version, the client says which version it saw,
+and a move against an older one raises :class:`Conflict`; the row is locked while it moves, so two
+moves never interleave.
+"""
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, Q, Value
+from django.db.models.functions import Length, Substr
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fengqiao.core import audit
+from fengqiao.core.models import CaseCounter, TimelineEntry
+from fengqiao.core.scoping import ScopedModel
+
+TRANSITION = audit.register("case_transition", "moved a case")
+PUBLIC_TRANSITION = audit.register(
+    "case_transition_public", "moved a case by its tracking code", needs_actor=False
+)
+SWEEP = audit.register("case_sweep", "reminded and escalated overdue cases", needs_actor=False)
+
+UNSCOPED_MOVE = "casework: the engine re-reads the case it moves under a lock"
+UNSCOPED_SWEEP = "casework: the deadline sweep covers every open case"
+
+# Levels of the ladder by the depth of the holder's path.
+LEVELS = {1: "city", 2: "county", 3: "station", 4: "community", 5: "grid"}
+
+
+class Conflict(Exception):
+    """Someone else moved the case since the version the client saw."""
+
+    def __init__(self, case, seen: int | None):
+        self.case, self.seen = case, seen
+        super().__init__(
+            _("Case %(number)s was changed by someone else (version %(seen)s, now %(now)s): reload it.")
+            % {"number": case.number, "seen": seen, "now": case.version}
+        )
+
+
+class NotAvailable(ValidationError):
+    """The transition does not start from the case's status."""
+
+
+Guard = Callable[[object, "Case"], bool]
+
+
+@dataclass(frozen=True)
+class State:
+    name: str
+    label: str
+    open: bool = True
+
+
+@dataclass(frozen=True)
+class Move:
+    """What an effect sees: who moves the case, when, with which note and extra data."""
+
+    actor: object | None
+    at: dt.datetime
+    note: str
+    data: dict
+
+
+@dataclass(frozen=True)
+class Transition:
+    name: str
+    label: str
+    sources: tuple[str, ...]
+    target: str | None  # None: the status stays (a note, a reassignment, an extension)
+    allowed: Guard
+    needs_note: bool = False
+    public: bool = False  # may be taken without an account (a resident with a tracking code)
+    effect: Callable[["Case", Move], None] | None = None
+    restarts_clock: bool | None = None  # default: when the status changes
+
+
+@dataclass
+class Workflow:
+    """The declaration of one case type's life."""
+
+    case_type: str
+    prefix: str
+    model: type["Case"]
+    states: list[State]
+    transitions: list[Transition]
+    initial: str
+    # deadline(case, status, start) -> the due time of the step the case enters, or None
+    deadline: Callable[["Case", str, dt.datetime], dt.datetime | None] = lambda case, status, start: None
+    # recipients(case, transition) -> users told about the move
+    recipients: Callable[["Case", Transition], Iterable] = lambda case, transition: ()
+    # How long a rung of the ladder gets after an escalation, and how early a reminder comes.
+    escalation_limit: dt.timedelta = dt.timedelta(hours=24)
+    remind_share: float = 0.2  # remind when this share of the step's time is left
+    _by_name: dict = field(init=False, repr=False)
+
+    def __post_init__(self):
+        names = {s.name for s in self.states}
+        self._by_name = {}
+        for t in self.transitions:
+            unknown = set(t.sources) - names | ({t.target} - names if t.target else set())
+            if unknown:
+                raise ValueError(f"{self.case_type}: transition {t.name} names unknown states {unknown}")
+            if t.name in self._by_name:
+                raise ValueError(f"{self.case_type}: transition {t.name} declared twice")
+            self._by_name[t.name] = t
+        if self.initial not in names:
+            raise ValueError(f"{self.case_type}: unknown initial state {self.initial}")
+        _WORKFLOWS[self.case_type] = self
+        self.model.workflow = self
+
+    def transition(self, name: str) -> Transition:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise NotAvailable({"transition": [_("Unknown step: %(name)s.") % {"name": name}]}) from None
+
+    def state(self, name: str) -> State:
+        return next(s for s in self.states if s.name == name)
+
+    @property
+    def open_states(self) -> list[str]:
+        return [s.name for s in self.states if s.open]
+
+    def available(self, case: "Case", user) -> list[Transition]:
+        """The transitions this user may take on this case now."""
+        return [
+            t
+            for t in self.transitions
+            if case.status in t.sources and user is not None and _permitted(t, user, case)
+        ]
+
+
+_WORKFLOWS: dict[str, Workflow] = {}
+
+
+def workflows() -> dict[str, Workflow]:
+    return dict(_WORKFLOWS)
+
+
+class Case(ScopedModel):
+    """What every case type shares. Its :class:`Workflow` names the model and sets ``workflow``."""
+
+    workflow: Workflow
+
+    number = models.CharField(gettext_lazy("number"), max_length=32, unique=True)
+    status = models.CharField(gettext_lazy("status"), max_length=24, db_index=True)
+    version = models.PositiveIntegerField(gettext_lazy("version"), default=1)
+    holder_path = models.CharField(gettext_lazy("held by"), max_length=255, db_index=True)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=gettext_lazy("assignee"),
+    )
+    level = models.PositiveSmallIntegerField(gettext_lazy("escalations"), default=0)
+    opened_at = models.DateTimeField(gettext_lazy("opened"), db_index=True)
+    step_started_at = models.DateTimeField(gettext_lazy("step started"))
+    due_at = models.DateTimeField(gettext_lazy("due"), null=True, blank=True, db_index=True)
+    remind_at = models.DateTimeField(gettext_lazy("reminder due"), null=True, blank=True)
+    reminded = models.BooleanField(gettext_lazy("reminded"), default=False)
+    missed_deadlines = models.PositiveSmallIntegerField(gettext_lazy("deadlines missed"), default=0)
+    closed_at = models.DateTimeField(gettext_lazy("closed"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.number
+
+    @property
+    def is_open(self) -> bool:
+        return self.workflow.state(self.status).open
+
+    @property
+    def status_label(self) -> str:
+        return self.workflow.state(self.status).label
+
+    @property
+    def overdue(self) -> bool:
+        return self.is_open and self.due_at is not None and self.due_at <= timezone.now()
+
+    @property
+    def holder_level(self) -> str:
+        return LEVELS.get(self.holder_path.count("/") + 1, "")
+
+    def timeline(self):
+        return TimelineEntry.objects.filter(case_type=self.workflow.case_type, case_id=self.pk).order_by("id")
+
+
+def case_models() -> list[type[Case]]:
+    return [w.model for w in _WORKFLOWS.values()]
+
+
+# ---------------------------------------------------------------------------------------------
+# guards: who may take a transition
+
+
+def roles(*names: str) -> Guard:
+    """Users of these roles whose scope covers the case."""
+    allowed = set(names)
+    return lambda user, case: user.is_superuser or (user.role in allowed and case.is_visible_to(user))
+
+
+def holder(*, also: Iterable[str] = ()) -> Guard:
+    """The assignee, anyone posted where the case is held or above it, and roles in ``also``."""
+    extra = set(also)
+
+    def guard(user, case):
+        if user.is_superuser or case.assignee_id == user.pk or user.role in extra:
+            return True
+        return any(case.holder_path == p or case.holder_path.startswith(p + "/") for p in user.scope_paths())
+
+    return guard
+
+
+def above_holder(user, case) -> bool:
+    """Someone posted strictly above the holder: who approves what the holder asks for."""
+    if user.is_superuser:
+        return True
+    return any(case.holder_path.startswith(p + "/") for p in user.scope_paths())
+
+
+def either(*guards: Guard) -> Guard:
+    return lambda user, case: any(g(user, case) for g in guards)
+
+
+def _permitted(t: Transition, user, case) -> bool:
+    """Guards decide scope themselves: a reporter may rate a case they cannot otherwise see."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return t.allowed(user, case)
+
+
+# ---------------------------------------------------------------------------------------------
+# numbers
+
+
+def next_number(prefix: str, county: str, day: dt.date) -> str:
+    """``E-640302-20261129-0007``: unique per case type, county and day, readable on the phone."""
+    with transaction.atomic():
+        lookup = {"prefix": prefix, "county": county, "day": day}
+        if not CaseCounter.objects.filter(**lookup).update(last=F("last") + 1):
+            try:
+                with transaction.atomic():
+                    CaseCounter.objects.create(**lookup, last=1)
+            except IntegrityError:  # another writer created it first
+                CaseCounter.objects.filter(**lookup).update(last=F("last") + 1)
+        last = CaseCounter.objects.filter(**lookup).values_list("last", flat=True).get()
+    return f"{prefix}-{county}-{day:%Y%m%d}-{last:04d}"
+
+
+# ---------------------------------------------------------------------------------------------
+# the engine
+
+
+def open_case(case: Case, *, actor, county: str, note: str = "", data: dict | None = None, at=None) -> Case:
+    """Number and save a new case in its workflow's initial state, with its first timeline entry.
+    Call inside the creating action's transaction; the action writes its own audit entry."""
+    workflow = case.workflow
+    now = at or timezone.now()
+    case.number = next_number(workflow.prefix, county, timezone.localdate(now))
+    case.status = workflow.initial
+    case.opened_at = case.step_started_at = now
+    _set_deadline(case, workflow, now)
+    case.save()
+    _timeline(case, actor, "open", "", case.status, note, data or {}, now)
+    transaction.on_commit(lambda: _notify(case, None, actor))
+    return case
+
+
+def apply(
+    case: Case,
+    name: str,
+    *,
+    actor,
+    version: int | None,
+    note: str = "",
+    data: dict | None = None,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Take transition ``name`` on ``case`` as ``actor``, against the version the client saw.
+
+    Returns the moved case (a fresh instance). Raises PermissionDenied, NotAvailable (not from
+    this status), ValidationError (a missing note, or what the effect rejects) or Conflict.
+    """
+    workflow = case.workflow
+    t = workflow.transition(name)
+    note = (note or "").strip()
+    now = at or timezone.now()
+    model = type(case)
+    with transaction.atomic():
+        fresh = model.objects.unscoped(reason=UNSCOPED_MOVE).select_for_update().get(pk=case.pk)
+        if version is not None and fresh.version != version:
+            raise Conflict(fresh, version)
+        if actor is None and not t.public:
+            raise PermissionDenied(_("Log in to do this."))
+        if actor is not None and not _permitted(t, actor, fresh):
+            raise PermissionDenied(_("You may not %(step)s this case.") % {"step": t.label})
+        if fresh.status not in t.sources:
+            raise NotAvailable(
+                {
+                    "transition": [
+                        _("“%(step)s” is not possible while the case is %(status)s.")
+                        % {"step": t.label, "status": fresh.status_label}
+                    ]
+                }
+            )
+        if t.needs_note and not note:
+            raise ValidationError({"note": [_("Say why: a note is required for this step.")]})
+        before = audit.snapshot(fresh)
+        from_status = fresh.status
+        if t.target:
+            fresh.status = t.target
+        move = Move(actor, now, note, data or {})
+        if t.effect:
+            t.effect(fresh, move)
+        restart = t.restarts_clock if t.restarts_clock is not None else fresh.status != from_status
+        if restart:
+            fresh.step_started_at = now
+            _set_deadline(fresh, workflow, now)
+        fresh.closed_at = None if workflow.state(fresh.status).open else (fresh.closed_at or now)
+        fresh.version += 1
+        fresh.save()
+        _timeline(fresh, actor, t.name, from_status, fresh.status, note, move.data, now)
+        changed_before, changed_after = audit.diff(before, audit.snapshot(fresh))
+        audit.record(
+            TRANSITION if actor is not None else PUBLIC_TRANSITION,
+            fresh,
+            actor=actor,
+            before=changed_before,
+            after={**changed_after, "transition": t.name},
+            reason=note,
+        )
+        transaction.on_commit(lambda: _notify(fresh, t, actor))
+    return fresh
+
+
+def _set_deadline(case: Case, workflow: Workflow, start: dt.datetime) -> None:
+    due = workflow.deadline(case, case.status, start) if workflow.state(case.status).open else None
+    case.due_at = due
+    case.reminded = False
+    case.remind_at = None if due is None else due - (due - start) * workflow.remind_share
+
+
+def _timeline(case, actor, transition, from_status, to_status, note, data, at) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        case_type=case.workflow.case_type,
+        case_id=case.pk,
+        at=at,
+        actor=actor if actor is not None and actor.is_authenticated else None,
+        actor_label=actor.get_username() if actor is not None and actor.is_authenticated else "",
+        transition=transition,
+        from_status=from_status,
+        to_status=to_status,
+        holder_path=case.holder_path,
+        note=note,
+        data=audit.to_json(data) or {},
+    )
+
+
+def _notify(case: Case, transition: Transition | None, actor) -> None:
+    """After commit: tell the recipients the workflow names, never the one who acted."""
+    try:
+        from fengqiao.core.notifications import notify
+    except ImportError:  # notifications not installed in this build
+        return
+    users = [u for u in case.workflow.recipients(case, transition) if actor is None or u.pk != actor.pk]
+    if not users:
+        return
+    label = transition.label if transition else _("new")
+    notify(
+        users,
+        kind=case.workflow.case_type,
+        title=f"{case.number}: {label}",
+        body=str(getattr(case, "title", "") or ""),
+        link=case.get_absolute_url() if hasattr(case, "get_absolute_url") else "",
+        scope_path=case.holder_path,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# inbox
+
+
+def inbox_q(user) -> Q:
+    """What is the user's to do: cases assigned to them, or held where they are posted."""
+    paths = list(user.scope_paths())
+    return Q(assignee=user) | Q(holder_path__in=paths)
+
+
+def inbox(user) -> list[Case]:
+    """Every open case, of every type, that is the user's to do, most urgent first."""
+    cases = []
+    for model in case_models():
+        qs = model.objects.visible_to(user).filter(inbox_q(user), status__in=model.workflow.open_states)
+        cases.extend(qs.select_related("assignee"))
+    far = timezone.now() + dt.timedelta(days=3650)
+    return sorted(cases, key=lambda c: (c.due_at or far, c.opened_at))
+
+
+# ---------------------------------------------------------------------------------------------
+# the deadline sweep
+
+
+@dataclass
+class SweepReport:
+    reminded: int = 0
+    escalated: int = 0
+    cases: list = field(default_factory=list)
+
+
+def parent_path(expression):
+    """The path without its last segment, in SQL (SQLite and PostgreSQL): RTRIM with the set of
+    every character but '/' strips the last segment, then the trailing slash goes."""
+    from django.db.models import Func
+
+    head = Func(expression, Func(expression, Value("/"), Value(""), function="REPLACE"), function="RTRIM")
+    return Substr(head, 1, Length(head) - 1)
+
+
+def sweep(now: dt.datetime | None = None) -> SweepReport:
+    """Remind the cases nearing their limit; escalate the overdue ones one rung up.
+
+    Set-based, so it keeps up with every open case of the city each minute: one UPDATE per case
+    type and kind of change, the timeline rows in bulk, one audit entry and one notification per
+    holder. Cases held by the city itself stay there (there is nowhere higher), but still count
+    a missed deadline and get a fresh limit.
+    """
+    now = now or timezone.now()
+    report = SweepReport()
+    with transaction.atomic():
+        for model in case_models():
+            _sweep_model(model, now, report)
+        if report.reminded or report.escalated:
+            audit.record(
+                SWEEP,
+                None,
+                object_type="casework",
+                object_repr=_("deadline sweep"),
+                after={
+                    "reminded": report.reminded,
+                    "escalated": report.escalated,
+                    "cases": report.cases[:1000],
+                },
+            )
+    return report
+
+
+def _sweep_model(model: type[Case], now: dt.datetime, report: SweepReport) -> None:
+    workflow = model.workflow
+    open_cases = model.objects.unscoped(reason=UNSCOPED_SWEEP).filter(status__in=workflow.open_states)
+    entries = []
+    told: dict[str, set] = {}
+
+    due_soon = open_cases.filter(reminded=False, remind_at__lte=now, due_at__gt=now)
+    rows = list(due_soon.values_list("pk", "number", "status", "holder_path"))
+    if rows:
+        due_soon.update(reminded=True)
+        for pk, number, status, path in rows:
+            entries.append(_sweep_entry(workflow, pk, "remind", status, path, now))
+            told.setdefault(path, set()).add(number)
+        report.reminded += len(rows)
+        report.cases += [r[1] for r in rows]
+
+    overdue = open_cases.filter(due_at__lte=now)
+    rows = list(overdue.values_list("pk", "number", "status", "holder_path"))
+    if rows:
+        due = now + workflow.escalation_limit
+        remind = due - workflow.escalation_limit * workflow.remind_share
+        common = {
+            "due_at": due,
+            "remind_at": remind,
+            "reminded": False,
+            "step_started_at": now,
+            "missed_deadlines": F("missed_deadlines") + 1,
+            "version": F("version") + 1,
+        }
+        ids = [r[0] for r in rows]
+        for start in range(0, len(ids), 50_000):  # stay under SQLite's bound-parameter limit
+            chunk = model.objects.unscoped(reason=UNSCOPED_SWEEP).filter(pk__in=ids[start : start + 50_000])
+            # The top first: once a county's case has climbed to the city it has no "/" either.
+            chunk.exclude(holder_path__contains="/").update(**common)
+            chunk.filter(holder_path__contains="/").update(
+                holder_path=parent_path(F("holder_path")), level=F("level") + 1, **common
+            )
+        for pk, number, status, path in rows:
+            up = path.rsplit("/", 1)[0]
+            entries.append(_sweep_entry(workflow, pk, "escalate", status, up, now, {"from": path}))
+            told.setdefault(up, set()).add(number)
+        report.escalated += len(rows)
+        report.cases += [r[1] for r in rows]
+
+    TimelineEntry.objects.bulk_create(entries, batch_size=5000)
+    transaction.on_commit(lambda: _tell_holders(workflow, told))
+
+
+def _sweep_entry(workflow, pk, transition, status, path, now, data=None) -> TimelineEntry:
+    return TimelineEntry(
+        case_type=workflow.case_type,
+        case_id=pk,
+        at=now,
+        transition=transition,
+        from_status=status,
+        to_status=status,
+        holder_path=path,
+        data=data or {},
+    )
+
+
+def _tell_holders(workflow: Workflow, told: dict[str, set]) -> None:
+    """One message per holder and sweep, listing its cases, not one per case."""
+    if not told:
+        return
+    try:
+        from fengqiao.core.notifications import notify
+    except ImportError:
+        return
+    from django.contrib.auth import get_user_model
+
+    for path, numbers in told.items():
+        numbers = sorted(numbers)
+        notify(
+            list(get_user_model().posted_at(path)),
+            kind=f"{workflow.case_type}_deadline",
+            title=_("%(count)s cases need attention") % {"count": len(numbers)},
+            body=", ".join(numbers[:50]),
+            scope_path=path,
+        )

@@ -1,0 +1,81 @@
+"""The working calendar: which days are working days, and deadlines counted in working hours.
+
+Monday to Friday are working days unless a :class:`~fengqiao.core.models.CalendarDay` says
+otherwise (a public holiday), and a weekend day is one when a CalendarDay marks it working (the
+make-up days of the Chinese holiday calendar, 调休). Working hours are the setting
+``FENGQIAO_WORKING_HOURS``: a list of (start, end) times, by default 08:30–12:00 and 13:30–17:30.
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.utils import timezone
+
+DEFAULT_WORKING_HOURS = (("08:30", "12:00"), ("13:30", "17:30"))
+
+
+def working_periods() -> list[tuple[dt.time, dt.time]]:
+    raw = getattr(settings, "FENGQIAO_WORKING_HOURS", None) or DEFAULT_WORKING_HOURS
+    periods = [(dt.time.fromisoformat(start), dt.time.fromisoformat(end)) for start, end in raw]
+    if any(start >= end for start, end in periods) or periods != sorted(periods):
+        raise ValueError(f"FENGQIAO_WORKING_HOURS must be ordered (start, end) pairs: {raw!r}")
+    return periods
+
+
+class Calendar:
+    """The exceptions between two dates, read once; cheap to ask day after day."""
+
+    def __init__(self, exceptions: dict[dt.date, bool] | None = None):
+        self.exceptions = exceptions if exceptions is not None else _load_exceptions()
+        self.periods = working_periods()
+
+    def is_working_day(self, day: dt.date) -> bool:
+        if day in self.exceptions:
+            return self.exceptions[day]
+        return day.weekday() < 5
+
+    def add_working_days(self, start: dt.date, days: int) -> dt.date:
+        current = start
+        while days > 0:
+            current += dt.timedelta(days=1)
+            if self.is_working_day(current):
+                days -= 1
+        return current
+
+    def add_working_hours(self, start: dt.datetime, hours: float) -> dt.datetime:
+        """The moment ``hours`` of working time after ``start`` (an aware datetime)."""
+        tz = timezone.get_current_timezone()
+        local = timezone.localtime(start, tz)
+        remaining = dt.timedelta(hours=hours)
+        day = local.date()
+        for _ in range(3660):  # ten years of days: a calendar without working days is a mistake
+            if self.is_working_day(day):
+                for begin, end in self.periods:
+                    period_start = dt.datetime.combine(day, begin, tzinfo=local.tzinfo)
+                    period_end = dt.datetime.combine(day, end, tzinfo=local.tzinfo)
+                    if period_end <= local:
+                        continue
+                    period_start = max(period_start, local)
+                    available = period_end - period_start
+                    if remaining <= available:
+                        return period_start + remaining
+                    remaining -= available
+            day += dt.timedelta(days=1)
+        raise ValueError("the working calendar has no working days ahead")
+
+
+def _load_exceptions() -> dict[dt.date, bool]:
+    from fengqiao.core.models import CalendarDay
+
+    return dict(CalendarDay.objects.values_list("date", "working"))
+
+
+def calendar() -> Calendar:
+    return Calendar()
+
+
+def deadline(start: dt.datetime, hours: float, *, working: bool) -> dt.datetime:
+    """``hours`` after ``start``: working hours on the calendar, or clock hours (emergencies)."""
+    if not working:
+        return start + dt.timedelta(hours=hours)
+    return calendar().add_working_hours(start, hours)

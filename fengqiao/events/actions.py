@@ -1,0 +1,247 @@
+"""Every change to events: intake from any channel, moves round the loop, attachments.
+
+Intake places the event in its grid (a point through the locator, else the address's grid), gives
+it to that grid (or straight to the station, per category), numbers it per county and day and
+writes its first timeline entry; a move goes through the casework engine
+(:func:`fengqiao.core.casework.apply`), which checks, records and notifies.
+"""
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.core import audit, casework
+from fengqiao.core.roles import STAFF_ROLES
+from fengqiao.events import routing
+from fengqiao.events.choices import Channel, EventKind
+from fengqiao.events.models import DEFAULT_LIMITS, Attachment, Category, Event
+from fengqiao.events.workflow import OPEN
+
+REPORT = audit.register("event_report", "reported an event", needs_actor=False)  # residents may be anonymous
+ATTACH = audit.register("event_attach", "attached a file to an event")
+
+UNSCOPED_PUBLIC = "events: a resident follows their own report by its tracking code"
+UNSCOPED_DUPLICATES = "events: duplicate suggestions only name events the reporter may see"
+
+# What residents may upload: checked by the file's first bytes, not by its name.
+SIGNATURES = {
+    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
+    b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
+    b"%PDF-": ("application/pdf", ".pdf"),
+}
+DUPLICATE_RADIUS_M = 100
+DUPLICATE_DAYS = 7
+
+
+def max_upload_bytes() -> int:
+    return int(getattr(settings, "FENGQIAO_MAX_UPLOAD_MB", 10)) * 1024 * 1024
+
+
+def may_take_in(user) -> bool:
+    return user is not None and user.is_authenticated and (user.is_superuser or user.role in STAFF_ROLES)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a report says, from whichever channel it came."""
+
+    category: Category
+    title: str
+    description: str = ""
+    lon: float | None = None
+    lat: float | None = None
+    address: object | None = None
+    address_text: str = ""
+    reporter_name: str = ""
+    reporter_phone: str = ""
+    external_id: str = ""
+
+
+def category_for_report(code: str, *, public_only: bool) -> Category:
+    category = Category.objects.filter(code=str(code).strip(), active=True).first()
+    if category is None or (public_only and not category.public):
+        raise ValidationError({"category": [_("Unknown category: %(code)s.") % {"code": code}]})
+    return category
+
+
+def report_event(report: Report, *, actor, channel: str, at: dt.datetime | None = None) -> Event:
+    """Take in one event. ``actor`` is the staff member entering it (on a caller's behalf, whose
+    name and phone the report carries), the resident reporting, or None for an anonymous portal
+    or Open311 report."""
+    if channel not in Channel.values:
+        raise ValueError(f"unknown channel {channel!r}")
+    if channel in (Channel.STAFF, Channel.PHONE, Channel.DISPATCH_110) and not may_take_in(actor):
+        raise PermissionDenied(_("Only staff can enter events."))
+    title = (report.title or "").strip()
+    if not title:
+        raise ValidationError({"title": [_("Say in a few words what happened.")]})
+    grid = routing.place(lon=report.lon, lat=report.lat, address=report.address)
+    resident = actor if actor is not None and not may_take_in(actor) else None
+    event = Event(
+        kind=report.category.kind,
+        category=report.category,
+        title=title[:200],
+        description=report.description.strip(),
+        channel=channel,
+        grid=grid,
+        scope_path=grid.scope_path,
+        holder_path=routing.holder_for(report.category, grid),
+        address=report.address,
+        address_text=(report.address_text or (str(report.address) if report.address else ""))[:400],
+        lon=report.lon,
+        lat=report.lat,
+        reporter=resident,
+        reporter_name=report.reporter_name.strip()[:64] or (resident.full_name if resident else ""),
+        reporter_phone=report.reporter_phone.strip()[:20] or (resident.phone if resident else ""),
+        external_id=report.external_id,
+    )
+    with transaction.atomic():
+        casework.open_case(event, actor=actor, county=grid.scope_path.split("/")[1], at=at)
+        audit.record(
+            REPORT,
+            event,
+            actor=actor,
+            after={"channel": channel, "category": report.category.code, "grid": grid.code},
+        )
+    return event
+
+
+def move(event: Event, transition: str, *, actor, version: int | None, note: str = "", data=None) -> Event:
+    """Take one step of the loop (file, dispatch, report back, pass, rework, escalate, ...)."""
+    return casework.apply(event, transition, actor=actor, version=version, note=note, data=data)
+
+
+def find_by_tracking_code(code: str) -> Event | None:
+    code = (code or "").strip().upper()
+    if not code:
+        return None
+    return Event.objects.unscoped(reason=UNSCOPED_PUBLIC).filter(tracking_code=code).first()
+
+
+def move_by_tracking_code(code: str, transition: str, *, note: str = "", data=None, actor=None) -> Event:
+    """A reporter without an account rates or reopens their own event with its tracking code."""
+    event = find_by_tracking_code(code)
+    if event is None:
+        raise ValidationError({"tracking_code": [_("No report has this tracking code.")]})
+    if transition not in ("rate", "reopen"):
+        raise PermissionDenied(_("Only rating and reopening are open to reporters."))
+    return casework.apply(event, transition, actor=actor, version=None, note=note, data=data)
+
+
+def attach(event: Event, upload, *, actor) -> Attachment:
+    """Keep an uploaded photo or PDF after checking what it really is and how big it is."""
+    size = upload.size
+    if size > max_upload_bytes():
+        raise ValidationError(
+            {
+                "file": [
+                    _("%(name)s is larger than %(mb)s MB.")
+                    % {"name": upload.name, "mb": max_upload_bytes() // 2**20}
+                ]
+            }
+        )
+    head = upload.read(16)
+    upload.seek(0)
+    kind = next((v for sig, v in SIGNATURES.items() if head.startswith(sig)), None)
+    if kind is None:
+        raise ValidationError(
+            {"file": [_("%(name)s is not a JPEG, PNG or PDF file.") % {"name": upload.name}]}
+        )
+    content_type, extension = kind
+    attachment = Attachment(
+        event=event,
+        original_name=upload.name[-200:],
+        content_type=content_type,
+        extension=extension,
+        size=size,
+    )
+    attachment.file.save("upload", upload, save=False)
+    try:
+        with transaction.atomic():
+            attachment.save()
+            audit.record(ATTACH, event, actor=actor, after={"file": attachment.original_name, "size": size})
+    except BaseException:
+        attachment.file.delete(save=False)  # no file without its row
+        raise
+    return attachment
+
+
+def distance_m(lon1, lat1, lon2, lat2) -> float:
+    """Great-circle distance in metres (haversine)."""
+    r = 6_371_000
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(a))
+
+
+def duplicate_candidates(category: Category, lon, lat, *, user, at=None, exclude=None) -> list[Event]:
+    """Open events of the same category within 100 m and 7 days, nearest first."""
+    if lon is None or lat is None:
+        return []
+    at = at or timezone.now()
+    dlat = DUPLICATE_RADIUS_M / 111_000
+    dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
+    qs = Event.objects.visible_to(user) if user is not None else Event.objects.none()
+    near = qs.filter(
+        category=category,
+        status__in=OPEN,
+        opened_at__gte=at - dt.timedelta(days=DUPLICATE_DAYS),
+        lon__range=(lon - dlon, lon + dlon),
+        lat__range=(lat - dlat, lat + dlat),
+    )
+    if exclude is not None:
+        near = near.exclude(pk=exclude.pk)
+    scored = [(distance_m(lon, lat, e.lon, e.lat), e) for e in near]
+    return [e for d, e in sorted(scored, key=lambda x: x[0]) if d <= DUPLICATE_RADIUS_M]
+
+
+CATEGORIES_FILE = Path(__file__).parent / "data" / "categories.json"
+LOAD_CATEGORIES = audit.register("event_categories", "loaded the event categories")
+CATEGORY_FIELDS = ("name", "name_en", "kind", "description", "public", "responsible", "clock_hours", "limits")
+
+
+def load_categories(rows: list[dict], *, actor) -> dict:
+    """Create or update the category tree from a list of dicts (parents before children).
+    Every row is checked before anything is written; an error names the row."""
+    known = set(Category.objects.values_list("code", flat=True))
+    for number, row in enumerate(rows, start=1):
+        code = str(row.get("code") or "").strip()
+        if not code or not row.get("name") or row.get("kind") not in EventKind.values:
+            raise ValidationError(
+                _("Category row %(n)s: code, name and a known kind are required.") % {"n": number}
+            )
+        parent = row.get("parent")
+        if parent and parent not in known:
+            raise ValidationError(
+                _("Category row %(n)s: unknown parent %(parent)s.") % {"n": number, "parent": parent}
+            )
+        for status, hours in (row.get("limits") or {}).items():
+            if status not in DEFAULT_LIMITS or not isinstance(hours, (int, float)) or hours <= 0:
+                raise ValidationError(
+                    _("Category row %(n)s: bad time limit for %(step)s.") % {"n": number, "step": status}
+                )
+        known.add(code)
+    created = updated = 0
+    with transaction.atomic():
+        for row in rows:
+            values = {f: row[f] for f in CATEGORY_FIELDS if f in row}
+            parent = row.get("parent")
+            values["parent"] = Category.objects.get(code=parent) if parent else None
+            _category, new = Category.objects.update_or_create(code=str(row["code"]).strip(), defaults=values)
+            created, updated = created + new, updated + (not new)
+        audit.record(
+            LOAD_CATEGORIES,
+            None,
+            actor=actor,
+            object_type="events.category",
+            after={"created": created, "updated": updated},
+        )
+    return {"created": created, "updated": updated}

@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EventsConfig(AppConfig):
+    name = "fengqiao.events"
+    label = "events"
+    verbose_name = _("Events (closed loop)")
+
+    def ready(self):
+        from fengqiao.events import workflow  # noqa: F401  (declares the workflow)

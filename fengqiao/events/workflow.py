@@ -1,0 +1,292 @@
+"""The closed loop of GB/T 30428 as a casework workflow.
+
+reported → filed (or rejected) → dispatched → handling → reported back → checked: pass → closed,
+fail → handling again (rework). The reporter rates a closed event and may reopen it within
+``FENGQIAO_REOPEN_DAYS`` days. Besides: reassign, request / approve / refuse an extension,
+escalate with a reason, merge as a duplicate, re-categorise (which re-routes).
+"""
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from fengqiao.core import workcalendar
+from fengqiao.core.casework import (
+    Move,
+    State,
+    Transition,
+    Workflow,
+    above_holder,
+    either,
+    holder,
+    roles,
+)
+from fengqiao.core.roles import STAFF_ROLES
+from fengqiao.events import routing
+from fengqiao.events.choices import Status
+from fengqiao.events.models import Category, Event
+
+OPEN = (Status.REPORTED, Status.FILED, Status.DISPATCHED, Status.HANDLING, Status.REPORTED_BACK)
+BEFORE_HANDLING = (Status.REPORTED, Status.FILED, Status.DISPATCHED)
+COMMANDERS = ("station", "county_bureau", "city_command")
+
+
+def reopen_days() -> int:
+    return int(getattr(settings, "FENGQIAO_REOPEN_DAYS", 7))
+
+
+def reporter(user, event) -> bool:
+    return event.reporter_id is not None and event.reporter_id == user.pk
+
+
+staff = holder()  # the assignee and anyone posted at or above the holder
+
+
+def _whole(value, field: str, *, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        number = None
+    if number is None or not low <= number <= high:
+        raise ValidationError(
+            {field: [_("Give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}]}
+        )
+    return number
+
+
+# ---------------------------------------------------------------------------------------------
+# effects: what a transition changes beyond the status
+
+
+def _reassign(event: Event, move: Move) -> None:
+    """Give the event to another grid or unit (by path) and/or another person, within the mover's reach."""
+    path = move.data.get("holder_path")
+    if path:
+        event.holder_path = routing.check_holder(path, move.actor)
+    user_id = move.data.get("assignee")
+    if user_id:
+        event.assignee = routing.check_assignee(user_id, event.holder_path)
+    elif path:
+        event.assignee = None
+
+
+def _rework(event: Event, move: Move) -> None:
+    event.rework_count += 1
+
+
+def _rate(event: Event, move: Move) -> None:
+    event.rating = _whole(move.data.get("rating"), "rating", low=1, high=5)
+    event.rated_at = move.at
+
+
+def _reopen(event: Event, move: Move) -> None:
+    if event.closed_at is None or move.at - event.closed_at > dt.timedelta(days=reopen_days()):
+        raise ValidationError(
+            {
+                "transition": [
+                    _("An event can be reopened within %(days)s days of closing.") % {"days": reopen_days()}
+                ]
+            }
+        )
+    event.reopen_count += 1
+    event.rating = event.rated_at = None
+
+
+def _request_extension(event: Event, move: Move) -> None:
+    event.extension_hours = _whole(move.data.get("hours"), "hours", low=1, high=24 * 30)
+
+
+def _approve_extension(event: Event, move: Move) -> None:
+    if not event.extension_hours:
+        raise ValidationError({"transition": [_("No extension has been requested.")]})
+    extra = dt.timedelta(hours=event.extension_hours)
+    if event.due_at is not None:
+        share = event.workflow.remind_share
+        event.due_at += extra
+        event.remind_at = event.due_at - (event.due_at - event.step_started_at) * share
+        event.reminded = False
+    event.extension_hours = None
+
+
+def _refuse_extension(event: Event, move: Move) -> None:
+    if not event.extension_hours:
+        raise ValidationError({"transition": [_("No extension has been requested.")]})
+    event.extension_hours = None
+
+
+def _escalate(event: Event, move: Move) -> None:
+    if "/" not in event.holder_path:
+        raise ValidationError(
+            {"transition": [_("The city bureau holds it already: there is no higher level.")]}
+        )
+    event.holder_path = event.holder_path.rsplit("/", 1)[0]
+    event.level += 1
+
+
+def _merge(event: Event, move: Move) -> None:
+    number = str(move.data.get("into") or "").strip()
+    original = (
+        Event.objects.unscoped(
+            reason="events: the original of a merge is checked against the mover's scope below"
+        )
+        .filter(number=number)
+        .first()
+    )
+    if original is None or not original.is_visible_to(move.actor):
+        raise ValidationError({"into": [_("No event %(number)s in your area.") % {"number": number}]})
+    if original.pk == event.pk or original.status not in OPEN or original.duplicate_of_id:
+        raise ValidationError({"into": [_("Merge into another event that is still open.")]})
+    event.duplicate_of = original
+
+
+def _recategorise(event: Event, move: Move) -> None:
+    code = str(move.data.get("category") or "").strip()
+    category = Category.objects.filter(code=code, active=True).first()
+    if category is None:
+        raise ValidationError({"category": [_("Unknown category: %(code)s.") % {"code": code}]})
+    event.category, event.kind = category, category.kind
+    event.holder_path = routing.holder_for(category, event.grid)
+    event.assignee = None
+    event.level = 0
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+def _deadline(event: Event, status: str, start: dt.datetime):
+    hours = event.category.limit_hours(status)
+    if hours is None:
+        return None
+    return workcalendar.deadline(start, hours, working=not event.category.clock_hours)
+
+
+def _recipients(event: Event, transition: Transition | None):
+    User = get_user_model()
+    if transition is None:  # a new event: the grid's workers and the district's community officer
+        paths = [event.holder_path]
+        if event.holder_path == event.grid.scope_path:
+            paths.append(event.grid.scope_path.rsplit("/", 1)[0])
+        return list(User.posted_at(*paths))
+    users = {u.pk: u for u in User.posted_at(event.holder_path)}
+    for extra in (event.assignee, event.reporter):
+        if extra is not None:
+            users[extra.pk] = extra
+    for duplicate in event.duplicates.exclude(reporter=None).select_related("reporter"):
+        users[duplicate.reporter.pk] = duplicate.reporter  # a duplicate's reporter follows the original
+    return list(users.values())
+
+
+S = Status
+STATES = [
+    State(S.REPORTED, gettext_lazy("reported")),
+    State(S.FILED, gettext_lazy("filed")),
+    State(S.REJECTED, gettext_lazy("rejected"), open=False),
+    State(S.DISPATCHED, gettext_lazy("dispatched")),
+    State(S.HANDLING, gettext_lazy("handling")),
+    State(S.REPORTED_BACK, gettext_lazy("reported back")),
+    State(S.CLOSED, gettext_lazy("closed"), open=False),
+    State(S.MERGED, gettext_lazy("merged as a duplicate"), open=False),
+]
+
+T = Transition
+TRANSITIONS = [
+    T("file", gettext_lazy("file"), (S.REPORTED,), S.FILED, staff),
+    T("reject", gettext_lazy("reject"), (S.REPORTED,), S.REJECTED, staff, needs_note=True),
+    T("dispatch", gettext_lazy("dispatch"), (S.FILED,), S.DISPATCHED, staff, effect=_reassign),
+    T("accept", gettext_lazy("start handling"), (S.DISPATCHED,), S.HANDLING, staff),
+    T("report_back", gettext_lazy("report back"), (S.HANDLING,), S.REPORTED_BACK, staff, needs_note=True),
+    T("pass", gettext_lazy("pass the check"), (S.REPORTED_BACK,), S.CLOSED, staff),
+    T(
+        "rework",
+        gettext_lazy("send back for rework"),
+        (S.REPORTED_BACK,),
+        S.HANDLING,
+        staff,
+        needs_note=True,
+        effect=_rework,
+    ),
+    T("rate", gettext_lazy("rate"), (S.CLOSED,), None, reporter, public=True, effect=_rate),
+    T(
+        "reopen",
+        gettext_lazy("reopen"),
+        (S.CLOSED,),
+        S.HANDLING,
+        reporter,
+        needs_note=True,
+        public=True,
+        effect=_reopen,
+    ),
+    T("reassign", gettext_lazy("reassign"), OPEN, None, staff, effect=_reassign, restarts_clock=False),
+    T(
+        "request_extension",
+        gettext_lazy("request an extension"),
+        OPEN,
+        None,
+        staff,
+        needs_note=True,
+        effect=_request_extension,
+    ),
+    T(
+        "approve_extension",
+        gettext_lazy("approve the extension"),
+        OPEN,
+        None,
+        above_holder,
+        effect=_approve_extension,
+    ),
+    T(
+        "refuse_extension",
+        gettext_lazy("refuse the extension"),
+        OPEN,
+        None,
+        above_holder,
+        needs_note=True,
+        effect=_refuse_extension,
+    ),
+    T(
+        "escalate",
+        gettext_lazy("escalate"),
+        OPEN,
+        None,
+        staff,
+        needs_note=True,
+        effect=_escalate,
+        restarts_clock=True,
+    ),
+    T(
+        "merge",
+        gettext_lazy("merge as a duplicate"),
+        BEFORE_HANDLING,
+        S.MERGED,
+        staff,
+        needs_note=False,
+        effect=_merge,
+    ),
+    T(
+        "recategorise",
+        gettext_lazy("change the category"),
+        BEFORE_HANDLING,
+        None,
+        either(staff, roles(*COMMANDERS)),
+        effect=_recategorise,
+        restarts_clock=True,
+    ),
+]
+
+EVENT_WORKFLOW = Workflow(
+    case_type="event",
+    prefix="E",
+    model=Event,
+    states=STATES,
+    transitions=TRANSITIONS,
+    initial=S.REPORTED,
+    deadline=_deadline,
+    recipients=_recipients,
+)
+
+# Staff roles that may take in events on anyone's behalf.
+INTAKE_ROLES = STAFF_ROLES
