@@ -197,3 +197,19 @@ def test_a_closed_event_is_never_swept(personas, report, monday_morning):
     event = report(at=monday_morning)
     move(event, "reject", actor=personas.grid_a, version=event.version, note="非本辖区")
     assert sweep(monday_morning + dt.timedelta(days=30)).escalated == 0
+
+
+def test_filters_share_one_vocabulary(personas, report):
+    from fengqiao.events.selectors import EventFilter, board, events_for
+
+    t = personas.territory
+    a = report()
+    b = report(lon=106.115, lat=37.905, actor=personas.grid_b)
+    move(b, "escalate", actor=personas.grid_b, version=b.version, note="需要支援")
+    mine = lambda **params: set(EventFilter.from_params(params).apply(events_for(personas.station)))  # noqa: E731
+    assert mine(unit=t.district_a.path) == {a}
+    assert mine(escalated="1") == {b} == set(board(personas.station))
+    assert mine(status="open", grid=t.grid_b.code) == {b}
+    with pytest.raises(ValidationError) as err:
+        mine(status="sleeping")
+    assert "status" in err.value.message_dict

@@ -1,0 +1,157 @@
+"""Reads of events, always through the user's scope, and the one filter vocabulary that the list
+page, the API and every indicator's link share (so a figure links to exactly its events)."""
+
+import datetime as dt
+from dataclasses import dataclass, fields
+
+from django.core.exceptions import ValidationError
+from django.db.models import F, Q, Value
+from django.db.models.functions import Length, Replace
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.core.scoping import get_visible_or_404, scope_q
+from fengqiao.events.choices import Channel, EventKind, Status
+from fengqiao.events.models import Event
+from fengqiao.events.workflow import OPEN
+
+UNSCOPED_OWN_REPORTS = "events: a resident's own reports, whatever grid they are in"
+
+# Depth of a holder's path: 5 = a grid, 4 = a police district (community), 3 = a station, ...
+HOLDER_DEPTH = Length("holder_path") - Length(Replace("holder_path", Value("/"), Value(""))) + 1
+GRID_DEPTH, COMMUNITY_DEPTH = 5, 4
+
+
+def events_for(user):
+    return Event.objects.visible_to(user).select_related("category", "grid", "assignee")
+
+
+def event_for(user, number: str) -> Event:
+    return get_visible_or_404(
+        Event.objects.select_related("category", "grid", "assignee", "address"), user, number=number
+    )
+
+
+def own_reports(user):
+    """What a resident reported with their account: they follow it without seeing the grid's other events."""
+    if user is None or not user.is_authenticated:
+        return Event.objects.none()
+    return (
+        Event.objects.unscoped(reason=UNSCOPED_OWN_REPORTS).filter(reporter=user).select_related("category")
+    )
+
+
+def _date(value: str, name: str) -> dt.date | None:
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({name: [_("Give a date as YYYY-MM-DD.")]}) from None
+
+
+def _start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+@dataclass
+class EventFilter:
+    """Query-string filters: ``?status=open&kind=help&unit=640300/640302&opened_from=2026-01-01``."""
+
+    status: str = ""  # a status, or "open" / "done"
+    kind: str = ""
+    category: str = ""  # a code: the category and everything under it
+    channel: str = ""
+    unit: str = ""  # a tree path: events that happened at or under it
+    grid: str = ""  # a grid code
+    holder: str = ""  # a tree path: events held exactly there
+    opened_from: str = ""
+    opened_to: str = ""  # inclusive dates
+    closed_from: str = ""
+    closed_to: str = ""
+    overdue: str = ""  # "1": open and past the limit
+    escalated: str = ""  # "1": climbed at least one rung
+    reworked: str = ""  # "1": sent back at least once
+    reopened: str = ""  # "1": reopened by the reporter
+    on_time: str = ""  # "1" / "0": closed without / after missing a limit
+    within: str = ""  # "grid" / "community": closed while held by a grid / a grid or district
+    q: str = ""  # number or words of the title
+
+    @classmethod
+    def from_params(cls, params) -> "EventFilter":
+        return cls(**{f.name: str(params.get(f.name, "") or "").strip() for f in fields(cls)})
+
+    def as_params(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
+
+    def apply(self, qs):
+        """Narrow a scoped queryset. Unknown values are errors naming the parameter."""
+        if self.status == "open":
+            qs = qs.filter(status__in=OPEN)
+        elif self.status == "done":
+            qs = qs.exclude(status__in=OPEN)
+        elif self.status:
+            qs = qs.filter(status=self._choice("status", Status.values))
+        if self.kind:
+            qs = qs.filter(kind=self._choice("kind", EventKind.values))
+        if self.channel:
+            qs = qs.filter(channel=self._choice("channel", Channel.values))
+        if self.category:
+            qs = qs.filter(category__code__startswith=self.category)
+        if self.unit:
+            qs = qs.filter(scope_q([self.unit.rstrip("/")], vendor=_vendor(qs)))
+        if self.grid:
+            qs = qs.filter(grid__code=self.grid)
+        if self.holder:
+            qs = qs.filter(holder_path=self.holder)
+        for name, lookup, upper in (
+            ("opened_from", "opened_at__gte", False),
+            ("opened_to", "opened_at__lt", True),
+            ("closed_from", "closed_at__gte", False),
+            ("closed_to", "closed_at__lt", True),
+        ):
+            day = _date(getattr(self, name), name)
+            if day is not None:
+                qs = qs.filter(**{lookup: _start(day + dt.timedelta(days=1) if upper else day)})
+        if self.overdue == "1":
+            qs = qs.filter(status__in=OPEN, due_at__lte=timezone.now())
+        if self.escalated == "1":
+            qs = qs.filter(level__gt=0)
+        if self.reworked == "1":
+            qs = qs.filter(rework_count__gt=0)
+        if self.reopened == "1":
+            qs = qs.filter(reopen_count__gt=0)
+        if self.on_time in ("0", "1"):
+            qs = qs.filter(status=Status.CLOSED)
+            qs = qs.filter(missed_deadlines=0) if self.on_time == "1" else qs.filter(missed_deadlines__gt=0)
+        if self.within:
+            depth = {"grid": GRID_DEPTH, "community": COMMUNITY_DEPTH}.get(self.within)
+            if depth is None:
+                raise ValidationError({"within": [_("Say grid or community.")]})
+            qs = qs.filter(status=Status.CLOSED).alias(depth=HOLDER_DEPTH).filter(depth__gte=depth)
+        if self.q:
+            qs = qs.filter(Q(number__icontains=self.q) | Q(title__icontains=self.q))
+        return qs
+
+    def _choice(self, name: str, allowed) -> str:
+        value = getattr(self, name)
+        if value not in allowed:
+            raise ValidationError({name: [_("Unknown value: %(value)s.") % {"value": value}]})
+        return value
+
+
+def _vendor(qs) -> str:
+    from django.db import connections
+
+    return connections[qs.db].vendor
+
+
+def board(user):
+    """The command room's board: open events past their limit or escalated, worst first."""
+    now = timezone.now()
+    return (
+        events_for(user)
+        .filter(status__in=OPEN)
+        .filter(Q(due_at__lte=now) | Q(level__gt=0))
+        .order_by(F("level").desc(), F("due_at").asc(nulls_last=True))
+    )
