@@ -1,9 +1,10 @@
 """The working calendar: which days are working days, and deadlines counted in working hours.
 
-Monday to Friday are working days unless a :class:`~fengqiao.core.models.CalendarDay` says
-otherwise (a public holiday), and a weekend day is one when a CalendarDay marks it working (the
-make-up days of the Chinese holiday calendar, 调休). Working hours are the setting
-``FENGQIAO_WORKING_HOURS``: a list of (start, end) times, by default 08:30–12:00 and 13:30–17:30.
+Monday to Friday are working days unless a :class:`~fengqiao.core.models.CalendarDay` (or the
+setting ``FENGQIAO_HOLIDAYS``) says otherwise (a public holiday), and a weekend day is one when a
+CalendarDay marks it working (the make-up days of the Chinese holiday calendar, 调休). Working
+hours are the setting ``FENGQIAO_WORKING_HOURS``: (start, end) pairs, by default 08:30–12:00 and
+13:30–17:30.
 """
 
 import datetime as dt
@@ -65,9 +66,13 @@ class Calendar:
 
 
 def _load_exceptions() -> dict[dt.date, bool]:
+    """CalendarDay rows (kept in the admin), over the holidays of the setting FENGQIAO_HOLIDAYS."""
     from fengqiao.core.models import CalendarDay
 
-    return dict(CalendarDay.objects.values_list("date", "working"))
+    configured = getattr(settings, "FENGQIAO_HOLIDAYS", ()) or ()
+    exceptions = {v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)): False for v in configured}
+    exceptions.update(CalendarDay.objects.values_list("date", "working"))
+    return exceptions
 
 
 def calendar() -> Calendar:

@@ -17,7 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.core import audit
+from fengqiao.core import audit, workcalendar
 from fengqiao.core.roles import STAFF_ROLES, Role
 from fengqiao.core.scoping import get_visible_or_404
 from fengqiao.registry import history
@@ -235,22 +235,9 @@ def care_tagged_people(user, *, kind: str | None = None, limit: int = 500) -> li
 # floating-population duties
 
 
-def holidays() -> frozenset[dt.date]:
-    """Public holidays that are not working days: the setting FENGQIAO_HOLIDAYS (dates or ISO
-    strings); none by default."""
-    values = getattr(settings, "FENGQIAO_HOLIDAYS", ()) or ()
-    return frozenset(v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)) for v in values)
-
-
-def add_working_days(start: dt.date, days: int, *, off: frozenset[dt.date] | None = None) -> dt.date:
-    """The date ``days`` working days (Monday to Friday, not a holiday) after ``start``."""
-    off = holidays() if off is None else off
-    current = start
-    while days > 0:
-        current += dt.timedelta(days=1)
-        if current.weekday() < 5 and current not in off:
-            days -= 1
-    return current
+def add_working_days(start: dt.date, days: int) -> dt.date:
+    """The date ``days`` working days after ``start``, on the working calendar."""
+    return workcalendar.calendar().add_working_days(start, days)
 
 
 @dataclass(frozen=True)
@@ -306,7 +293,7 @@ def floating_duties(user, *, today: dt.date | None = None) -> FloatingDuties:
     - floating residents whose residence permit expires within 30 days or has expired.
     """
     today = today or timezone.localdate()
-    off = holidays()
+    calendar = workcalendar.calendar()
     duties = FloatingDuties()
     # Three working days are at least three calendar days: the database narrows, Python decides.
     rentals = (
@@ -325,7 +312,7 @@ def floating_duties(user, *, today: dt.date | None = None) -> FloatingDuties:
         .order_by("start_date", "id")
     )
     for residence in rentals:
-        due = add_working_days(residence.start_date, TENANT_REPORT_WORKING_DAYS, off=off)
+        due = calendar.add_working_days(residence.start_date, TENANT_REPORT_WORKING_DAYS)
         reported = residence.registered_on
         if (reported is None and today > due) or (reported is not None and reported > due):
             duties.tenants.append(TenantDuty(residence, due, reported, today))
