@@ -1,0 +1,21 @@
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+
+from fengqiao.core.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def test_worker_once_sweeps_overdue_events(personas, report):
+    event = report(at=dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC))  # long overdue
+    out = io.StringIO()
+    call_command("worker", "--once", stdout=out)
+    assert "1 escalated" in out.getvalue()
+    event.refresh_from_db()
+    assert event.holder_path == personas.territory.district_a.path
+    sweep = AuditEntry.objects.get(action="case_sweep")
+    assert sweep.actor.username == "system" and sweep.source == "worker"
+    assert event.number in sweep.after["cases"]
