@@ -29,14 +29,16 @@ var/secret_key: | $(BIN)/.installed
 	$(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
 # The demo: an embedded SQLite database under ./var, a generated city, the demo accounts, a real
-# HTTP server (gunicorn). Re-running reuses the database and the city.
+# HTTP server (gunicorn) and the worker (background tasks, the deadline sweep). Re-running reuses
+# the database and the city.
 demo: install var/secret_key
 	@export FENGQIAO_SECRET_KEY="$$(cat var/secret_key)" FENGQIAO_HTTPS=0 \
 	  FENGQIAO_ALLOWED_HOSTS="$${FENGQIAO_ALLOWED_HOSTS:-127.0.0.1,localhost}"; \
 	$(BIN)/fengqiao migrate --noinput -v0 && \
 	$(BIN)/fengqiao demo $(if $(DEMO_SCALE),--scale $(DEMO_SCALE)) && \
-	echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)" && \
-	exec $(BIN)/gunicorn fengqiao.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -
+	echo "Serving on http://$(HOST):$(PORT)/ with the background worker (Ctrl-C stops both)" && \
+	{ $(BIN)/fengqiao worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn fengqiao.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -; }
 
 chromium:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }

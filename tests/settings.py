@@ -1,6 +1,8 @@
 """Settings for the test suite: the project's own, with a throwaway key and a fast hasher."""
 
 import os
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("FENGQIAO_SECRET_KEY", "fengqiao-test-suite-key-not-secret")
 os.environ.setdefault("FENGQIAO_HTTPS", "0")
@@ -9,3 +11,6 @@ from fengqiao.settings import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+
+# Uploads of the suite go to a directory of their own, never into the checkout's ./var.
+MEDIA_ROOT = Path(tempfile.gettempdir()) / f"fengqiao-test-media-{os.getpid()}"
