@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from fengqiao.env import env_bool, env_database, env_dir, env_list, env_str
+from fengqiao.env import env_bool, env_database, env_dir, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "fengqiao.accounts",
     "fengqiao.registry",
     "fengqiao.events",
+    "fengqiao.disputes",
     "fengqiao.demo",
     "fengqiao.api",
     "fengqiao.web",
@@ -122,6 +123,16 @@ STORAGES = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Links in SMS, WeCom and e-mail messages are made absolute with this (e.g. https://fq.example.gov.cn).
+SITE_URL = env_str("FENGQIAO_SITE_URL", "")
+# The SMTP server an e-mail channel without a host of its own sends through.
+EMAIL_HOST = env_str("FENGQIAO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("FENGQIAO_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("FENGQIAO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = env_str("FENGQIAO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("FENGQIAO_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("FENGQIAO_EMAIL_FROM", "fengqiao@localhost")
 
 # Optional base map, e.g. a 天地图 tile URL with its key. Without one the map shows outlines only.
 MAP_TILE_URL = env_str("FENGQIAO_MAP_TILE_URL", "")

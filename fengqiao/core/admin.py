@@ -47,6 +47,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
 from fengqiao.core.notifications import admin as _notifications_admin  # noqa: E402,F401
 
 

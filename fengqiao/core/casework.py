@@ -4,8 +4,8 @@ Events, disputes and self-service applications are all cases: a record with a nu
 a holder (the grid or unit whose inbox has it), an optional assignee, a due time and an escalation
 level. Each case type declares one :class:`Workflow` (its states, its transitions, who may take
 each, the deadline of each step); :func:`apply` is the only way a case changes status. It checks
-the move, writes the timeline entry and the audit entry, moves the deadline, and notifies after
-commit. :func:`sweep` reminds cases nearing their limit and escalates the overdue ones one rung up
+the move, writes the timeline entry and the audit entry, moves the deadline, and notifies (the
+messages leave after commit). :func:`sweep` reminds cases nearing their limit and escalates the overdue ones one rung up
 the police tree (grid → police district → station → county → city): the holder's path loses its
 last segment.
 
@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from fengqiao.core import audit
 from fengqiao.core.models import CaseCounter, TimelineEntry
+from fengqiao.core.notifications.actions import notify
 from fengqiao.core.scoping import ScopedModel
 
 TRANSITION = audit.register("case_transition", "moved a case")
@@ -284,7 +285,7 @@ def open_case(case: Case, *, actor, county: str, note: str = "", data: dict | No
     _set_deadline(case, workflow, now)
     case.save()
     _timeline(case, actor, "open", "", case.status, note, data or {}, now)
-    transaction.on_commit(lambda: _notify(case, None, actor))
+    _notify(case, None, actor)
     return case
 
 
@@ -351,7 +352,7 @@ def apply(
             after={**changed_after, "transition": t.name},
             reason=note,
         )
-        transaction.on_commit(lambda: _notify(fresh, t, actor))
+        _notify(fresh, t, actor)
     return fresh
 
 
@@ -379,11 +380,8 @@ def _timeline(case, actor, transition, from_status, to_status, note, data, at) -
 
 
 def _notify(case: Case, transition: Transition | None, actor) -> None:
-    """After commit: tell the recipients the workflow names, never the one who acted."""
-    try:
-        from fengqiao.core.notifications import notify
-    except ImportError:  # notifications not installed in this build
-        return
+    """Tell the recipients the workflow names, never the one who acted: the in-app messages commit
+    with the move, the SMS / WeCom / e-mail deliveries are queued after commit."""
     users = [u for u in case.workflow.recipients(case, transition) if actor is None or u.pk != actor.pk]
     if not users:
         return
@@ -511,7 +509,7 @@ def _sweep_model(model: type[Case], now: dt.datetime, report: SweepReport) -> No
         report.cases += [r[1] for r in rows]
 
     TimelineEntry.objects.bulk_create(entries, batch_size=5000)
-    transaction.on_commit(lambda: _tell_holders(workflow, told))
+    _tell_holders(workflow, told)
 
 
 def _sweep_entry(workflow, pk, transition, status, path, now, data=None) -> TimelineEntry:
@@ -530,10 +528,6 @@ def _sweep_entry(workflow, pk, transition, status, path, now, data=None) -> Time
 def _tell_holders(workflow: Workflow, told: dict[str, set]) -> None:
     """One message per holder and sweep, listing its cases, not one per case."""
     if not told:
-        return
-    try:
-        from fengqiao.core.notifications import notify
-    except ImportError:
         return
     from django.contrib.auth import get_user_model
 

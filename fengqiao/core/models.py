@@ -135,4 +135,6 @@ class TimelineEntry(models.Model):
 
     def __str__(self):
         return f"{self.case_type}#{self.case_id} {self.transition}"
+
+
 from fengqiao.core.notifications.models import *  # noqa: E402,F403

@@ -25,7 +25,7 @@ from fengqiao.events.models import DEFAULT_LIMITS, Attachment, Category, Event
 from fengqiao.events.workflow import OPEN
 
 REPORT = audit.register("event_report", "reported an event", needs_actor=False)  # residents may be anonymous
-ATTACH = audit.register("event_attach", "attached a file to an event")
+ATTACH = audit.register("event_attach", "attached a file to an event", needs_actor=False)  # portal photos
 
 UNSCOPED_PUBLIC = "events: a resident follows their own report by its tracking code"
 UNSCOPED_DUPLICATES = "events: duplicate suggestions only name events the reporter may see"

@@ -20,6 +20,13 @@ UNSCOPED_OWN_REPORTS = "events: a resident's own reports, whatever grid they are
 # Depth of a holder's path: 5 = a grid, 4 = a police district (community), 3 = a station, ...
 HOLDER_DEPTH = Length("holder_path") - Length(Replace("holder_path", Value("/"), Value(""))) + 1
 GRID_DEPTH, COMMUNITY_DEPTH = 5, 4
+# Filed: taken in and not turned away (rejected) or folded into another (merged).
+FILED = (Status.FILED, Status.DISPATCHED, Status.HANDLING, Status.REPORTED_BACK, Status.CLOSED)
+# Handled: reported back at least once. A rework or a reopening means it was; nothing else
+# leads out of "reported back" or "closed".
+HANDLED_Q = (
+    Q(status__in=(Status.REPORTED_BACK, Status.CLOSED)) | Q(rework_count__gt=0) | Q(reopen_count__gt=0)
+)
 
 
 def events_for(user):
@@ -73,6 +80,8 @@ class EventFilter:
     escalated: str = ""  # "1": climbed at least one rung
     reworked: str = ""  # "1": sent back at least once
     reopened: str = ""  # "1": reopened by the reporter
+    filed: str = ""  # "1": filed (not awaiting filing, rejected or merged)
+    handled: str = ""  # "1": reported back at least once
     on_time: str = ""  # "1" / "0": closed without / after missing a limit
     within: str = ""  # "grid" / "community": closed while held by a grid / a grid or district
     q: str = ""  # number or words of the title
@@ -121,6 +130,10 @@ class EventFilter:
             qs = qs.filter(rework_count__gt=0)
         if self.reopened == "1":
             qs = qs.filter(reopen_count__gt=0)
+        if self.filed == "1":
+            qs = qs.filter(status__in=FILED)
+        if self.handled == "1":
+            qs = qs.filter(HANDLED_Q)
         if self.on_time in ("0", "1"):
             qs = qs.filter(status=Status.CLOSED)
             qs = qs.filter(missed_deadlines=0) if self.on_time == "1" else qs.filter(missed_deadlines__gt=0)

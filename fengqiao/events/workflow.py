@@ -175,7 +175,8 @@ def _recipients(event: Event, transition: Transition | None):
     for extra in (event.assignee, event.reporter):
         if extra is not None:
             users[extra.pk] = extra
-    for duplicate in event.duplicates.exclude(reporter=None).select_related("reporter"):
+    duplicates = Event.objects.unscoped(reason="events: a duplicate's reporter follows the original")
+    for duplicate in duplicates.filter(duplicate_of=event).exclude(reporter=None).select_related("reporter"):
         users[duplicate.reporter.pk] = duplicate.reporter  # a duplicate's reporter follows the original
     return list(users.values())
 

@@ -213,3 +213,23 @@ def test_filters_share_one_vocabulary(personas, report):
     with pytest.raises(ValidationError) as err:
         mine(status="sleeping")
     assert "status" in err.value.message_dict
+
+
+def test_moves_notify_the_holder_and_the_reporter_but_not_the_mover(personas, report):
+    from fengqiao.core.notifications.models import Notification
+
+    event = report("0502", actor=personas.resident, channel=Channel.PORTAL)
+    # A new event: the grid's worker and the district's community officer hear of it.
+    assert set(
+        Notification.objects.filter(title__startswith=event.number).values_list(
+            "recipient__username", flat=True
+        )
+    ) == {
+        "grid_a",
+        "officer_a",
+    }
+    move(event, "file", actor=personas.grid_a, version=event.version)
+    told = Notification.objects.filter(title__startswith=event.number).exclude(
+        recipient__username="officer_a"
+    )
+    assert sorted(told.values_list("recipient__username", flat=True)) == ["grid_a", "resident"]

@@ -1,5 +1,5 @@
-"""`fengqiao worker`: the background process. Runs queued tasks (django-tasks' database backend)
-and, once a minute, the deadline sweep of every case type."""
+"""`fengqiao worker`: the background process. Runs queued tasks (django-tasks' database backend:
+notification deliveries, uploads) and, once a minute, the deadline sweep of every case type."""
 
 import time
 
@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand
 from fengqiao.core import casework
 from fengqiao.core.commands import system_user
 from fengqiao.core.context import Source, acting_as
+from fengqiao.core.notifications.tasks import requeue_stale
 
 
 class Command(BaseCommand):
@@ -37,5 +38,6 @@ class Command(BaseCommand):
     def sweep(self):
         with acting_as(system_user(), Source.WORKER):
             report = casework.sweep()
+            requeue_stale()  # deliveries whose task was lost with a dead worker
         if report.reminded or report.escalated:
             self.stdout.write(f"sweep: {report.reminded} reminded, {report.escalated} escalated")

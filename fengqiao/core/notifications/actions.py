@@ -1,0 +1,169 @@
+"""Changes to notifications.
+
+:func:`notify` is the one entry point for everyone who tells people something (the casework
+engine, outreach, ...). It is called inside the caller's transaction and writes the in-app
+messages there; the outbound deliveries are created and queued only once that transaction has
+committed, and nothing a channel does can reach the caller. It writes no audit entry of its own:
+the caller's action is the audited change.
+"""
+
+import logging
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.core import audit
+from fengqiao.core.notifications import tasks
+from fengqiao.core.notifications.choices import ChannelKind, DeliveryStatus
+from fengqiao.core.notifications.models import Channel, Delivery, Notification
+
+logger = logging.getLogger(__name__)
+
+NOTIFICATIONS_READ = audit.register("notifications_read", "marked notifications read")
+DELIVERY_RETRY = audit.register("delivery_retry", "retried a notification delivery")
+
+
+def notify(
+    recipients: Iterable, *, kind: str, title: str, body: str = "", link: str = "", scope_path: str = ""
+) -> list[Notification]:
+    """Tell each recipient in the app now, and through the outbound channels after commit:
+    an SMS to their phone and an e-mail to their address through the most specific active
+    channel of each kind that applies, and a message to every WeCom group whose channel's scope
+    is at or above ``scope_path``. Returns the in-app notifications."""
+    if not kind:
+        raise ValidationError({"kind": _("A notification needs a kind.")})
+    if not title:
+        raise ValidationError({"title": _("A notification needs a title.")})
+    users, seen = [], set()
+    for user in recipients:
+        if user is not None and user.pk not in seen and user.is_active:
+            seen.add(user.pk)
+            users.append(user)
+    now = timezone.now()
+    title = title[: Notification._meta.get_field("title").max_length]
+    rows = Notification.objects.bulk_create(
+        [
+            Notification(
+                recipient=user,
+                kind=kind,
+                title=title,
+                body=body,
+                link=link,
+                scope_path=scope_path,
+                created_at=now,
+            )
+            for user in users
+        ]
+    )
+    payload = {"kind": kind, "title": title, "body": body, "link": link, "scope_path": scope_path}
+    ids = [n.pk for n in rows]
+
+    def queue_deliveries():
+        _queue_deliveries(ids, payload)
+
+    transaction.on_commit(queue_deliveries, robust=True)
+    return rows
+
+
+def _queue_deliveries(notification_ids: list[int], payload: dict) -> None:
+    """After the caller's commit: one Delivery per address and channel, each with its task."""
+    try:
+        with transaction.atomic():
+            deliveries = _plan_deliveries(notification_ids, payload)
+            for delivery in deliveries:
+                tasks.enqueue(delivery.pk)
+    except Exception:
+        # The caller has committed and must not hear of this; the notifications are in the app.
+        logger.exception("could not queue the deliveries of %s %r", payload["kind"], payload["title"])
+
+
+def _plan_deliveries(notification_ids: list[int], payload: dict) -> list[Delivery]:
+    kind, scope_path = payload["kind"], payload["scope_path"]
+    channels = [
+        c
+        for c in Channel.objects.filter(is_active=True).order_by("id")
+        if c.applies_to(kind=kind, scope_path=scope_path)
+    ]
+    # Per person, one SMS and one e-mail: through the channel closest to the place.
+    personal = {}
+    for channel in channels:
+        if channel.kind in (ChannelKind.SMS, ChannelKind.EMAIL):
+            best = personal.get(channel.kind)
+            if best is None or len(channel.scope_path) > len(best.scope_path):
+                personal[channel.kind] = channel
+    now = timezone.now()
+    plan = []
+    notifications = Notification.objects.filter(pk__in=notification_ids).select_related("recipient")
+    for notification in notifications.order_by("id"):
+        recipient = notification.recipient
+        for channel_kind, address in (
+            (ChannelKind.SMS, recipient.phone),
+            (ChannelKind.EMAIL, recipient.email),
+        ):
+            channel = personal.get(channel_kind)
+            if channel is not None and address:
+                plan.append(Delivery(channel=channel, notification=notification, address=address))
+    # A group bot speaks to the group of a place: only notifications about a place go there.
+    if scope_path:
+        plan.extend(Delivery(channel=c) for c in channels if c.kind == ChannelKind.WECOM)
+    for delivery in plan:
+        delivery.kind = kind
+        delivery.payload = payload
+        delivery.next_attempt_at = now
+        delivery.created_at = now
+    return Delivery.objects.bulk_create(plan)
+
+
+@transaction.atomic
+def mark_read(notification_ids: Iterable[int] | None = None, *, actor) -> int:
+    """Mark the actor's own notifications read: the given ones, or all when none are given.
+    Anyone else's notifications are not touched (and not told apart from missing ones)."""
+    if actor is None or not actor.is_authenticated:
+        raise PermissionDenied(_("Log in to read your notifications."))
+    qs = Notification.objects.filter(recipient=actor, read_at__isnull=True)
+    ids = None
+    if notification_ids is not None:
+        ids = sorted({int(pk) for pk in notification_ids})
+        qs = qs.filter(pk__in=ids)
+    count = qs.update(read_at=timezone.now())
+    audit.record(
+        NOTIFICATIONS_READ,
+        actor=actor,
+        object_type=Notification._meta.label_lower,
+        object_id=",".join(map(str, ids))[:64] if ids else "all",
+        object_repr=str(actor),
+        after={"count": count, "ids": ids},
+    )
+    return count
+
+
+@transaction.atomic
+def retry_delivery(delivery: Delivery, *, actor) -> Delivery:
+    """Try a failed or given-up delivery again now, with a fresh series of attempts."""
+    if not (actor.is_superuser or actor.has_perm("core.change_channel")):
+        raise PermissionDenied(_("Only administrators may retry deliveries."))
+    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.status not in (DeliveryStatus.FAILED, DeliveryStatus.GIVEN_UP):
+        raise ValidationError({"status": _("Only a failed delivery can be retried.")})
+    before = audit.snapshot(delivery, ["status", "attempts", "last_error"])
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), updated_at=timezone.now()
+    )
+    delivery.refresh_from_db()
+    audit.record(
+        DELIVERY_RETRY,
+        delivery,
+        actor=actor,
+        before=before,
+        after=audit.snapshot(delivery, ["status", "attempts", "last_error"]),
+    )
+    pk = delivery.pk
+
+    def queue_retry():
+        tasks.enqueue(pk)
+
+    transaction.on_commit(queue_retry, robust=True)
+    return delivery

@@ -1,0 +1,11 @@
+"""The notification pages, included under /notifications/."""
+
+from django.urls import path
+
+from fengqiao.web import views_notifications as views
+
+urlpatterns = [
+    path("", views.notification_list, name="notification_list"),
+    path("<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("read-all/", views.notification_read_all, name="notification_read_all"),
+]
