@@ -5,9 +5,9 @@ a holder (the grid or unit whose inbox has it), an optional assignee, a due time
 level. Each case type declares one :class:`Workflow` (its states, its transitions, who may take
 each, the deadline of each step); :func:`apply` is the only way a case changes status. It checks
 the move, writes the timeline entry and the audit entry, moves the deadline, and notifies (the
-messages leave after commit). :func:`sweep` reminds cases nearing their limit and escalates the overdue ones one rung up
-the police tree (grid → police district → station → county → city): the holder's path loses its
-last segment.
+messages leave after commit). :func:`sweep` reminds cases nearing their limit and escalates the
+overdue ones one rung up the police tree (grid → police district → station → county → city): the
+holder's path loses its last segment.
 
 Concurrency is optimistic: every case carries a version, the client says which version it saw,
 and a move against an older one raises :class:`Conflict`; the row is locked while it moves, so two
