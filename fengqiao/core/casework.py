@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connections, models, transaction
 from django.db.models import F, Q, Value
-from django.db.models.functions import Length, Substr
+from django.db.models.functions import JSONObject, Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -274,18 +274,35 @@ def next_number(prefix: str, county: str, day: dt.date) -> str:
 # the engine
 
 
-def open_case(case: Case, *, actor, county: str, note: str = "", data: dict | None = None, at=None) -> Case:
+def open_case(
+    case: Case,
+    *,
+    actor,
+    county: str,
+    note: str = "",
+    data: dict | None = None,
+    at=None,
+    clock_from=None,
+    quiet: bool = False,
+) -> Case:
     """Number and save a new case in its workflow's initial state, with its first timeline entry.
-    Call inside the creating action's transaction; the action writes its own audit entry."""
+    Call inside the creating action's transaction; the action writes its own audit entry.
+
+    ``at`` is when it happened (a past time for imported cases); its first limit runs from
+    ``clock_from`` (default: ``at``), e.g. from the import for a past incident. ``quiet`` keeps a
+    bulk intake from sending one message per case."""
     workflow = case.workflow
     now = at or timezone.now()
+    start = clock_from or now
     case.number = next_number(workflow.prefix, county, timezone.localdate(now))
     case.status = workflow.initial
-    case.opened_at = case.step_started_at = now
-    _set_deadline(case, workflow, now)
+    case.opened_at = now
+    case.step_started_at = start
+    _set_deadline(case, workflow, start)
     case.save()
     _timeline(case, actor, "open", "", case.status, note, data or {}, now)
-    _notify(case, None, actor)
+    if not quiet:
+        _notify(case, None, actor)
     return case
 
 
@@ -466,63 +483,107 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
 
 def _sweep_model(model: type[Case], now: dt.datetime, report: SweepReport) -> None:
     workflow = model.workflow
-    open_cases = model.objects.unscoped(reason=UNSCOPED_SWEEP).filter(status__in=workflow.open_states)
-    entries = []
+    cases = model.objects.unscoped(reason=UNSCOPED_SWEEP)
+    open_cases = cases.filter(status__in=workflow.open_states)
     told: dict[str, set] = {}
 
     due_soon = open_cases.filter(reminded=False, remind_at__lte=now, due_at__gt=now)
-    rows = list(due_soon.values_list("pk", "number", "status", "holder_path"))
+    rows = list(due_soon.values_list("pk", "number", "holder_path"))
     if rows:
-        due_soon.update(reminded=True)
-        for pk, number, status, path in rows:
-            entries.append(_sweep_entry(workflow, pk, "remind", status, path, now))
+        for ids in _chunks([r[0] for r in rows]):
+            _timeline_from_rows(cases.filter(pk__in=ids), workflow, "remind", now)
+            cases.filter(pk__in=ids).update(reminded=True)
+        for _pk, number, path in rows:
             told.setdefault(path, set()).add(number)
         report.reminded += len(rows)
         report.cases += [r[1] for r in rows]
 
     overdue = open_cases.filter(due_at__lte=now)
-    rows = list(overdue.values_list("pk", "number", "status", "holder_path"))
+    rows = list(overdue.values_list("pk", "number", "holder_path"))
     if rows:
         due = now + workflow.escalation_limit
         remind = due - workflow.escalation_limit * workflow.remind_share
-        common = {
-            "due_at": due,
-            "remind_at": remind,
-            "reminded": False,
-            "step_started_at": now,
-            "missed_deadlines": F("missed_deadlines") + 1,
-            "version": F("version") + 1,
-        }
-        ids = [r[0] for r in rows]
-        for start in range(0, len(ids), 50_000):  # stay under SQLite's bound-parameter limit
-            chunk = model.objects.unscoped(reason=UNSCOPED_SWEEP).filter(pk__in=ids[start : start + 50_000])
-            # The top first: once a county's case has climbed to the city it has no "/" either.
-            chunk.exclude(holder_path__contains="/").update(**common)
-            chunk.filter(holder_path__contains="/").update(
-                holder_path=parent_path(F("holder_path")), level=F("level") + 1, **common
+        # A case the city holds stays there (there is nowhere higher) but still misses a limit.
+        below_top = Q(holder_path__contains="/")
+        for ids in _chunks([r[0] for r in rows]):
+            chunk = cases.filter(pk__in=ids)
+            # The timeline first: it reads where each case is before the UPDATE moves it.
+            _timeline_from_rows(chunk, workflow, "escalate", now, escalate=True)
+            chunk.update(
+                holder_path=models.Case(
+                    models.When(below_top, then=parent_path(F("holder_path"))), default=F("holder_path")
+                ),
+                level=models.Case(
+                    models.When(below_top, then=F("level") + 1),
+                    default=F("level"),
+                    output_field=models.PositiveSmallIntegerField(),
+                ),
+                due_at=due,
+                remind_at=remind,
+                reminded=False,
+                step_started_at=now,
+                missed_deadlines=F("missed_deadlines") + 1,
+                version=F("version") + 1,
             )
-        for pk, number, status, path in rows:
-            up = path.rsplit("/", 1)[0]
-            entries.append(_sweep_entry(workflow, pk, "escalate", status, up, now, {"from": path}))
-            told.setdefault(up, set()).add(number)
+        for _pk, number, path in rows:
+            told.setdefault(path.rsplit("/", 1)[0], set()).add(number)
         report.escalated += len(rows)
         report.cases += [r[1] for r in rows]
 
-    TimelineEntry.objects.bulk_create(entries, batch_size=5000)
     _tell_holders(workflow, told)
 
 
-def _sweep_entry(workflow, pk, transition, status, path, now, data=None) -> TimelineEntry:
-    return TimelineEntry(
-        case_type=workflow.case_type,
-        case_id=pk,
-        at=now,
-        transition=transition,
-        from_status=status,
-        to_status=status,
-        holder_path=path,
-        data=data or {},
+def _chunks(ids: list, size: int = 50_000):
+    """Id lists that stay under SQLite's bound-parameter limit."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+TIMELINE_COLUMNS = (
+    "case_type",
+    "case_id",
+    "at",
+    "actor_label",
+    "transition",
+    "from_status",
+    "to_status",
+    "holder_path",
+    "note",
+    "data",
+)
+
+
+def _timeline_from_rows(cases, workflow: Workflow, transition: str, now, *, escalate: bool = False) -> None:
+    """One timeline entry per case in ``cases``, written by one INSERT ... SELECT from the case rows.
+
+    The sweep may move every open case of the city at once; building and saving a TimelineEntry
+    object per case cost several times the UPDATE of the cases themselves. An escalation's entry
+    names the holder one rung up and, in ``data``, the one it comes from."""
+    path = F("holder_path")
+    holder = models.Case(models.When(holder_path__contains="/", then=parent_path(path)), default=path)
+    select = (
+        cases.order_by()
+        .annotate(
+            t_case_type=Value(workflow.case_type),
+            t_case_id=F("pk"),
+            t_at=Value(now, output_field=models.DateTimeField()),
+            t_actor_label=Value(""),
+            t_transition=Value(transition),
+            t_from_status=F("status"),
+            t_to_status=F("status"),
+            t_holder_path=holder if escalate else path,
+            t_note=Value(""),
+            t_data=JSONObject(**{"from": path}) if escalate else Value({}, output_field=models.JSONField()),
+        )
+        .values_list(*(f"t_{c}" for c in TIMELINE_COLUMNS))
     )
+    connection = connections[cases.db]
+    select_sql, params = select.query.get_compiler(cases.db).as_sql()
+    meta = TimelineEntry._meta
+    table = connection.ops.quote_name(meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(meta.get_field(c).column) for c in TIMELINE_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
 
 
 def _tell_holders(workflow: Workflow, told: dict[str, set]) -> None:

@@ -71,10 +71,13 @@ def category_for_report(code: str, *, public_only: bool) -> Category:
     return category
 
 
-def report_event(report: Report, *, actor, channel: str, at: dt.datetime | None = None) -> Event:
+def report_event(
+    report: Report, *, actor, channel: str, at: dt.datetime | None = None, imported: bool = False
+) -> Event:
     """Take in one event. ``actor`` is the staff member entering it (on a caller's behalf, whose
     name and phone the report carries), the resident reporting, or None for an anonymous portal
-    or Open311 report."""
+    or Open311 report. An ``imported`` past event keeps its time but its limits run from now,
+    and a bulk import does not message anyone per event."""
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
     if channel in (Channel.STAFF, Channel.PHONE, Channel.DISPATCH_110) and not may_take_in(actor):
@@ -103,7 +106,14 @@ def report_event(report: Report, *, actor, channel: str, at: dt.datetime | None 
         external_id=report.external_id,
     )
     with transaction.atomic():
-        casework.open_case(event, actor=actor, county=grid.scope_path.split("/")[1], at=at)
+        casework.open_case(
+            event,
+            actor=actor,
+            county=grid.scope_path.split("/")[1],
+            at=at,
+            clock_from=timezone.now() if imported else None,
+            quiet=imported,
+        )
         audit.record(
             REPORT,
             event,

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -155,8 +155,9 @@ CATEGORY_WORDS = {
     "其它": "01",
     "其他警情": "01",
 }
-# "刑事警情/盗窃", "治安类-打架斗殴": a path through the 110 system's own tree.
-_CATEGORY_PATH = re.compile(r"\s*[/\\|>＞→:：、\-—]+\s*")
+# "刑事警情/盗窃", "治安类-打架斗殴", "0101 刑事警情": a path through the 110 system's own tree,
+# or a code with its name.
+_CATEGORY_PATH = re.compile(r"[\s/\\|>＞→:：、\-—]+")
 # Excel's way of showing a long number it has rounded: 2.02403E+19.
 _MANGLED_NUMBER = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.I)
 _DATE_TIME = re.compile(
@@ -393,6 +394,13 @@ class _Import:
                 except RowRejected as exc:
                     reject(incident.row, exc)
                     continue
+                except IntegrityError as exc:
+                    if self.known(incident.number):  # another import of the export took it in just now
+                        unchanged += 1
+                    else:
+                        reason = _("the database refused the row: %(error)s") % {"error": exc}
+                        reject(incident.row, RowRejected("", reason))
+                    continue
                 except DatabaseError as exc:
                     # A rule of the database the checks did not foresee: only this row is lost.
                     reason = _("the database refused the row: %(error)s") % {"error": exc}
@@ -404,6 +412,10 @@ class _Import:
         result.unchanged += unchanged
         result.rejected += len(rejections)
         result.rejections.extend(sorted(rejections, key=lambda r: r.line))
+
+    def known(self, number: str) -> bool:
+        events = Event.objects.unscoped(reason=UNSCOPED_KNOWN)
+        return events.filter(channel=Channel.DISPATCH_110, external_id=number).exists()
 
     def report(self, incident: Incident) -> Event:
         address = None
@@ -431,7 +443,9 @@ class _Import:
             external_id=incident.number,
         )
         try:
-            event = report_event(report, actor=self.actor, channel=Channel.DISPATCH_110, at=incident.at)
+            event = report_event(
+                report, actor=self.actor, channel=Channel.DISPATCH_110, at=incident.at, imported=True
+            )
         except ValidationError as exc:
             raise _row_error(exc) from None
         # After the write, inside the row's savepoint: an incident outside the importer's area

@@ -5,6 +5,7 @@ import secrets
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -137,6 +138,14 @@ class Event(Case):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["-opened_at"]
+        constraints = [
+            # An external system's number (the 110 incident number) is taken in once.
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=~Q(external_id=""),
+                name="event_external_id_unique",
+            ),
+        ]
         indexes = [
             models.Index(fields=["status", "due_at"], name="event_open_due_idx"),
             models.Index(fields=["category", "opened_at"], name="event_category_time_idx"),

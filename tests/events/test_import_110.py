@@ -97,9 +97,10 @@ def local(*args) -> dt.datetime:
     return timezone.make_aware(dt.datetime(*args))
 
 
-def run(*args):
+def run(*args, progress=False):
     out, err = StringIO(), StringIO()
-    call_command("import_110", *args, "--no-progress", stdout=out, stderr=err)
+    flags = () if progress else ("--no-progress",)
+    call_command("import_110", *args, *flags, stdout=out, stderr=err)
     return out.getvalue(), err.getvalue()
 
 
@@ -336,6 +337,13 @@ def test_a_row_outside_the_importers_area_leaves_nothing(personas, categories, t
     assert import_110(path, actor=personas.city).counts()["inserted"] == 1
 
 
+def test_a_zero_point_means_no_point_and_the_address_places_it(personas, categories, home, tmp_path):
+    path = write_csv(tmp_path / "110.csv", HEADER, [row("Z1", point=("0", "0"), address=home.full_text)])
+    assert import_110(path, actor=personas.station, datum="gcj02").inserted == 1
+    event = Event.objects.unscoped(reason="test").get()
+    assert event.address == home and event.lon is None and event.grid == personas.territory.grid_a
+
+
 def test_only_staff_may_import(personas, categories, tmp_path):
     path = write_csv(tmp_path / "110.csv", HEADER, [row("A1")])
     with pytest.raises(PermissionDenied):
@@ -417,7 +425,8 @@ def test_command_exit_0_with_rejected_rows_errors_and_report(personas, categorie
 
 def test_command_default_error_file_keeps_the_gbk_encoding(personas, categories, settings, tmp_path):
     path = write_csv(tmp_path / "110.csv", HEADER, [row("A1", category="飞碟")], encoding="gbk")
-    out, _err = run(str(path), "--actor", "station")
+    out, err = run(str(path), "--actor", "station", progress=True)
+    assert "110: " in err and "1 rows" in err  # the progress bar
     error_file = next((Path(settings.DATA_DIR) / "imports").glob("110-*-errors.csv"))
     assert str(error_file) in out
     assert read_csv(error_file, encoding="gb18030")[1][-2:] == ["警情类别", "Unknown category: 飞碟."]
@@ -495,6 +504,7 @@ def test_bad_times(text):
         ("telecom and online fraud", "0104"),
         ("刑事警情/盗窃", "0101"),
         ("治安类-打架斗殴", "0102"),
+        ("0103 交通警情", "0103"),
         ("群众求助", "0502"),
         ("其他", "01"),
         ("社情", "04"),
@@ -504,3 +514,17 @@ def test_categories_by_code_name_and_110_words(categories, given, code):
     from fengqiao.events.importing import CategoryBook
 
     assert CategoryBook().find(given).code == code
+
+
+def test_past_incidents_keep_their_time_but_their_limits_run_from_the_import(personas, categories, tmp_path):
+    from fengqiao.core.casework import sweep
+    from fengqiao.core.notifications.models import Notification
+
+    path = write_csv(tmp_path / "110.csv", HEADER, [row("P1", "2026-03-05 14:23:11")])
+    before = timezone.now()
+    import_110(path, actor=personas.station)
+    event = Event.objects.unscoped(reason="test").get(external_id="P1")
+    assert event.opened_at == local(2026, 3, 5, 14, 23, 11)
+    assert event.step_started_at >= before and event.due_at > before
+    assert sweep().escalated == 0  # not overdue the moment it is taken in
+    assert not Notification.objects.exists()  # a bulk intake messages nobody per event
