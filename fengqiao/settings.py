@@ -133,6 +133,8 @@ EMAIL_HOST_USER = env_str("FENGQIAO_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("FENGQIAO_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("FENGQIAO_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("FENGQIAO_EMAIL_FROM", "fengqiao@localhost")
+# Who runs the public reporting service, for Open311's discovery document.
+FENGQIAO_OPEN311_CONTACT = env_str("FENGQIAO_OPEN311_CONTACT", "")
 
 # Optional base map, e.g. a 天地图 tile URL with its key. Without one the map shows outlines only.
 MAP_TILE_URL = env_str("FENGQIAO_MAP_TILE_URL", "")

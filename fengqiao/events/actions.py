@@ -62,6 +62,7 @@ class Report:
     reporter_name: str = ""
     reporter_phone: str = ""
     external_id: str = ""
+    via: str = ""  # which integration brought it (an Open311 key), for the audit
 
 
 def category_for_report(code: str, *, public_only: bool) -> Category:
@@ -118,7 +119,12 @@ def report_event(
             REPORT,
             event,
             actor=actor,
-            after={"channel": channel, "category": report.category.code, "grid": grid.code},
+            after={
+                "channel": channel,
+                "category": report.category.code,
+                "grid": grid.code,
+                "via": report.via,
+            },
         )
     return event
 

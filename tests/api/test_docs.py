@@ -16,6 +16,11 @@ ENDPOINTS = {
     "/api/v1/locate": {"post"},
     "/api/v1/registry/statistics": {"get"},
     "/api/v1/registry/people/{person_id}/reveal": {"post"},
+    "/api/v1/events": {"get", "post"},
+    "/api/v1/events/board": {"get"},
+    "/api/v1/events/{number}": {"get"},
+    "/api/v1/events/{number}/transitions": {"post"},
+    "/api/v1/inbox": {"get"},
     **{
         path: ops
         for kind, key in (

@@ -1,0 +1,226 @@
+"""Events of the closed loop through the API: lists, details, intake, moves, the inbox and the board.
+
+Reads go through ``events.selectors`` (scoped: an event outside the caller's scope is 404, like a
+missing one), intake through ``events.actions.report_event``, every move through the casework
+engine — the doors the pages use. Moves are optimistic: a client sends the version it saw
+(``If-Match: "3"``, the detail's ``ETag``); a stale one is 412 with the current version, and a
+move without any version is 428, so nobody overwrites a step they have not seen.
+"""
+
+import re
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Status
+
+from fengqiao.api.errors import field_errors_payload
+from fengqiao.api.pagination import LimitOffset, paginate
+from fengqiao.api.schemas import ErrorOut
+from fengqiao.api.schemas_events import (
+    ConflictOut,
+    EventCreatedOut,
+    EventFilters,
+    EventIn,
+    EventListItem,
+    EventOut,
+    InboxItem,
+    TransitionIn,
+)
+from fengqiao.core import casework
+from fengqiao.events import actions, selectors
+from fengqiao.events.choices import Channel
+from fengqiao.events.selectors import EventFilter
+from fengqiao.registry.models import Address
+
+router = Router(tags=["events"])
+
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+IF_MATCH = "If-Match"
+# One entity tag, strong or weak: "3", W/"3", or a bare 3 from a lenient client.
+ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _ordered(events):
+    return events.order_by("-opened_at", "-id")
+
+
+@router.get(
+    "/events",
+    response={200: list[EventListItem], **ERRORS},
+    url_name="events",
+    summary="List events",
+)
+@paginate(LimitOffset)
+def list_events(request, filters: Query[EventFilters]):
+    """The events in the caller's scope, newest first, narrowed by the same parameters as the
+    events page and the indicators' links. An unknown value is 422 naming the parameter."""
+    events = selectors.events_for(request.auth)
+    return _ordered(EventFilter.from_params(filters.dict()).apply(events))
+
+
+@router.post(
+    "/events",
+    response={201: EventCreatedOut, **ERRORS},
+    url_name="event-create",
+    summary="Take in an event",
+)
+def create_event(request, payload: EventIn, response: HttpResponse):
+    """Staff take in an event (channel ``api``) at a point or a registry address in their area.
+    It is placed in its grid, numbered, routed to the grid or its station and its first deadline
+    set; ``possible_duplicates`` names open events of the same kind nearby."""
+    user = request.auth
+    if not actions.may_take_in(user):
+        raise PermissionDenied(_("Only staff take in events through the API."))
+    category = actions.category_for_report(payload.category, public_only=False)
+    if (payload.lon is None) != (payload.lat is None):
+        missing = "lat" if payload.lat is None else "lon"
+        raise ValidationError({missing: [_("Give both lon and lat, or neither.")]})
+    address = _address(user, payload.address)
+    if payload.lon is None and address is None:
+        raise ValidationError({"lon": [_("Give a point (lon and lat) or an address code.")]})
+    report = actions.Report(
+        category=category,
+        title=payload.title,
+        description=payload.description,
+        lon=payload.lon,
+        lat=payload.lat,
+        address=address,
+        address_text=payload.address_text,
+        reporter_name=payload.reporter_name,
+        reporter_phone=payload.reporter_phone,
+        external_id=payload.external_id.strip(),
+    )
+    with transaction.atomic():
+        event = actions.report_event(report, actor=user, channel=Channel.API)
+        # The writer must see what they wrote (NetBox's check after the write): a place outside
+        # the caller's area is refused and the event, its number and its audit entry roll back.
+        if not event.is_visible_to(user):
+            field = "lon" if payload.lon is not None else "address"
+            raise ValidationError({field: [_("This place is outside your area.")]})
+    duplicates = actions.duplicate_candidates(category, event.lon, event.lat, user=user, exclude=event)
+    response["Location"] = f"{request.path.rstrip('/')}/{event.number}"
+    response["ETag"] = etag(event.version)
+    return Status(
+        201,
+        {
+            "number": event.number,
+            "tracking_code": event.tracking_code,
+            "status": event.status,
+            "version": event.version,
+            "possible_duplicates": [d.number for d in duplicates],
+        },
+    )
+
+
+def _address(user, code: str | None):
+    code = (code or "").strip()
+    if not code:
+        return None
+    address = Address.objects.visible_to(user).filter(code=code, retired_at__isnull=True).first()
+    if address is None:
+        raise ValidationError(
+            {"address": [_("No address with the code %(code)s in your area.") % {"code": code}]}
+        )
+    return address
+
+
+# Declared before /events/{number}, which would otherwise take "board" for a number.
+@router.get(
+    "/events/board",
+    response={200: list[EventListItem], **ERRORS},
+    url_name="events-board",
+    summary="The command room's board",
+)
+@paginate(LimitOffset)
+def events_board(request):
+    """Open events in the caller's scope that are past their limit or have been escalated, the
+    highest rung first, then the longest overdue."""
+    return selectors.board(request.auth)
+
+
+@router.get(
+    "/events/{number}",
+    response={200: EventOut, **ERRORS},
+    url_name="event",
+    summary="One event",
+)
+def get_event(request, number: str, response: HttpResponse):
+    """An event with its timeline and the steps the caller may take; the ``ETag`` header is its
+    version, to send back in ``If-Match`` with a move. 404 outside the caller's scope."""
+    event = selectors.event_for(request.auth, number)
+    response["ETag"] = etag(event.version)
+    return event
+
+
+@router.post(
+    "/events/{number}/transitions",
+    response={200: EventOut, 412: ConflictOut, 428: ErrorOut, **ERRORS},
+    url_name="event-transition",
+    summary="Move an event one step",
+    openapi_extra={
+        "parameters": [
+            {
+                "in": "header",
+                "name": IF_MATCH,
+                "required": False,
+                "schema": {"type": "string"},
+                "description": 'The event\'s version as its ETag gave it, e.g. "3"; required unless the '
+                "body carries `version`.",
+            }
+        ]
+    },
+)
+def move_event(request, number: str, payload: TransitionIn, response: HttpResponse):
+    """Take one step of the loop (``file``, ``dispatch``, ``accept``, ``report_back``, ``pass``,
+    ``rework``, ``escalate``, ...) against the version the caller saw: ``If-Match: "<version>"``
+    (or ``version`` in the body). 412 when someone moved the event since (nothing is applied; the
+    answer gives the current version), 428 without a version, 403 when the step is not the
+    caller's to take, 422 naming the field when it is not possible now or its input is wrong."""
+    user = request.auth
+    event = selectors.event_for(user, number)
+    seen = _seen_version(request, payload)
+    if seen is None:
+        message = _('Send the version you saw: the header If-Match: "<version>" (or "version" in the body).')
+        return Status(428, field_errors_payload([(IF_MATCH, message)]))
+    try:
+        actions.move(
+            event, payload.transition, actor=user, version=seen, note=payload.note, data=payload.data
+        )
+    except casework.Conflict as conflict:
+        response["ETag"] = etag(conflict.case.version)
+        return Status(412, {"detail": str(conflict), "current_version": conflict.case.version})
+    moved = selectors.event_for(user, number)
+    response["ETag"] = etag(moved.version)
+    return moved
+
+
+def _seen_version(request, payload: TransitionIn) -> int | None:
+    header = request.headers.get(IF_MATCH)
+    if header is None:
+        return payload.version
+    match = ETAG.match(header.strip())
+    if match is None:
+        raise ValidationError({IF_MATCH: [_('Give one version, as the ETag gave it: "3".')]})
+    seen = int(match.group(1))
+    if payload.version is not None and payload.version != seen:
+        raise ValidationError({"version": [_("It differs from the version in If-Match.")]})
+    return seen
+
+
+@router.get(
+    "/inbox",
+    response={200: list[InboxItem], **ERRORS},
+    url_name="inbox",
+    summary="My inbox",
+)
+@paginate(LimitOffset)
+def my_inbox(request):
+    """Every open case of every type that is the caller's to do — assigned to them, or held where
+    they are posted — the most urgent first."""
+    return casework.inbox(request.auth)
