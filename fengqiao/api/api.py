@@ -17,7 +17,7 @@ from ninja.parser import Parser
 
 from fengqiao.api import errors
 from fengqiao.api.auth import session_auth, token_auth
-from fengqiao.api.routers import accounts, auth, events, grids, locate, registry
+from fengqiao.api.routers import accounts, auth, disputes, events, grids, locate, registry
 
 
 class StrictJSONParser(Parser):
@@ -104,3 +104,4 @@ api.add_router("/grids", grids.router)
 api.add_router("", locate.router)
 api.add_router("/registry", registry.router)
 api.add_router("", events.router)
+api.add_router("/disputes", disputes.router)

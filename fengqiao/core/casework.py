@@ -443,6 +443,12 @@ class SweepReport:
     escalated: int = 0
     cases: list = field(default_factory=list)
 
+    def __bool__(self):
+        return bool(self.reminded or self.escalated)
+
+    def __str__(self):
+        return f"{self.reminded} reminded, {self.escalated} escalated"
+
 
 def parent_path(expression):
     """The path without its last segment, in SQL (SQLite and PostgreSQL): RTRIM with the set of

@@ -21,6 +21,13 @@ ENDPOINTS = {
     "/api/v1/events/{number}": {"get"},
     "/api/v1/events/{number}/transitions": {"post"},
     "/api/v1/inbox": {"get"},
+    "/api/v1/disputes": {"get", "post"},
+    "/api/v1/disputes/quota": {"get"},
+    "/api/v1/disputes/statistics": {"get"},
+    "/api/v1/disputes/{number}": {"get"},
+    "/api/v1/disputes/{number}/agreement": {"post"},
+    "/api/v1/disputes/{number}/sessions": {"post"},
+    "/api/v1/disputes/{number}/transitions": {"post"},
     **{
         path: ops
         for kind, key in (

@@ -9,11 +9,19 @@ from fengqiao.core.models import AuditEntry
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def _jobs_due_now():
+    from fengqiao.core import periodic
+
+    for job in periodic.jobs():
+        job.next_at = 0.0
+
+
 def test_worker_once_sweeps_overdue_events(personas, report):
     event = report(at=dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC))  # long overdue
     out = io.StringIO()
     call_command("worker", "--once", stdout=out)
-    assert "1 escalated" in out.getvalue()
+    assert "sweep: 0 reminded, 1 escalated" in out.getvalue()
     event.refresh_from_db()
     assert event.holder_path == personas.territory.district_a.path
     sweep = AuditEntry.objects.get(action="case_sweep")

@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DisputesConfig(AppConfig):
+    name = "fengqiao.disputes"
+    label = "disputes"
+    verbose_name = _("Dispute mediation")
+
+    def ready(self):
+        import datetime as dt
+
+        from fengqiao.core import periodic
+        from fengqiao.disputes import workflow  # noqa: F401  (declares the workflow)
+        from fengqiao.disputes.actions import remind_judicial_windows
+
+        periodic.register("judicial reminders", lambda: remind_judicial_windows(), every=dt.timedelta(days=1))

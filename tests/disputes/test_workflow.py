@@ -1,0 +1,299 @@
+"""A dispute's life through the ledger's actions and the casework engine."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.test import override_settings
+from django.utils import timezone
+
+from fengqiao.core.casework import NotAvailable
+from fengqiao.core.models import AuditEntry
+from fengqiao.core.notifications.models import Notification
+from fengqiao.disputes import actions
+from fengqiao.disputes.actions import PartyData
+from fengqiao.disputes.choices import Outcome, Performance, Status
+from fengqiao.disputes.models import Dispute, FollowUp
+from tests.disputes.conftest import APPLICANT_ID, RESPONDENT_ID, THIRD_ID
+
+pytestmark = pytest.mark.django_db
+
+
+def audits(dispute, action):
+    return AuditEntry.objects.filter(object_type="disputes.dispute", object_id=str(dispute.pk), action=action)
+
+
+def mediate_to_agreement(dispute, actor):
+    dispute = actions.move(dispute, "start", actor=actor, version=dispute.version)
+    actions.add_session(
+        dispute,
+        actor=actor,
+        held_on=timezone.localdate(),
+        place="村委会调解室",
+        participants="王五（民警）、张三（网格员）、村支书",
+        minutes="双方陈述，同意以现状院墙为界。",
+    )
+    actions.make_agreement(
+        dispute,
+        actor=actor,
+        terms="乙方于十日内拆除越界部分院墙。",
+        performance_method="乙方自行拆除，甲方配合。",
+        perform_by=timezone.localdate() + dt.timedelta(days=10),
+    )
+    return Dispute.objects.unscoped(reason="test").get(pk=dispute.pk)
+
+
+def test_registration_numbers_places_and_audits(register, personas):
+    # given / when
+    dispute = register(amount="1200.5", people_count=3)
+    # then
+    assert dispute.number.startswith("TJ-640302-")
+    assert dispute.status == Status.REGISTERED
+    assert dispute.scope_path == personas.territory.grid_a.scope_path
+    assert dispute.holder_path == personas.territory.district_a.path
+    assert dispute.assignee == personas.officer
+    assert str(dispute.amount) == "1200.50"
+    assert dispute.parties.count() == 2
+    assert audits(dispute, "dispute_register").count() == 1
+    # yellow: 72 hours to start mediating
+    assert dispute.due_at - dispute.opened_at == dt.timedelta(hours=72)
+
+
+def test_party_id_numbers_are_checked_and_named(register):
+    bad = [
+        PartyData(role="applicant", name="甲某", id_number="110105194912310021"),
+        PartyData(role="respondent", name="乙某"),
+    ]
+    with pytest.raises(ValidationError) as error:
+        register(parties=bad)
+    assert "parties" in error.value.message_dict
+    assert "Party 1" in error.value.message_dict["parties"][0]
+    assert not Dispute.objects.unscoped(reason="test").exists()
+
+
+def test_both_sides_are_needed(register):
+    with pytest.raises(ValidationError) as error:
+        register(parties=[PartyData(role="applicant", name="甲某")])
+    assert "parties" in error.value.message_dict
+
+
+def test_outside_the_grid_workers_scope_nothing_is_registered(register, personas):
+    with pytest.raises(ValidationError) as error:
+        register(actor=personas.grid_b, grid=personas.territory.grid_a)
+    assert "grid" in error.value.message_dict
+    with pytest.raises(PermissionDenied):
+        register(actor=personas.resident)
+
+
+def test_a_registry_person_is_linked_by_id_number(register, personas):
+    from tests.registry.conftest import make_address, make_person
+
+    person = make_person(make_address(personas.territory.grid_a), name="甲某")
+    dispute = register(applicant=person.id_number)
+    party = dispute.parties.get(role="applicant")
+    assert party.person == person
+
+
+def test_red_grade_is_flagged_to_the_station(register, personas):
+    dispute = register(grade="red")
+    assert dispute.flagged and not dispute.repeated
+    assert dispute.due_at - dispute.opened_at == dt.timedelta(hours=2)
+    told = Notification.objects.filter(kind="dispute_flag", recipient=personas.station)
+    assert told.count() == 1
+    assert dispute.number in told.get().title
+    # the district's officer registered it: the station is told, the grid worker is not
+    assert not Notification.objects.filter(kind="dispute_flag", recipient=personas.grid_a).exists()
+
+
+def test_third_dispute_between_the_same_parties_in_a_year_is_repeated(register, personas):
+    first = register(at=timezone.now() - dt.timedelta(days=300))
+    register(at=timezone.now() - dt.timedelta(days=100), applicant=RESPONDENT_ID, respondent=APPLICANT_ID)
+    # a dispute of one of them with someone else does not count
+    register(respondent=THIRD_ID)
+    third = register()
+    assert not Dispute.objects.unscoped(reason="test").get(pk=first.pk).repeated
+    assert third.repeat_count == 3 and third.repeated and third.flagged
+    assert Notification.objects.filter(kind="dispute_flag", recipient=personas.station).count() == 1
+
+
+def test_a_dispute_more_than_a_year_ago_is_not_counted(register):
+    register(at=timezone.now() - dt.timedelta(days=400))
+    register(at=timezone.now() - dt.timedelta(days=10))
+    third = register()
+    assert third.repeat_count == 2 and not third.repeated
+
+
+def test_from_registration_to_archive(register, personas):
+    officer = personas.officer
+    dispute = register()
+    dispute = actions.move(dispute, "start", actor=officer, version=dispute.version)
+    assert dispute.status == Status.MEDIATING
+    assert dispute.due_at == dispute.opened_at + dt.timedelta(days=30)
+    with pytest.raises(ValidationError) as error:
+        actions.move(dispute, "resolve", actor=officer, version=dispute.version)
+    assert "agreement" in error.value.message_dict
+    dispute = mediate_to_agreement(register(), officer)
+    dispute = actions.move(dispute, "resolve", actor=officer, version=dispute.version)
+    assert dispute.status == Status.RESOLVED and dispute.outcome == Outcome.RESOLVED
+    assert dispute.outcome_at is not None and dispute.due_at is None
+    dispute = actions.move(
+        dispute,
+        "follow_up",
+        actor=personas.officer,
+        version=dispute.version,
+        note="回访：院墙已拆除，双方无新矛盾。",
+        data={"visited_on": timezone.localdate().isoformat(), "performance": Performance.PERFORMED},
+    )
+    assert dispute.status == Status.FOLLOW_UP
+    assert FollowUp.objects.filter(dispute=dispute).count() == 1
+    assert dispute.agreement.performance == Performance.PERFORMED
+    dispute = actions.move(dispute, "archive", actor=officer, version=dispute.version)
+    assert dispute.status == Status.ARCHIVED and dispute.closed_at is not None
+    steps = list(dispute.timeline().values_list("transition", flat=True))
+    assert steps == ["open", "start", "resolve", "follow_up", "archive"]
+
+
+def test_sessions_only_while_mediating_and_never_in_the_future(register, personas):
+    dispute = register()
+    with pytest.raises(ValidationError) as error:
+        actions.add_session(
+            dispute,
+            actor=personas.officer,
+            held_on=timezone.localdate(),
+            place="a",
+            participants="b",
+            minutes="c",
+        )
+    assert "status" in error.value.message_dict
+    dispute = actions.move(dispute, "start", actor=personas.officer, version=dispute.version)
+    with pytest.raises(ValidationError) as error:
+        actions.add_session(
+            dispute,
+            actor=personas.officer,
+            held_on=timezone.localdate() + dt.timedelta(days=1),
+            place="a",
+            participants="b",
+            minutes="c",
+        )
+    assert "held_on" in error.value.message_dict
+
+
+def test_grid_worker_elsewhere_may_not_work_on_it_but_a_named_mediator_may(register, personas):
+    dispute = register(mediators=[personas.grid_a])
+    with pytest.raises(PermissionDenied):
+        actions.move(dispute, "start", actor=personas.grid_b, version=dispute.version)
+    dispute = actions.move(dispute, "start", actor=personas.grid_a, version=dispute.version)
+    session = actions.add_session(
+        dispute,
+        actor=personas.grid_a,
+        held_on=timezone.localdate(),
+        place="网格",
+        participants="张三（网格员）",
+        minutes="初步调解。",
+    )
+    assert session.recorded_by == personas.grid_a
+    with pytest.raises(PermissionDenied):
+        actions.add_session(
+            dispute,
+            actor=personas.grid_b,
+            held_on=timezone.localdate(),
+            place="网格",
+            participants="李四",
+            minutes="x",
+        )
+
+
+def test_refer_needs_a_destination_and_a_note(register, personas):
+    dispute = register()
+    with pytest.raises(ValidationError) as error:
+        actions.move(dispute, "refer", actor=personas.officer, version=dispute.version, note="诉讼", data={})
+    assert "to" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        actions.move(dispute, "refer", actor=personas.officer, version=dispute.version, data={"to": "court"})
+    assert "note" in error.value.message_dict
+    dispute = actions.move(
+        dispute,
+        "refer",
+        actor=personas.officer,
+        version=dispute.version,
+        note="当事人起诉",
+        data={"to": "court"},
+    )
+    assert dispute.outcome == Outcome.REFERRED and dispute.referred_to == "court"
+    with pytest.raises(NotAvailable):
+        actions.move(dispute, "archive", actor=personas.officer, version=dispute.version)
+
+
+def test_extension_is_approved_above_the_holder(register, personas):
+    dispute = register()
+    dispute = actions.move(dispute, "start", actor=personas.officer, version=dispute.version)
+    due = dispute.due_at
+    dispute = actions.move(
+        dispute,
+        "request_extension",
+        actor=personas.officer,
+        version=dispute.version,
+        note="当事人外出务工",
+        data={"days": 15},
+    )
+    with pytest.raises(PermissionDenied):  # the holder does not approve its own request
+        actions.move(dispute, "approve_extension", actor=personas.officer, version=dispute.version)
+    dispute = actions.move(dispute, "approve_extension", actor=personas.station, version=dispute.version)
+    assert dispute.due_at == due + dt.timedelta(days=15)
+    assert dispute.extended_days == 15 and dispute.extension_days is None
+
+
+@override_settings(FENGQIAO_DISPUTE_GRADES={"critical": 1, "routine": 240})
+def test_grades_are_a_setting(register, personas):
+    dispute = register(grade="critical")
+    assert dispute.flagged
+    assert dispute.due_at - dispute.opened_at == dt.timedelta(hours=1)
+    with pytest.raises(ValidationError) as error:
+        register(grade="red")
+    assert "grade" in error.value.message_dict
+
+
+def test_performance_and_judicial_confirmation(register, personas):
+    dispute = mediate_to_agreement(register(), personas.officer)
+    agreement = dispute.agreement
+    actions.record_performance(
+        dispute, actor=personas.officer, performance=Performance.PERFORMING, note="已拆一半"
+    )
+    with pytest.raises(ValidationError) as error:
+        actions.record_judicial_confirmation(
+            dispute, actor=personas.officer, applied_on=agreement.signed_on - dt.timedelta(days=1)
+        )
+    assert "applied_on" in error.value.message_dict
+    agreement = actions.record_judicial_confirmation(
+        dispute, actor=personas.officer, applied_on=agreement.signed_on, court="利通区人民法院"
+    )
+    assert agreement.judicial_applied_on == agreement.signed_on
+    assert audits(dispute, "dispute_judicial").count() == 1
+    assert audits(dispute, "dispute_performance").count() == 1
+
+
+def test_judicial_window_reminder_comes_once_before_it_closes(register, personas):
+    dispute = mediate_to_agreement(register(), personas.officer)
+    agreement = dispute.agreement
+    assert actions.remind_judicial_windows(today=agreement.signed_on + dt.timedelta(days=10)) == 0
+    assert actions.remind_judicial_windows(today=agreement.signed_on + dt.timedelta(days=26)) == 1
+    assert actions.remind_judicial_windows(today=agreement.signed_on + dt.timedelta(days=27)) == 0
+    told = Notification.objects.get(kind="dispute_judicial", recipient=personas.officer)
+    assert agreement.serial in told.title
+
+
+def test_signed_copy_is_checked_by_its_bytes(register, personas, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    dispute = mediate_to_agreement(register(), personas.officer)
+    with pytest.raises(ValidationError) as error:
+        actions.upload_signed_copy(
+            dispute, SimpleUploadedFile("x.pdf", b"MZ\x90\x00 not a pdf"), actor=personas.officer
+        )
+    assert "file" in error.value.message_dict
+    agreement = actions.upload_signed_copy(
+        dispute, SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed"), actor=personas.officer
+    )
+    assert agreement.signed_copy_type == "application/pdf"
+    assert agreement.signed_copy.read() == b"%PDF-1.4 signed"
