@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from fengqiao.web import views
+from fengqiao.web import views, views_events
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -20,4 +20,9 @@ urlpatterns = [
     path("grids/<str:code>/edit/", views.grid_edit, name="grid_edit"),
     path("registry/", include("fengqiao.web.urls_registry")),
     path("imports/", include("fengqiao.web.urls_imports")),
+    path("notifications/", include("fengqiao.web.urls_notifications")),
+    path("", include("fengqiao.web.urls_disputes")),
+    path("events/", include("fengqiao.web.urls_events")),
+    path("inbox/", views_events.inbox, name="inbox"),
+    path("", include("fengqiao.web.urls_portal")),
 ]

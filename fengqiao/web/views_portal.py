@@ -1,0 +1,239 @@
+"""The resident portal: report a problem without an account, follow it by its tracking code,
+rate the handling and reopen it. What a resident sees here names no staff and no other person."""
+
+import datetime as dt
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Max, Min
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from fengqiao.events import actions, selectors
+from fengqiao.events.actions import Report, max_upload_bytes
+from fengqiao.events.choices import Channel, Status
+from fengqiao.events.workflow import reopen_days
+from fengqiao.geo.choices import DivisionLevel
+from fengqiao.geo.models import Division, Grid
+from fengqiao.web import forms_events as forms
+from fengqiao.web.views_events import _map_settings, rename_file_errors, report_with_files
+
+SESSION_KEY = "portal_reported"
+UNSCOPED_EXTENT = "portal: the extent of the territory, so a resident's map opens over it"
+REPORTS_PER_PAGE = 20
+
+# What a resident reads for each step of their report: no names, no notes.
+PUBLIC_STEPS = {
+    "open": gettext_lazy("Received"),
+    "file": gettext_lazy("Accepted for handling"),
+    "reject": gettext_lazy("Not taken up"),
+    "dispatch": gettext_lazy("Passed to the people who handle it"),
+    "accept": gettext_lazy("Being handled"),
+    "report_back": gettext_lazy("Handled, being checked"),
+    "pass": gettext_lazy("Closed"),
+    "rework": gettext_lazy("Sent back for more work"),
+    "rate": gettext_lazy("Rated"),
+    "reopen": gettext_lazy("Reopened"),
+    "merge": gettext_lazy("Joined with a report of the same problem"),
+}
+
+
+def _reporter(request, event):
+    """The logged-in reporter acts as themselves; anyone else acts by the tracking code alone."""
+    user = request.user
+    if user.is_authenticated and event.reporter_id == user.pk:
+        return user
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def report(request):
+    max_mb = max_upload_bytes() // 2**20
+    form = forms.PortalReportForm(request.POST or None, request.FILES or None, max_mb=max_mb)
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            data = form.cleaned_data
+            report = Report(
+                category=actions.category_for_report(data["category"], public_only=True),
+                title=form.title,
+                description=data["description"],
+                lon=data["lon"],
+                lat=data["lat"],
+                address=form.address if data["lon"] is None else None,
+                address_text=data["address_text"],
+                reporter_name=data["reporter_name"],
+                reporter_phone=data["reporter_phone"],
+            )
+            actor = request.user if request.user.is_authenticated else None
+            try:
+                event = report_with_files(report, data["photos"], actor=actor, channel=Channel.PORTAL)
+            except ValidationError as error:
+                form.add_action_errors(rename_file_errors(error))
+            else:
+                request.session[SESSION_KEY] = event.tracking_code
+                return redirect("portal_reported")
+        status = 400
+    return render(
+        request, "portal/report.html", {"form": form, "map": _map_settings(), "max_mb": max_mb}, status=status
+    )
+
+
+@require_GET
+def reported(request):
+    code = request.session.get(SESSION_KEY)
+    if not code:
+        return redirect("portal_report")
+    return render(request, "portal/reported.html", {"code": code})
+
+
+@require_GET
+def places(request):
+    """What a resident's map opens over: the county outlines and the extent of the grids."""
+    outlines = Division.objects.filter(level=DivisionLevel.COUNTY).exclude(outline=None)
+    features = [
+        {"type": "Feature", "geometry": d.outline, "properties": {"name": d.name}}
+        for d in outlines.only("name", "outline")
+    ]
+    extent = (
+        Grid.objects.unscoped(reason=UNSCOPED_EXTENT)
+        .filter(is_active=True)
+        .aggregate(w=Min("centroid_lon"), s=Min("centroid_lat"), e=Max("centroid_lon"), n=Max("centroid_lat"))
+    )
+    data = {"type": "FeatureCollection", "features": features}
+    if extent["w"] is not None:
+        data["bbox"] = [extent["w"], extent["s"], extent["e"], extent["n"]]
+    response = JsonResponse(
+        data, content_type="application/geo+json", json_dumps_params={"ensure_ascii": False}
+    )
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@require_GET
+def track(request):
+    form = forms.TrackForm(request.GET or None)
+    status = 200
+    if form.is_bound:
+        status = 400
+        if form.is_valid():
+            code = form.cleaned_data["code"]
+            if actions.find_by_tracking_code(code) is not None:
+                return redirect("portal_track_detail", code=code)
+            form.add_error("code", _no_such_code())
+            status = 404
+    return render(request, "portal/track.html", {"form": form}, status=status)
+
+
+def _no_such_code():
+    return _("No report has this tracking code. Check it and try again.")
+
+
+def public_timeline(event) -> list[dict]:
+    """The steps a resident sees: changes of status, rating and reopening; who and why stay inside."""
+    rows = []
+    for entry in event.timeline():
+        shown = entry.transition in PUBLIC_STEPS and (
+            entry.transition in ("open", "rate", "reopen") or entry.from_status != entry.to_status
+        )
+        if shown:
+            rows.append({"at": entry.at, "step": PUBLIC_STEPS[entry.transition]})
+    return rows
+
+
+def _track_page(request, event, *, rate_form=None, reopen_form=None, page_errors=(), status=200):
+    followed = event.duplicate_of if event.duplicate_of_id else event
+    closed = event.status == Status.CLOSED
+    window = dt.timedelta(days=reopen_days())
+    may_reopen = closed and event.closed_at is not None and timezone.now() - event.closed_at <= window
+    return render(
+        request,
+        "portal/track_detail.html",
+        {
+            "event": event,
+            "followed": followed,
+            "merged": followed is not event,
+            "category": forms.category_label(event.category),
+            "timeline": public_timeline(followed),
+            "rate_form": rate_form or (forms.RateForm(initial={"rating": event.rating}) if closed else None),
+            "reopen_form": reopen_form or (forms.ReopenForm() if may_reopen else None),
+            "reopen_days": reopen_days(),
+            "page_errors": list(page_errors),
+        },
+        status=status,
+    )
+
+
+def _event_by_code(code):
+    event = actions.find_by_tracking_code(code)
+    if event is None:
+        raise Http404(_no_such_code())
+    return event
+
+
+@require_GET
+def track_detail(request, code):
+    return _track_page(request, _event_by_code(code))
+
+
+@require_POST
+def rate(request, code):
+    event = _event_by_code(code)
+    form = forms.RateForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.move_by_tracking_code(
+                code, "rate", data={"rating": form.cleaned_data["rating"]}, actor=_reporter(request, event)
+            )
+        except (ValidationError, PermissionDenied) as error:
+            form.add_action_errors(_as_validation_error(error))
+        else:
+            return redirect("portal_track_detail", code=event.tracking_code)
+    return _track_page(request, event, rate_form=form, status=400)
+
+
+@require_POST
+def reopen(request, code):
+    event = _event_by_code(code)
+    form = forms.ReopenForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.move_by_tracking_code(
+                code, "reopen", note=form.cleaned_data["note"], actor=_reporter(request, event)
+            )
+        except (ValidationError, PermissionDenied) as error:
+            form.add_action_errors(_as_validation_error(error))
+        else:
+            return redirect("portal_track_detail", code=event.tracking_code)
+    if event.status == Status.CLOSED:
+        return _track_page(request, event, reopen_form=form, status=400)
+    # Not closed (any more): there is no reopen form to show the error on.
+    return _track_page(request, event, page_errors=_messages(form), status=400)
+
+
+def _messages(form) -> list[str]:
+    return [m for errors in form.errors.values() for m in errors]
+
+
+def _as_validation_error(error) -> ValidationError:
+    """The engine names the step itself ("transition"): on these forms that is the whole form."""
+    if isinstance(error, ValidationError):
+        if not hasattr(error, "error_dict"):
+            return error
+        return ValidationError({(None if k == "transition" else k): v for k, v in error.error_dict.items()})
+    return ValidationError(str(error))
+
+
+@require_GET
+@login_required
+def my_reports(request):
+    reports = selectors.own_reports(request.user).order_by("-opened_at", "-id")
+    page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
+    for event in page.object_list:
+        event.category_label = forms.category_label(event.category)
+    return render(request, "portal/my_reports.html", {"page": page})
