@@ -189,6 +189,29 @@ def attach(event: Event, upload, *, actor) -> Attachment:
     return attachment
 
 
+def attach_all(event, files, *, actor) -> list:
+    """Attach every file or none: a rejected file removes the ones stored before it."""
+    kept = []
+    try:
+        with transaction.atomic():
+            for upload in files:
+                kept.append(attach(event, upload, actor=actor))
+    except BaseException:
+        for attachment in kept:
+            attachment.file.delete(save=False)
+        raise
+    return kept
+
+
+def report_with_files(report: Report, files, *, actor, channel: str) -> Event:
+    """Take in a report with its files in one transaction: a rejected file rejects the report,
+    so the reporter fixes it and sends again, and nothing half-made is left behind."""
+    with transaction.atomic():
+        event = report_event(report, actor=actor, channel=channel)
+        attach_all(event, files, actor=actor)
+    return event
+
+
 def distance_m(lon1, lat1, lon2, lat2) -> float:
     """Great-circle distance in metres (haversine)."""
     r = 6_371_000

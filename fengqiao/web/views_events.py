@@ -6,7 +6,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -331,8 +330,7 @@ def event_attach(request, number):
     field = forms.PhotosField(required=True)
     try:
         files = field.clean(request.FILES.getlist("photos"))
-        with transaction.atomic():
-            kept = attach_all(event, files, actor=request.user)
+        kept = actions.attach_all(event, files, actor=request.user)
     except ValidationError as error:
         return _detail(request, event, page_errors=error.messages, status=400)
     count = len(kept)
@@ -344,28 +342,6 @@ def event_attach(request, number):
 
 # ---------------------------------------------------------------------------------------------
 # intake
-
-
-def attach_all(event, files, *, actor) -> list:
-    """Attach every file or none: a rejected file removes the ones stored before it."""
-    kept = []
-    try:
-        for upload in files:
-            kept.append(actions.attach(event, upload, actor=actor))
-    except BaseException:
-        for attachment in kept:
-            attachment.file.delete(save=False)
-        raise
-    return kept
-
-
-def report_with_files(report: Report, files, *, actor, channel: str) -> Event:
-    """Take in a report with its files in one transaction: a rejected file rejects the report,
-    so the reporter fixes it and sends again, and nothing half-made is left behind."""
-    with transaction.atomic():
-        event = actions.report_event(report, actor=actor, channel=channel)
-        attach_all(event, files, actor=actor)
-    return event
 
 
 def rename_file_errors(error: ValidationError) -> ValidationError:
@@ -398,7 +374,7 @@ def event_create(request):
                 reporter_phone=data["reporter_phone"],
             )
             try:
-                event = report_with_files(report, data["photos"], actor=user, channel=data["channel"])
+                event = actions.report_with_files(report, data["photos"], actor=user, channel=data["channel"])
             except ValidationError as error:
                 form.add_action_errors(rename_file_errors(error))
             else:

@@ -21,7 +21,7 @@ from fengqiao.events.workflow import reopen_days
 from fengqiao.geo.choices import DivisionLevel
 from fengqiao.geo.models import Division, Grid
 from fengqiao.web import forms_events as forms
-from fengqiao.web.views_events import _map_settings, rename_file_errors, report_with_files
+from fengqiao.web.views_events import _map_settings, rename_file_errors
 
 SESSION_KEY = "portal_reported"
 UNSCOPED_EXTENT = "portal: the extent of the territory, so a resident's map opens over it"
@@ -72,7 +72,7 @@ def report(request):
             )
             actor = request.user if request.user.is_authenticated else None
             try:
-                event = report_with_files(report, data["photos"], actor=actor, channel=Channel.PORTAL)
+                event = actions.report_with_files(report, data["photos"], actor=actor, channel=Channel.PORTAL)
             except ValidationError as error:
                 form.add_action_errors(rename_file_errors(error))
             else:
