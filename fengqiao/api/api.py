@@ -17,7 +17,7 @@ from ninja.parser import Parser
 
 from fengqiao.api import errors
 from fengqiao.api.auth import session_auth, token_auth
-from fengqiao.api.routers import accounts, auth, disputes, events, grids, locate, registry
+from fengqiao.api.routers import accounts, auth, disputes, event_stats, events, grids, locate, registry
 
 
 class StrictJSONParser(Parser):
@@ -103,5 +103,7 @@ api.add_router("", accounts.router)
 api.add_router("/grids", grids.router)
 api.add_router("", locate.router)
 api.add_router("/registry", registry.router)
+# The indicators before the events: /events/{number} would take "indicators" for a number.
+api.add_router("", event_stats.router)
 api.add_router("", events.router)
 api.add_router("/disputes", disputes.router)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
 from django.db.models import Case, CharField, Count, F, FloatField, Func, Q, Value, When, Window
-from django.db.models.functions import Lag, StrIndex, Substr, TruncMonth
+from django.db.models.functions import Lag, StrIndex, Substr
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.http import urlencode
@@ -441,47 +441,33 @@ def _step_times(user, node: Node, period: Period) -> dict[str, dict[str, tuple[f
 
 def _monthly(user, node: Node, period: Period) -> list[dict]:
     """Received (by the day opened) and closed (by the day closed) per month, for the twelve
-    months up to the end of the period."""
+    months up to the end of the period: one aggregate each, a filtered count per month (no
+    per-row date truncation, which SQLite would do in Python)."""
     first = _shift_months(period.end.replace(day=1), -(CHART_MONTHS - 1), False)
-    start, end = _start(first), _start(period.end.replace(day=_month_days(period.end)) + dt.timedelta(days=1))
+    months = [_shift_months(first, i, False) for i in range(CHART_MONTHS + 1)]
+    bounds = [_start(m) for m in months]
     qs = Event.objects.visible_to(user)
     in_node = scope_q([node.path], vendor=connections[qs.db].vendor)
-    tz = timezone.get_current_timezone()
-    received = (
-        qs.filter(in_node, opened_at__gte=start, opened_at__lt=end)
-        .annotate(month=TruncMonth("opened_at", tzinfo=tz))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    closed = (
-        qs.filter(in_node, status=Status.CLOSED, closed_at__gte=start, closed_at__lt=end)
-        .annotate(month=TruncMonth("closed_at", tzinfo=tz))
-        .values("month")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
 
-    def by_month(rows):
-        return {_as_date(r["month"]): r["n"] for r in rows}
+    def per_month(field: str, extra: Q) -> dict:
+        window = {f"{field}__gte": bounds[0], f"{field}__lt": bounds[-1]}
+        counts = {
+            f"m{i}": Count("pk", filter=Q(**{f"{field}__gte": bounds[i], f"{field}__lt": bounds[i + 1]}))
+            for i in range(CHART_MONTHS)
+        }
+        return qs.filter(in_node, extra, **window).aggregate(**counts)
 
-    got_received, got_closed = by_month(received), by_month(closed)
-    months = [_shift_months(first, i, False) for i in range(CHART_MONTHS)]
+    received = per_month("opened_at", Q())
+    closed = per_month("closed_at", Q(status=Status.CLOSED))
     return [
         {
             "month": m,
             "label": f"{m.year}-{m.month:02d}",
-            "received": got_received.get(m, 0),
-            "closed": got_closed.get(m, 0),
+            "received": received[f"m{i}"],
+            "closed": closed[f"m{i}"],
         }
-        for m in months
+        for i, m in enumerate(months[:-1])
     ]
-
-
-def _as_date(value) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return timezone.localtime(value).date() if timezone.is_aware(value) else value.date()
-    return value
 
 
 # ---------------------------------------------------------------------------------------------

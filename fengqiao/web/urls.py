@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from fengqiao.web import views, views_events
+from fengqiao.web import views, views_event_stats, views_events
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,6 +22,7 @@ urlpatterns = [
     path("imports/", include("fengqiao.web.urls_imports")),
     path("notifications/", include("fengqiao.web.urls_notifications")),
     path("", include("fengqiao.web.urls_disputes")),
+    path("events/indicators/", views_event_stats.indicators, name="event_indicators"),
     path("events/", include("fengqiao.web.urls_events")),
     path("inbox/", views_events.inbox, name="inbox"),
     path("", include("fengqiao.web.urls_portal")),

@@ -21,6 +21,7 @@ ENDPOINTS = {
     "/api/v1/events/{number}": {"get"},
     "/api/v1/events/{number}/transitions": {"post"},
     "/api/v1/inbox": {"get"},
+    "/api/v1/events/indicators": {"get"},
     "/api/v1/disputes": {"get", "post"},
     "/api/v1/disputes/quota": {"get"},
     "/api/v1/disputes/statistics": {"get"},

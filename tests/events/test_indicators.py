@@ -6,34 +6,16 @@ import datetime as dt
 import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.urls import path
 from django.utils import timezone, translation
 
-import fengqiao.urls
-from fengqiao.api import errors
-from fengqiao.api.api import FengqiaoAPI
-from fengqiao.api.auth import session_auth, token_auth
-from fengqiao.api.routers import event_stats
 from fengqiao.core import casework
 from fengqiao.core.casework import sweep
 from fengqiao.events import indicators as ind
 from fengqiao.events.indicators import Period
 from fengqiao.events.selectors import EventFilter, events_for
-from fengqiao.web import views_event_stats
 from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-# The page and the API as the lead mounts them (fengqiao.web.urls and fengqiao.api.api), here on
-# their own so these tests do not depend on those files.
-test_api = FengqiaoAPI(urls_namespace="event_stats_test", auth=[token_auth, session_auth], docs_url=None)
-errors.install(test_api)
-test_api.add_router("", event_stats.router)
-urlpatterns = [
-    path("events/indicators/", views_event_stats.indicators, name="event_indicators"),
-    path("api/v1/", test_api.urls),
-    *[p for p in fengqiao.urls.urlpatterns if "api/v1" not in str(p.pattern)],
-]
 
 TZ = timezone.get_current_timezone()
 NOVEMBER = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30))
@@ -245,7 +227,6 @@ def login(client, user):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 
-@pytest.mark.urls(__name__)
 def test_the_page(client, personas, story):
     login(client, personas.station)
     response = client.get("/events/indicators/", {"start": "2026-11-01", "end": "2026-11-30"})
@@ -264,7 +245,6 @@ def test_the_page(client, personas, story):
     assert client.get("/events/indicators/").status_code == 403
 
 
-@pytest.mark.urls(__name__)
 def test_the_api(client, personas, story):
     from tests.api.conftest import ApiCaller
 

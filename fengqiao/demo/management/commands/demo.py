@@ -11,6 +11,7 @@ from fengqiao.core.commands import ActingCommand
 from fengqiao.demo import actions, selectors
 from fengqiao.demo.actions import (
     DEFAULT_DATA_DIR,
+    DEFAULT_EVENTS_SCALE,
     DEFAULT_REGISTRY_SCALE,
     DEFAULT_SCALE,
     DEFAULT_SEED,
@@ -36,6 +37,11 @@ REGISTRY_LABELS = {
     "residence": gettext_lazy("person–house relations"),
     "employment": gettext_lazy("employments"),
     "care_tag": gettext_lazy("care tags"),
+}
+EVENT_LABELS = {
+    "events": gettext_lazy("events"),
+    "open": gettext_lazy("still open"),
+    "timeline": gettext_lazy("timeline entries"),
 }
 
 
@@ -65,8 +71,9 @@ class Command(ActingCommand):
         "grids and staff in the proportions of the real city (scale 1.0: 44 stations, 118 districts, "
         "3,475 grids), deterministic for a seed, and the demo accounts; then the registry (people, "
         "houses, organisations, addresses and their relations) at --registry-scale of the article's "
-        "city. If the city or the registry exists it is reused; --reset builds both again. Prints the "
-        "demo accounts at the end."
+        "city, and two years of events at --events-scale of a realistic rate. If the city, the registry "
+        "or the events exist they are reused; --reset builds them all again. Prints the demo accounts "
+        "at the end."
     )
 
     def add_arguments(self, parser):
@@ -84,6 +91,16 @@ class Command(ActingCommand):
                 "share of the article's registry, 0 ≤ S ≤ 1: 1.0 = 733,000 people, 162,000 houses, "
                 "6,000 organisations; 0 leaves the registry empty (default: "
                 f"{DEFAULT_REGISTRY_SCALE} × --scale, i.e. {DEFAULT_REGISTRY_SCALE} for the whole city)"
+            ),
+        )
+        parser.add_argument(
+            "--events-scale",
+            type=registry_scale_value,
+            default=None,
+            help=(
+                "share of a realistic rate of events, 0 ≤ S ≤ 1: 1.0 = 100 events a grid a year over two "
+                "years; 0 makes none (default: "
+                f"{DEFAULT_EVENTS_SCALE} × --scale, i.e. {DEFAULT_EVENTS_SCALE} for the whole city)"
             ),
         )
         parser.add_argument(
@@ -106,14 +123,61 @@ class Command(ActingCommand):
             help="directory with divisions_2016.csv and boundaries/*.json (default: %(default)s)",
         )
 
-    def act(self, actor, *args, scale, registry_scale, seed, reset, accounts_only, data, **options):
+    def act(
+        self, actor, *args, scale, registry_scale, events_scale, seed, reset, accounts_only, data, **options
+    ):
         if not accounts_only:
             city_scale = self.build(actor, scale=scale, seed=seed, reset=reset, data=data)
             if registry_scale is None:
                 registry_scale = round(DEFAULT_REGISTRY_SCALE * city_scale, 6)
             if registry_scale:
                 self.build_registry(actor, scale=registry_scale, seed=seed, reset=reset)
+            if events_scale is None:
+                events_scale = round(DEFAULT_EVENTS_SCALE * city_scale, 6)
+            if events_scale:
+                self.build_events(actor, scale=events_scale, seed=seed, reset=reset)
         self.print_accounts()
+
+    def build_events(self, actor, *, scale, seed, reset):
+        if actions.events_exist() and not reset:
+            self.stdout.write(
+                _("There are events already: reusing them. Use --reset to generate them again.")
+            )
+            return
+        bar = tqdm(total=0, unit=" months", desc=_("events"), file=sys.stderr, disable=None, leave=False)
+
+        def progress(done, total):
+            if bar.total != total:
+                bar.reset(total=total)
+            bar.n = done
+            bar.refresh()
+
+        try:
+            report = actions.generate_demo_events(
+                actor=actor, scale=scale, seed=seed, reset=reset, progress=progress
+            )
+        except DemoError as exc:
+            raise CommandError(str(exc)) from None
+        except ProtectedError as exc:
+            blockers = sorted({obj._meta.label for obj in exc.protected_objects})
+            raise CommandError(
+                _("cannot reset: rows of %(models)s refer to the events; they stay as they are")
+                % {"models": ", ".join(blockers)}
+            ) from None
+        finally:
+            bar.close()
+        if not report.created:
+            self.stdout.write(
+                _("There are events already: reusing them. Use --reset to generate them again.")
+            )
+            return
+        counts = ", ".join(f"{report.counts.get(key, 0)} {label}" for key, label in EVENT_LABELS.items())
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Demo events generated (scale %(scale)s, seed %(seed)s) in %(seconds).1f s: %(counts)s.")
+                % {"scale": report.scale, "seed": report.seed, "seconds": report.seconds, "counts": counts}
+            )
+        )
 
     def build_registry(self, actor, *, scale, seed, reset):
         if actions.registry_exists() and not reset:
