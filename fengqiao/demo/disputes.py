@@ -122,6 +122,16 @@ def _sites():
     ]
 
 
+def clear_demo_disputes() -> None:
+    """Empty the ledger (before the city it refers to is generated again)."""
+    ledger = Dispute.objects.unscoped(reason=UNSCOPED)
+    ids = list(ledger.values_list("pk", flat=True))
+    with transaction.atomic():
+        TimelineEntry.objects.filter(case_type="dispute", case_id__in=ids).delete()
+        ledger.delete()  # parties, sessions, agreements and visits go with them
+        CaseCounter.objects.filter(prefix__in=["TJ", "TJXY"]).delete()
+
+
 @transaction.atomic
 def generate_demo_disputes(
     *, actor, scale: float = 1.0, seed: int = 1, today: dt.date | None = None, reset: bool = False
@@ -130,14 +140,10 @@ def generate_demo_disputes(
     unless ``reset``. One transaction, one audit entry."""
     if actor is None or not actor.is_superuser:
         raise PermissionDenied(_("Only a superuser may generate the demo city."))
-    ledger = Dispute.objects.unscoped(reason=UNSCOPED)
-    if ledger.exists():
+    if Dispute.objects.unscoped(reason=UNSCOPED).exists():
         if not reset:
             return DisputesReport(created=False)
-        ids = list(ledger.values_list("pk", flat=True))
-        TimelineEntry.objects.filter(case_type="dispute", case_id__in=ids).delete()
-        ledger.delete()  # parties, sessions, agreements and visits go with them
-        CaseCounter.objects.filter(prefix__in=["TJ", "TJXY"]).delete()
+        clear_demo_disputes()
     sites = _sites()
     if not sites:
         return DisputesReport(created=False)

@@ -9,6 +9,7 @@ from tqdm import tqdm
 
 from fengqiao.core.commands import ActingCommand
 from fengqiao.demo import actions, selectors
+from fengqiao.demo import disputes as demo_disputes
 from fengqiao.demo.actions import (
     DEFAULT_DATA_DIR,
     DEFAULT_EVENTS_SCALE,
@@ -127,6 +128,8 @@ class Command(ActingCommand):
         self, actor, *args, scale, registry_scale, events_scale, seed, reset, accounts_only, data, **options
     ):
         if not accounts_only:
+            if reset:  # the ledger refers to the city, its people and events: it goes first
+                demo_disputes.clear_demo_disputes()
             city_scale = self.build(actor, scale=scale, seed=seed, reset=reset, data=data)
             if registry_scale is None:
                 registry_scale = round(DEFAULT_REGISTRY_SCALE * city_scale, 6)
@@ -136,7 +139,22 @@ class Command(ActingCommand):
                 events_scale = round(DEFAULT_EVENTS_SCALE * city_scale, 6)
             if events_scale:
                 self.build_events(actor, scale=events_scale, seed=seed, reset=reset)
+            if registry_scale:  # disputes at the registry's scale: ~12,000 a year at 1.0
+                self.build_disputes(actor, scale=registry_scale, seed=seed)
         self.print_accounts()
+
+    def build_disputes(self, actor, *, scale, seed):
+        report = demo_disputes.generate_demo_disputes(actor=actor, scale=scale, seed=seed)
+        if not report.created:
+            self.stdout.write(_("There are disputes already: reusing them."))
+            return
+        counts = report.counts
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Demo disputes generated: %(disputes)s, %(resolved)s of them resolved.")
+                % {"disputes": counts.get("dispute", 0), "resolved": counts.get("resolved", 0)}
+            )
+        )
 
     def build_events(self, actor, *, scale, seed, reset):
         if actions.events_exist() and not reset:
