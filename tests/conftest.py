@@ -5,8 +5,10 @@ Grid A (in d01) and grid B (in d02) are neighbouring squares in two villages of 
 township. Grid C sits in another county's station, out of everyone's reach but the city's.
 """
 
+import importlib
+
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
 
 from fengqiao.accounts.models import Posting, User
 from fengqiao.core.context import Source, acting_as
@@ -112,3 +114,33 @@ def as_actor():
 @pytest.fixture
 def atomic():
     return transaction.atomic
+
+
+# A transactional test's database is emptied after it by ``flush``. On SQLite that is a ``DELETE``
+# which the audit table's append-only triggers refuse (PostgreSQL's ``TRUNCATE`` does not fire
+# them), so the triggers are lifted just for the flush and put back after the module.
+_APPEND_ONLY = importlib.import_module("fengqiao.core.migrations.0002_audit_append_only")
+
+
+def _audit_triggers(on: bool) -> None:
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        for sql in _APPEND_ONLY.SQLITE_REVERSE + (_APPEND_ONLY.SQLITE if on else []):
+            cursor.execute(sql)
+
+
+@pytest.fixture(scope="module")
+def _audit_triggers_back_after_the_module(django_db_setup, django_db_blocker):
+    yield
+    with django_db_blocker.unblock():
+        _audit_triggers(on=True)
+
+
+@pytest.fixture
+def flushable_audit(transactional_db, _audit_triggers_back_after_the_module):
+    """For tests on a transactional database (threads, the live server, commands that close
+    connections): the audit stays append-only during the test and lets the flush through."""
+    _audit_triggers(on=True)
+    yield
+    _audit_triggers(on=False)

@@ -5,17 +5,14 @@ async code; the tests only use the ORM from the test thread, so that check is sw
 Every request that would leave the live server is aborted and reported: the police network is
 offline, so a page that needs the internet is a failing page.
 
-The live server needs a transactional database, emptied after each test by ``flush``. On SQLite
-that is a ``DELETE`` which the audit table's append-only triggers refuse (PostgreSQL's ``TRUNCATE``
-does not fire them), so here the triggers are lifted just for the flush and put back afterwards.
+The live server needs a transactional database, emptied after each test by ``flush``: see
+``flushable_audit`` in tests/conftest.py.
 """
 
-import importlib
 import os
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -36,29 +33,9 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 
 
-_APPEND_ONLY = importlib.import_module("fengqiao.core.migrations.0002_audit_append_only")
-
-
-def _audit_triggers(on: bool) -> None:
-    if connection.vendor != "sqlite":
-        return
-    with connection.cursor() as cursor:
-        for sql in _APPEND_ONLY.SQLITE_REVERSE + (_APPEND_ONLY.SQLITE if on else []):
-            cursor.execute(sql)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _audit_triggers_back_after_the_module(django_db_setup, django_db_blocker):
-    yield
-    with django_db_blocker.unblock():
-        _audit_triggers(on=True)
-
-
 @pytest.fixture(autouse=True)
-def _audit_triggers_off_for_the_flush(transactional_db):
-    _audit_triggers(on=True)
+def _flushable(flushable_audit):
     yield
-    _audit_triggers(on=False)
 
 
 @pytest.fixture(scope="session")

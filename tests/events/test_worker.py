@@ -6,7 +6,8 @@ from django.core.management import call_command
 
 from fengqiao.core.models import AuditEntry
 
-pytestmark = pytest.mark.django_db
+# django-tasks' worker closes its connection when done: the test needs a transactional database.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("flushable_audit")]
 
 
 @pytest.fixture(autouse=True)
