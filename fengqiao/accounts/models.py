@@ -38,8 +38,10 @@ class User(AbstractUser):
     @classmethod
     def posted_at(cls, *paths: str):
         """Active users posted exactly at one of these tree paths (a grid's or a unit's)."""
-        at = Q(postings__grid__scope_path__in=paths) | Q(postings__unit__path__in=paths)
-        return cls.objects.filter(at, is_active=True).distinct()
+        # Two indexed look-ups as subqueries: an OR across both joins needs DISTINCT and scans.
+        at_grid = Posting.objects.filter(grid__scope_path__in=paths).values("user_id")
+        at_unit = Posting.objects.filter(unit__path__in=paths).values("user_id")
+        return cls.objects.filter(Q(pk__in=at_grid) | Q(pk__in=at_unit), is_active=True)
 
 
 class Posting(models.Model):

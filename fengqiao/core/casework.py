@@ -294,15 +294,18 @@ def open_case(
     workflow = case.workflow
     now = at or timezone.now()
     start = clock_from or now
-    case.number = next_number(workflow.prefix, county, timezone.localdate(now))
     case.status = workflow.initial
     case.opened_at = now
     case.step_started_at = start
+    # Reads first: a busy intake holds the day's counter (and then the audit chain) only for
+    # the inserts.
     _set_deadline(case, workflow, start)
-    case.save()
-    _timeline(case, actor, "open", "", case.status, note, data or {}, now)
-    if not quiet:
-        _notify(case, None, actor)
+    recipients = [] if quiet else _recipients(case, None, actor)
+    with transaction.atomic():
+        case.number = next_number(workflow.prefix, county, timezone.localdate(now))
+        case.save()
+        _timeline(case, actor, "open", "", case.status, note, data or {}, now)
+        _send(case, None, recipients)
     return case
 
 
@@ -399,7 +402,14 @@ def _timeline(case, actor, transition, from_status, to_status, note, data, at) -
 def _notify(case: Case, transition: Transition | None, actor) -> None:
     """Tell the recipients the workflow names, never the one who acted: the in-app messages commit
     with the move, the SMS / WeCom / e-mail deliveries are queued after commit."""
-    users = [u for u in case.workflow.recipients(case, transition) if actor is None or u.pk != actor.pk]
+    _send(case, transition, _recipients(case, transition, actor))
+
+
+def _recipients(case: Case, transition: Transition | None, actor) -> list:
+    return [u for u in case.workflow.recipients(case, transition) if actor is None or u.pk != actor.pk]
+
+
+def _send(case: Case, transition: Transition | None, users: list) -> None:
     if not users:
         return
     label = transition.label if transition else _("new")

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, casework
 from fengqiao.core.roles import STAFF_ROLES
+from fengqiao.core.scoping import path_within, scope_prefixes
 from fengqiao.events import routing
 from fengqiao.events.choices import Channel, EventKind
 from fengqiao.events.models import DEFAULT_LIMITS, Attachment, Category, Event
@@ -87,7 +88,13 @@ def report_event(
     if not title:
         raise ValidationError({"title": [_("Say in a few words what happened.")]})
     grid = routing.place(lon=report.lon, lat=report.lat, address=report.address)
-    resident = actor if actor is not None and not may_take_in(actor) else None
+    staff = may_take_in(actor)
+    # Staff take in events in their own area (a caller elsewhere is passed on, not entered).
+    # Checked before anything is written: no number is used up, no lock taken.
+    if staff and not path_within(grid.scope_path, scope_prefixes(actor)):
+        field = "lon" if report.lon is not None else "address"
+        raise ValidationError({field: [_("This place is outside your area.")]})
+    resident = actor if actor is not None and not staff else None
     event = Event(
         kind=report.category.kind,
         category=report.category,

@@ -132,6 +132,9 @@ class Grid(ScopedModel):
         verbose_name = _("grid")
         verbose_name_plural = _("grids")
         ordering = ["code"]
+        # The locator's freshness check (count, active count, last change) reads only this index,
+        # not the rows with their outlines.
+        indexes = [models.Index(fields=["is_active", "updated_at"], name="grid_version_idx")]
 
     def __str__(self):
         return f"{self.name} ({self.code})"

@@ -159,10 +159,10 @@ class Person(RegistryRecord):
         blank=True,
         help_text=_("Citizen ID number (GB 11643); empty only for overseas people, who have a document."),
     )
-    name = models.CharField(_("name"), max_length=64, db_index=True)
+    name = models.CharField(_("name"), max_length=64)
     former_name = models.CharField(_("former name"), max_length=64, blank=True)
-    name_pinyin = models.CharField(_("name in pinyin"), max_length=255, db_index=True, editable=False)
-    name_initials = models.CharField(_("initials"), max_length=64, db_index=True, editable=False)
+    name_pinyin = models.CharField(_("name in pinyin"), max_length=255, editable=False)
+    name_initials = models.CharField(_("initials"), max_length=64, editable=False)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
     ethnicity = models.CharField(_("ethnicity"), max_length=32, blank=True)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
@@ -222,6 +222,14 @@ class Person(RegistryRecord):
         ]
         indexes = [
             models.Index(fields=["resident_type", "residence_permit_expires"], name="person_permit_idx"),
+            # Name searches are prefix searches ordered by (key, id): these serve the filter and
+            # the order together. varchar_pattern_ops lets PostgreSQL use the index for LIKE 'x%'
+            # under any collation; other backends ignore opclasses.
+            models.Index(fields=["name_pinyin", "id"], name="person_pinyin_idx"),
+            models.Index(fields=["name_initials", "id"], name="person_initials_idx"),
+            models.Index(
+                fields=["name", "id"], name="person_name_idx", opclasses=["varchar_pattern_ops", "int8_ops"]
+            ),
         ]
 
     def __str__(self):

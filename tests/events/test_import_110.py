@@ -332,7 +332,7 @@ def test_a_row_outside_the_importers_area_leaves_nothing(personas, categories, t
     assert event.external_id == "A1" and event.number.endswith("-0001")
     assert TimelineEntry.objects.count() == 1
     assert AuditEntry.objects.filter(action="event_report").count() == 1
-    assert read_csv(errors)[1][-3:] == ["2", "经度", "the record would lie outside your scope"]
+    assert read_csv(errors)[1][-3:] == ["2", "经度", "This place is outside your area."]
     # the city sees the whole territory and may import it
     assert import_110(path, actor=personas.city).counts()["inserted"] == 1
 

@@ -387,3 +387,106 @@ def test_excel_text_cells_and_tab_separated_files_are_read(personas, home, tmp_p
     # then
     assert batch.inserted == 1
     assert people().get().id_number == number and people().get().name == "张三"
+
+
+def test_a_date_written_another_way_is_unchanged_and_a_new_date_is_an_update(personas, home, tmp_path):
+    # given people imported with their collection dates
+    header = [*HEADER, "采集日期"]
+    numbers = [valid_id_number(sex="M") for _ in range(2)]
+    first = [[n, "张三", "男", "", "", home.full_text, "2024/3/1"] for n in numbers]
+    run_import("people", write_csv(tmp_path / "a.csv", header, first), actor=personas.grid_a)
+
+    # when a second file spells the first date another way and moves the second one
+    second = [
+        [numbers[0], "张三", "男", "", "", home.full_text, "2024-03-01"],
+        [numbers[1], "张三", "男", "", "", home.full_text, "2024-03-02"],
+    ]
+    batch = run_import("people", write_csv(tmp_path / "b.csv", header, second), actor=personas.grid_a)
+
+    # then only the second person changed
+    assert (batch.counts()["unchanged"], batch.counts()["updated"]) == (1, 1)
+    assert people().get(id_number=numbers[1]).collected_at == dt.date(2024, 3, 2)
+    row = RecordHistory.objects.get(action="update")
+    assert row.before == {"collected_at": "2024-03-01"} and row.after == {"collected_at": "2024-03-02"}
+
+
+def test_the_quick_clean_of_usual_rows_gives_what_record_persons_rules_give(personas):
+    """The importer cleans the usual row on a quick path of its own; every row it takes must come
+    out exactly as the general path (the action's rules) makes it, and the rest must be left
+    to the general path."""
+    from fengqiao.registry.importing.base import Context
+    from fengqiao.registry.importing.columns import PEOPLE, match_header
+    from fengqiao.registry.importing.people import PeopleImporter
+
+    header = ["公民身份号码", "姓名", "性别", "出生日期", "联系电话", "现住址", "人员类型", "来此事由"]
+    header += ["采集日期", "登记日期", "文化程度", "居住证号", "民族"]
+    importer = PeopleImporter(
+        Context(actor=personas.grid_a, batch=None, source="import"),
+        match_header(PEOPLE, header, file_name="people.csv"),
+    )
+    cleaner = importer.cleaner
+    male = valid_id_number(birth=dt.date(1990, 1, 2), seq=11)
+    female = valid_id_number(birth=dt.date(1985, 12, 31), seq=12)
+    names = {header[i]: name for name, i in importer.header.positions.items()}
+    usual = [
+        {"姓名": "张三", "性别": "男", "出生日期": "1990-01-02", "联系电话": "13912345678"},
+        {"姓名": " 单田芳 ", "性别": "M", "出生日期": "1990/1/2", "人员类型": "户籍"},
+        {"姓名": "欧阳娜娜", "性别": "male", "出生日期": "19900102", "采集日期": "2024年3月1日"},
+        {"姓名": "马小明", "人员类型": "流动", "来此事由": "务工", "民族": "回族", "登记日期": "2024-01-05"},
+        {"姓名": "李四", "性别": " MALE ", "人员类型": "registered"},
+    ]
+    for cells in usual:
+        data = {"id_number": male, **{names[k]: v for k, v in cells.items()}}
+        quick = cleaner.quick(data)
+        assert quick is not None, cells
+        assert quick == cleaner.clean_general(data)
+    odd = [
+        {"公民身份号码": female, "姓名": "王五", "性别": "男"},  # sex contradicts the number
+        {"公民身份号码": female, "姓名": "王五", "出生日期": "1985-12-30"},  # birth date contradicts
+        {"公民身份号码": female, "姓名": "王五", "出生日期": "1985-02-30"},  # no such date
+        {"公民身份号码": female, "姓名": "  "},  # no name
+        {"公民身份号码": female, "姓名": "王五", "联系电话": "0953-1234567"},  # a landline: cleaned
+        {"公民身份号码": female, "姓名": "王五", "联系电话": "139 1234 5678"},  # spaces: cleaned
+        {"公民身份号码": female, "姓名": "王五", "联系电话": "12345"},  # no phone number
+        {"公民身份号码": female, "姓名": "王五", "人员类型": "流动"},  # floating without a reason
+        {"公民身份号码": female, "姓名": "王五", "人员类型": "境外"},  # overseas
+        {"公民身份号码": female, "姓名": "王五", "人员类型": "外星"},  # no such resident type
+        {"公民身份号码": female, "姓名": "王五", "文化程度": "大学"},  # a field of the general path
+        {"公民身份号码": female, "姓名": "王五", "居住证号": "JZ1"},  # a rule of the general path
+        {"公民身份号码": female, "姓名": "王五", "采集日期": "昨天"},  # no date
+        {"公民身份号码": female[:17] + "0", "姓名": "王五"},  # a wrong check character
+        {"公民身份号码": "11010519491231002x", "姓名": "王五"},  # a lower-case x
+        {"公民身份号码": "640302" + "20990101" + "0011", "姓名": "王五"},  # born in the future
+    ]
+    for cells in odd:
+        data = {names[k]: v for k, v in cells.items()}
+        quick = cleaner.quick(data)
+        assert quick is None or quick == cleaner.clean_general(data), cells
+    assert cleaner.clean(data) == cleaner.clean_general(data)
+
+
+def test_name_keys_memoised_by_parts_are_those_of_pinyin_keys():
+    import random
+
+    from fengqiao.demo.names import person_name
+    from fengqiao.registry import text
+    from fengqiao.registry.importing.people import NameKeys
+
+    rng = random.Random(7)
+    names = {person_name(rng) for _ in range(5000)}
+    names |= {
+        "单田芳",
+        "欧阳娜娜",
+        "曾国藩",
+        "解缙",
+        "长孙无忌",
+        "重庆",
+        "王府井",
+        "马·阿里",
+        "李Anna",
+        "ｗang",
+        "张 三",
+        "马",
+    }
+    keys = NameKeys()
+    assert {n: keys.keys(n) for n in names} == {n: text.pinyin_keys(n) for n in names}

@@ -10,7 +10,6 @@ move without any version is 428, so nobody overwrites a step they have not seen.
 import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -96,13 +95,8 @@ def create_event(request, payload: EventIn, response: HttpResponse):
         reporter_phone=payload.reporter_phone,
         external_id=payload.external_id.strip(),
     )
-    with transaction.atomic():
-        event = actions.report_event(report, actor=user, channel=Channel.API)
-        # The writer must see what they wrote (NetBox's check after the write): a place outside
-        # the caller's area is refused and the event, its number and its audit entry roll back.
-        if not event.is_visible_to(user):
-            field = "lon" if payload.lon is not None else "address"
-            raise ValidationError({field: [_("This place is outside your area.")]})
+    # report_event refuses a place outside the caller's area before it writes anything.
+    event = actions.report_event(report, actor=user, channel=Channel.API)
     duplicates = actions.duplicate_candidates(category, event.lon, event.lat, user=user, exclude=event)
     response["Location"] = f"{request.path.rstrip('/')}/{event.number}"
     response["ETag"] = etag(event.version)

@@ -604,14 +604,10 @@ class CreationHistory:
         self.writer.insert_rows(params)
 
 
+# One encoder for every row (json.dumps with options makes a new one per call).
+_JSON = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
 def json_text(values: dict) -> str:
     """JSON for a JSON column, as text (both backends take text for it)."""
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
-
-
-def json_with(text: str, extra: dict) -> str:
-    """``text`` (a JSON object) with ``extra``'s keys (strings → ints or None) added in front."""
-    head = ",".join(f'"{k}":{"null" if v is None else int(v)}' for k, v in extra.items())
-    if not head:
-        return text
-    return "{" + head + ("}" if text == "{}" else "," + text[1:])
+    return _JSON.encode(values)

@@ -12,6 +12,7 @@ when it completes.
 """
 
 import datetime as dt
+import gc
 import multiprocessing
 import os
 from collections import deque
@@ -38,7 +39,7 @@ from fengqiao.registry.importing.errors import Rejection, Spool, error_file_suff
 from fengqiao.registry.models import ImportBatch
 from fengqiao.registry.selectors import may_collect
 
-CHUNK_SIZE = 5000
+CHUNK_SIZE = 20000
 UNFINISHED = (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.FAILED)
 
 
@@ -274,15 +275,23 @@ def _run(kind, source, table, header, batch, actor, errors_path, chunk_size, pro
         progress(state["done"], max(total, state["done"]))
     chunks = _chunks(table, header, importer, seen, resume_after=batch.last_line, chunk_size=chunk_size)
     parallel = importer.parallel and _worth_a_worker(total - batch.rows_read)
+    # The import keeps a few large, long-lived structures (every key of the file, the addresses
+    # met so far); the collector's full passes over them would cost more than the import's own
+    # work. Young garbage is collected after each chunk instead (and by the worker, per chunk).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         for chunk in _precleaned(importer, chunks, parallel=parallel):
             counts = _process_chunk(importer, chunk, seen, spool, header, batch, state["last_line"])
             state["last_line"] = chunk[-1].line
             state["done"] += counts.read
+            gc.collect(1)
             if progress is not None:
                 progress(state["done"], max(total, state["done"]))
     finally:
         spool.close()
+        if collecting:
+            gc.enable()
     return _finish(kind, source, table.header, batch, actor, spool, errors_path)
 
 
@@ -336,7 +345,10 @@ def _start_worker(importer, language: str) -> None:
 
 
 def _preclean_in_worker(rows):
-    return _worker_importer.preclean(rows)
+    try:
+        return _worker_importer.preclean(rows)
+    finally:
+        gc.collect(1)
 
 
 def _precleaned(importer, chunks, *, parallel: bool):
@@ -358,7 +370,7 @@ def _precleaned(importer, chunks, *, parallel: bool):
             pending.append(
                 (chunk, pool.apply_async(_preclean_in_worker, ([(r.line, r.data) for r in chunk],)))
             )
-            if len(pending) > 2 * WORKERS:
+            if len(pending) > WORKERS:
                 yield _attach(*pending.popleft())
         while pending:
             yield _attach(*pending.popleft())
