@@ -11,7 +11,8 @@ In one run, in a database of its own (SQLite in a temporary directory, or Postgr
    the child's peak memory (``resource.getrusage``);
 3. measures the raw ceiling: the same rows, read from the same CSV, written into a copy of the
    people table with the same indexes by one ``sqlite3.executemany`` (``COPY`` on PostgreSQL),
-   no validation (derived columns get cheap stand-ins of the same shape);
+   no validation (derived columns get cheap stand-ins of the same shape), with the same page
+   cache the import gives SQLite;
 4. measures django-import-export (a ModelResource over the same columns, the library a Django
    team would reach for) on a 20,000-row slice in a fresh copy of the database, extrapolated;
 5. imports the same file a second time (every row unchanged) and prints everything with the ratios.
@@ -101,6 +102,11 @@ def copy_postgres(url: str, copy_name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{copy_name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{copy_name}" TEMPLATE "{name}"')
     return f"{base}/{copy_name}"
+
+
+def iex_database(url: str) -> str:
+    """The name of the database copy django-import-export runs in, next to the benchmark's own."""
+    return url.rpartition("/")[2] + "_iex"
 
 
 def drop_postgres(url: str) -> None:
@@ -324,7 +330,12 @@ CEILING_CONSTANTS = {
 
 
 def sqlite_ceiling(db_path: Path, csv_path: Path, n_addresses: int, grid_ids, paths) -> float:
-    """executemany into a fresh copy of registry_person (same DDL, same indexes, same pragmas)."""
+    """One executemany, in one transaction, into a fresh copy of registry_person: the same DDL and
+    indexes, the pragmas of the project's connections and of the import's (WAL, synchronous
+    NORMAL, the import's page cache). The time runs until the connection is closed (the final
+    checkpoint of the write-ahead log), as the import's runs until its process ends."""
+    from fengqiao.registry.importing.runner import SQLITE_CACHE_KIB
+
     source = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     ddl = [
         sql
@@ -337,6 +348,7 @@ def sqlite_ceiling(db_path: Path, csv_path: Path, n_addresses: int, grid_ids, pa
     target = sqlite3.connect(target_path, isolation_level=None)
     target.execute("PRAGMA journal_mode=WAL")
     target.execute("PRAGMA synchronous=NORMAL")
+    target.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     for sql in ddl:
         target.execute(sql)
     columns = list(CEILING_INSERT_COLUMNS) + list(CEILING_CONSTANTS)
@@ -351,9 +363,11 @@ def sqlite_ceiling(db_path: Path, csv_path: Path, n_addresses: int, grid_ids, pa
         sql, (row + constants for row in ceiling_rows(csv_path, n_addresses, grid_ids, paths, now))
     )
     target.execute("COMMIT")
-    elapsed = time.perf_counter() - t0
-    (count,) = target.execute("SELECT count(*) FROM registry_person").fetchone()
     target.close()
+    elapsed = time.perf_counter() - t0
+    check = sqlite3.connect(target_path)
+    (count,) = check.execute("SELECT count(*) FROM registry_person").fetchone()
+    check.close()
     return elapsed, count
 
 
@@ -547,7 +561,7 @@ def main() -> None:
 
         connections.close_all()
         if args.postgres:
-            baseline_url = copy_postgres(db_url, "fq_bench_import_iex")
+            baseline_url = copy_postgres(db_url, iex_database(db_url))
         else:
             # SQLite's backup API, not a file copy: the database is in WAL mode, and copying the
             # file would both miss the WAL and (closing a descriptor of it) drop this process's locks.
@@ -623,7 +637,7 @@ def main() -> None:
 
         load_after = os.getloadavg()[0]
 
-        vs_ceiling, vs_ceiling_cpu = ours / ceiling, ours_cpu / ceiling_cpu
+        vs_ceiling = ours / ceiling
         vs_iex = ours_rate / iex_rate
         cores = os.cpu_count() or 1
         log("")
@@ -637,16 +651,16 @@ def main() -> None:
             f"  peak {peak_mb:,.0f} MB"
         )
         log(f"  {'  the same file again (unchanged)':34} {again:8.1f} {args.rows / again:9,.0f}")
-        log(f"  {'raw ceiling, ' + ceiling_name:34} {ceiling:8.1f} {ceiling_rate:9,.0f} {ceiling_cpu:8.1f}")
+        # On PostgreSQL the work is the server's: this process's CPU says nothing about COPY.
+        ceiling_cpu_text = f"{ceiling_cpu:8.1f}" if not args.postgres else f"{'(server)':>8}"
+        log(f"  {'raw ceiling, ' + ceiling_name:34} {ceiling:8.1f} {ceiling_rate:9,.0f} {ceiling_cpu_text}")
         log(
             f"  {'django-import-export, ' + format(iex['rows'], ',') + ' rows':34} {iex['seconds']:8.1f} "
             f"{iex_rate:9,.0f}   (extrapolated to {args.rows:,} rows: {args.rows / iex_rate:,.0f} s)"
         )
         verdict = lambda ok: "met" if ok else "NOT met"  # noqa: E731
-        log(
-            f"ours / raw ceiling: {vs_ceiling:.2f}x wall, {vs_ceiling_cpu:.2f}x CPU "
-            f"(goal <= 2x) {verdict(vs_ceiling <= 2)}"
-        )
+        cpu_ratio = "" if args.postgres else f", {ours_cpu / ceiling_cpu:.2f}x CPU"
+        log(f"ours / raw ceiling: {vs_ceiling:.2f}x wall{cpu_ratio} (goal <= 2x) {verdict(vs_ceiling <= 2)}")
         log(f"speed-up over django-import-export: {vs_iex:.1f}x (goal >= 20x) {verdict(vs_iex >= 20)}")
         log(f"peak memory: {peak_mb:,.0f} MB (goal < 1024 MB) {verdict(peak_mb < 1024)}")
     finally:
@@ -654,7 +668,7 @@ def main() -> None:
             from django.db import connections
 
             connections.close_all()
-            drop_postgres(db_url.rpartition("/")[0] + "/fq_bench_import_iex")
+            drop_postgres(db_url.rpartition("/")[0] + "/" + iex_database(db_url))
             drop_postgres(db_url)
         if args.keep:
             log(f"kept {tmp}")
