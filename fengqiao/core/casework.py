@@ -284,9 +284,11 @@ def open_case(
     at=None,
     clock_from=None,
     quiet: bool = False,
+    record: Callable[["Case"], object] | None = None,
 ) -> Case:
-    """Number and save a new case in its workflow's initial state, with its first timeline entry.
-    Call inside the creating action's transaction; the action writes its own audit entry.
+    """Number and save a new case in its workflow's initial state, with its first timeline entry,
+    in one transaction; ``record(case)`` runs inside it last (the creating action's audit entry).
+    Call it outside any transaction, so the reads before it hold no lock.
 
     ``at`` is when it happened (a past time for imported cases); its first limit runs from
     ``clock_from`` (default: ``at``), e.g. from the import for a past incident. ``quiet`` keeps a
@@ -306,6 +308,8 @@ def open_case(
         case.save()
         _timeline(case, actor, "open", "", case.status, note, data or {}, now)
         _send(case, None, recipients)
+        if record is not None:
+            record(case)
     return case
 
 

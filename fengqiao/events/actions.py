@@ -113,27 +113,16 @@ def report_event(
         reporter_phone=report.reporter_phone.strip()[:20] or (resident.phone if resident else ""),
         external_id=report.external_id,
     )
-    with transaction.atomic():
-        casework.open_case(
-            event,
-            actor=actor,
-            county=grid.scope_path.split("/")[1],
-            at=at,
-            clock_from=timezone.now() if imported else None,
-            quiet=imported,
-        )
-        audit.record(
-            REPORT,
-            event,
-            actor=actor,
-            after={
-                "channel": channel,
-                "category": report.category.code,
-                "grid": grid.code,
-                "via": report.via,
-            },
-        )
-    return event
+    after = {"channel": channel, "category": report.category.code, "grid": grid.code, "via": report.via}
+    return casework.open_case(
+        event,
+        actor=actor,
+        county=grid.scope_path.split("/")[1],
+        at=at,
+        clock_from=timezone.now() if imported else None,
+        quiet=imported,
+        record=lambda case: audit.record(REPORT, case, actor=actor, after=after),
+    )
 
 
 def move(event: Event, transition: str, *, actor, version: int | None, note: str = "", data=None) -> Event:

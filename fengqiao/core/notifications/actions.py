@@ -71,8 +71,11 @@ def notify(
 def _queue_deliveries(notification_ids: list[int], payload: dict) -> None:
     """After the caller's commit: one Delivery per address and channel, each with its task."""
     try:
+        channels = _channels_for(payload["kind"], payload["scope_path"])
+        if not channels:  # the usual case in the app alone: no write transaction at all
+            return
         with transaction.atomic():
-            deliveries = _plan_deliveries(notification_ids, payload)
+            deliveries = _plan_deliveries(notification_ids, payload, channels)
             for delivery in deliveries:
                 tasks.enqueue(delivery.pk)
     except Exception:
@@ -80,13 +83,16 @@ def _queue_deliveries(notification_ids: list[int], payload: dict) -> None:
         logger.exception("could not queue the deliveries of %s %r", payload["kind"], payload["title"])
 
 
-def _plan_deliveries(notification_ids: list[int], payload: dict) -> list[Delivery]:
-    kind, scope_path = payload["kind"], payload["scope_path"]
-    channels = [
+def _channels_for(kind: str, scope_path: str) -> list[Channel]:
+    return [
         c
         for c in Channel.objects.filter(is_active=True).order_by("id")
         if c.applies_to(kind=kind, scope_path=scope_path)
     ]
+
+
+def _plan_deliveries(notification_ids: list[int], payload: dict, channels: list[Channel]) -> list[Delivery]:
+    kind, scope_path = payload["kind"], payload["scope_path"]
     # Per person, one SMS and one e-mail: through the channel closest to the place.
     personal = {}
     for channel in channels:
