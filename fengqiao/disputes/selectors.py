@@ -3,7 +3,7 @@ filter vocabulary that the list page, the API and every figure's link share, the
 the screening returns and the agreements whose judicial window is closing."""
 
 import datetime as dt
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
@@ -13,8 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fengqiao.core.params import ParamFilter, start_of
 from fengqiao.core.roles import Role
-from fengqiao.core.scoping import get_visible_or_404, path_within, scope_prefixes, scope_q
+from fengqiao.core.scoping import get_visible_or_404, path_within, scope_prefixes
 from fengqiao.disputes import conf
 from fengqiao.disputes.choices import AgreementForm, Category, Outcome, Performance, Source, Status
 from fengqiao.disputes.models import Agreement, Dispute, ScreeningReturn
@@ -36,27 +37,8 @@ def dispute_for(user, number: str) -> Dispute:
     )
 
 
-def _date(value: str, name: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({name: [_("Give a date as YYYY-MM-DD.")]}) from None
-
-
-def start_of(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def _vendor(qs) -> str:
-    from django.db import connections
-
-    return connections[qs.db].vendor
-
-
 @dataclass
-class DisputeFilter:
+class DisputeFilter(ParamFilter):
     """Query-string filters: ``?category=neighbours&outcome=resolved&opened_from=2026-01-01``."""
 
     status: str = ""  # a status, or "open"
@@ -80,13 +62,6 @@ class DisputeFilter:
     overdue: str = ""  # "1"
     q: str = ""  # number or words of the title
 
-    @classmethod
-    def from_params(cls, params) -> "DisputeFilter":
-        return cls(**{f.name: str(params.get(f.name, "") or "").strip() for f in fields(cls)})
-
-    def as_params(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
-
     def apply(self, qs):
         """Narrow a scoped queryset. Unknown values are errors naming the parameter."""
         if self.status == "open":
@@ -102,7 +77,7 @@ class DisputeFilter:
         if self.grade:
             qs = qs.filter(grade=self._choice("grade", list(conf.grades())))
         if self.unit:
-            qs = qs.filter(scope_q([self.unit.rstrip("/")], vendor=_vendor(qs)))
+            qs = self._under(qs, self.unit)
         if self.grid:
             qs = qs.filter(grid__code=self.grid)
         if self.assignee:
@@ -114,15 +89,8 @@ class DisputeFilter:
                 role=Role.COMMUNITY_OFFICER,
             )
             qs = qs.filter(assignee__in=led.values("pk"))
-        for name, lookup, upper in (
-            ("opened_from", "opened_at__gte", False),
-            ("opened_to", "opened_at__lt", True),
-            ("outcome_from", "outcome_at__gte", False),
-            ("outcome_to", "outcome_at__lt", True),
-        ):
-            day = _date(getattr(self, name), name)
-            if day is not None:
-                qs = qs.filter(**{lookup: start_of(day + dt.timedelta(days=1) if upper else day)})
+        qs = self._between(qs, "opened_at", "opened_from", "opened_to")
+        qs = self._between(qs, "outcome_at", "outcome_from", "outcome_to")
         if self.kept == "1":
             qs = qs.filter(kept_from_criminal=True)
         if self.repeated == "1":
@@ -138,12 +106,6 @@ class DisputeFilter:
         if self.q:
             qs = qs.filter(Q(number__icontains=self.q) | Q(title__icontains=self.q))
         return qs
-
-    def _choice(self, name: str, allowed) -> str:
-        value = getattr(self, name)
-        if value not in allowed:
-            raise ValidationError({name: [_("Unknown value: %(value)s.") % {"value": value}]})
-        return value
 
 
 def ledger_url(**params) -> str:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fengqiao.core.casework import Move, State, Transition, Workflow, above_holder, either, holder
+from fengqiao.core.params import whole_number
 from fengqiao.disputes import conf
 from fengqiao.disputes.choices import Outcome, Performance, ReferredTo, Status, VisitMethod
 from fengqiao.disputes.models import Agreement, Dispute, FollowUp
@@ -41,18 +42,6 @@ def parse_date(value, field: str) -> dt.date:
         return dt.date.fromisoformat(str(value or "").strip())
     except ValueError:
         raise ValidationError({field: [_("Give a date as YYYY-MM-DD.")]}) from None
-
-
-def _whole(value, field: str, *, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or not low <= number <= high:
-        raise ValidationError(
-            {field: [_("Give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}]}
-        )
-    return number
 
 
 # ---------------------------------------------------------------------------------------------
@@ -115,7 +104,7 @@ def _visit(dispute: Dispute, move: Move) -> None:
 
 
 def _request_extension(dispute: Dispute, move: Move) -> None:
-    dispute.extension_days = _whole(move.data.get("days"), "days", low=1, high=MAX_EXTENSION_DAYS)
+    dispute.extension_days = whole_number(move.data.get("days"), "days", low=1, high=MAX_EXTENSION_DAYS)
 
 
 def _approve_extension(dispute: Dispute, move: Move) -> None:

@@ -47,6 +47,7 @@ from django.utils.translation import gettext_lazy
 
 from fengqiao.core.casework import LEVELS
 from fengqiao.core.models import TimelineEntry
+from fengqiao.core.params import start_of
 from fengqiao.core.roles import STAFF_ROLES
 from fengqiao.core.scoping import path_within, scope_prefixes, scope_q
 from fengqiao.events.choices import Status
@@ -196,7 +197,7 @@ class Period:
         return {"opened_from": self.start.isoformat(), "opened_to": self.end.isoformat()}
 
     def bounds(self) -> tuple[dt.datetime, dt.datetime]:
-        return _start(self.start), _start(self.end + dt.timedelta(days=1))
+        return start_of(self.start), start_of(self.end + dt.timedelta(days=1))
 
     @property
     def whole_months(self) -> bool:
@@ -229,11 +230,6 @@ def _shift_months(day: dt.date, months: int, to_month_end: bool) -> dt.date:
     year, month = divmod(index, 12)
     last = calendar.monthrange(year, month + 1)[1]
     return dt.date(year, month + 1, last if to_month_end else min(day.day, last))
-
-
-def _start(day: dt.date) -> dt.datetime:
-    # as the EventFilter reads dates: midnight in the project's time zone
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 def default_period(today: dt.date | None = None) -> Period:
@@ -445,7 +441,7 @@ def _monthly(user, node: Node, period: Period) -> list[dict]:
     per-row date truncation, which SQLite would do in Python)."""
     first = _shift_months(period.end.replace(day=1), -(CHART_MONTHS - 1), False)
     months = [_shift_months(first, i, False) for i in range(CHART_MONTHS + 1)]
-    bounds = [_start(m) for m in months]
+    bounds = [start_of(m) for m in months]
     qs = Event.objects.visible_to(user)
     in_node = scope_q([node.path], vendor=connections[qs.db].vendor)
 

@@ -1,8 +1,7 @@
 """Reads of events, always through the user's scope, and the one filter vocabulary that the list
 page, the API and every indicator's link share (so a figure links to exactly its events)."""
 
-import datetime as dt
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, Value
@@ -10,7 +9,8 @@ from django.db.models.functions import Length, Replace
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.core.scoping import get_visible_or_404, scope_q
+from fengqiao.core.params import ParamFilter
+from fengqiao.core.scoping import get_visible_or_404
 from fengqiao.events.choices import Channel, EventKind, Status
 from fengqiao.events.models import Event
 from fengqiao.events.workflow import OPEN
@@ -48,21 +48,8 @@ def own_reports(user):
     )
 
 
-def _date(value: str, name: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({name: [_("Give a date as YYYY-MM-DD.")]}) from None
-
-
-def _start(day: dt.date) -> dt.datetime:
-    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
 @dataclass
-class EventFilter:
+class EventFilter(ParamFilter):
     """Query-string filters: ``?status=open&kind=help&unit=640300/640302&opened_from=2026-01-01``."""
 
     status: str = ""  # a status, or "open" / "done"
@@ -86,13 +73,6 @@ class EventFilter:
     within: str = ""  # "grid" / "community": closed while held by a grid / a grid or district
     q: str = ""  # number or words of the title
 
-    @classmethod
-    def from_params(cls, params) -> "EventFilter":
-        return cls(**{f.name: str(params.get(f.name, "") or "").strip() for f in fields(cls)})
-
-    def as_params(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
-
     def apply(self, qs):
         """Narrow a scoped queryset. Unknown values are errors naming the parameter."""
         if self.status == "open":
@@ -108,20 +88,13 @@ class EventFilter:
         if self.category:
             qs = qs.filter(category__code__startswith=self.category)
         if self.unit:
-            qs = qs.filter(scope_q([self.unit.rstrip("/")], vendor=_vendor(qs)))
+            qs = self._under(qs, self.unit)
         if self.grid:
             qs = qs.filter(grid__code=self.grid)
         if self.holder:
             qs = qs.filter(holder_path=self.holder)
-        for name, lookup, upper in (
-            ("opened_from", "opened_at__gte", False),
-            ("opened_to", "opened_at__lt", True),
-            ("closed_from", "closed_at__gte", False),
-            ("closed_to", "closed_at__lt", True),
-        ):
-            day = _date(getattr(self, name), name)
-            if day is not None:
-                qs = qs.filter(**{lookup: _start(day + dt.timedelta(days=1) if upper else day)})
+        qs = self._between(qs, "opened_at", "opened_from", "opened_to")
+        qs = self._between(qs, "closed_at", "closed_from", "closed_to")
         if self.overdue == "1":
             qs = qs.filter(status__in=OPEN, due_at__lte=timezone.now())
         if self.escalated == "1":
@@ -145,18 +118,6 @@ class EventFilter:
         if self.q:
             qs = qs.filter(Q(number__icontains=self.q) | Q(title__icontains=self.q))
         return qs
-
-    def _choice(self, name: str, allowed) -> str:
-        value = getattr(self, name)
-        if value not in allowed:
-            raise ValidationError({name: [_("Unknown value: %(value)s.") % {"value": value}]})
-        return value
-
-
-def _vendor(qs) -> str:
-    from django.db import connections
-
-    return connections[qs.db].vendor
 
 
 def board(user):

@@ -25,6 +25,7 @@ from fengqiao.core.casework import (
     holder,
     roles,
 )
+from fengqiao.core.params import whole_number
 from fengqiao.core.roles import STAFF_ROLES
 from fengqiao.events import routing
 from fengqiao.events.choices import Status
@@ -44,18 +45,6 @@ def reporter(user, event) -> bool:
 
 
 staff = holder()  # the assignee and anyone posted at or above the holder
-
-
-def _whole(value, field: str, *, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or not low <= number <= high:
-        raise ValidationError(
-            {field: [_("Give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}]}
-        )
-    return number
 
 
 # ---------------------------------------------------------------------------------------------
@@ -79,7 +68,7 @@ def _rework(event: Event, move: Move) -> None:
 
 
 def _rate(event: Event, move: Move) -> None:
-    event.rating = _whole(move.data.get("rating"), "rating", low=1, high=5)
+    event.rating = whole_number(move.data.get("rating"), "rating", low=1, high=5)
     event.rated_at = move.at
 
 
@@ -97,7 +86,7 @@ def _reopen(event: Event, move: Move) -> None:
 
 
 def _request_extension(event: Event, move: Move) -> None:
-    event.extension_hours = _whole(move.data.get("hours"), "hours", low=1, high=24 * 30)
+    event.extension_hours = whole_number(move.data.get("hours"), "hours", low=1, high=24 * 30)
 
 
 def _approve_extension(event: Event, move: Move) -> None:

@@ -58,3 +58,12 @@ def today():
 
 def days_ago(n: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(days=n)
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """These tests read messages in their English source form; zh-hans is the site default."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

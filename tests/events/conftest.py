@@ -32,3 +32,12 @@ def report(personas, categories):
 def monday_morning():
     """A Monday at 09:00 in the project's time zone: working hours run from here."""
     return timezone.make_aware(dt.datetime(2026, 11, 23, 9, 0))
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """These tests read messages in their English source form; zh-hans is the site default."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
