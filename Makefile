@@ -52,14 +52,17 @@ check-postgres: install
 	@$(BIN)/python -c "import psycopg,sys; psycopg.connect('postgresql://postgres@127.0.0.1:5432/postgres', connect_timeout=5).close()" \
 	  || { echo "FAIL: no PostgreSQL answers on 127.0.0.1:5432: the PostgreSQL half of the suite cannot run" >&2; exit 1; }
 
+# Each run keeps its files (uploads, import error files) in a data directory of its own.
 test-sqlite: install chromium
-	$(BIN)/pytest
+	FENGQIAO_DATA_DIR=$(CURDIR)/var/test-sqlite $(BIN)/pytest
 
 test-postgres: install chromium check-postgres
-	FENGQIAO_DATABASE_URL=$(PG_URL) $(BIN)/pytest
+	FENGQIAO_DATA_DIR=$(CURDIR)/var/test-postgres FENGQIAO_DATABASE_URL=$(PG_URL) $(BIN)/pytest
 
-# The whole suite: lint, migrations check, then every test on SQLite and on PostgreSQL.
-test: lint test-sqlite test-postgres
+# The whole suite: lint, migrations check, then every test on SQLite and on PostgreSQL, the two
+# runs side by side (one core each); each run's output is printed whole when it ends.
+test: lint
+	$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 messages: install
 	cd fengqiao && ../$(BIN)/fengqiao makemessages -l zh_Hans --ignore=.venv --ignore=node_modules
