@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, casework
 from fengqiao.core.roles import STAFF_ROLES, Role
+from fengqiao.core.uploads import check_upload
 from fengqiao.disputes import conf
 from fengqiao.disputes.choices import (
     AgreementForm,
@@ -54,15 +55,6 @@ UNSCOPED_REMINDERS = "disputes: the judicial-window reminder covers every agreem
 AGREEMENT_PREFIX = "TJXY"
 
 # What a signed copy may be: checked by the file's first bytes, not by its name.
-SIGNATURES = {
-    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
-    b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
-    b"%PDF-": ("application/pdf", ".pdf"),
-}
-
-
-def max_upload_bytes() -> int:
-    return int(getattr(settings, "FENGQIAO_MAX_UPLOAD_MB", 10)) * 1024 * 1024
 
 
 def _notify(users, **message) -> None:
@@ -495,22 +487,7 @@ def _agreement_of(dispute: Dispute) -> Agreement:
 
 def upload_signed_copy(dispute: Dispute, upload, *, actor) -> Agreement:
     """Keep the scanned agreement with the parties' and the mediator's signatures."""
-    if upload.size > max_upload_bytes():
-        raise ValidationError(
-            {
-                "file": [
-                    _("%(name)s is larger than %(mb)s MB.")
-                    % {"name": upload.name, "mb": max_upload_bytes() // 2**20}
-                ]
-            }
-        )
-    head = upload.read(16)
-    upload.seek(0)
-    kind = next((v for sig, v in SIGNATURES.items() if head.startswith(sig)), None)
-    if kind is None:
-        raise ValidationError(
-            {"file": [_("%(name)s is not a JPEG, PNG or PDF file.") % {"name": upload.name}]}
-        )
+    kind = check_upload(upload)
     old_file = None
     with transaction.atomic():
         dispute = _locked(dispute)

@@ -11,7 +11,6 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +19,7 @@ from django.utils.translation import gettext as _
 from fengqiao.core import audit, casework
 from fengqiao.core.roles import STAFF_ROLES
 from fengqiao.core.scoping import path_within, scope_prefixes
+from fengqiao.core.uploads import check_upload
 from fengqiao.events import routing
 from fengqiao.events.choices import Channel, EventKind
 from fengqiao.events.models import DEFAULT_LIMITS, Attachment, Category, Event
@@ -31,18 +31,8 @@ ATTACH = audit.register("event_attach", "attached a file to an event", needs_act
 UNSCOPED_PUBLIC = "events: a resident follows their own report by its tracking code"
 UNSCOPED_DUPLICATES = "events: duplicate suggestions only name events the reporter may see"
 
-# What residents may upload: checked by the file's first bytes, not by its name.
-SIGNATURES = {
-    b"\xff\xd8\xff": ("image/jpeg", ".jpg"),
-    b"\x89PNG\r\n\x1a\n": ("image/png", ".png"),
-    b"%PDF-": ("application/pdf", ".pdf"),
-}
 DUPLICATE_RADIUS_M = 100
 DUPLICATE_DAYS = 7
-
-
-def max_upload_bytes() -> int:
-    return int(getattr(settings, "FENGQIAO_MAX_UPLOAD_MB", 10)) * 1024 * 1024
 
 
 def may_take_in(user) -> bool:
@@ -150,22 +140,7 @@ def move_by_tracking_code(code: str, transition: str, *, note: str = "", data=No
 def attach(event: Event, upload, *, actor) -> Attachment:
     """Keep an uploaded photo or PDF after checking what it really is and how big it is."""
     size = upload.size
-    if size > max_upload_bytes():
-        raise ValidationError(
-            {
-                "file": [
-                    _("%(name)s is larger than %(mb)s MB.")
-                    % {"name": upload.name, "mb": max_upload_bytes() // 2**20}
-                ]
-            }
-        )
-    head = upload.read(16)
-    upload.seek(0)
-    kind = next((v for sig, v in SIGNATURES.items() if head.startswith(sig)), None)
-    if kind is None:
-        raise ValidationError(
-            {"file": [_("%(name)s is not a JPEG, PNG or PDF file.") % {"name": upload.name}]}
-        )
+    kind = check_upload(upload)
     content_type, extension = kind
     attachment = Attachment(
         event=event,

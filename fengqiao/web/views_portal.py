@@ -14,8 +14,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fengqiao.core.uploads import max_upload_bytes
 from fengqiao.events import actions, selectors
-from fengqiao.events.actions import Report, max_upload_bytes
+from fengqiao.events.actions import Report
 from fengqiao.events.choices import Channel, Status
 from fengqiao.events.workflow import reopen_days
 from fengqiao.geo.choices import DivisionLevel
