@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connections, models, transaction
-from django.db.models import F, Q, Value
+from django.db.models import F, Func, Q, Value
 from django.db.models.functions import JSONObject, Length, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -467,8 +467,6 @@ class SweepReport:
 def parent_path(expression):
     """The path without its last segment, in SQL (SQLite and PostgreSQL): RTRIM with the set of
     every character but '/' strips the last segment, then the trailing slash goes."""
-    from django.db.models import Func
-
     head = Func(expression, Func(expression, Value("/"), Value(""), function="REPLACE"), function="RTRIM")
     return Substr(head, 1, Length(head) - 1)
 

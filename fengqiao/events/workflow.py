@@ -26,7 +26,6 @@ from fengqiao.core.casework import (
     roles,
 )
 from fengqiao.core.params import whole_number
-from fengqiao.core.roles import STAFF_ROLES
 from fengqiao.events import routing
 from fengqiao.events.choices import Status
 from fengqiao.events.models import Category, Event
@@ -277,6 +276,3 @@ EVENT_WORKFLOW = Workflow(
     deadline=_deadline,
     recipients=_recipients,
 )
-
-# Staff roles that may take in events on anyone's behalf.
-INTAKE_ROLES = STAFF_ROLES
