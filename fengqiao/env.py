@@ -69,7 +69,7 @@ def env_database(name: str, default_sqlite: Path) -> dict:
         config = dj_database_url.parse(raw, conn_max_age=60, conn_health_checks=True)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} is not a valid database URL: {exc}") from None
-    if config["ENGINE"] == "django.db.backends.sqlite3":
+    if config["ENGINE"] == "django.db.backends.sqlite3":  # dj-database-url's name for sqlite://
         return sqlite_database(Path(config["NAME"]))
     if not config.get("NAME"):
         raise ImproperlyConfigured(f"{name} must name a database, got {raw!r}")
@@ -78,7 +78,8 @@ def env_database(name: str, default_sqlite: Path) -> dict:
 
 def sqlite_database(path: Path) -> dict:
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        # Django's SQLite backend whose write transactions queue on a file lock (see its module).
+        "ENGINE": "fengqiao.core.sqlite",
         "NAME": str(path),
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of one failing
         # half-way with "database is locked" after it has read.
