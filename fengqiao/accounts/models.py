@@ -28,8 +28,8 @@ class User(AbstractUser):
     def scope_paths(self) -> list[str]:
         """The tree paths this user is posted to; cached on the instance for the request."""
         if not hasattr(self, "_scope_paths"):
-            postings = self.postings.select_related("unit", "grid")
-            self._scope_paths = [posting.path for posting in postings]
+            paths = self.postings.values_list("grid__scope_path", "unit__path")
+            self._scope_paths = [grid_path or unit_path for grid_path, unit_path in paths]
         return self._scope_paths
 
     def forget_scope(self) -> None:

@@ -209,7 +209,7 @@ def duplicate_candidates(category: Category, lon, lat, *, user, at=None, exclude
     )
     if exclude is not None:
         near = near.exclude(pk=exclude.pk)
-    scored = [(distance_m(lon, lat, e.lon, e.lat), e) for e in near]
+    scored = [(distance_m(lon, lat, e.lon, e.lat), e) for e in near.order_by()]  # sorted here, by distance
     return [e for d, e in sorted(scored, key=lambda x: x[0]) if d <= DUPLICATE_RADIUS_M]
 
 

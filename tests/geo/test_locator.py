@@ -6,6 +6,7 @@ from shapely.geometry import Polygon, box
 from fengqiao.geo import locator
 from fengqiao.geo.actions import create_grid, update_grid
 from fengqiao.geo.locator import Locator, OutsideTerritory
+from fengqiao.geo.models import Grid
 from tests.conftest import square
 
 
@@ -75,7 +76,7 @@ def test_locator_is_rebuilt_when_grids_change(personas, django_assert_num_querie
     # given the locator built once
     t = personas.territory
     assert locator.locate(106.105, 37.905) == t.grid_a
-    # when nothing changed, a batch costs one aggregate query
+    # when nothing changed, a batch costs one query (the latest change to any grid)
     with django_assert_num_queries(1):
         locator.locate_many([106.105], [37.905])
     # when grid A is moved and a new grid is drawn where it was
@@ -95,6 +96,20 @@ def test_locator_is_rebuilt_when_grids_change(personas, django_assert_num_querie
     update_grid(new, actor=personas.city, is_active=False)
     with pytest.raises(OutsideTerritory):
         locator.locate(106.105, 37.905)
+
+
+@pytest.mark.django_db
+def test_a_grid_deleted_outright_no_longer_holds_points(territory):
+    # given the locator built while grid B existed
+    assert locator.locate(106.115, 37.905) == territory.grid_b
+    # when B's row is deleted (no edit moves the latest change time)
+    Grid.objects.unscoped(reason="test: a grid deleted behind the actions' back").filter(
+        pk=territory.grid_b.pk
+    ).delete()
+    # then its points are outside, and the rest of the city is still placed
+    with pytest.raises(OutsideTerritory):
+        locator.locate(106.115, 37.905)
+    assert locator.locate(106.105, 37.905) == territory.grid_a
 
 
 @pytest.mark.django_db
