@@ -141,6 +141,7 @@ def build(
         _token, raw = issue_api_token(user, actor=user, name="bench")
     with connection.cursor() as cursor:
         cursor.execute(bare_table_sql(connection.vendor))
+        cursor.execute("ANALYZE")  # planner statistics, as a database in service has them
     parents = set(Category.objects.exclude(parent=None).values_list("parent_id", flat=True))
     codes = sorted(
         Category.objects.filter(active=True).exclude(pk__in=parents).values_list("code", flat=True)
@@ -468,7 +469,9 @@ def measure(name, path, *, round_no, wrk, port, script_dir, token, codes, square
     script = script_dir / f"{tag}.lua"
     write_script(script, token=token, codes=codes, squares=squares, numbers_file=numbers_file, tag=tag)
     loadavg_before = os.getloadavg()[0]
+    cpu_before = server_cpu_seconds(port_owner=args.server_pid, postgres=bool(args.postgres))
     result = run_wrk(wrk, url, script, **load)
+    result["cpu"] = server_cpu_seconds(port_owner=args.server_pid, postgres=bool(args.postgres)) - cpu_before
     result["created"] = settled_count(name, tag)
     result["load"] = loadavg_before
     seconds = result["duration_us"] / 1e6
@@ -482,6 +485,24 @@ def measure(name, path, *, round_no, wrk, port, script_dir, token, codes, square
     return result
 
 
+def server_cpu_seconds(*, port_owner: int, postgres: bool) -> float:
+    """CPU time (user + system) used so far by the gunicorn workers and, on PostgreSQL, by every
+    postgres process: what the server spent, whatever else the machine is doing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        parent = int(fields[1])
+        if parent == port_owner or (postgres and name in ("postgres", "postmaster")):
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
+
+
 def cut_off_limit(result: dict, connections: int) -> int:
     """Requests the server may have carried out without wrk reading the answer: the one in flight
     on each connection when the time was up, and each one wrk gave up waiting for."""
@@ -492,8 +513,15 @@ def fmt_ms(us: float) -> str:
     return f"{us / 1000:.1f} ms"
 
 
+def cpu_per_request(r: dict) -> str:
+    return f"{1000 * r['cpu'] / max(r['ok'], 1):.2f} ms"
+
+
 def print_round(results: dict, connections: int) -> None:
-    log(f"{'endpoint':<28}{'req/s':>10}{'ok':>9}{'p50':>10}{'p99':>10}{'max':>10}{'errors':>8}{'rows':>9}")
+    log(
+        f"{'endpoint':<28}{'req/s':>10}{'ok':>9}{'p50':>10}{'p99':>10}{'max':>10}{'errors':>8}{'rows':>9}"
+        f"{'CPU/req':>10}"
+    )
     for name, label in (
         ("noop", f"no-op view {NOOP_PATH}"),
         ("insert", f"bare insert {INSERT_PATH}"),
@@ -505,7 +533,7 @@ def print_round(results: dict, connections: int) -> None:
         rows = "" if name == "noop" else str(r["created"])
         log(
             f"{label:<28}{r['rate']:>10.0f}{r['ok']:>9}{fmt_ms(r['p50_us']):>10}{fmt_ms(r['p99_us']):>10}"
-            f"{fmt_ms(r['max_us']):>10}{r['errors']:>8}{rows:>9}"
+            f"{fmt_ms(r['max_us']):>10}{r['errors']:>8}{rows:>9}{cpu_per_request(r):>10}"
         )
         if r["errors"]:
             detail = {k: r[k] for k in ("connect", "read", "write", "status", "timeout") if r[k]}
@@ -552,6 +580,11 @@ def summarise(rounds: list[dict], args) -> None:
     )
     ratio = events / insert
     log(f"intake / bare insert = {ratio:.0%}  (goal >= 50%: {'met' if ratio >= 0.5 else 'MISSED'})")
+    cpu = {name: med(name, "cpu") / max(med(name, "ok"), 1) * 1000 for name in ("noop", "insert", "events")}
+    log(
+        f"server CPU per request: no-op {cpu['noop']:.2f} ms, bare insert {cpu['insert']:.2f} ms, "
+        f"intake {cpu['events']:.2f} ms (intake costs {cpu['events'] / cpu['insert']:.1f}x the bare insert)"
+    )
     log(f"intake / no-op view  = {events / noop:.0%}")
     log(f"intake p99 {fmt_ms(p99)}  (goal < 100 ms: {'met' if p99 < 100_000 else 'MISSED'})")
     log(f"intake errors {errors}  (goal 0: {'met' if errors == 0 else 'MISSED'})")
@@ -618,6 +651,7 @@ def main() -> None:
         server_log = data_dir / "gunicorn.log"
         server_env = {**os.environ, "PYTHONPATH": str(ROOT)}
         server = start_server(server_env, port, args.workers, args.threads, server_log)
+        args.server_pid = server.pid  # its workers' CPU is the server's
         wait_ready(port, server, server_log)
         x0, y0, x1, y1, _pk = squares[0]
         probe = {

@@ -81,6 +81,9 @@ def sqlite_database(path: Path) -> dict:
         # Django's SQLite backend whose write transactions queue on a file lock (see its module).
         "ENGINE": "fengqiao.core.sqlite",
         "NAME": str(path),
+        # Kept between requests, as for PostgreSQL: a new SQLite connection re-reads the whole
+        # schema before its first query, which cost more than a one-row insert.
+        "CONN_MAX_AGE": 60,
         # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of one failing
         # half-way with "database is locked" after it has read.
         "OPTIONS": {
