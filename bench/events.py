@@ -469,9 +469,9 @@ def measure(name, path, *, round_no, wrk, port, script_dir, token, codes, square
     script = script_dir / f"{tag}.lua"
     write_script(script, token=token, codes=codes, squares=squares, numbers_file=numbers_file, tag=tag)
     loadavg_before = os.getloadavg()[0]
-    cpu_before = server_cpu_seconds(port_owner=args.server_pid, postgres=bool(args.postgres))
+    cpu_before = server_cpu_seconds(port_owner=args.server_pid, database=args.database_name)
     result = run_wrk(wrk, url, script, **load)
-    result["cpu"] = server_cpu_seconds(port_owner=args.server_pid, postgres=bool(args.postgres)) - cpu_before
+    result["cpu"] = server_cpu_seconds(port_owner=args.server_pid, database=args.database_name) - cpu_before
     result["created"] = settled_count(name, tag)
     result["load"] = loadavg_before
     seconds = result["duration_us"] / 1e6
@@ -485,20 +485,22 @@ def measure(name, path, *, round_no, wrk, port, script_dir, token, codes, square
     return result
 
 
-def server_cpu_seconds(*, port_owner: int, postgres: bool) -> float:
-    """CPU time (user + system) used so far by the gunicorn workers and, on PostgreSQL, by every
-    postgres process: what the server spent, whatever else the machine is doing."""
+def server_cpu_seconds(*, port_owner: int, database: str | None) -> float:
+    """CPU time (user + system) used so far by the gunicorn workers and, on PostgreSQL, by the
+    backends serving this database: what the server spent, whatever else the machine is doing."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            text = stat.read_text()
+            text = (proc / "stat").read_text()
+            title = (proc / "cmdline").read_bytes().decode(errors="replace") if database else ""
         except OSError:  # the process ended meanwhile
             continue
-        name = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
-        parent = int(fields[1])
-        if parent == port_owner or (postgres and name in ("postgres", "postmaster")):
+        # A backend's title reads "postgres: <user> <database> <client> <state>".
+        if int(fields[1]) == port_owner or (
+            database and title.startswith("postgres: ") and f" {database} " in title
+        ):
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / tick
 
@@ -652,6 +654,7 @@ def main() -> None:
         server_env = {**os.environ, "PYTHONPATH": str(ROOT)}
         server = start_server(server_env, port, args.workers, args.threads, server_log)
         args.server_pid = server.pid  # its workers' CPU is the server's
+        args.database_name = args.postgres.rpartition("/")[2] if args.postgres else None
         wait_ready(port, server, server_log)
         x0, y0, x1, y1, _pk = squares[0]
         probe = {
