@@ -22,7 +22,10 @@ In one run, in a database of its own (SQLite in a temporary data directory, or P
    warm-up requests are not counted) equal the successes plus at most one request per connection
    (and per timeout) that the server carried out but wrk no longer read the answer of;
 6. prints requests/s, p50/p99, errors and the ratios events / bare insert (goal ≥ 50 %) and
-   events / no-op, with the goals (p99 < 100 ms, no errors) and the load average of the machine.
+   events / no-op, with the goals (p99 < 100 ms, no errors) and the load average of the machine,
+   and the server's CPU time per request of each endpoint (gunicorn's workers, plus on PostgreSQL
+   the backends of the bench's database, read from /proc): unlike the rates, that figure holds
+   whatever else the machine is doing.
 
 The load generator is wrk (C, epoll, two threads; the Lua per request only formats a body and
 reads the status), which costs a small fraction of what the server spends on a request, so it is
