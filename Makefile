@@ -40,8 +40,11 @@ demo: install var/secret_key
 	{ $(BIN)/fengqiao worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/gunicorn fengqiao.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -; }
 
+# Debian's chromium for the browser tests, and a Chinese font: the UI is Chinese, and without
+# one every character is drawn as an empty box of another width.
 chromium:
-	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
 
 lint: install
 	$(BIN)/ruff check fengqiao tests bench
