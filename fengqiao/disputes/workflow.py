@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -80,8 +81,9 @@ def _refer(dispute: Dispute, move: Move) -> None:
 
 def _visit(dispute: Dispute, move: Move) -> None:
     """A follow-up visit: what was found, and how the agreement is being performed."""
-    visited_on = parse_date(move.data.get("visited_on") or move.at.date(), "visited_on")
-    if visited_on > move.at.date():
+    today = timezone.localdate(move.at)  # the local day: in UTC it is still yesterday until 08:00
+    visited_on = parse_date(move.data.get("visited_on") or today, "visited_on")
+    if visited_on > today:
         raise ValidationError({"visited_on": [_("A visit cannot be in the future.")]})
     method = str(move.data.get("method") or VisitMethod.VISIT)
     if method not in VisitMethod.values:

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.test import override_settings
 from django.utils import timezone
 
+from fengqiao.core import casework
 from fengqiao.core.casework import NotAvailable
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.notifications.models import Notification
@@ -151,6 +152,28 @@ def test_from_registration_to_archive(register, personas):
     assert dispute.status == Status.ARCHIVED and dispute.closed_at is not None
     steps = list(dispute.timeline().values_list("transition", flat=True))
     assert steps == ["open", "start", "resolve", "follow_up", "archive"]
+
+
+def test_a_visit_is_dated_by_the_local_day_not_by_utc(register, personas):
+    # given a resolved dispute, and half past midnight in Wuzhong: in UTC it is still yesterday
+    officer = personas.officer
+    dispute = mediate_to_agreement(register(), officer)
+    dispute = actions.move(dispute, "resolve", actor=officer, version=dispute.version)
+    at = timezone.localtime().replace(hour=0, minute=30, second=0, microsecond=0)
+    assert at.astimezone(dt.UTC).date() < at.date()
+
+    def visit(day):
+        data = {"visited_on": day.isoformat(), "performance": Performance.PERFORMED}
+        return casework.apply(
+            dispute, "follow_up", actor=officer, version=dispute.version, note="回访", data=data, at=at
+        )
+
+    # when the visit is dated tomorrow, it is refused
+    with pytest.raises(ValidationError) as error:
+        visit(at.date() + dt.timedelta(days=1))
+    assert "visited_on" in error.value.message_dict
+    # and dated today (the local day), it is recorded
+    assert visit(at.date()).status == Status.FOLLOW_UP
 
 
 def test_sessions_only_while_mediating_and_never_in_the_future(register, personas):
