@@ -159,8 +159,9 @@ def test_a_visit_is_dated_by_the_local_day_not_by_utc(register, personas):
     officer = personas.officer
     dispute = mediate_to_agreement(register(), officer)
     dispute = actions.move(dispute, "resolve", actor=officer, version=dispute.version)
-    at = timezone.localtime().replace(hour=0, minute=30, second=0, microsecond=0)
-    assert at.astimezone(dt.UTC).date() < at.date()
+    local = timezone.localtime().replace(hour=0, minute=30, second=0, microsecond=0)
+    at = local.astimezone(dt.UTC)  # the instant as timezone.now() gives it
+    assert at.date() < local.date()
 
     def visit(day):
         data = {"visited_on": day.isoformat(), "performance": Performance.PERFORMED}
@@ -170,10 +171,10 @@ def test_a_visit_is_dated_by_the_local_day_not_by_utc(register, personas):
 
     # when the visit is dated tomorrow, it is refused
     with pytest.raises(ValidationError) as error:
-        visit(at.date() + dt.timedelta(days=1))
+        visit(local.date() + dt.timedelta(days=1))
     assert "visited_on" in error.value.message_dict
     # and dated today (the local day), it is recorded
-    assert visit(at.date()).status == Status.FOLLOW_UP
+    assert visit(local.date()).status == Status.FOLLOW_UP
 
 
 def test_sessions_only_while_mediating_and_never_in_the_future(register, personas):
