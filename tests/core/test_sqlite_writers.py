@@ -44,10 +44,13 @@ def second_writer_while_first_holds(path, engine=None) -> tuple[list, int]:
     with first.cursor() as cursor:
         cursor.execute("CREATE TABLE IF NOT EXISTS t (n integer)")
     raised = []
+    starting = threading.Event()
 
     def second_writer():
         other = connections["default"]  # a connection of this thread's own
         try:
+            other.ensure_connection()
+            starting.set()
             begin(other)
             with other.cursor() as cursor:
                 cursor.execute("INSERT INTO t VALUES (2)")
@@ -62,7 +65,8 @@ def second_writer_while_first_holds(path, engine=None) -> tuple[list, int]:
         cursor.execute("INSERT INTO t VALUES (1)")
     thread = threading.Thread(target=second_writer)
     thread.start()
-    time.sleep(0.3)
+    starting.wait(10)
+    time.sleep(0.3)  # six times the busy timeout, from when the second writer begins
     end(first)
     thread.join(10)
     with first.cursor() as cursor:
