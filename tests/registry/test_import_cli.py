@@ -21,7 +21,7 @@ from fengqiao.registry.importing import runner
 from fengqiao.registry.models import ImportBatch, Person, RecordHistory
 from tests.registry import files
 from tests.registry.conftest import make_address, valid_id_number
-from tests.registry.files import read_csv, write_csv
+from tests.registry.files import read_csv, read_xlsx, write_csv, write_xlsx
 
 # fixtures for tests whose data a worker or a subprocess reads
 committed = files.committed
@@ -156,6 +156,101 @@ def test_the_parallel_path_gives_the_same_result(personas, home, tmp_path, monke
     assert RecordHistory.objects.filter(record_kind="person").count() == 299
     again = runner.run_import("people", path, actor=personas.grid_a, chunk_size=40)
     assert again.counts()["unchanged"] == 299
+
+
+@pytest.mark.usefixtures("committed")
+@pytest.mark.parametrize("snapshot", [True, False], ids=["worker-places", "writer-places"])
+@pytest.mark.parametrize("file_format", ["csv", "xlsx"])
+def test_the_worker_streams_parts_of_chunks_and_rows_keep_their_lines(
+    personas, home, tmp_path, monkeypatch, snapshot, file_format
+):
+    # given a file the worker sends in parts of 15 rows, in chunks of 40, with bad rows in
+    # several parts; the worker places rows by the address book it gets, or (without one)
+    # leaves every row to the writer
+    from fengqiao.registry.importing import places
+
+    monkeypatch.setattr(runner, "PARALLEL_MIN_ROWS", 10)
+    monkeypatch.setattr(runner, "PART_SIZE", 15)
+    if not snapshot:
+        monkeypatch.setattr(places, "_SNAPSHOT_LIMIT", 0)
+    rows = [[valid_id_number(), f"张{i}", "", "", home.full_text] for i in range(100)]
+    rows[20][0] = "12345"  # line 22: a bad ID number
+    rows[55][0] = rows[3][0]  # line 57: the same person as line 5, in another chunk
+    rows[70][1] = ""  # line 72: no name
+    rows[90][4] = "宁夏某县不存在路1号"  # line 92: an unknown address
+    write = write_csv if file_format == "csv" else write_xlsx
+    path = write(tmp_path / f"people.{file_format}", HEADER, rows)
+
+    # when
+    batch = runner.run_import("people", path, actor=personas.grid_a, chunk_size=40)
+
+    # then
+    assert batch.counts() == {"read": 100, "inserted": 96, "updated": 0, "unchanged": 0, "rejected": 4}
+    assert batch.last_line == 101
+    read = read_csv if file_format == "csv" else read_xlsx
+    rejected = {int(r[-3]): r[-2:] for r in read(batch.errors_file)[1:]}
+    assert sorted(rejected) == [22, 57, 72, 92]
+    assert rejected[57] == ["公民身份号码", "the same 公民身份号码 is on line 5 already"]
+    assert rejected[72] == ["姓名", "The name is required."]
+    assert rejected[92][0] == "现住址" and "unknown address" in rejected[92][1]
+    people = Person.objects.unscoped(reason="test")
+    assert people.count() == 96 and set(people.values_list("grid", flat=True)) == {home.grid_id}
+    assert RecordHistory.objects.filter(record_kind="person", action="create").count() == 96
+
+
+@pytest.mark.usefixtures("committed")
+def test_a_stopped_import_resumes_with_the_worker_and_still_finds_duplicates_of_done_rows(
+    personas, home, tmp_path, monkeypatch
+):
+    # given a file whose line 75 repeats line 5, and an import that stopped after its first chunk
+    monkeypatch.setattr(runner, "PARALLEL_MIN_ROWS", 10)
+    monkeypatch.setattr(runner, "PART_SIZE", 15)
+    rows = [[valid_id_number(), f"张{i}", "", "", home.full_text] for i in range(100)]
+    rows[73][0] = rows[3][0]
+    path = write_csv(tmp_path / "people.csv", HEADER, rows)
+    process_chunk = runner._process_chunk
+    calls = []
+
+    def stop_at_the_second_chunk(*args):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("power cut")
+        return process_chunk(*args)
+
+    monkeypatch.setattr(runner, "_process_chunk", stop_at_the_second_chunk)
+    with pytest.raises(RuntimeError, match="power cut"):
+        runner.run_import("people", path, actor=personas.grid_a, chunk_size=40)
+    assert ImportBatch.objects.get().last_line == 41
+    monkeypatch.setattr(runner, "_process_chunk", process_chunk)
+
+    # when the same file is imported again
+    batch = runner.run_import("people", path, actor=personas.grid_a, chunk_size=40)
+
+    # then it carried on after line 41, and the worker passed on the keys of the rows done before
+    assert batch.counts() == {"read": 100, "inserted": 99, "updated": 0, "unchanged": 0, "rejected": 1}
+    rejected = {int(r[-3]): r[-2:] for r in read_csv(batch.errors_file)[1:]}
+    assert rejected == {75: ["公民身份号码", "the same 公民身份号码 is on line 5 already"]}
+    assert Person.objects.unscoped(reason="test").count() == 99 == RecordHistory.objects.count()
+
+
+@pytest.mark.usefixtures("committed")
+def test_a_worker_that_dies_fails_the_import_with_a_clear_message(personas, home, tmp_path, monkeypatch):
+    # given a worker process that dies while cleaning the first part
+    from fengqiao.registry.importing.people import PeopleImporter
+
+    monkeypatch.setattr(runner, "PARALLEL_MIN_ROWS", 10)
+    monkeypatch.setattr(PeopleImporter, "preclean", lambda self, rows: os._exit(3))
+    rows = [[valid_id_number(), f"张{i}", "", "", home.full_text] for i in range(30)]
+    path = write_csv(tmp_path / "people.csv", HEADER, rows)
+
+    # when
+    with pytest.raises(RuntimeError, match=r"worker process stopped \(exit code 3\)"):
+        runner.run_import("people", path, actor=personas.grid_a, chunk_size=40)
+
+    # then nothing is in, and the batch says why it stopped
+    batch = ImportBatch.objects.get()
+    assert batch.status == "failed" and "exit code 3" in batch.message
+    assert not Person.objects.unscoped(reason="test").exists()
 
 
 # ---------------------------------------------------------------------------------------------

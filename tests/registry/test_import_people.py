@@ -76,6 +76,7 @@ def test_good_rows_go_in_and_every_bad_row_is_reported_with_line_column_and_reas
         [female, "周九", "男", "", "", home.full_text],  # 9: sex contradicts the number
         [valid_id_number(), "吴十", "", "", "", "宁夏某县不存在路1号"],  # 10: unknown address
         [good, "张三", "男", "", "", home.full_text],  # 11: the same person as line 2
+        [valid_id_number(), "", "", "", "", home.full_text],  # 12: no name
     ]
     path = write_csv(tmp_path / "people.csv", HEADER, rows)
 
@@ -84,7 +85,7 @@ def test_good_rows_go_in_and_every_bad_row_is_reported_with_line_column_and_reas
 
     # then the good row is in, the bad ones are counted and reported
     assert batch.status == ImportStatus.DONE
-    assert batch.counts() == {"read": 10, "inserted": 1, "updated": 0, "unchanged": 0, "rejected": 9}
+    assert batch.counts() == {"read": 11, "inserted": 1, "updated": 0, "unchanged": 0, "rejected": 10}
     person = people().get()
     assert (person.id_number, person.name, person.phone, person.current_address) == (
         good,
@@ -93,7 +94,7 @@ def test_good_rows_go_in_and_every_bad_row_is_reported_with_line_column_and_reas
         home,
     )
     errors = error_rows(batch)
-    assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9, 10, 11]
+    assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
     assert errors[3][0] == "公民身份号码"
     assert errors[4] == ["公民身份号码", "check character should be X, not 1"]
     assert errors[5][0] == "公民身份号码" and "6.40302E+17" in errors[5][1] and "text" in errors[5][1]
@@ -103,6 +104,7 @@ def test_good_rows_go_in_and_every_bad_row_is_reported_with_line_column_and_reas
     assert errors[9][0] == "性别" and "female" in errors[9][1]
     assert errors[10][0] == "现住址" and "unknown address" in errors[10][1]
     assert errors[11] == ["公民身份号码", "the same 公民身份号码 is on line 2 already"]
+    assert errors[12] == ["姓名", "The name is required."]
 
 
 def test_the_error_file_keeps_the_rows_as_they_were_and_imports_again_once_fixed(personas, home, tmp_path):
@@ -201,12 +203,13 @@ def test_utf8_with_bom_is_read_and_its_error_file_keeps_the_bom(personas, home, 
 def test_xlsx_with_an_id_typed_as_a_number_and_dates_as_dates(personas, home, tmp_path):
     # given a workbook where one ID number was typed as a number (Excel keeps 15 digits)
     good = valid_id_number(sex="F", birth=dt.date(1985, 6, 1))
+    typed = next(n for n in (valid_id_number(sex="M") for _ in range(20)) if n[-1] != "X")  # no X
     path = write_xlsx(
         tmp_path / "people.xlsx",
         ["身份证号", "姓名", "性别", "出生日期", "手机号码", "现住址"],
         [
             [good, "李娜", "女", dt.date(1985, 6, 1), 13912345678, home.full_text],
-            [int(valid_id_number(sex="M")), "王五", "男", None, None, home.full_text],
+            [int(typed), "王五", "男", None, None, home.full_text],
         ],
     )
 
@@ -277,7 +280,19 @@ def test_inserted_people_get_placement_pinyin_and_a_creation_history(personas, h
         batch,
         "import",
     )
-    assert row.after["id_number"] == number and row.after["grid_id"] == home.grid_id
+    # the fields that have a value, dates as ISO text (as record_change keeps them)
+    assert row.after == {
+        "id_number": number,
+        "name": "单田芳",
+        "sex": "M",
+        "birth_date": person.birth_date.isoformat(),
+        "resident_type": "registered",
+        "collected_at": person.collected_at.isoformat(),
+        "collected_by_id": personas.grid_a.pk,
+        "grid_id": home.grid_id,
+        "current_address_id": home.pk,
+    }
+    assert row.before == {}
 
 
 def test_rows_landing_outside_the_importers_scope_are_rejected(personas, home, away, tmp_path):
@@ -408,6 +423,33 @@ def test_a_date_written_another_way_is_unchanged_and_a_new_date_is_an_update(per
     assert people().get(id_number=numbers[1]).collected_at == dt.date(2024, 3, 2)
     row = RecordHistory.objects.get(action="update")
     assert row.before == {"collected_at": "2024-03-01"} and row.after == {"collected_at": "2024-03-02"}
+
+
+def test_an_overseas_person_without_an_id_number_is_keyed_by_their_document(personas, home, tmp_path):
+    # given a file with a resident and an overseas person who has a passport but no ID number
+    header = ["公民身份号码", "姓名", "性别", "人员类型", "国籍", "证件类型", "证件号码", "现住址"]
+    number = valid_id_number(sex="M")
+    rows = [
+        [number, "张三", "男", "", "", "", "", home.full_text],
+        ["", "John Smith", "男", "境外", "英国", "护照", "P1234567", home.full_text],
+    ]
+    path = write_csv(tmp_path / "people.csv", header, rows)
+
+    # when
+    batch = run_import("people", path, actor=personas.grid_a)
+
+    # then both are in, each with a creation history
+    assert batch.counts() == {"read": 2, "inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0}
+    john = people().get(document_number="P1234567")
+    assert (john.id_number, john.resident_type, john.nationality) == (None, "overseas", "英国")
+    created = RecordHistory.objects.get(record_kind="person", record_id=john.pk, action="create")
+    assert created.after["document_number"] == "P1234567" and "id_number" not in created.after
+    zhang = people().get(id_number=number)
+    assert RecordHistory.objects.get(record_kind="person", record_id=zhang.pk).after["id_number"] == number
+
+    # and the same file again finds both by their keys
+    again = run_import("people", path, actor=personas.grid_a)
+    assert again.counts() == {"read": 2, "inserted": 0, "updated": 0, "unchanged": 2, "rejected": 0}
 
 
 def test_the_quick_clean_of_usual_rows_gives_what_record_persons_rules_give(personas):

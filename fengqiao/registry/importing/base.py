@@ -85,12 +85,18 @@ class Planned:
 
     inserts: list = field(default_factory=list)  # (row, unsaved instance)
     updates: list = field(default_factory=list)  # (row, instance, before, after) of changed records
-    fast: list = field(default_factory=list)  # (row, INSERT parameters, creation history) (people)
+    fast: list = field(default_factory=list)  # (row, INSERT parameters) (people)
     unchanged: int = 0
 
     @property
     def inserted(self) -> int:
         return len(self.inserts) + len(self.fast)
+
+    def extend(self, other: "Planned") -> None:
+        self.inserts += other.inserts
+        self.updates += other.updates
+        self.fast += other.fast
+        self.unchanged += other.unchanged
 
     def singles(self):
         """Each planned write on its own (to find the one row the database refuses)."""
@@ -100,6 +106,11 @@ class Planned:
             yield item[0], Planned(fast=[item])
         for item in self.updates:
             yield item[0], Planned(updates=[item])
+
+
+def row_data(header: HeaderMap, cells: list[str]) -> dict[str, str]:
+    """A row's known fields that have a value, from its cells."""
+    return {name: cells[i] for name, i in header.positions.items() if cells[i]}
 
 
 class Context:
@@ -219,10 +230,12 @@ class Importer:
         return [f.attname for f in self.concrete]
 
     # -- step 0 -------------------------------------------------------------------------------
-    def preclean(self, rows: list[tuple[int, dict]]) -> list:
-        """Work on ``(line, data)`` rows that needs no database (so it can run in a worker
-        process); the results come back as ``Row.pre``."""
-        return [None] * len(rows)
+    def before_worker(self) -> None:
+        """What to look up before a worker process is forked to run ``preclean``."""
+
+    def preclean(self, rows: list[Row]) -> None:
+        """Work on a chunk's rows that needs no database (so it can run in a worker process,
+        which also reads the file): it sets each ``row.pre``."""
 
     # -- step 1 -------------------------------------------------------------------------------
     def key(self, row: Row):
@@ -379,7 +392,11 @@ def probe(model, field_name: str, keys: list) -> list:
     column = quote(model._meta.get_field(field_name).column)
     table = quote(model._meta.db_table)
     found = []
+    keys = sorted(keys)  # in index order the look-ups touch neighbouring pages
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":  # one array parameter, however many keys
+            cursor.execute(f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)", [keys])
+            return [r[0] for r in cursor.fetchall()]
         for i in range(0, len(keys), IN_CHUNK):
             part = keys[i : i + IN_CHUNK]
             cursor.execute(
@@ -588,6 +605,49 @@ class CreationHistory:
     def write_after(self, items, model) -> None:
         """Creation history rows from ``(record id, values)`` pairs of one model."""
         self.write_json([(pk, json_text(history_json(after))) for pk, after in items], model)
+
+    def write_selected(self, model, names: list[str], where: str, params: list) -> None:
+        """Creation history rows of the records of ``model`` that ``where`` selects, made by the
+        database from the stored rows: their ``names`` fields that have a value, as JSON (what
+        ``history.record_change`` keeps). Text, date, integer and foreign-key fields."""
+        quote = connection.ops.quote_name
+        postgres = connection.vendor == "postgresql"
+        pairs = []
+        for name in names:
+            f = model._meta.get_field(name)
+            column = quote(f.column)
+            internal = f.get_internal_type()
+            if internal in ("CharField", "TextField", "SlugField", "EmailField"):
+                value = f"NULLIF({column}, '')"  # empty text is no value
+            elif internal in ("DateField", "ForeignKey", "IntegerField", "BigIntegerField", "AutoField"):
+                value = column
+            else:
+                raise ValueError(f"{model.__name__}.{name}: {internal} has no JSON form here")
+            pairs.append(f"'{f.attname}', {value}")
+        if postgres:
+            after = f"jsonb_strip_nulls(jsonb_build_object({', '.join(pairs)}))"
+        else:
+            # a merge patch into {} leaves out the keys whose value is null
+            after = f"json_patch('{{}}', json_object({', '.join(pairs)}))"
+        template = self._template(model)
+        values, constants = [], []
+        for name, value in zip(self.names, template, strict=True):
+            if name == "record_id":
+                values.append(quote(model._meta.pk.column))
+            elif name == "after":
+                values.append(after)
+            else:
+                field_type = RecordHistory._meta.get_field(name).get_internal_type()
+                values.append("CAST(%s AS jsonb)" if postgres and field_type == "JSONField" else "%s")
+                constants.append(value)
+        columns = ", ".join(quote(RecordHistory._meta.get_field(n).column) for n in self.names)
+        sql = (
+            f"INSERT INTO {quote(RecordHistory._meta.db_table)} ({columns}) "
+            f"SELECT {', '.join(values)} FROM {quote(model._meta.db_table)} WHERE {where} "
+            f"ORDER BY {quote(model._meta.pk.column)}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*constants, *params])
 
     def write_json(self, items, model) -> None:
         """Creation history rows from ``(record id, JSON text of the values)`` pairs."""

@@ -2,10 +2,12 @@
 one, their point or grid), validated by the same rules as ``actions.record_person``.
 
 People come by the hundred thousand, so each row is first cleaned on its own — the ID number,
-the field rules of ``record_person``, the pinyin keys — by :class:`PersonCleaner`, which needs no
-database and runs in a worker process next to the one writing (see ``runner``). The writer then
-only places the row, checks its scope and writes it. A row whose person is on file already goes
-the general way instead: merged over the stored record, validated again, compared.
+the field rules of ``record_person``, the pinyin keys — by :class:`PersonCleaner`, and placed by
+the address book when it knows the address. That needs no database, so for a big file it runs in
+a worker process, which also reads the file, next to the one writing (see ``runner``). The writer
+then only looks up which people are on file, places the rows left unplaced and writes them, their
+creation history made by the database from the rows written. A row whose person is on file
+already goes the general way instead: merged over the stored record, validated again, compared.
 """
 
 import datetime as dt
@@ -13,6 +15,7 @@ import re
 import unicodedata
 from operator import mul
 
+from django.db import connection
 from django.utils.translation import gettext as _
 from pypinyin.seg import mmseg
 
@@ -26,9 +29,9 @@ from fengqiao.registry.importing.base import (
     RowRejected,
     draft,
     history_json,
-    json_text,
     locate_points,
     point_of,
+    row_data,
 )
 from fengqiao.registry.importing.columns import PEOPLE
 from fengqiao.registry.importing.places import AddressBook
@@ -87,7 +90,7 @@ _BAD = object()
 # What PersonCleaner.clean gives back, by its first item.
 BAD_KEY = "bad_key"  # (BAD_KEY, field, reason)
 BAD = "bad"  # (BAD, key, field, reason): the ID number is good, the row is not (on its own)
-GOOD = "good"  # (GOOD, key, params, after): ready to insert but for the placement
+GOOD = "good"  # (GOOD, key, params): the INSERT's parameters, placement left empty
 
 
 class NameKeys:
@@ -135,20 +138,26 @@ class NameKeys:
 class PersonCleaner:
     """Cleans one row on its own, as a new person: no database, so it can run in a worker.
 
-    ``params`` are the row's values for the INSERT (placement left empty), ``after`` its
-    creation history as JSON text (placement left out)."""
+    ``params`` are the row's values for the INSERT (placement left empty); the creation history
+    is made by the database from the row once written (``CreationHistory.write_selected``)."""
 
-    def __init__(self, *, today, converters, defaults: dict, columns: list[str], compared: list[str], preps):
+    def __init__(self, *, today, converters, defaults: dict, columns: list[str], preps, fixed: dict):
         self.today = today
         self.converters = converters
         self.defaults = defaults
         self.columns = columns
-        self.compared = [c for c in compared if c not in _PLACEMENT]
-        self.preps = preps  # column index → function giving the database form
+        self.preps = preps  # (column index, function giving the database form)
+        self.fixed = list(fixed.items())  # (column index, database value) the same for every row
         self.pinyin: dict[str, tuple[str, str]] = {}
         self._names = NameKeys()
-        # Memos of the quick path (a city has a few tens of thousands of distinct dates).
-        self._born: dict[str, object] = {}
+        # The quick path fills a copy of the default row's parameters.
+        self._at = {name: i for i, name in enumerate(columns)}
+        self._template = self._insert_params(defaults)
+        prep_of = dict(preps)
+        self._date_prep = prep_of.get(self._at["birth_date"]) or (lambda v: v)
+        # Memos of the quick path (a city has a few tens of thousands of distinct dates), with
+        # each date's database form.
+        self._born: dict[str, tuple | None] = {}
         self._dates: dict[str, object] = {}
         self._resident_types: dict[str, object] = {}
 
@@ -202,26 +211,30 @@ class PersonCleaner:
                 self.pinyin[name] = keys
         return keys
 
-    def _birth(self, digits: str):
-        """The birth date in an ID number's digits, None when it is no possible one."""
-        born = self._born.get(digits, _MISSING)
-        if born is _MISSING:
+    def _birth(self, digits: str) -> tuple | None:
+        """The birth date in an ID number's digits, its database form and its ISO text; None when
+        it is no possible one."""
+        found = self._born.get(digits, _MISSING)
+        if found is _MISSING:
             try:
                 born = dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:8]))
             except ValueError:
                 born = None
             if born is not None and (born.year < EARLIEST_BIRTH_YEAR or born > self.today):
                 born = None
-            self._born[digits] = born
-        return born
+            found = self._born[digits] = (
+                None if born is None else (born, self._date_prep(born), born.isoformat())
+            )
+        return found
 
     def _date(self, value: str):
         """A date cell as the general path makes it (``iso_date``, then the action's date rule):
-        a date, None for an empty one, _BAD for one the rule refuses."""
+        (date, database form), None for an empty one, _BAD for one the rule refuses."""
         found = self._dates.get(value, _MISSING)
         if found is _MISSING:
             try:
-                found = actions._date(values.iso_date(value))
+                date = actions._date(values.iso_date(value))
+                found = None if date is None else (date, self._date_prep(date))
             except InvalidValue:
                 found = _BAD
             self._dates[value] = found
@@ -255,24 +268,26 @@ class PersonCleaner:
         ):
             return None
         sex = "M" if raw[16] in "13579" else "F"
-        current = self.defaults.copy()
-        for name, value in data.items():
-            if name in _PLAIN_FIELDS:
-                current[name] = value.strip()
-            elif name == "name":
-                value = value.strip()
-                if not value:
+        at = self._at
+        params = self._template.copy()
+        name = None
+        for field, value in data.items():
+            if field in _PLAIN_FIELDS:
+                params[at[field]] = value.strip()
+            elif field == "name":
+                name = value.strip()
+                if not name:
                     return None
-                current["name"] = value
-            elif name == "sex":
+            elif field == "sex":
                 value = value.strip()
                 if value and _SEX_OF_WORD.get(value if value in _SEX_OF_WORD else value.lower()) != sex:
                     return None
-            elif name == "birth_date":
-                value = self._date(value)
-                if value is _BAD or (value is not None and value != born):
-                    return None
-            elif name == "phone":
+            elif field == "birth_date":
+                if value != born[2]:  # other than the ISO date the number says: parse it
+                    value = self._date(value)
+                    if value is _BAD or (value is not None and value[0] != born[0]):
+                        return None
+            elif field == "phone":
                 value = value.strip()
                 if value and not (
                     len(value) == 11
@@ -282,38 +297,38 @@ class PersonCleaner:
                     and value[1] in "3456789"
                 ):
                     return None  # the general rule cleans or refuses it
-                current["phone"] = value
-            elif name == "resident_type":
+                params[at["phone"]] = value
+            elif field == "resident_type":
                 value = self._resident_type(value)
                 if value is _BAD or value == ResidentType.OVERSEAS:
                     return None
-                current["resident_type"] = value
-            elif name in _QUICK_DATES:
+                params[at["resident_type"]] = value
+            elif field in _QUICK_DATES:
                 value = self._date(value)
                 if value is _BAD or value is None:
                     return None
-                current[name] = value
+                params[at[field]] = value[1]
             # else: id_number, and the placement's cells (the writer's)
-        if current["resident_type"] == ResidentType.FLOATING and not current["reason_for_coming"]:
+        if name is None:
+            return None  # the general rule says the name is missing
+        if params[at["resident_type"]] == ResidentType.FLOATING and not params[at["reason_for_coming"]]:
             return None  # the rule wants a reason or a residence permit: the general path says so
-        current["id_number"] = raw
-        current["sex"] = sex
-        current["birth_date"] = born
-        current["name_pinyin"], current["name_initials"] = self.pinyin_keys(current["name"])
-        return (GOOD, raw, *self._insert_and_history(current))
+        params[at["id_number"]] = raw
+        params[at["sex"]] = sex
+        params[at["birth_date"]] = born[1]
+        params[at["name"]] = name
+        params[at["name_pinyin"]], params[at["name_initials"]] = self.pinyin_keys(name)
+        return (GOOD, raw, params)
 
-    def _insert_and_history(self, current: dict) -> tuple[list, str]:
-        params = [current[c] for c in self.columns]
+    def _insert_params(self, values: dict) -> list:
+        """A person's values (by attname) as the INSERT's parameters, placement left as given."""
+        params = [values[c] for c in self.columns]
         for i, prep in self.preps:
             if params[i] is not None:
                 params[i] = prep(params[i])
-        after = {}
-        for name in self.compared:
-            value = current[name]
-            if value is None or value == "" or value is False:
-                continue
-            after[name] = value.isoformat() if isinstance(value, dt.date) else value
-        return params, json_text(after)
+        for i, value in self.fixed:
+            params[i] = value
+        return params
 
     def clean(self, data: dict) -> tuple:
         quick = self.quick(data)
@@ -340,10 +355,7 @@ class PersonCleaner:
 
             rejected = rejected_from(exc, "id_number")
             return (BAD, key, rejected.field, rejected.reason)
-        return (GOOD, key, *self._insert_and_history(obj.__dict__))
-
-    def clean_many(self, rows: list[tuple[int, dict]]) -> list[tuple]:
-        return [self.clean(data) for _line, data in rows]
+        return (GOOD, key, self._insert_params(obj.__dict__))
 
 
 class PeopleImporter(Importer):
@@ -363,30 +375,77 @@ class PeopleImporter(Importer):
             v if v in _RESIDENT_TYPES else actions._choice(v, ResidentType)
         )
         columns, preps = self._writer._insert
-        fixed = {}
-        for i, prep in preps:
-            name = columns[i]
-            if name in ("created_at", "updated_at"):
-                fixed[name] = prep(self.defaults[name])
+        fixed = {
+            i: prep(self.defaults[columns[i]])
+            for i, prep in preps
+            if columns[i] in ("created_at", "updated_at")
+        }
         self.cleaner = PersonCleaner(
             today=ctx.today,
             converters=converters,
             defaults=self.defaults,
             columns=columns,
-            compared=self.compared,
-            preps=[(i, p) for i, p in preps if columns[i] not in fixed],
+            preps=[(i, p) for i, p in preps if i not in fixed],
+            fixed=fixed,
         )
-        self._fixed = {columns.index(name): value for name, value in fixed.items()}
         self._slots = {name: columns.index(name) for name in _PLACEMENT}
         self._columns = {name: i for i, name in enumerate(columns)}
         self._preps = dict(preps)
+        # The creation history keeps the fields that have a value. A new person has one only in
+        # the fields the file gives, those with a default, and those the ID number and the
+        # placement set (never retired_at): the database need not look at the others.
+        always = {"id_number", "sex", "birth_date", "grid_id", "current_address_id"}
+        self._history_fields = [
+            name
+            for name in self.compared
+            if name in always
+            or name in header.positions
+            or (name != "retired_at" and self.defaults[name] not in (None, "", False))
+        ]
         self.addresses = AddressBook(ctx)
-        self._grids: dict[int, int] = {}
+        self._grids: dict[int, int] = {}  # line → grid id of the chunk's points
 
     # -- before the database ---------------------------------------------------------------------
 
-    def preclean(self, rows: list[tuple[int, dict]]) -> list[tuple]:
-        return self.cleaner.clean_many(rows)
+    def before_worker(self) -> None:
+        """A big file is cleaned and placed by a worker process: it gets the addresses the rows
+        may name (those in the actor's scope) up front, being unable to look them up."""
+        self.addresses.load_all(
+            codes=self.header.has("address_code"), texts=self.header.has("current_address")
+        )
+
+    def preclean(self, rows: list[Row]) -> None:
+        """Each row cleaned as a new person (``PersonCleaner``) and, when that is good and its
+        address is one the address book knows, placed: ``row.pre`` is the cleaner's result with,
+        for a good row, what became of its placement — True (in the parameters), None (the
+        writer places it), or the (field, reason) that rejects it."""
+        clean = self.cleaner.clean
+        for row in rows:
+            pre = clean(row.data)
+            if pre[0] == GOOD:
+                pre = (*pre, self._place_known(row, pre[2]))
+            row.pre = pre
+
+    def _place_known(self, row: Row, params: list):
+        data = row.data
+        code, full_text = data.get("address_code"), data.get("current_address")
+        if code or full_text:
+            if not self.addresses.knows(code, full_text):
+                return None
+        elif "lon" in data or "lat" in data:
+            return None  # points are placed by the locator, a chunk at a time
+        try:
+            grid_id, address_id = self.place(row, (None, None))
+        except RowRejected as exc:
+            return (exc.field, exc.reason)
+        self._set_placement(params, grid_id, address_id)
+        return True
+
+    def _set_placement(self, params: list, grid_id: int, address_id: int | None) -> None:
+        slots = self._slots
+        params[slots["grid_id"]] = grid_id
+        params[slots["current_address_id"]] = address_id
+        params[slots["scope_path"]] = self.ctx.grid_path[grid_id]
 
     def key(self, row: Row):
         pre = row.pre
@@ -402,11 +461,13 @@ class PeopleImporter(Importer):
     # -- look-ups --------------------------------------------------------------------------------
 
     def prepare(self, rows: list[Row]) -> None:
+        """The addresses and points of rows to place here (people on file, and the rows preclean
+        left unplaced), a chunk at a time."""
         self.addresses.load(
             [r.data.get("address_code") for r in rows], [r.data.get("current_address") for r in rows]
         )
         points = {}
-        for index, row in enumerate(rows):
+        for row in rows:
             if "address_code" in row.data or "current_address" in row.data:
                 continue
             try:
@@ -414,7 +475,7 @@ class PeopleImporter(Importer):
             except RowRejected:
                 continue  # place() reports it
             if point is not None:
-                points[index] = point
+                points[row.line] = point
         self._grids = locate_points(rows, points)
 
     def existing(self, keys):
@@ -435,7 +496,7 @@ class PeopleImporter(Importer):
                     found[key] = stored
         return found
 
-    def place(self, row: Row, index: int, current: tuple[int | None, int | None]) -> tuple[int, int | None]:
+    def place(self, row: Row, current: tuple[int | None, int | None]) -> tuple[int, int | None]:
         """(grid id, current address id): the current address's grid; else the point's grid;
         else the grid given; else where the stored person is (``current``)."""
         code, full_text = row.data.get("address_code"), row.data.get("current_address")
@@ -448,7 +509,7 @@ class PeopleImporter(Importer):
             return grid_id, address_id
         point = point_of(row)
         if point is not None:
-            grid_id = self._grids.get(index)
+            grid_id = self._grids.get(row.line)
             if grid_id is None:
                 raise RowRejected(
                     "lon",
@@ -471,34 +532,28 @@ class PeopleImporter(Importer):
     # -- the rows --------------------------------------------------------------------------------
 
     def plan(self, rows: list[Row], reject) -> Planned:
-        self.prepare(rows)
         stored_by_key = self.existing([r.key for r in rows])
+        # Placed here: people on file (their scope is checked before their new place) and the
+        # new rows preclean could not place.
+        here = [r for r in rows if r.key in stored_by_key or (r.pre[0] == GOOD and r.pre[3] is None)]
+        for row in here:
+            if row.data is None:
+                row.data = row_data(self.header, row.cells)
+        self.prepare(here)
         planned = Planned()
-        at_grid, at_address, at_path = (
-            self._slots[n] for n in ("grid_id", "current_address_id", "scope_path")
-        )
-        fixed = list(self._fixed.items())
-        grid_path = self.ctx.grid_path
-        for index, row in enumerate(rows):
+        for row in rows:
             stored = stored_by_key.get(row.key)
-            pre = row.pre if row.pre is not None else self.cleaner.clean(row.data)
+            pre = row.pre
             try:
                 if stored is None:
                     if pre[0] == BAD:
                         raise RowRejected(pre[2], pre[3])
-                    grid_id, address_id = self.place(row, index, (None, None))
-                    params = pre[2]
-                    params[at_grid] = grid_id
-                    params[at_address] = address_id
-                    params[at_path] = grid_path[grid_id]
-                    for i, value in fixed:
-                        params[i] = value
-                    # The creation history: the placement in front of what the cleaner wrote.
-                    after = pre[3]
-                    head = f'{{"grid_id":{grid_id:d}' + (
-                        "" if address_id is None else f',"current_address_id":{address_id:d}'
-                    )
-                    planned.fast.append((row, params, head + ("}" if after == "{}" else "," + after[1:])))
+                    placed = pre[3]
+                    if placed is None:
+                        self._set_placement(pre[2], *self.place(row, (None, None)))
+                    elif placed is not True:
+                        raise RowRejected(*placed)
+                    planned.fast.append((row, pre[2]))
                     continue
                 if not self.ctx.in_scope(stored["scope_path"]):
                     raise RowRejected(
@@ -507,9 +562,7 @@ class PeopleImporter(Importer):
                     )
                 if stored["retired_at"] is not None:
                     raise RowRejected(self.key_column(row), _("this record is retired and cannot be changed"))
-                grid_id, address_id = self.place(
-                    row, index, (stored["grid_id"], stored["current_address_id"])
-                )
+                grid_id, address_id = self.place(row, (stored["grid_id"], stored["current_address_id"]))
                 if (
                     pre[0] == GOOD
                     and grid_id == stored["grid_id"]
@@ -564,31 +617,24 @@ class PeopleImporter(Importer):
         raise NotImplementedError
 
     def write(self, planned: Planned) -> None:
-        # In key order: consecutive rows then land near each other in the ID number's index.
-        fast = sorted(planned.fast, key=lambda item: str(item[0].key))
-        if fast:
-            keyed = all(isinstance(row.key, str) for row, _p, _a in fast)
-            ids = self._writer.insert_params(
-                [params for _row, params, _after in fast], key="id_number" if keyed else None
-            )
-            if ids is None:
-                ids = self._ids_by_key([row.key for row, _p, _a in fast])
-            self._history.write_json(
-                [(pk, after) for pk, (_row, _p, after) in zip(ids, fast, strict=True)], Person
-            )
+        if planned.fast:
+            # In key order: consecutive rows then land near each other in the ID number's index.
+            keys = [row.key for row, _params in planned.fast]
+            order = sorted(range(len(keys)), key=[str(k) for k in keys].__getitem__)
+            self._insert_people([planned.fast[i][1] for i in order], [keys[i] for i in order])
         super().write(Planned(updates=planned.updates))
 
-    def _ids_by_key(self, keys) -> list[int]:
-        """Ids of just-inserted people found again (backends that do not hand them back)."""
-        numbers = [k for k in keys if isinstance(k, str)]
-        qs = Person.objects.unscoped(reason="registry import: ids of inserted people")
-        found = {}
-        for i in range(0, len(numbers), 900):
-            found.update(qs.filter(id_number__in=numbers[i : i + 900]).values_list("id_number", "id"))
-        for key in keys:
-            if isinstance(key, tuple):
-                _kind, nationality, document_type, number = key
-                found[key] = qs.get(
-                    nationality=nationality, document_type=document_type, document_number=number
-                ).pk
-        return [found[k] for k in keys]
+    def _insert_people(self, params: list, keys: list) -> None:
+        """The new people, and their creation history made by the database from the rows just
+        written (their values need not come back through Python to become JSON)."""
+        fields = self._history_fields
+        if connection.vendor == "sqlite":
+            # under the write lock the new rowids are consecutive
+            ids = self._writer.insert_params(params)
+            self._history.write_selected(Person, fields, "id BETWEEN %s AND %s", [ids[0], ids[-1]])
+        elif all(isinstance(k, str) for k in keys):
+            self._writer.insert_rows(params)  # COPY
+            self._history.write_selected(Person, fields, "id_number = ANY(%s)", [keys])
+        else:  # people keyed by their document: their ids come back from the INSERT
+            ids = self._writer.insert_params(params)
+            self._history.write_selected(Person, fields, "id = ANY(%s)", [ids])

@@ -26,6 +26,9 @@ from fengqiao.registry.validators import InvalidValue, parse_id_number
 
 _BLANKS = re.compile(r"\s+")
 _CACHE_LIMIT = 400_000
+# Most addresses an import loads at once, by code and by text (a city has ~160,000).
+_SNAPSHOT_LIMIT = _CACHE_LIMIT // 2
+_FIELDS = ("id", "grid_id", "retired_at", "in_use", "full_text", "code")
 
 
 def address_text(value: str) -> str:
@@ -63,12 +66,35 @@ class AddressBook:
             out.append(stripped)
         return out
 
+    def load_all(self, *, codes: bool, texts: bool) -> bool:
+        """Every address in the actor's scope, by code and/or by text, when there are at most
+        ``_SNAPSHOT_LIMIT`` (whether they were loaded). A big file names most of them: one query
+        instead of a few per chunk, and a book rows can be placed by without a database. An
+        address it lacks is looked up as before (``load``): made since, or outside the scope."""
+        qs = Address.objects.visible_to(self.ctx.actor)
+        if not (codes or texts) or qs.count() > _SNAPSHOT_LIMIT:
+            return False
+        for item in qs.values_list(*_FIELDS).iterator(chunk_size=10_000):
+            if codes:
+                self.by_code[item[5]] = item
+            if texts:
+                self.by_text.setdefault(item[4], []).append(item)
+        return True
+
+    def knows(self, code: str | None, text: str | None) -> bool:
+        """Whether ``find`` can answer for this code or text from what is loaded."""
+        if code:
+            return code.strip() in self.by_code
+        if self.by_text.get(text):
+            return True
+        return all(variant in self.by_text for variant in self._variants(address_text(text)))
+
     def load(self, codes, texts) -> None:
         if len(self.by_code) + len(self.by_text) > _CACHE_LIMIT:
             self.by_code.clear()
             self.by_text.clear()
         qs = Address.objects.unscoped(reason=UNSCOPED_IMPORT)
-        fields = ("id", "grid_id", "retired_at", "in_use", "full_text", "code")
+        fields = _FIELDS
         known_codes = self.by_code
         wanted = sorted({c.strip() for c in codes if c and c.strip() not in known_codes})
         for i in range(0, len(wanted), IN_CHUNK):

@@ -47,6 +47,7 @@ class SourceFile:
     encoding: str  # a Python codec for CSV (utf-8, utf-8-sig, gb18030); "" for XLSX
     sha256: str
     size: int
+    newlines: int = 0  # how many line feeds the file holds (for a CSV, about its rows)
 
     @property
     def encoding_label(self) -> str:
@@ -57,12 +58,11 @@ def _unreadable(path, error) -> ImportFileError:
     return ImportFileError(_("%(path)s cannot be read: %(error)s") % {"path": path, "error": error})
 
 
-def _decodes(path: Path, encoding: str, skip: int = 0) -> tuple[bool, int]:
+def _decodes(path: Path, encoding: str) -> tuple[bool, int]:
     """Whether the whole file decodes strictly in ``encoding``; on failure, the offending byte offset."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
-    offset = skip
+    offset = 0
     with path.open("rb") as fh:
-        fh.seek(skip)
         while block := fh.read(_BLOCK):
             try:
                 decoder.decode(block)
@@ -78,18 +78,34 @@ def _decodes(path: Path, encoding: str, skip: int = 0) -> tuple[bool, int]:
 
 def inspect_file(path, name: str | None = None) -> SourceFile:
     """Hash the file and tell its format and, for CSV, its encoding: strict UTF-8 first (a BOM is
-    noted), then GB18030 (which covers GBK and GB2312). ImportFileError when it cannot be read."""
+    noted), then GB18030 (which covers GBK and GB2312). One pass over the bytes hashes them,
+    counts the line feeds and checks them as UTF-8. ImportFileError when it cannot be read."""
     path = Path(path)
     name = name or path.name
     digest = hashlib.sha256()
-    size = 0
+    size = newlines = 0
+    utf8 = codecs.getincrementaldecoder(UTF8)(errors="strict")
+    bad_at = -1  # where the bytes stop being UTF-8 (-1: they never do)
     try:
         with path.open("rb") as fh:
             head = fh.read(8)
             fh.seek(0)
+            binary = head.startswith((_ZIP_MAGIC, _OLE_MAGIC))
             while block := fh.read(_BLOCK):
                 digest.update(block)
+                if not binary:
+                    newlines += block.count(b"\n")
+                    if bad_at < 0:
+                        try:
+                            utf8.decode(block)
+                        except UnicodeDecodeError as exc:
+                            bad_at = size + exc.start
                 size += len(block)
+            if not binary and bad_at < 0:
+                try:
+                    utf8.decode(b"", final=True)
+                except UnicodeDecodeError as exc:
+                    bad_at = size + exc.start
     except OSError as exc:
         raise _unreadable(name, exc.strerror) from None
     if size == 0:
@@ -103,13 +119,12 @@ def inspect_file(path, name: str | None = None) -> SourceFile:
             % {"path": name}
         )
     bom = head.startswith(codecs.BOM_UTF8)
-    ok, bad_at = _decodes(path, UTF8, skip=3 if bom else 0)
-    if ok:
-        return SourceFile(path, name, CSV, UTF8_BOM if bom else UTF8, sha, size)
+    if bad_at < 0:
+        return SourceFile(path, name, CSV, UTF8_BOM if bom else UTF8, sha, size, newlines)
     if not bom:
         ok, _gb_bad_at = _decodes(path, GB18030)
         if ok:
-            return SourceFile(path, name, CSV, GB18030, sha, size)
+            return SourceFile(path, name, CSV, GB18030, sha, size, newlines)
     raise ImportFileError(
         _("%(path)s is neither UTF-8 nor GB18030/GBK text (undecodable byte at offset %(offset)d)")
         % {"path": name, "offset": bad_at}

@@ -15,7 +15,9 @@ import datetime as dt
 import gc
 import multiprocessing
 import os
-from collections import deque
+import pickle
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +41,7 @@ from fengqiao.registry.importing.errors import Rejection, Spool, error_file_suff
 from fengqiao.registry.models import ImportBatch
 from fengqiao.registry.selectors import may_collect
 
-CHUNK_SIZE = 20000
+CHUNK_SIZE = 50_000
 UNFINISHED = (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.FAILED)
 
 
@@ -81,15 +83,11 @@ def _count_lines(source: readers.SourceFile) -> int:
                 book.close()
         except Exception:  # the table reader reports unreadable workbooks properly
             return 0
-    lines = 0
-    last = b""
+    # the line feeds inspect_file counted, and a last line without one
     with source.path.open("rb") as fh:
-        while block := fh.read(1 << 20):
-            lines += block.count(b"\n")
-            last = block
-    if last and not last.endswith(b"\n"):
-        lines += 1
-    return max(lines - 1, 0)
+        fh.seek(-1, os.SEEK_END)
+        unterminated = fh.read(1) != b"\n"
+    return max(source.newlines + unterminated - 1, 0)
 
 
 def _check_writable(path: Path) -> None:
@@ -104,6 +102,7 @@ def _check_writable(path: Path) -> None:
 
 @dataclass
 class _Chunk:
+    last_line: int
     read: int = 0
     inserted: int = 0
     updated: int = 0
@@ -273,22 +272,35 @@ def _run(kind, source, table, header, batch, actor, errors_path, chunk_size, pro
     seen: dict = {}
     if progress is not None:
         progress(state["done"], max(total, state["done"]))
-    chunks = _chunks(table, header, importer, seen, resume_after=batch.last_line, chunk_size=chunk_size)
     parallel = importer.parallel and _worth_a_worker(total - batch.rows_read)
     # The import keeps a few large, long-lived structures (every key of the file, the addresses
     # met so far); the collector's full passes over them would cost more than the import's own
-    # work. Young garbage is collected after each chunk instead (and by the worker, per chunk).
+    # work. Young garbage is collected after each chunk instead (and by the worker, per part).
     collecting = gc.isenabled()
     gc.disable()
+    parts = None
     try:
-        for chunk in _precleaned(importer, chunks, parallel=parallel):
-            counts = _process_chunk(importer, chunk, seen, spool, header, batch, state["last_line"])
-            state["last_line"] = chunk[-1].line
+        resume_after = batch.last_line
+        if parallel:
+            parts = _Worker(importer, table, header, seen, resume_after=resume_after, chunk_size=chunk_size)
+            ready = parts.ready
+        else:
+            rows = _rows(table, header, importer, seen, resume_after=resume_after)
+            parts = _cleaned_here(importer, _parts(rows, chunk_size=chunk_size, part_size=chunk_size))
+            ready = _never
+        for first in parts:
+            counts = _process_chunk(
+                importer, _chunk(first, parts), ready, seen, spool, header, batch, state["last_line"]
+            )
+            del first
+            state["last_line"] = counts.last_line
             state["done"] += counts.read
             gc.collect(1)
             if progress is not None:
                 progress(state["done"], max(total, state["done"]))
     finally:
+        if parts is not None:
+            parts.close()  # a worker still running is stopped
         spool.close()
         if collecting:
             gc.enable()
@@ -297,8 +309,9 @@ def _run(kind, source, table, header, batch, actor, errors_path, chunk_size, pro
 
 # Below this many rows a worker process costs more than it saves.
 PARALLEL_MIN_ROWS = 20_000
-# Cleaning processes next to the writing one.
-WORKERS = 1
+# Rows the worker sends at a time: the writer starts on a chunk as soon as its first part is
+# cleaned, rather than waiting for the whole chunk (and holds only a part in memory).
+PART_SIZE = 5000
 
 
 def _worth_a_worker(rows: int) -> bool:
@@ -311,14 +324,12 @@ def _worth_a_worker(rows: int) -> bool:
     )
 
 
-def _chunks(table, header, importer, seen: dict, *, resume_after: int, chunk_size: int):
-    """The file's rows in lists of ``chunk_size``. Rows an earlier run of the batch has done
-    are skipped; their keys are remembered, for duplicates further down."""
+def _rows(table, header, importer, seen: dict, *, resume_after: int):
+    """The file's rows after ``resume_after``. Rows an earlier run of the batch has done are
+    skipped; their keys are remembered in ``seen``, for duplicates further down."""
     positions = list(header.positions.items())
-    chunk: list[Row] = []
     for line, cells in table.rows():
-        data = {name: cells[i] for name, i in positions if cells[i]}
-        row = Row(line, cells, data)
+        row = Row(line, cells, {name: cells[i] for name, i in positions if cells[i]})
         if line <= resume_after:
             try:
                 key = importer.key(row)
@@ -327,71 +338,183 @@ def _chunks(table, header, importer, seen: dict, *, resume_after: int, chunk_siz
             if key is not None:
                 seen.setdefault(key, line)
             continue
-        chunk.append(row)
-        if len(chunk) >= chunk_size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+        yield row
 
 
-_worker_importer = None
+def _parts(rows, *, chunk_size: int, part_size: int):
+    """The rows in lists of at most ``part_size``, each with whether it ends a chunk (of
+    ``chunk_size`` rows, the last one shorter)."""
+    part: list[Row] = []
+    in_chunk = 0
+    for row in rows:
+        part.append(row)
+        in_chunk += 1
+        if in_chunk == chunk_size:
+            yield _take(part), True
+            in_chunk = 0
+        elif len(part) == part_size:
+            yield _take(part), False
+    if part:
+        yield _take(part), True
 
 
-def _start_worker(importer, language: str) -> None:
-    global _worker_importer
+def _take(items: list) -> list:
+    """The items in a new list, ``items`` left empty. A generator yields rows this way so that it
+    keeps no reference to them: when the writer is done with a chunk nothing of it is left, and
+    the collection of young garbage after it has little to look at."""
+    taken = items.copy()
+    items.clear()
+    return taken
+
+
+def _chunk(first, parts):
+    """The parts of one chunk: ``first``, then those ``parts`` gives up to the chunk's end."""
+    rows, last = first
+    yield _take(rows)
+    while not last:
+        rows, last = next(parts)
+        yield _take(rows)
+
+
+def _cleaned_here(importer, parts):
+    for rows, last in parts:
+        importer.preclean(rows)
+        yield _take(rows), last
+
+
+def _never() -> bool:
+    return False
+
+
+class _Worker:
+    """The parts of ``_parts``, read and precleaned by a forked worker process ahead of the
+    writing, so reading and cleaning overlap the database work. The worker touches no database;
+    it sends each part's rows as ``(line, cells, pre)``, and the writer makes a row's ``data``
+    again from its cells only when it needs it. The keys of rows skipped on a resume come first.
+
+    The worker may run a chunk ahead (a thread of its own sends what it has cleaned), so the
+    writer finds parts waiting (``ready``) and writes them together, in fewer and larger sorted
+    batches, unless it would otherwise wait."""
+
+    def __init__(self, importer, table, header, seen: dict, *, resume_after: int, chunk_size: int):
+        importer.before_worker()
+        connections.close_all()  # the worker must not inherit open database connections
+        context = multiprocessing.get_context("fork")
+        self._receiving, sending = context.Pipe(duplex=False)
+        self._seen = seen
+        part_size = min(PART_SIZE, chunk_size)
+        self._process = context.Process(
+            target=_clean_in_worker,
+            args=(importer, table, header, sending, resume_after, chunk_size, part_size),
+            kwargs={"language": translation.get_language(), "ahead": chunk_size // part_size + 1},
+            daemon=True,
+        )
+        self._process.start()
+        sending.close()
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> tuple[list[Row], bool]:
+        while True:
+            try:
+                message = self._receiving.recv_bytes()
+            except EOFError:
+                self._process.join()
+                raise RuntimeError(
+                    _("the import's worker process stopped (exit code %(code)s)")
+                    % {"code": self._process.exitcode}
+                ) from None
+            what, payload, last = pickle.loads(message)
+            if what == "rows":
+                return [Row(line, cells, None, pre=pre) for line, cells, pre in _take(payload)], last
+            if what == "seen":
+                self._seen.update(payload)
+            elif what == "error":
+                raise payload
+            else:  # "end"
+                raise StopIteration
+
+    def ready(self) -> bool:
+        """Whether the next part is waiting already."""
+        return self._receiving.poll()
+
+    def close(self) -> None:
+        self._receiving.close()
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def _clean_in_worker(
+    importer, table, header, sending, resume_after, chunk_size, part_size, *, language, ahead
+):
     translation.activate(language)
-    _worker_importer = importer
+    outbox: queue.Queue = queue.Queue(maxsize=ahead)
+    stopped = threading.Event()
 
+    def send_all():
+        while (message := outbox.get()) is not None:
+            if stopped.is_set():
+                continue  # drained, so that nothing waits on a full outbox
+            try:
+                sending.send_bytes(message)
+            except OSError:  # the writer has stopped
+                stopped.set()
 
-def _preclean_in_worker(rows):
+    def post(*message) -> None:
+        # pickled here, so the sender starts on the next message the moment one is read
+        outbox.put(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+    sender = threading.Thread(target=send_all, daemon=True)
+    sender.start()
+    skipped: dict = {}
     try:
-        return _worker_importer.preclean(rows)
+        rows = _rows(table, header, importer, skipped, resume_after=resume_after)
+        for part, last in _parts(rows, chunk_size=chunk_size, part_size=part_size):
+            if skipped:
+                post("seen", skipped, None)
+                skipped = {}
+            importer.preclean(part)
+            post("rows", [(row.line, row.cells, row.pre) for row in part], last)
+            del part
+            gc.collect(1)
+            if stopped.is_set():
+                return
+        if skipped:
+            post("seen", skipped, None)
+        post("end", None, None)
+    except BaseException as exc:  # the writer raises it (an unreadable CSV line …)
+        post("error", _sendable(exc), None)
     finally:
-        gc.collect(1)
+        outbox.put(None)
+        sender.join()
+        sending.close()
 
 
-def _precleaned(importer, chunks, *, parallel: bool):
-    """The chunks with each row's ``pre`` set by ``importer.preclean``: in this process, or —
-    for big files — in a forked worker process, two chunks ahead of the writing, so cleaning and
-    writing overlap. The worker touches no database."""
-    if not parallel:
-        for chunk in chunks:
-            for row, pre in zip(chunk, importer.preclean([(r.line, r.data) for r in chunk]), strict=True):
-                row.pre = pre
-            yield chunk
-        return
-    connections.close_all()  # the worker must not inherit open database connections
-    context = multiprocessing.get_context("fork")
-    start = (importer, translation.get_language())
-    with context.Pool(WORKERS, initializer=_start_worker, initargs=start) as pool:
-        pending: deque = deque()
-        for chunk in chunks:
-            pending.append(
-                (chunk, pool.apply_async(_preclean_in_worker, ([(r.line, r.data) for r in chunk],)))
-            )
-            if len(pending) > WORKERS:
-                yield _attach(*pending.popleft())
-        while pending:
-            yield _attach(*pending.popleft())
-
-
-def _attach(chunk, result):
-    for row, pre in zip(chunk, result.get(), strict=True):
-        row.pre = pre
-    return chunk
+def _sendable(exc: BaseException) -> BaseException:
+    """The exception, or one that says what it was if it cannot be pickled."""
+    try:
+        pickle.dumps(exc)
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc
 
 
 # SQLite, for the importing connection: a page cache (KiB) holding the indexes a city's people
-# touch (the default is 2 MB), and a checkpoint of the write-ahead log every 256 MB rather than
-# every 4 MB (the default 1000 pages is less than one chunk writes, so each commit would copy the
-# hot index pages back into the database file again).
-SQLITE_CACHE_KIB = 65536
+# touch and the pages a chunk writes (the default is 2 MB; the benchmark's ceiling gets the same),
+# and a checkpoint of the write-ahead log every 256 MB rather than every 4 MB (the default 1000
+# pages is less than one chunk writes, so each commit would copy the hot index pages back into the
+# database file again).
+SQLITE_CACHE_KIB = 262144
 SQLITE_WAL_AUTOCHECKPOINT = 65536
 
 
-def _process_chunk(importer, chunk, seen, spool, header, batch, last_line) -> _Chunk:
-    counts = _Chunk(read=len(chunk))
+def _process_chunk(importer, parts, ready, seen, spool, header, batch, last_line) -> _Chunk:
+    """One chunk, in one transaction: its parts (lists of rows) planned as they come and written
+    together when no next part is ``ready`` (or at the chunk's end), then its rejections spooled
+    and the batch's checkpoint moved."""
+    counts = _Chunk(last_line=last_line)
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KIB}")
@@ -404,40 +527,38 @@ def _process_chunk(importer, chunk, seen, spool, header, batch, last_line) -> _C
         rejections.append(Rejection(row.line, column, exc.reason, row.cells))
         counts.rejected += 1
 
-    good = []
     keys_in_chunk = {}
-    for row in chunk:
-        try:
-            key = importer.key(row)
-        except RowRejected as exc:
-            reject(row, exc)
-            continue
-        if key is not None:
-            first = seen.get(key) or keys_in_chunk.get(key)
-            if first is not None:
-                reject(row, importer.duplicate(row, first))
-                continue
-            keys_in_chunk[key] = row.line
-        row.key = key
-        good.append(row)
-
     with transaction.atomic():
-        planned = importer.plan(good, reject)
-        try:
-            with transaction.atomic():
-                importer.write(planned)
-        except DatabaseError:
-            # Some row breaks a database rule the checks above did not foresee: write the rows
-            # one by one so only that row is rejected.
-            planned = _write_one_by_one(importer, planned, reject)
-        counts.inserted = planned.inserted
-        counts.updated = len(planned.updates)
-        counts.unchanged = planned.unchanged
+        pending = Planned()
+        for part in parts:
+            counts.read += len(part)
+            counts.last_line = part[-1].line
+            good = []
+            for row in part:
+                try:
+                    key = importer.key(row)
+                except RowRejected as exc:
+                    reject(row, exc)
+                    continue
+                if key is not None:
+                    first = seen.get(key) or keys_in_chunk.get(key)
+                    if first is not None:
+                        reject(row, importer.duplicate(row, first))
+                        continue
+                    keys_in_chunk[key] = row.line
+                row.key = key
+                good.append(row)
+            del part
+            pending.extend(importer.plan(good, reject))
+            if not ready():
+                _write(importer, pending, reject, counts)
+                pending = Planned()
+        _write(importer, pending, reject, counts)
         for rejection in sorted(rejections, key=lambda r: r.line):
             spool.add(rejection)
         spool.flush()
         moved = ImportBatch.objects.filter(pk=batch.pk, last_line=last_line).update(
-            last_line=chunk[-1].line,
+            last_line=counts.last_line,
             rows_read=F("rows_read") + counts.read,
             inserted=F("inserted") + counts.inserted,
             updated=F("updated") + counts.updated,
@@ -449,6 +570,21 @@ def _process_chunk(importer, chunk, seen, spool, header, batch, last_line) -> _C
             raise ImportInterrupted(_("another run of this import moved its checkpoint"))
     seen.update(keys_in_chunk)
     return counts
+
+
+def _write(importer, planned: Planned, reject, counts: _Chunk) -> None:
+    counts.unchanged += planned.unchanged
+    if not (planned.inserts or planned.fast or planned.updates):
+        return
+    try:
+        with transaction.atomic():
+            importer.write(planned)
+    except DatabaseError:
+        # Some row breaks a database rule the checks above did not foresee: write the rows one
+        # by one so only that row is rejected.
+        planned = _write_one_by_one(importer, planned, reject)
+    counts.inserted += planned.inserted
+    counts.updated += len(planned.updates)
 
 
 def _write_one_by_one(importer, planned: Planned, reject) -> Planned:
