@@ -35,7 +35,7 @@ from fengqiao.env import env_bool
 from fengqiao.geo.actions import ImportFileError
 from fengqiao.registry.choices import ImportStatus
 from fengqiao.registry.importing import readers
-from fengqiao.registry.importing.base import Context, Planned, Row, RowRejected
+from fengqiao.registry.importing.base import Context, Planned, Row, RowRejected, row_data
 from fengqiao.registry.importing.columns import kind_named, match_header
 from fengqiao.registry.importing.errors import Rejection, Spool, error_file_suffix, write_error_file
 from fengqiao.registry.models import ImportBatch
@@ -327,9 +327,8 @@ def _worth_a_worker(rows: int) -> bool:
 def _rows(table, header, importer, seen: dict, *, resume_after: int):
     """The file's rows after ``resume_after``. Rows an earlier run of the batch has done are
     skipped; their keys are remembered in ``seen``, for duplicates further down."""
-    positions = list(header.positions.items())
     for line, cells in table.rows():
-        row = Row(line, cells, {name: cells[i] for name, i in positions if cells[i]})
+        row = Row(line, cells, row_data(header, cells))
         if line <= resume_after:
             try:
                 key = importer.key(row)
