@@ -12,11 +12,19 @@ from django.utils import timezone
 
 from fengqiao.accounts.models import ApiToken, User
 from fengqiao.core import audit
+from fengqiao.core.prepared import PreparedQuery
 
 # How stale ``last_used_at`` may get before a request writes it again: one write a minute per
 # token at most, rather than one per request.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
+
+# Every API request checks its token: two prepared look-ups instead of a queryset compiled anew.
+_LIVE_TOKEN = PreparedQuery(
+    lambda digest: ApiToken.objects.filter(digest=digest, revoked_at__isnull=True, user__is_active=True),
+    digest=str,
+)
+_USER = PreparedQuery(lambda pk: User.objects.filter(pk=pk), pk=int)
 
 
 def _may_manage_tokens_of(actor, user) -> bool:
@@ -68,13 +76,13 @@ def find_live_token(raw: str) -> ApiToken | None:
     """The unrevoked token of an active user that ``raw`` is, if any."""
     if not raw or not isinstance(raw, str):
         return None
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(digest=ApiToken.digest_of(raw), revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    token = _LIVE_TOKEN.first(digest=ApiToken.digest_of(raw))
     if token is None:
         return None
+    user = _USER.first(pk=token.user_id)
+    if user is None:  # removed since the token was read
+        return None
+    token.user = user
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         # Bookkeeping, not a change anyone acts on: no audit row, and no write per request.

@@ -13,7 +13,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models, transaction
 from django.utils import timezone
 
-from fengqiao.core import context
+from fengqiao.core import context, prepared
 from fengqiao.core.models import AuditChainHead, AuditEntry
 
 GENESIS_HASH = "0" * 64
@@ -145,7 +145,7 @@ def record(
         entry.created_at = timezone.now()
         entry.prev_hash = _lock_chain_head()
         entry.entry_hash = entry_hash(entry)
-        entry.save()
+        prepared.insert(entry)
         _move_chain_head(entry.entry_hash)
     return entry
 

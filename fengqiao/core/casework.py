@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fengqiao.core import audit
+from fengqiao.core import audit, prepared
 from fengqiao.core.models import CaseCounter, TimelineEntry
 from fengqiao.core.notifications.actions import notify
 from fengqiao.core.scoping import ScopedModel
@@ -320,7 +320,7 @@ def open_case(
     recipients = [] if quiet else _recipients(case, None, actor)
     with transaction.atomic():
         case.number = next_number(workflow.prefix, county, timezone.localdate(now))
-        case.save()
+        prepared.insert(case)
         _timeline(case, actor, "open", "", case.status, note, data or {}, now)
         _send(case, None, recipients)
         if record is not None:
@@ -403,7 +403,7 @@ def _set_deadline(case: Case, workflow: Workflow, start: dt.datetime) -> None:
 
 
 def _timeline(case, actor, transition, from_status, to_status, note, data, at) -> TimelineEntry:
-    return TimelineEntry.objects.create(
+    entry = TimelineEntry(
         case_type=case.workflow.case_type,
         case_id=case.pk,
         at=at,
@@ -416,6 +416,7 @@ def _timeline(case, actor, transition, from_status, to_status, note, data, at) -
         note=note,
         data=audit.to_json(data) or {},
     )
+    return prepared.insert(entry)
 
 
 def _notify(case: Case, transition: Transition | None, actor) -> None:

@@ -38,6 +38,7 @@ class AuditEntry(models.Model):
     entry_hash = models.CharField(max_length=64, unique=True)
 
     objects = AppendOnlyQuerySet.as_manager()
+    insert_skips_save = True  # save() below only refuses updates: core.prepared.insert may append
 
     class Meta:
         verbose_name = _("audit entry")

@@ -12,6 +12,8 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
+from fengqiao.core.prepared import PreparedQuery
+
 DEFAULT_WORKING_HOURS = (("08:30", "12:00"), ("13:30", "17:30"))
 
 
@@ -65,13 +67,21 @@ class Calendar:
         raise ValueError("the working calendar has no working days ahead")
 
 
+def _calendar_rows():
+    from fengqiao.core.models import CalendarDay  # core.models needs this module first
+
+    return CalendarDay.objects.values_list("date", "working")
+
+
+# Every deadline set reads the calendar's days: compiled once.
+_CALENDAR_DAYS = PreparedQuery(_calendar_rows)
+
+
 def _load_exceptions() -> dict[dt.date, bool]:
     """CalendarDay rows (kept in the admin), over the holidays of the setting FENGQIAO_HOLIDAYS."""
-    from fengqiao.core.models import CalendarDay
-
     configured = getattr(settings, "FENGQIAO_HOLIDAYS", ()) or ()
     exceptions = {v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)): False for v in configured}
-    exceptions.update(CalendarDay.objects.values_list("date", "working"))
+    exceptions.update(_CALENDAR_DAYS())
     return exceptions
 
 

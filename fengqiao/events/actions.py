@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, casework
+from fengqiao.core.prepared import PreparedQuery
 from fengqiao.core.roles import STAFF_ROLES
 from fengqiao.core.scoping import path_within, scope_prefixes
 from fengqiao.core.uploads import check_upload
@@ -33,6 +34,26 @@ UNSCOPED_DUPLICATES = "events: duplicate suggestions only name events the report
 
 DUPLICATE_RADIUS_M = 100
 DUPLICATE_DAYS = 7
+
+# Intake's reads, compiled once (see core.prepared).
+_ACTIVE_CATEGORY = PreparedQuery(lambda code: Category.objects.filter(code=code, active=True), code=str)
+_NEARBY_OPEN = PreparedQuery(
+    lambda category_id, since, lon_min, lon_max, lat_min, lat_max: Event.objects.unscoped(
+        reason=UNSCOPED_DUPLICATES
+    ).filter(
+        category_id=category_id,
+        status__in=OPEN,
+        opened_at__gte=since,
+        lon__range=(lon_min, lon_max),
+        lat__range=(lat_min, lat_max),
+    ),
+    category_id=int,
+    since=dt.datetime,
+    lon_min=float,
+    lon_max=float,
+    lat_min=float,
+    lat_max=float,
+)
 
 
 def may_take_in(user) -> bool:
@@ -57,7 +78,7 @@ class Report:
 
 
 def category_for_report(code: str, *, public_only: bool) -> Category:
-    category = Category.objects.filter(code=str(code).strip(), active=True).first()
+    category = _ACTIVE_CATEGORY.first(code=str(code).strip())
     if category is None or (public_only and not category.public):
         raise ValidationError({"category": [_("Unknown category: %(code)s.") % {"code": code}]})
     return category
@@ -196,20 +217,26 @@ def duplicate_candidates(category: Category, lon, lat, *, user, at=None, exclude
     """Open events of the same category within 100 m and 7 days, nearest first."""
     if lon is None or lat is None:
         return []
+    if user is None:
+        return []
     at = at or timezone.now()
     dlat = DUPLICATE_RADIUS_M / 111_000
     dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-    qs = Event.objects.visible_to(user) if user is not None else Event.objects.none()
-    near = qs.filter(
-        category=category,
-        status__in=OPEN,
-        opened_at__gte=at - dt.timedelta(days=DUPLICATE_DAYS),
-        lon__range=(lon - dlon, lon + dlon),
-        lat__range=(lat - dlat, lat + dlat),
+    near = _NEARBY_OPEN(
+        category_id=category.pk,
+        since=at - dt.timedelta(days=DUPLICATE_DAYS),
+        lon_min=lon - dlon,
+        lon_max=lon + dlon,
+        lat_min=lat - dlat,
+        lat_max=lat + dlat,
     )
-    if exclude is not None:
-        near = near.exclude(pk=exclude.pk)
-    scored = [(distance_m(lon, lat, e.lon, e.lat), e) for e in near.order_by()]  # sorted here, by distance
+    # Scoped here, by the predicate visible_to applies: the query is compiled once for everyone.
+    prefixes = scope_prefixes(user)
+    scored = [
+        (distance_m(lon, lat, e.lon, e.lat), e)
+        for e in near
+        if path_within(e.scope_path, prefixes) and (exclude is None or e.pk != exclude.pk)
+    ]
     return [e for d, e in sorted(scored, key=lambda x: x[0]) if d <= DUPLICATE_RADIUS_M]
 
 

@@ -158,8 +158,8 @@ def _recipients(event: Event, transition: Transition | None):
         paths = [event.holder_path]
         if event.holder_path == event.grid.scope_path:
             paths.append(event.grid.scope_path.rsplit("/", 1)[0])
-        return list(User.posted_at(*paths))
-    users = {u.pk: u for u in User.posted_at(event.holder_path)}
+        return User.list_posted_at(*paths)
+    users = {u.pk: u for u in User.list_posted_at(event.holder_path)}
     for extra in (event.assignee, event.reporter):
         if extra is not None:
             users[extra.pk] = extra

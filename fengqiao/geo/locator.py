@@ -18,6 +18,8 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from shapely.geometry import shape
 
+from fengqiao.core.prepared import PreparedQuery
+
 OUTSIDE = -1
 
 
@@ -122,6 +124,10 @@ def _grids():
     return Grid.objects.unscoped(reason="locator: placing points needs every active grid")
 
 
+# Every placed point reads its grid: compiled once.
+_GRID_WITHOUT_OUTLINE = PreparedQuery(lambda pk: _grids().defer("geometry").filter(pk=pk), pk=int)
+
+
 def _version():
     """The latest change to any grid. A raw read of one indexed column rather than an ORM
     aggregate: it runs on every placement and costs microseconds this way."""
@@ -166,7 +172,7 @@ def locate(lon: float, lat: float):
         grid_id = current_locator().locate(lon, lat)
         if grid_id is None:
             raise OutsideTerritory(lon, lat)
-        grid = _grids().defer("geometry").filter(pk=grid_id).first()
+        grid = _GRID_WITHOUT_OUTLINE.first(pk=grid_id)
         if grid is not None:
             return grid
         reset()  # deleted since the Locator was built: rebuild it and look again

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.core import audit
+from fengqiao.core import audit, prepared
 from fengqiao.core.notifications import tasks
 from fengqiao.core.notifications.choices import ChannelKind, DeliveryStatus
 from fengqiao.core.notifications.models import Channel, Delivery, Notification
@@ -24,6 +24,9 @@ logger = logging.getLogger(__name__)
 
 NOTIFICATIONS_READ = audit.register("notifications_read", "marked notifications read")
 DELIVERY_RETRY = audit.register("delivery_retry", "retried a notification delivery")
+
+# Read after every notifying commit: compiled once.
+_ACTIVE_CHANNELS = prepared.PreparedQuery(lambda: Channel.objects.filter(is_active=True).order_by("id"))
 
 
 def notify(
@@ -44,8 +47,9 @@ def notify(
             users.append(user)
     now = timezone.now()
     title = title[: Notification._meta.get_field("title").max_length]
-    rows = Notification.objects.bulk_create(
-        [
+    # One prepared INSERT each: a case's recipients are a few people, and this runs on every intake.
+    rows = [
+        prepared.insert(
             Notification(
                 recipient=user,
                 kind=kind,
@@ -55,9 +59,9 @@ def notify(
                 scope_path=scope_path,
                 created_at=now,
             )
-            for user in users
-        ]
-    )
+        )
+        for user in users
+    ]
     payload = {"kind": kind, "title": title, "body": body, "link": link, "scope_path": scope_path}
     ids = [n.pk for n in rows]
 
@@ -84,11 +88,7 @@ def _queue_deliveries(notification_ids: list[int], payload: dict) -> None:
 
 
 def _channels_for(kind: str, scope_path: str) -> list[Channel]:
-    return [
-        c
-        for c in Channel.objects.filter(is_active=True).order_by("id")
-        if c.applies_to(kind=kind, scope_path=scope_path)
-    ]
+    return [c for c in _ACTIVE_CHANNELS() if c.applies_to(kind=kind, scope_path=scope_path)]
 
 
 def _plan_deliveries(notification_ids: list[int], payload: dict, channels: list[Channel]) -> list[Delivery]:
