@@ -4,9 +4,11 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from fengqiao.core.casework import Conflict, NotAvailable, inbox
 from fengqiao.core.models import AuditEntry, TimelineEntry
+from fengqiao.events import actions
 from fengqiao.events.actions import move
 from fengqiao.events.choices import Channel, Status
 from fengqiao.events.models import Event
@@ -233,3 +235,24 @@ def test_moves_notify_the_holder_and_the_reporter_but_not_the_mover(personas, re
         recipient__username="officer_a"
     )
     assert sorted(told.values_list("recipient__username", flat=True)) == ["grid_a", "resident"]
+
+
+def test_duplicate_suggestions_are_near_recent_open_same_category_and_in_scope(personas, report):
+    near = report(lon=106.105, lat=37.905)
+    report(lon=106.105 + 0.003, lat=37.905)  # about 260 m east: too far
+    report("0502", lon=106.105, lat=37.905)  # another category
+    closed = report(lon=106.1051, lat=37.905)
+    Event.objects.unscoped(reason="test").filter(pk=closed.pk).update(status=Status.CLOSED)
+    old = report(lon=106.1052, lat=37.905, at=timezone.now() - dt.timedelta(days=8))
+    category = near.category
+
+    def suggested(user, **kwargs):
+        found = actions.duplicate_candidates(category, 106.1050, 37.9051, user=user, **kwargs)
+        return [e.number for e in found]
+
+    assert suggested(personas.grid_a) == [near.number]
+    assert suggested(personas.city) == [near.number]
+    assert suggested(personas.grid_a, exclude=near) == []
+    # The grid worker next door does not see grid A's events, so none is suggested to them.
+    assert suggested(personas.grid_b) == []
+    assert old.number not in suggested(personas.grid_a, at=timezone.now())
