@@ -19,11 +19,13 @@ import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
-from django.db import connections, models
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, models, router
 from django.db.models import signals
 from django.db.models.query import ModelIterable, ValuesListIterable
 
 _SEPARATOR = "\x1f"
+MARKERS = 100_000  # the most parameters (list items included) one query may take
 
 
 @dataclass(frozen=True)
@@ -36,15 +38,16 @@ class _Slot:
 
 
 def _marker_value(slot: _Slot, number: int):
-    """A value of the parameter's type that no real call passes, recognisable after compiling."""
+    """A value of the parameter's type that no real call passes, recognisable after compiling
+    (and within the range of every integer field but the small ones, which Django checks)."""
     if slot.kind is int:
-        return -(2**62) - number
+        return 2_000_000_000 + number
     if slot.kind is float:
         return -1e300 * (1 + number / 1024)
     if slot.kind is dt.datetime:
-        return dt.datetime(1, 1, 1, microsecond=number, tzinfo=dt.UTC)
+        return dt.datetime(1, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=number)
     if slot.kind is str:
-        return f"{_SEPARATOR}{slot.name}{_SEPARATOR}{slot.index}{_SEPARATOR}"
+        return f"{_SEPARATOR}{slot.name}{_SEPARATOR}{slot.index}{_SEPARATOR}{number}"
     raise TypeError(f"prepared query: parameters of type {slot.kind!r} are not supported")
 
 
@@ -114,33 +117,13 @@ class PreparedQuery:
         return compiled
 
     def _compile(self, lengths: tuple) -> _Compiled:
-        markers, by_marker = {}, {}
-        list_lengths = iter(lengths)
-        for name, kind in self._params.items():
-            if isinstance(kind, tuple):  # (list, item type)
-                slots = [_Slot(name, i, kind[1]) for i in range(next(list_lengths))]
-                markers[name] = [_marker_value(slot, len(by_marker) + i + 1) for i, slot in enumerate(slots)]
-            else:
-                slots = [_Slot(name, None, kind)]
-                markers[name] = _marker_value(slots[0], len(by_marker) + 1)
-            values = markers[name] if isinstance(kind, tuple) else [markers[name]]
-            by_marker.update(zip(values, slots, strict=True))
-        queryset = self._build(**markers)
-        if hasattr(queryset, "_require_scope"):
-            queryset._require_scope()
-        self._using = queryset.db
-        connection = connections[self._using]
-        compiler = queryset.query.get_compiler(using=self._using)
-        sql, raw_params = compiler.as_sql()
-        # Markers as the database receives them, typed: 1 == True, but a marker is never a flag.
-        adapted = {}
-        for value, slot in by_marker.items():
-            value = _adapt(slot.kind, value, connection)
-            adapted[(type(value), value)] = slot
-        params = tuple(adapted.get((type(p), p), p) if isinstance(p, Hashable) else p for p in raw_params)
-        missing = set(by_marker.values()) - set(params)
-        if missing:
-            raise ValueError(f"prepared query: {sorted(s.name for s in missing)} did not reach the SQL")
+        # Compiled twice, with two sets of markers: the SQL and every other parameter must come
+        # out the same, so a constant that happens to equal a marker, or a query whose shape
+        # depends on the values, is refused rather than run wrong.
+        queryset, compiler, sql, params = self._compile_with(lengths, first_number=1)
+        _queryset, _compiler, sql_again, params_again = self._compile_with(lengths, first_number=MARKERS + 1)
+        if sql != sql_again or params != params_again:
+            raise ValueError("prepared query: its SQL depends on the parameters' values")
         if queryset._iterable_class is ModelIterable:
             info = compiler.klass_info
             if info.get("related_klass_infos") or compiler.annotation_col_map:
@@ -153,6 +136,40 @@ class PreparedQuery:
             raise ValueError("prepared query: only model and values_list querysets are supported")
         fields = [s[0] for s in compiler.select[: compiler.col_count]]
         return _Compiled(sql, params, model, init_list, compiler.get_converters(fields), compiler)
+
+    def _compile_with(self, lengths: tuple, first_number: int) -> tuple:
+        """The queryset built with markers, its compiler, SQL, and parameters as slots or constants."""
+        markers, by_marker = {}, {}
+        numbers = iter(range(first_number, first_number + MARKERS))
+        list_lengths = iter(lengths)
+        for name, kind in self._params.items():
+            if isinstance(kind, tuple):  # (list, item type)
+                slots = [_Slot(name, i, kind[1]) for i in range(next(list_lengths))]
+                markers[name] = [_marker_value(slot, next(numbers)) for slot in slots]
+                by_marker.update(zip(markers[name], slots, strict=True))
+            else:
+                markers[name] = _marker_value(_Slot(name, None, kind), next(numbers))
+                by_marker[markers[name]] = _Slot(name, None, kind)
+        queryset = self._build(**markers)
+        if hasattr(queryset, "_require_scope"):
+            queryset._require_scope()
+        self._using = queryset.db
+        connection = connections[self._using]
+        compiler = queryset.query.get_compiler(using=self._using)
+        try:
+            sql, raw_params = compiler.as_sql()
+        except EmptyResultSet:  # Django found a marker out of an integer field's range
+            raise ValueError("prepared query: a parameter is out of its field's range") from None
+        # Markers as the database receives them, typed: 1 == True, but a marker is never a flag.
+        adapted = {}
+        for value, slot in by_marker.items():
+            value = _adapt(slot.kind, value, connection)
+            adapted[(type(value), value)] = slot
+        params = tuple(adapted.get((type(p), p), p) if isinstance(p, Hashable) else p for p in raw_params)
+        missing = set(by_marker.values()) - set(params)
+        if missing:
+            raise ValueError(f"prepared query: {sorted(s.name for s in missing)} did not reach the SQL")
+        return queryset, compiler, sql, params
 
 
 _insert_sql: dict[tuple, tuple] = {}
@@ -173,7 +190,11 @@ def insert(obj: models.Model) -> models.Model:
     ):
         obj.save()
         return obj
-    using = obj._state.db or model.objects.db
+    if model._meta.parents:  # a row in each table of the inheritance chain: Django's own business
+        obj.save()
+        return obj
+    obj._prepare_related_fields_for_save(operation_name="save")  # an unsaved related object fails
+    using = obj._state.db or router.db_for_write(model, instance=obj)
     connection = connections[using]
     key = (model, using)
     if key not in _insert_sql:

@@ -83,6 +83,10 @@ def test_what_cannot_be_prepared_fails_when_compiled(days):
         PreparedQuery(lambda: CalendarDay.objects.values("date"))()
     with pytest.raises(TypeError):
         PreparedQuery(lambda pk: CalendarDay.objects.filter(pk=pk), pk=int)(id=1)
+    # A constant that happens to equal a marker is caught, not taken for the parameter.
+    marker = 2_000_000_001
+    with pytest.raises(ValueError, match="depends on"):
+        PreparedQuery(lambda pk: CalendarDay.objects.filter(pk__in=[pk, marker]), pk=int)(pk=1)
 
 
 def test_insert_writes_the_row_save_would(days):
