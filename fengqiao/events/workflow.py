@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from fengqiao.core import workcalendar
 from fengqiao.core.casework import (
@@ -183,7 +183,7 @@ STATES = [
 
 T = Transition
 TRANSITIONS = [
-    T("file", gettext_lazy("file"), (S.REPORTED,), S.FILED, staff),
+    T("file", pgettext_lazy("event step", "file"), (S.REPORTED,), S.FILED, staff),  # 立案, not a document
     T("reject", gettext_lazy("reject"), (S.REPORTED,), S.REJECTED, staff, needs_note=True),
     T("dispatch", gettext_lazy("dispatch"), (S.FILED,), S.DISPATCHED, staff, effect=_reassign),
     T("accept", gettext_lazy("start handling"), (S.DISPATCHED,), S.HANDLING, staff),
