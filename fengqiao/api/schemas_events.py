@@ -189,7 +189,8 @@ class EventCreatedOut(Schema):
     status: str
     version: int
     possible_duplicates: list[str] = Field(
-        description="Open events of the same category within 100 m and 7 days that you can see."
+        description="The nearest (at most 10) open events of the same category within 100 m and 7 days "
+        "that you can see, nearest first."
     )
 
 

@@ -34,18 +34,21 @@ UNSCOPED_DUPLICATES = "events: duplicate suggestions only name events the report
 
 DUPLICATE_RADIUS_M = 100
 DUPLICATE_DAYS = 7
+DUPLICATE_SUGGESTIONS = 10  # the nearest; a busy corner may hold many more
 
 # Intake's reads, compiled once (see core.prepared).
 _ACTIVE_CATEGORY = PreparedQuery(lambda code: Category.objects.filter(code=code, active=True), code=str)
 _NEARBY_OPEN = PreparedQuery(
-    lambda category_id, since, lon_min, lon_max, lat_min, lat_max: Event.objects.unscoped(
-        reason=UNSCOPED_DUPLICATES
-    ).filter(
-        category_id=category_id,
-        status__in=OPEN,
-        opened_at__gte=since,
-        lon__range=(lon_min, lon_max),
-        lat__range=(lat_min, lat_max),
+    lambda category_id, since, lon_min, lon_max, lat_min, lat_max: (
+        Event.objects.unscoped(reason=UNSCOPED_DUPLICATES)
+        .filter(
+            category_id=category_id,
+            status__in=OPEN,
+            opened_at__gte=since,
+            lon__range=(lon_min, lon_max),
+            lat__range=(lat_min, lat_max),
+        )
+        .values_list("pk", "lon", "lat", "scope_path")
     ),
     category_id=int,
     since=dt.datetime,
@@ -53,6 +56,9 @@ _NEARBY_OPEN = PreparedQuery(
     lon_max=float,
     lat_min=float,
     lat_max=float,
+)
+_EVENTS_BY_ID = PreparedQuery(
+    lambda ids: Event.objects.unscoped(reason=UNSCOPED_DUPLICATES).filter(pk__in=ids), ids=(list, int)
 )
 
 
@@ -214,10 +220,10 @@ def distance_m(lon1, lat1, lon2, lat2) -> float:
 
 
 def duplicate_candidates(category: Category, lon, lat, *, user, at=None, exclude=None) -> list[Event]:
-    """Open events of the same category within 100 m and 7 days, nearest first."""
-    if lon is None or lat is None:
-        return []
-    if user is None:
+    """The nearest open events of the same category within 100 m and 7 days that ``user`` may
+    see, nearest first, at most DUPLICATE_SUGGESTIONS. Ranked on their places alone: only the
+    events suggested are loaded whole."""
+    if lon is None or lat is None or user is None:
         return []
     at = at or timezone.now()
     dlat = DUPLICATE_RADIUS_M / 111_000
@@ -232,12 +238,16 @@ def duplicate_candidates(category: Category, lon, lat, *, user, at=None, exclude
     )
     # Scoped here, by the predicate visible_to applies: the query is compiled once for everyone.
     prefixes = scope_prefixes(user)
-    scored = [
-        (distance_m(lon, lat, e.lon, e.lat), e)
-        for e in near
-        if path_within(e.scope_path, prefixes) and (exclude is None or e.pk != exclude.pk)
-    ]
-    return [e for d, e in sorted(scored, key=lambda x: x[0]) if d <= DUPLICATE_RADIUS_M]
+    ranked = sorted(
+        (distance_m(lon, lat, e_lon, e_lat), pk)
+        for pk, e_lon, e_lat, path in near
+        if path_within(path, prefixes) and (exclude is None or pk != exclude.pk)
+    )
+    ids = [pk for distance, pk in ranked if distance <= DUPLICATE_RADIUS_M][:DUPLICATE_SUGGESTIONS]
+    if not ids:
+        return []
+    events = {e.pk: e for e in _EVENTS_BY_ID(ids=ids)}
+    return [events[pk] for pk in ids if pk in events]
 
 
 CATEGORIES_FILE = Path(__file__).parent / "data" / "categories.json"

@@ -256,3 +256,13 @@ def test_duplicate_suggestions_are_near_recent_open_same_category_and_in_scope(p
     # The grid worker next door does not see grid A's events, so none is suggested to them.
     assert suggested(personas.grid_b) == []
     assert old.number not in suggested(personas.grid_a, at=timezone.now())
+
+
+def test_duplicate_suggestions_are_the_nearest_first_and_few(personas, report):
+    # given twelve open reports at growing distances (about 8 m apart) east of a point
+    reports = [report(lon=106.105 + i * 0.0001, lat=37.905) for i in range(12)]
+    category = reports[0].category
+    # when someone reports at the point
+    found = actions.duplicate_candidates(category, 106.105, 37.905, user=personas.grid_a)
+    # then the nearest ten are suggested, nearest first
+    assert [e.number for e in found] == [r.number for r in reports[: actions.DUPLICATE_SUGGESTIONS]]
