@@ -41,7 +41,11 @@ from fengqiao.registry.importing.errors import Rejection, Spool, error_file_suff
 from fengqiao.registry.models import ImportBatch
 from fengqiao.registry.selectors import may_collect
 
-CHUNK_SIZE = 50_000
+# Rows per transaction. On SQLite each commit writes out every page its chunk changed, and a
+# city's people change most leaf pages of their random-keyed indexes (ID number, name, phone …)
+# in every chunk, so fewer, larger chunks write less. The writer holds about 2 KB per row of a
+# chunk: at 100,000 rows the import of the city's 733,000 people peaks under 900 MB.
+CHUNK_SIZE = 100_000
 UNFINISHED = (ImportStatus.QUEUED, ImportStatus.RUNNING, ImportStatus.FAILED)
 
 
