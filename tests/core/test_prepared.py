@@ -121,3 +121,12 @@ def test_audit_entries_stay_append_only_after_a_direct_insert():
     assert audit.verify_chain().ok
     with pytest.raises(PermissionError):
         entry.save()
+
+
+def test_insert_leaves_a_model_s_own_save_to_it():
+    from fengqiao.geo.choices import UnitKind
+    from fengqiao.geo.models import PoliceUnit
+
+    city = insert(PoliceUnit(kind=UnitKind.CITY, code="640300", name="吴忠市公安局"))
+    county = insert(PoliceUnit(kind=UnitKind.COUNTY, code="640302", name="利通区分局", parent=city))
+    assert PoliceUnit.objects.get(pk=county.pk).path == "640300/640302"  # set by PoliceUnit.save
