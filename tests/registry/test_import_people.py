@@ -2,13 +2,16 @@
 XLSX, idempotence, updates with history, scope, and the one audit entry."""
 
 import datetime as dt
+import json
 
 import pytest
+from django.db import connection
 from django.utils import translation
 
 from fengqiao.core.models import AuditEntry
 from fengqiao.geo import locator
-from fengqiao.registry.choices import ImportStatus
+from fengqiao.registry import history
+from fengqiao.registry.choices import HistoryAction, ImportStatus
 from fengqiao.registry.importing.runner import run_import
 from fengqiao.registry.models import ImportBatch, Person, RecordHistory
 from tests.registry.conftest import make_address, make_person, valid_id_number
@@ -293,6 +296,53 @@ def test_inserted_people_get_placement_pinyin_and_a_creation_history(personas, h
         "current_address_id": home.pk,
     }
     assert row.before == {}
+
+
+def test_an_imported_creation_history_is_the_one_record_change_writes(personas, home, tmp_path):
+    # given rows of every path: the quick one, the general one, placed by address and by grid,
+    # with text that JSON escapes
+    header = [
+        *HEADER,
+        "民族",
+        "户籍地址",
+        "人员类型",
+        "来此事由",
+        "居住证有效期至",
+        "采集日期",
+        "网格编码",
+        "服务处所",
+        "居住证号",
+    ]
+    grid = personas.territory.grid_a.code
+    rows = [
+        [valid_id_number(sex="M"), "张三", "男", "", "13912345678", home.full_text, "汉族", "宁夏银川"]
+        + ["流动", "务工", "", "2024-03-01", "", '某"公司"\\分部', ""],
+        [valid_id_number(sex="F"), "李四", "", "", "", "", "回族", "", "流动", "探亲", "2030-12-31"]
+        + ["", grid, "", "NX2024001"],
+        [valid_id_number(sex="F"), "王五", "", "", "", "", "", "", "", "", "", ""]
+        + [grid, "Tab\tin 中\u2028文", ""],
+    ]
+    batch = run_import("people", write_csv(tmp_path / "p.csv", header, rows), actor=personas.grid_a)
+    assert batch.inserted == 3, error_rows(batch)
+    # when the same people are recorded as created through the per-record path
+    for person in people():
+        history.record_change(person, action=HistoryAction.CREATE, before=None, actor=personas.grid_a)
+    # then each import row stores the same after (as the database gives it back: byte for byte
+    # on PostgreSQL, whose jsonb has one form per value)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT record_id, version, CAST(after AS text) FROM registry_recordhistory "
+            "WHERE record_kind = %s",
+            ["person"],
+        )
+        stored = {(pk, version): after for pk, version, after in cursor.fetchall()}
+    assert len(stored) == 6
+    for person in people():
+        imported, recorded = stored[(person.pk, 1)], stored[(person.pk, 2)]
+        if connection.vendor == "postgresql":
+            assert imported == recorded
+        else:
+            assert json.loads(imported) == json.loads(recorded)
 
 
 def test_rows_landing_outside_the_importers_scope_are_rejected(personas, home, away, tmp_path):
