@@ -125,11 +125,13 @@ _POSTED_PATHS = PreparedQuery(
     lambda user_id: Posting.objects.filter(user_id=user_id).values_list("grid__scope_path", "unit__path"),
     user_id=int,
 )
-_AT_GRIDS = PreparedQuery(
-    lambda paths: Posting.objects.filter(grid__scope_path__in=paths).values_list("user_id"), paths=(list, str)
-)
-_AT_UNITS = PreparedQuery(
-    lambda paths: Posting.objects.filter(unit__path__in=paths).values_list("user_id"), paths=(list, str)
+_POSTED_USER_IDS = PreparedQuery(
+    lambda paths: (
+        Posting.objects.filter(grid__scope_path__in=paths)
+        .values_list("user_id")
+        .union(Posting.objects.filter(unit__path__in=paths).values_list("user_id"))
+    ),
+    paths=(list, str),
 )
 _ACTIVE_USERS = PreparedQuery(
     lambda ids: User.objects.filter(pk__in=ids, is_active=True).order_by("pk"), ids=(list, int)
@@ -137,7 +139,6 @@ _ACTIVE_USERS = PreparedQuery(
 
 
 def _posted_ids(paths) -> list[int]:
-    """Who is posted at these paths: two indexed look-ups. As one query with the users (an OR
-    across both joins, or the look-ups as a subquery) the planners scan every user."""
-    paths = sorted(set(paths))
-    return sorted({pk for (pk,) in _AT_GRIDS(paths=paths) + _AT_UNITS(paths=paths)})
+    """Who is posted at these paths: the union of two indexed look-ups. As one query with the
+    users (an OR across both joins, or the look-ups as a subquery) the planners scan every user."""
+    return sorted(pk for (pk,) in _POSTED_USER_IDS(paths=sorted(set(paths))))
