@@ -48,7 +48,7 @@ _NEARBY_OPEN = PreparedQuery(
             lon__range=(lon_min, lon_max),
             lat__range=(lat_min, lat_max),
         )
-        .values_list("pk", "lon", "lat", "scope_path")
+        .values_list("pk", "number", "lon", "lat", "scope_path")
     ),
     category_id=int,
     since=dt.datetime,
@@ -221,8 +221,21 @@ def distance_m(lon1, lat1, lon2, lat2) -> float:
 
 def duplicate_candidates(category: Category, lon, lat, *, user, at=None, exclude=None) -> list[Event]:
     """The nearest open events of the same category within 100 m and 7 days that ``user`` may
-    see, nearest first, at most DUPLICATE_SUGGESTIONS. Ranked on their places alone: only the
-    events suggested are loaded whole."""
+    see, nearest first, at most DUPLICATE_SUGGESTIONS."""
+    ids = [pk for pk, _number in _nearest_open(category, lon, lat, user=user, at=at, exclude=exclude)]
+    if not ids:
+        return []
+    events = {e.pk: e for e in _EVENTS_BY_ID(ids=ids)}
+    return [events[pk] for pk in ids if pk in events]
+
+
+def duplicate_numbers(category: Category, lon, lat, *, user, exclude=None) -> list[str]:
+    """The numbers of ``duplicate_candidates``, without loading the events (intake's answer)."""
+    return [number for _pk, number in _nearest_open(category, lon, lat, user=user, exclude=exclude)]
+
+
+def _nearest_open(category, lon, lat, *, user, at=None, exclude=None) -> list[tuple[int, str]]:
+    """(id, number) of the suggestions, ranked on the events' places alone."""
     if lon is None or lat is None or user is None:
         return []
     at = at or timezone.now()
@@ -239,15 +252,12 @@ def duplicate_candidates(category: Category, lon, lat, *, user, at=None, exclude
     # Scoped here, by the predicate visible_to applies: the query is compiled once for everyone.
     prefixes = scope_prefixes(user)
     ranked = sorted(
-        (distance_m(lon, lat, e_lon, e_lat), pk)
-        for pk, e_lon, e_lat, path in near
+        (distance_m(lon, lat, e_lon, e_lat), pk, number)
+        for pk, number, e_lon, e_lat, path in near
         if path_within(path, prefixes) and (exclude is None or pk != exclude.pk)
     )
-    ids = [pk for distance, pk in ranked if distance <= DUPLICATE_RADIUS_M][:DUPLICATE_SUGGESTIONS]
-    if not ids:
-        return []
-    events = {e.pk: e for e in _EVENTS_BY_ID(ids=ids)}
-    return [events[pk] for pk in ids if pk in events]
+    within = [(pk, number) for distance, pk, number in ranked if distance <= DUPLICATE_RADIUS_M]
+    return within[:DUPLICATE_SUGGESTIONS]
 
 
 CATEGORIES_FILE = Path(__file__).parent / "data" / "categories.json"

@@ -266,3 +266,6 @@ def test_duplicate_suggestions_are_the_nearest_first_and_few(personas, report):
     found = actions.duplicate_candidates(category, 106.105, 37.905, user=personas.grid_a)
     # then the nearest ten are suggested, nearest first
     assert [e.number for e in found] == [r.number for r in reports[: actions.DUPLICATE_SUGGESTIONS]]
+    assert actions.duplicate_numbers(category, 106.105, 37.905, user=personas.grid_a) == [
+        e.number for e in found
+    ]

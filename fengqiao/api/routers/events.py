@@ -97,7 +97,7 @@ def create_event(request, payload: EventIn, response: HttpResponse):
     )
     # report_event refuses a place outside the caller's area before it writes anything.
     event = actions.report_event(report, actor=user, channel=Channel.API)
-    duplicates = actions.duplicate_candidates(category, event.lon, event.lat, user=user, exclude=event)
+    duplicates = actions.duplicate_numbers(category, event.lon, event.lat, user=user, exclude=event)
     response["Location"] = f"{request.path.rstrip('/')}/{event.number}"
     response["ETag"] = etag(event.version)
     return Status(
@@ -107,7 +107,7 @@ def create_event(request, payload: EventIn, response: HttpResponse):
             "tracking_code": event.tracking_code,
             "status": event.status,
             "version": event.version,
-            "possible_duplicates": [d.number for d in duplicates],
+            "possible_duplicates": duplicates,
         },
     )
 
