@@ -94,14 +94,13 @@ class AddressBook:
             self.by_code.clear()
             self.by_text.clear()
         qs = Address.objects.unscoped(reason=UNSCOPED_IMPORT)
-        fields = _FIELDS
         known_codes = self.by_code
         wanted = sorted({c.strip() for c in codes if c and c.strip() not in known_codes})
         for i in range(0, len(wanted), IN_CHUNK):
             part = wanted[i : i + IN_CHUNK]
             for code in part:
                 self.by_code[code] = None
-            for item in qs.filter(code__in=part).values_list(*fields):
+            for item in qs.filter(code__in=part).values_list(*_FIELDS):
                 self.by_code[item[5]] = item
         wanted_texts = set()
         known = self.by_text
@@ -113,7 +112,7 @@ class AddressBook:
             part = wanted_texts[i : i + IN_CHUNK]
             for t in part:
                 self.by_text[t] = []
-            for item in qs.filter(full_text__in=part).values_list(*fields):
+            for item in qs.filter(full_text__in=part).values_list(*_FIELDS):
                 self.by_text[item[4]].append(item)
 
     def find(
