@@ -248,6 +248,35 @@ def test_importing_the_same_file_twice_changes_nothing_and_says_so(personas, hom
     assert RecordHistory.objects.count() == history
 
 
+def test_people_on_file_among_new_rows_are_updated_once_and_nothing_of_the_refused_part_is_lost(
+    personas, home, tmp_path
+):
+    # given two people on file, and a file that brings them (one changed, one as stored) among
+    # new people, over several chunks: the first chunk is written as if every row were new,
+    # which the ID number's unique index refuses
+    changed = make_person(home, name="张三", phone="13900000000")
+    same = make_person(home, name="李四")
+    new = [valid_id_number(sex="M") for _ in range(5)]
+    rows = [[number, f"王{i}", "男", "", "", home.full_text] for i, number in enumerate(new)]
+    rows.insert(1, [changed.id_number, "张三", "", "", "13911112222", home.full_text])
+    rows.insert(4, [same.id_number, "李四", "", "", "", home.full_text])
+    path = write_csv(tmp_path / "people.csv", HEADER, rows)
+
+    # when
+    batch = run_import("people", path, actor=personas.grid_a, chunk_size=3)
+
+    # then
+    assert batch.counts() == {"read": 7, "inserted": 5, "updated": 1, "unchanged": 1, "rejected": 0}
+    assert people().count() == 7
+    changed.refresh_from_db()
+    assert changed.phone == "13911112222"
+    actions = dict(
+        RecordHistory.objects.filter(record_kind="person").values_list("record_id", "action").order_by()
+    )
+    by_number = dict(people().values_list("id_number", "pk"))
+    assert actions == {changed.pk: "update", **{by_number[number]: "create" for number in new}}
+
+
 def test_a_changed_row_updates_the_person_with_a_history_version(personas, home, tmp_path):
     # given a person on file
     person = make_person(home, name="张三", phone="13900000000")

@@ -331,6 +331,11 @@ class Importer:
                 planned.updates.append((row, obj, old, new))
         return planned
 
+    def replan(self, planned: Planned, reject) -> Planned | None:
+        """A careful plan for the rows of ``planned``, which the database refused, when their plan
+        took a short cut; None when it took none (the rows are then written one by one)."""
+        return None
+
     def identity(self, obj):
         """What makes a new record unique (its key field's value)."""
         return getattr(obj, self.key_field)
@@ -535,10 +540,14 @@ class Writer:
             return
         quote = connection.ops.quote_name
         columns = ", ".join(quote(f.column) for f in self.fields)
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {quote(self.model._meta.db_table)} ({columns}) FROM STDIN") as copy,
-        ):
+        with connection.cursor() as cursor:
+            self._copy_rows(cursor, f"COPY {quote(self.model._meta.db_table)} ({columns}) FROM STDIN", params)
+
+    @staticmethod
+    def _copy_rows(cursor, sql: str, params: list) -> None:
+        # psycopg's own copy object: its errors are made Django's, as the cursor's are, so that a
+        # refused row is an IntegrityError to the importer
+        with connection.wrap_database_errors, cursor.cursor.copy(sql) as copy:
             for row in params:
                 copy.write_row(row)
 
@@ -546,9 +555,7 @@ class Writer:
         quote = connection.ops.quote_name
         table = quote(self.model._meta.db_table)
         columns = ", ".join(quote(f.column) for f in self.fields)
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for row in params:
-                copy.write_row(row)
+        self._copy_rows(cursor, f"COPY {table} ({columns}) FROM STDIN", params)
         at = self._insert[0].index(key)
         keys = [row[at] for row in params]
         column = quote(self.model._meta.get_field(key).column)

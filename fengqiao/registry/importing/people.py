@@ -531,8 +531,15 @@ class PeopleImporter(Importer):
 
     # -- the rows --------------------------------------------------------------------------------
 
+    # Rows that clean well as new people are taken to be new until one turns out to be on file:
+    # the ID number's unique index checks them as they are written, where looking every row up
+    # first costs the server as much again. When it refuses a part, replan() looks its rows up
+    # and the rest of the file is looked up too.
+    assume_new = True
+
     def plan(self, rows: list[Row], reject) -> Planned:
-        stored_by_key = self.existing([r.key for r in rows])
+        careful = not self.assume_new
+        stored_by_key = self.existing([r.key for r in rows if careful or r.pre[0] != GOOD])
         # Placed here: people on file (their scope is checked before their new place) and the
         # new rows preclean could not place.
         here = [r for r in rows if r.key in stored_by_key or (r.pre[0] == GOOD and r.pre[3] is None)]
@@ -592,6 +599,13 @@ class PeopleImporter(Importer):
             else:
                 planned.updates.append((row, obj, old, new))
         return planned
+
+    def replan(self, planned: Planned, reject) -> Planned | None:
+        if not self.assume_new:
+            return None
+        self.assume_new = False
+        rows = [item[0] for item in planned.fast] + [item[0] for item in planned.updates]
+        return self.plan(rows, reject)
 
     def _says_what_is_stored(self, row: Row, pre: tuple, stored: dict) -> bool:
         """Whether a good row's values (``pre``: the row cleaned as a new person) are those of

@@ -582,7 +582,11 @@ def _write(importer, planned: Planned, reject, counts: _Chunk) -> None:
     try:
         with transaction.atomic():
             importer.write(planned)
-    except DatabaseError:
+    except DatabaseError as exc:
+        again = importer.replan(planned, reject) if isinstance(exc, IntegrityError) else None
+        if again is not None:
+            _write(importer, again, reject, counts)
+            return
         # Some row breaks a database rule the checks above did not foresee: write the rows one
         # by one so only that row is rejected.
         planned = _write_one_by_one(importer, planned, reject)
