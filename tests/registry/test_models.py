@@ -108,6 +108,25 @@ def test_history_is_append_only(personas):
         RecordHistory.objects.all().delete()
 
 
+def test_the_user_and_the_batch_a_history_row_names_cannot_be_deleted(personas):
+    # given a change by a worker, made by an import batch (the log's references to them are not
+    # database constraints)
+    from django.db.models import ProtectedError
+
+    worker = personas.grid_a
+    batch = ImportBatch.objects.create(kind=RecordKind.PERSON, file_sha256="0" * 64, actor=personas.admin)
+    person = make_person(make_address(personas.territory.grid_a))
+    history.record_change(person, action=HistoryAction.CREATE, before=None, actor=worker, batch=batch)
+
+    # then neither can go, and the row still names both
+    with pytest.raises(ProtectedError):
+        worker.delete()
+    with pytest.raises(ProtectedError):
+        batch.delete()
+    row = RecordHistory.objects.get(record_id=person.pk)
+    assert (row.actor, row.batch) == (worker, batch)
+
+
 def test_history_shows_numbers_masked(personas):
     person = make_person(make_address(personas.territory.grid_a), phone="13912345678")
     row = history.record_change(person, action=HistoryAction.CREATE, before=None, actor=personas.admin)
