@@ -159,7 +159,7 @@ class Person(RegistryRecord):
         blank=True,
         help_text=_("Citizen ID number (GB 11643); empty only for overseas people, who have a document."),
     )
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
     former_name = models.CharField(_("former name"), max_length=64, blank=True)
     name_pinyin = models.CharField(_("name in pinyin"), max_length=255, editable=False)
     name_initials = models.CharField(_("initials"), max_length=64, editable=False)

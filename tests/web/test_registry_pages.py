@@ -208,6 +208,8 @@ def test_a_person_page_shows_fields_relations_and_masked_numbers(logged_in, worl
     assert f'href="/registry/organisations/{organisation.pk}/"' in page and "会计" in page
     # and no care tags section for a role without the permission
     assert 'id="care-tags"' not in page
+    # and a person's name is labelled as one (姓名), not as a thing's (名称)
+    assert "姓名" in page and "名称" not in page
 
 
 def test_officers_are_offered_the_reveal_button(logged_in, world):
