@@ -449,9 +449,16 @@ class _Worker:
         self._process.join()
 
 
+# The worker runs ahead of the writing, which is what the import waits on (the writer and, with
+# PostgreSQL, the server's process): it yields them the CPU when they want it, and on a busy
+# server it yields to the web requests too.
+WORKER_NICENESS = 10
+
+
 def _clean_in_worker(
     importer, table, header, sending, resume_after, chunk_size, part_size, *, language, ahead
 ):
+    os.nice(WORKER_NICENESS)
     translation.activate(language)
     outbox: queue.Queue = queue.Queue(maxsize=ahead)
     stopped = threading.Event()
