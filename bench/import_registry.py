@@ -609,6 +609,10 @@ def main() -> None:
             f"written in {time.perf_counter() - t0:.1f} s"
         )
 
+        # The setup's writes (the database, its copy for the baseline, the CSV) reach the disk
+        # now, not in the kernel's write-back during whichever phase is timed first.
+        os.sync()
+
         # 1. ours
         log("fengqiao import people (full validation, grid placement, history):")
         load_before = os.getloadavg()[0]
