@@ -3,8 +3,8 @@
     result = import_110("110-export.csv", actor=user, datum="gcj02")
     result.counts()  # {"read": …, "inserted": …, "updated": 0, "unchanged": …, "rejected": …}
 
-The file is read by the registry's readers (UTF-8 with or without BOM, GBK/GB18030, XLSX) and its
-header matched the registry's way (Chinese or English names, see ``INCIDENTS``); rejected rows go
+The file is read by ``core.importing`` (UTF-8 with or without BOM, GBK/GB18030, XLSX) and its
+header matched the same way as every import's (Chinese or English names, see ``INCIDENTS``); rejected rows go
 to an error file of the input's own format with the line, the column and the reason.
 
 Each row becomes an event through :func:`fengqiao.events.actions.report_event` (channel 110, the
@@ -18,7 +18,6 @@ SHA-256; only a file that cannot be read at all (ImportFileError) stops it.
 """
 
 import datetime as dt
-import os
 import re
 import unicodedata
 from collections.abc import Callable
@@ -33,19 +32,19 @@ from django.utils.translation import gettext_lazy
 
 from fengqiao.core import audit
 from fengqiao.core.context import Source
+from fengqiao.core.importing import check_writable, imports_dir, readers, record_import, when
+from fengqiao.core.importing import summary as import_summary
+from fengqiao.core.importing.columns import Column, HeaderMap, Kind, match_header
+from fengqiao.core.importing.errors import Rejection, error_file_suffix, write_error_file
+from fengqiao.core.importing.rows import Row, RowRejected, chunks, rejected_from
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.scoping import path_within, scope_prefixes
 from fengqiao.events.actions import Report, may_take_in, report_event
 from fengqiao.events.choices import Channel
 from fengqiao.events.models import Category, Event
 from fengqiao.geo import datum as datums
-from fengqiao.geo.actions import ImportFileError
-from fengqiao.registry.importing import readers
-from fengqiao.registry.importing.base import Context, Row, RowRejected, point_of, rejected_from
-from fengqiao.registry.importing.columns import Column, HeaderMap, Kind, match_header
-from fengqiao.registry.importing.errors import Rejection, error_file_suffix, write_error_file
+from fengqiao.registry.importing.base import Context, point_of
 from fengqiao.registry.importing.places import AddressBook
-from fengqiao.registry.importing.runner import imports_dir
 from fengqiao.registry.models import Address
 
 UNSCOPED_KNOWN = "110 import: incident numbers already on file, wherever the event lies"
@@ -467,28 +466,6 @@ def _row_error(exc: ValidationError) -> RowRejected:
     return RowRejected(_FIELD_COLUMNS.get(rejected.field, rejected.field), rejected.reason)
 
 
-def _rows(table, header: HeaderMap, chunk_size: int):
-    positions = list(header.positions.items())
-    chunk: list[Row] = []
-    for line, cells in table.rows():
-        chunk.append(Row(line, cells, {name: cells[i] for name, i in positions if cells[i]}))
-        if len(chunk) >= chunk_size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def _check_writable(path: Path) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    if (
-        not directory.is_dir()
-        or not os.access(directory, os.W_OK)
-        or (path.exists() and not (path.is_file() and os.access(path, os.W_OK)))
-    ):
-        raise ImportFileError(_("the error file %(path)s cannot be written") % {"path": path})
-
-
 def import_110(
     path,
     *,
@@ -510,10 +487,10 @@ def import_110(
     with readers.open_table(source) as table:
         header = match_header(INCIDENTS, table.header, file_name=source.name)
         if errors_path is not None:
-            _check_writable(Path(errors_path))
+            check_writable(errors_path)
         result = ImportResult(source.name, source.sha256, source.encoding_label)
         run = _Import(actor=actor, header=header, datum=datum, now=timezone.now())
-        for chunk in _rows(table, header, chunk_size):
+        for chunk in chunks(table, header, chunk_size):
             run.run_chunk(chunk, result)
             if progress is not None:
                 progress(result.read)
@@ -537,38 +514,25 @@ def _finish(source, header_cells, result: ImportResult, *, actor, datum, errors_
         .first()
     )
     with transaction.atomic():
-        audit.record(
-            audit.IMPORT,
-            None,
+        record_import(
+            source,
+            result.counts(),
             actor=actor,
+            kind=INCIDENTS.name,
             object_type=AUDIT_OBJECT_TYPE,
             object_id=source.sha256,
             object_repr=f"110: {source.name}"[:200],
-            after={
-                **result.counts(),
-                "sha256": source.sha256,
-                "file": source.name,
-                "kind": INCIDENTS.name,
-                "format": source.format,
-                "encoding": source.encoding_label,
-                "datum": datum,
-            },
+            after={"datum": datum},
         )
     result.message = summary(result, previous)
     return result
 
 
 def summary(result: ImportResult, previous: AuditEntry | None = None) -> str:
-    text = _(
-        "%(file)s (%(encoding)s): %(read)d read, %(inserted)d inserted, %(updated)d updated, "
-        "%(unchanged)d unchanged, %(rejected)d rejected"
-    ) % {"file": result.file, "encoding": result.encoding, **result.counts()}
-    if not result.inserted and result.unchanged:
-        if previous is not None:
-            text += " — " + _("nothing changed: this file was imported before (%(when)s, by %(user)s)") % {
-                "when": timezone.localtime(previous.created_at).strftime("%Y-%m-%d %H:%M"),
-                "user": previous.actor_label,
-            }
-        else:
-            text += " — " + _("nothing changed: every record is on file already")
-    return text
+    before = ""
+    if previous is not None:
+        before = _("nothing changed: this file was imported before (%(when)s, by %(user)s)") % {
+            "when": when(previous.created_at),
+            "user": previous.actor_label,
+        }
+    return import_summary(result.file, result.encoding, result.counts(), before=before)

@@ -19,6 +19,7 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
+from fengqiao.core.importing import ImportFileError
 from fengqiao.core.roles import can_manage_grids, can_set_territory
 from fengqiao.core.scoping import OutOfScope, ensure_still_visible
 from fengqiao.geo.choices import DivisionLevel, UnitKind
@@ -39,10 +40,6 @@ ROOT_LEVELS = {DivisionLevel.PROVINCE, DivisionLevel.CITY}
 SHARED_PREFIX = {DivisionLevel.COUNTY: 6, DivisionLevel.TOWN: 9}
 
 UNSCOPED_IMPORT = "import: upsert by code across the whole territory"
-
-
-class ImportFileError(ValueError):
-    """The file as a whole cannot be read or parsed; nothing was imported."""
 
 
 @dataclass(frozen=True)

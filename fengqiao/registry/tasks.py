@@ -4,7 +4,7 @@
 from django_tasks import task
 
 from fengqiao.core.context import Source, acting_as
-from fengqiao.geo.actions import ImportFileError
+from fengqiao.core.importing import ImportFileError
 from fengqiao.registry.choices import ImportStatus
 from fengqiao.registry.models import ImportBatch
 

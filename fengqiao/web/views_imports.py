@@ -19,11 +19,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fengqiao.geo.actions import ImportFileError
+from fengqiao.core.importing import ImportFileError, imports_dir
 from fengqiao.registry import exporting
 from fengqiao.registry.choices import ImportStatus
 from fengqiao.registry.importing import columns
-from fengqiao.registry.importing.runner import imports_dir, queue_upload
+from fengqiao.registry.importing.runner import queue_upload
 from fengqiao.registry.models import ImportBatch
 from fengqiao.registry.selectors import may_collect
 from fengqiao.registry.tasks import run_import_batch

@@ -7,7 +7,8 @@ from django.core.exceptions import PermissionDenied
 from shapely.geometry import Point, shape
 
 from fengqiao.core import audit
-from fengqiao.geo.actions import ImportFileError, import_divisions, import_outlines
+from fengqiao.core.importing import ImportFileError
+from fengqiao.geo.actions import import_divisions, import_outlines
 from fengqiao.geo.choices import DivisionLevel
 from fengqiao.geo.models import Division
 from tests.geo.conftest import BOUNDARIES, DIVISIONS_CSV

@@ -4,7 +4,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from fengqiao.core import audit
-from fengqiao.geo.actions import ImportFileError, export_grids, import_grids
+from fengqiao.core.importing import ImportFileError
+from fengqiao.geo.actions import export_grids, import_grids
 from fengqiao.geo.datum import wgs84_to_gcj02
 from fengqiao.geo.models import Grid
 from tests.conftest import square

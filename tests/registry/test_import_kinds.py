@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 from django.utils import translation
 
+from fengqiao.core.importing.columns import match_header
 from fengqiao.geo import locator
 from fengqiao.registry.importing import columns
 from fengqiao.registry.importing.runner import run_import
@@ -274,6 +275,6 @@ def test_each_template_imports_as_an_empty_file(personas, tmp_path, kind):
 
 def test_headers_match_in_chinese_or_english_whatever_the_spacing():
     header = ["身份证号码 ", "Name", "性 别", "联系电话*", "现住地址", "备注"]
-    mapping = columns.match_header(columns.PEOPLE, header)
+    mapping = match_header(columns.PEOPLE, header)
     assert mapping.positions == {"id_number": 0, "name": 1, "sex": 2, "phone": 3, "current_address": 4}
     assert mapping.ignored == ("备注",)

@@ -535,8 +535,9 @@ def test_the_quick_clean_of_usual_rows_gives_what_record_persons_rules_give(pers
     """The importer cleans the usual row on a quick path of its own; every row it takes must come
     out exactly as the general path (the action's rules) makes it, and the rest must be left
     to the general path."""
+    from fengqiao.core.importing.columns import match_header
     from fengqiao.registry.importing.base import Context
-    from fengqiao.registry.importing.columns import PEOPLE, match_header
+    from fengqiao.registry.importing.columns import PEOPLE
     from fengqiao.registry.importing.people import PeopleImporter
 
     header = ["公民身份号码", "姓名", "性别", "出生日期", "联系电话", "现住址", "人员类型", "来此事由"]

@@ -27,12 +27,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
+from fengqiao.core.importing.columns import HeaderMap, Kind
+from fengqiao.core.importing.rows import RowRejected, rejected_from  # noqa: F401 - the importers' names
 from fengqiao.core.scoping import path_within, scope_prefixes
 from fengqiao.geo import locator
 from fengqiao.geo.models import Grid
 from fengqiao.registry import history
 from fengqiao.registry.choices import HistoryAction
-from fengqiao.registry.importing.columns import HeaderMap, Kind
 from fengqiao.registry.models import RecordHistory
 from fengqiao.registry.validators import InvalidValue
 
@@ -40,31 +41,6 @@ UNSCOPED_IMPORT = "registry import: upsert by key across the territory; scope ch
 
 # Largest IN (...) list per query: below every backend's parameter limit.
 IN_CHUNK = 900
-
-
-class RowRejected(Exception):
-    """A row that cannot go in: the field at fault (its column) and the reason."""
-
-    def __init__(self, field_name: str, reason: str):
-        super().__init__(reason)
-        self.field = field_name
-        self.reason = str(reason)
-
-
-def rejected_from(exc: ValidationError | InvalidValue, default_field: str = "") -> RowRejected:
-    """One RowRejected from an action's ValidationError (every field's messages, the first field
-    named as the column) or a validator's InvalidValue."""
-    if isinstance(exc, InvalidValue):
-        return RowRejected(default_field, exc.reason)
-    if hasattr(exc, "error_dict"):
-        items = [(name, " ".join(str(m) for m in messages)) for name, messages in exc.message_dict.items()]
-        first = items[0][0] if items else default_field
-        if first == "__all__":
-            first = default_field
-        if len(items) == 1:
-            return RowRejected(first, items[0][1])
-        return RowRejected(first, "; ".join(f"{name}: {text}" for name, text in items))
-    return RowRejected(default_field, " ".join(str(m) for m in exc.messages))
 
 
 @dataclass(slots=True)

@@ -22,22 +22,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError, IntegrityError, connection, connections, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from fengqiao.core import audit
 from fengqiao.core.context import Source
+from fengqiao.core.importing import ImportFileError, imports_dir, readers, record_import, when
+from fengqiao.core.importing import summary as import_summary
+from fengqiao.core.importing.columns import match_header
+from fengqiao.core.importing.errors import Rejection, Spool, error_file_suffix, write_error_file
 from fengqiao.env import env_bool
-from fengqiao.geo.actions import ImportFileError
 from fengqiao.registry.choices import ImportStatus
-from fengqiao.registry.importing import readers
 from fengqiao.registry.importing.base import Context, Planned, Row, RowRejected, row_data
-from fengqiao.registry.importing.columns import kind_named, match_header
-from fengqiao.registry.importing.errors import Rejection, Spool, error_file_suffix, write_error_file
+from fengqiao.registry.importing.columns import kind_named
 from fengqiao.registry.models import ImportBatch
 from fengqiao.registry.selectors import may_collect
 
@@ -66,12 +65,6 @@ def importer_class(kind_name: str):
         "organisations": OrganisationsImporter,
         "relations": RelationsImporter,
     }[kind_name]
-
-
-def imports_dir() -> Path:
-    path = Path(settings.DATA_DIR) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
 
 
 def _count_lines(source: readers.SourceFile) -> int:
@@ -641,36 +634,23 @@ def _finish(kind, source, header_cells, batch, actor, spool: Spool, errors_path)
         batch.errors_file = errors_file
         batch.message = summary(batch, source, previous)
         batch.save(update_fields=["status", "finished_at", "errors_file", "message"])
-        audit.record(
-            audit.IMPORT,
-            batch,
+        record_import(
+            source,
+            {**batch.counts(), "batch": batch.pk},
             actor=actor,
+            kind=kind.name,
+            obj=batch,
             object_repr=f"{kind.name}: {source.name}",
-            after={
-                **batch.counts(),
-                "sha256": source.sha256,
-                "file": source.name,
-                "kind": kind.name,
-                "format": source.format,
-                "encoding": source.encoding_label,
-                "batch": batch.pk,
-            },
         )
     spool.remove()
     return batch
 
 
 def summary(batch: ImportBatch, source: readers.SourceFile, previous: ImportBatch | None = None) -> str:
-    text = _(
-        "%(file)s (%(encoding)s): %(read)d read, %(inserted)d inserted, %(updated)d updated, "
-        "%(unchanged)d unchanged, %(rejected)d rejected"
-    ) % {"file": source.name, "encoding": source.encoding_label, **batch.counts()}
-    if not batch.inserted and not batch.updated and batch.unchanged:
-        if previous is not None:
-            text += " — " + _("nothing changed: this file was imported before (batch %(id)d, %(when)s)") % {
-                "id": previous.pk,
-                "when": timezone.localtime(previous.finished_at).strftime("%Y-%m-%d %H:%M"),
-            }
-        else:
-            text += " — " + _("nothing changed: every record is on file already")
-    return text
+    before = ""
+    if previous is not None:
+        before = _("nothing changed: this file was imported before (batch %(id)d, %(when)s)") % {
+            "id": previous.pk,
+            "when": when(previous.finished_at),
+        }
+    return import_summary(source.name, source.encoding_label, batch.counts(), before=before)

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core.commands import ActingCommand
 from fengqiao.events.importing import CHUNK_SIZE, import_110
-from fengqiao.geo.actions import ImportFileError
+from fengqiao.core.importing import ImportFileError
 from fengqiao.geo.datum import DATUMS
 
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import CommandError
 
-from fengqiao.geo.actions import ImportFileError
+from fengqiao.core.importing import ImportFileError
 from fengqiao.geo.datum import DATUMS
 
 

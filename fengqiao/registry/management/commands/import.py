@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from fengqiao.core.commands import ActingCommand
-from fengqiao.geo.actions import ImportFileError
+from fengqiao.core.importing import ImportFileError
 from fengqiao.registry.importing.columns import KINDS
 from fengqiao.registry.importing.runner import CHUNK_SIZE, ImportInterrupted, run_import
 

@@ -14,8 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from fengqiao.registry.importing.columns import COLUMN_COLUMN, LINE_COLUMN, REASON_COLUMN
-from fengqiao.registry.importing.readers import CSV, UTF8_BOM, XLSX, SourceFile
+from fengqiao.core.importing.columns import COLUMN_COLUMN, LINE_COLUMN, REASON_COLUMN
+from fengqiao.core.importing.readers import CSV, UTF8_BOM, XLSX, SourceFile
 
 
 @dataclass(frozen=True)

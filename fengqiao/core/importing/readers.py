@@ -18,7 +18,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
-from fengqiao.geo.actions import ImportFileError
+from fengqiao.core.importing import ImportFileError
 
 CSV = "csv"
 XLSX = "xlsx"
