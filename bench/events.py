@@ -1,38 +1,44 @@
-"""Benchmark: event intake through ``POST /api/v1/events`` on the production server setup.
+"""Benchmark: event intake through ``POST /api/v1/events``, against the ceilings of the same work.
 
-In one run, in a database of its own (SQLite in a temporary data directory, or PostgreSQL with
-``--postgres``: database ``fq_bench_events``, created and dropped by the run):
+Run (each takes about 6 minutes; a database of its own, dropped at the end):
+
+    .venv/bin/python bench/events.py                 # SQLite, in a temporary data directory
+    .venv/bin/python bench/events.py --postgres      # PostgreSQL: database fq_bench_events
+        [--duration 20] [--warmup 5] [--connections 16] [--workers 4] [--threads 2] [--rate 100]
+        [--servers gunicorn,granian] [--rounds 1] [--demo-events S] [--keep]
+
+In one run:
 
 1. builds the scale-1.0 demo city (3,475 grids, its staff; no registry: intake does not need it),
    loads the bundled event categories and issues an API token for the demo station user;
-2. for each grid of that station, finds a square known to lie inside the grid (the largest square
-   about the grid's representative point that the polygon contains, shrunk a little), so that a
-   uniformly random point in the square is a fresh point inside a random grid of the caller's area;
-3. starts gunicorn the way the Makefile serves the app (``fengqiao.wsgi``, gthread workers, DEBUG
-   off) with ``bench.bench_settings``, whose URLconf is the project's plus two bench-only ceilings
-   (``bench/bench_urls.py``): ``/bench/noop`` (a view that does nothing) and ``/bench/insert``
-   (validates the same JSON body and inserts one row into a plain table made here with raw SQL);
-4. drives each of the three with wrk (Debian's package; installed with apt-get if missing) and a
-   generated Lua script: every request a JSON body with a random category, title, description and
-   a random point in a random square, ``Authorization: Bearer <token>``; the same script, the same
-   connections and the same duration for all three; a short warm-up first, unmeasured;
-5. checks that every ``201`` wrk saw from the events API names an Event that is in the database
-   (wrk collects the numbers from the responses), that no number came twice, and that the rows
-   the measured run created (each request's description ends in a tag naming its run, so queued
-   warm-up requests are not counted) equal the successes plus at most one request per connection
-   (and per timeout) that the server carried out but wrk no longer read the answer of;
-6. prints requests/s, p50/p99, errors and the ratios events / bare insert (goal ≥ 50 %) and
-   events / no-op, with the goals (p99 < 100 ms, no errors) and the load average of the machine,
-   and the server's CPU time per request of each endpoint (gunicorn's workers, plus on PostgreSQL
-   the backends of the bench's database, read from /proc): unlike the rates, that figure holds
-   whatever else the machine is doing.
+2. for each grid of that station, finds a square known to lie inside the grid, so that a uniformly
+   random point in the square is a fresh point inside a random grid of the caller's area;
+3. serves the app with each server in turn, gunicorn (gthread) and granian (WSGI), with the same
+   workers and threads, DEBUG off, with ``bench.bench_settings``, whose URLconf is the project's
+   plus three bench-only ceilings (``bench/bench_urls.py``): ``/bench/noop`` (a view that does
+   nothing), ``/bench/insert`` (validates the same body, inserts one row into a plain table) and
+   ``/bench/intake-sql`` (writes the rows one intake writes, the event, its timeline entry, its
+   notifications, the audit entry and its chain head, the case counter, with plain SQL in one
+   transaction: the ceiling the goal compares intake with);
+4. closed loop: drives each endpoint with wrk (Debian's package, installed with apt-get if
+   missing) and a generated Lua script, the same connections and duration for all, a short
+   warm-up first: its rate is the closed-loop maximum;
+5. open loop: sends the ceiling and intake ``--rate`` requests a second for ``--duration``
+   seconds at a constant arrival rate (``bench/openloop.py``: a request goes out when it is due
+   however slowly the server answers, its latency counted from then), counting failed and late
+   requests;
+6. checks that every event number the answers gave is an Event in the database, none twice, and
+   that the rows each run created equal its successes plus at most what was cut off in flight;
+   at the end, that the audit chain (the ceiling's entries included) still verifies;
+7. prints, per server, requests/s, p50/p99, errors and the server's CPU time per request (its
+   processes, plus on PostgreSQL the backends of the bench's database, read from /proc: unlike the
+   rates, that figure holds whatever else the machine is doing), and the goals: intake CPU per
+   request <= 3x the ceiling's, p99 < 100 ms at 100 intakes/s offered, no errors; the earlier
+   ceilings' ratios (no-op, bare insert); and granian against gunicorn.
 
-The load generator is wrk (C, epoll, two threads; the Lua per request only formats a body and
-reads the status), which costs a small fraction of what the server spends on a request, so it is
-not the bottleneck even on the no-op view.
-
-    .venv/bin/python bench/events.py [--duration 20] [--warmup 5] [--connections 16] [--workers 4]
-        [--threads 2] [--rounds 1] [--demo-events S] [--postgres [URL]] [--keep]
+wrk (C, epoll) and the open-loop generator (asyncio, a few per cent of a core at 100/s) cost a
+small fraction of what the server spends on a request. The machine's other work disturbs the rates
+and latencies: the load average is printed with each server's run.
 """
 
 import argparse
@@ -58,6 +64,7 @@ DEFAULT_PG = "postgres://postgres@127.0.0.1:5432/fq_bench_events"
 EVENTS_PATH = "/api/v1/events"
 NOOP_PATH = "/bench/noop"
 INSERT_PATH = "/bench/insert"
+CEILING_PATH = "/bench/intake-sql"
 ACCOUNT = "station"  # the demo station user: reports for the grids of its station
 TITLES = (
     "楼道堵塞",
@@ -318,7 +325,10 @@ def run_wrk(wrk: str, url: str, script: Path, *, duration: float, connections: i
 
 
 # ---------------------------------------------------------------------------------------------
-# the server
+# the servers
+
+
+SERVERS = ("gunicorn", "granian")
 
 
 def free_port() -> int:
@@ -327,29 +337,63 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(env: dict, port: int, workers: int, threads: int, log_path: Path) -> subprocess.Popen:
-    command = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "fengqiao.wsgi",
-        "--bind",
-        f"127.0.0.1:{port}",
+def server_command(kind: str, port: int, workers: int, threads: int) -> list[str]:
+    """The app served as the Makefile serves it: ``fengqiao.wsgi``, ``workers`` processes of
+    ``threads`` threads each, with either server."""
+    if kind == "gunicorn":
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "fengqiao.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--worker-class",
+            "gthread",
+            "--backlog",
+            "1024",
+            "--log-level",
+            "warning",
+            "--chdir",
+            str(ROOT),
+        ]
+    return [
+        str(Path(sys.executable).parent / "granian"),
+        "--interface",
+        "wsgi",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
         "--workers",
         str(workers),
-        "--threads",
+        "--blocking-threads",
         str(threads),
-        "--worker-class",
-        "gthread",
         "--backlog",
         "1024",
         "--log-level",
         "warning",
-        "--chdir",
+        "--working-dir",
         str(ROOT),
+        "fengqiao.wsgi:application",
     ]
+
+
+def start_server(
+    kind: str, env: dict, port: int, workers: int, threads: int, log_path: Path
+) -> subprocess.Popen:
     with open(log_path, "ab") as out:
-        return subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        return subprocess.Popen(
+            server_command(kind, port, workers, threads),
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        )
 
 
 def post(port: int, path: str, body: dict, token: str, timeout: float = 30) -> tuple[int, str]:
@@ -370,14 +414,14 @@ def wait_ready(port: int, server: subprocess.Popen, log_path: Path, timeout: flo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited ({server.returncode}):\n{log_path.read_text()[-3000:]}")
+            raise SystemExit(f"the server exited ({server.returncode}):\n{log_path.read_text()[-3000:]}")
         try:
             if post(port, NOOP_PATH, {}, "-", timeout=5)[0] == 200:
                 return
         except OSError:
             pass
         time.sleep(0.5)
-    raise SystemExit(f"gunicorn did not answer in {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
+    raise SystemExit(f"the server did not answer in {timeout:.0f} s:\n{log_path.read_text()[-3000:]}")
 
 
 def stop_server(server: subprocess.Popen) -> None:
@@ -388,6 +432,29 @@ def stop_server(server: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def server_cpu_seconds(*, server_pid: int, database: str | None) -> float:
+    """CPU time (user + system) used so far by the server (its main process and its workers)
+    and, on PostgreSQL, by the backends serving this database: what the server spent, whatever
+    else the machine is doing."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            text = (proc / "stat").read_text()
+            title = (proc / "cmdline").read_bytes().decode(errors="replace") if database else ""
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        # A backend's title reads "postgres: <user> <database> <client> <state>".
+        if (
+            int(proc.name) == server_pid
+            or int(fields[1]) == server_pid
+            or (database and title.startswith("postgres: ") and f" {database} " in title)
+        ):
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / tick
 
 
 # ---------------------------------------------------------------------------------------------
@@ -402,7 +469,7 @@ def count_rows(kind: str, tag: str) -> int:
     from fengqiao.events.models import Event
 
     try:
-        if kind == "events":
+        if kind in ("events", "ceiling"):
             events = Event.objects.unscoped(reason=UNSCOPED_BENCH)
             return events.filter(description__endswith=f"#{tag}").count()
         if kind == "insert":
@@ -428,13 +495,12 @@ def settled_count(kind: str, tag: str, timeout: float = 120) -> int:
     raise SystemExit(f"rows tagged {tag} kept coming for {timeout:.0f} s after the load stopped")
 
 
-def check_numbers(path: Path) -> tuple[int, int, int]:
-    """(numbers wrk saw, how many of them are not Events, how many came twice)."""
+def check_numbers(numbers: list[str]) -> tuple[int, int, int]:
+    """(numbers the answers gave, how many of them are not Events, how many came twice)."""
     from django.db import connection
 
     from fengqiao.events.models import Event
 
-    numbers = [n for n in path.read_text().split("\n") if n] if path.exists() else []
     unique = set(numbers)
     found = 0
     chunk = sorted(unique)
@@ -445,36 +511,63 @@ def check_numbers(path: Path) -> tuple[int, int, int]:
     return len(numbers), len(unique) - found, len(numbers) - len(unique)
 
 
+def read_numbers(path: Path) -> list[str]:
+    return [n for n in path.read_text().split("\n") if n] if path.exists() else []
+
+
+def audit_chain_intact() -> str:
+    """The audit chain verified end to end: the ceiling's entries are chained as the app's are."""
+    from django.db import connection
+
+    from fengqiao.core import audit
+
+    try:
+        report = audit.verify_chain()
+        return "intact" if report.ok else f"BROKEN ({report})"
+    except Exception as exc:  # the bench reports, it does not stop on a changed API
+        return f"not checked ({type(exc).__name__}: {exc})"
+    finally:
+        connection.close()
+
+
 # ---------------------------------------------------------------------------------------------
 # the run
 
 
-def measure(name, path, *, round_no, wrk, port, script_dir, token, codes, squares, args) -> dict:
-    """Warm up, then load one endpoint. Every request's description ends in a tag naming the run
-    (``#events-r1``), so the rows of the measured run are counted apart from the warm-up's, even
-    when some warm-up requests are still queued at the server when the measured run starts."""
+ENDPOINTS = (
+    ("noop", NOOP_PATH, "no-op view"),
+    ("insert", INSERT_PATH, "bare insert"),
+    ("ceiling", CEILING_PATH, "intake's rows, plain SQL"),
+    ("events", EVENTS_PATH, "intake"),
+)
+WRITERS = ("ceiling", "events")  # answer event numbers, checked against the database
+
+
+def measure(name, path, *, server, tag, wrk, port, script_dir, token, codes, squares, args) -> dict:
+    """Warm up, then load one endpoint with wrk (closed loop). Every request's description ends
+    in a tag naming the run (``#events-gunicorn-r1``), so the rows of the measured run are counted
+    apart from the warm-up's, even when some warm-up requests are still queued at the server."""
     url = f"http://127.0.0.1:{port}{path}"
     load = {"duration": args.duration, "connections": args.connections, "threads": args.wrk_threads}
     if args.warmup:
-        warm = script_dir / f"{name}-warmup.lua"
+        warm = script_dir / f"{name}-{server}-warmup.lua"
         write_script(
             warm,
             token=token,
             codes=codes,
             squares=squares,
             numbers_file=script_dir / "numbers-warmup.txt",
-            tag=f"{name}-warmup",
+            tag=f"{name}-{server}-warmup",
         )
         run_wrk(wrk, url, warm, **{**load, "duration": args.warmup})
-        settled_count(name, f"{name}-warmup")
-    tag = f"{name}-r{round_no}"
+        settled_count(name, f"{name}-{server}-warmup")
     numbers_file = script_dir / f"numbers-{tag}.txt"
     script = script_dir / f"{tag}.lua"
     write_script(script, token=token, codes=codes, squares=squares, numbers_file=numbers_file, tag=tag)
     loadavg_before = os.getloadavg()[0]
-    cpu_before = server_cpu_seconds(port_owner=args.server_pid, database=args.database_name)
+    cpu_before = server_cpu_seconds(server_pid=args.server_pid, database=args.database_name)
     result = run_wrk(wrk, url, script, **load)
-    result["cpu"] = server_cpu_seconds(port_owner=args.server_pid, database=args.database_name) - cpu_before
+    result["cpu"] = server_cpu_seconds(server_pid=args.server_pid, database=args.database_name) - cpu_before
     result["created"] = settled_count(name, tag)
     result["load"] = loadavg_before
     seconds = result["duration_us"] / 1e6
@@ -482,30 +575,62 @@ def measure(name, path, *, round_no, wrk, port, script_dir, token, codes, square
     result["ok"] = ok
     result["rate"] = ok / seconds
     result["errors"] = sum(result[k] for k in ("connect", "read", "write", "status", "timeout"))
-    if name == "events":
-        seen, missing, twice = check_numbers(numbers_file)
+    if name in WRITERS:
+        seen, missing, twice = check_numbers(read_numbers(numbers_file))
         result.update(seen=seen, missing=missing, twice=twice)
     return result
 
 
-def server_cpu_seconds(*, port_owner: int, database: str | None) -> float:
-    """CPU time (user + system) used so far by the gunicorn workers and, on PostgreSQL, by the
-    backends serving this database: what the server spent, whatever else the machine is doing."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            text = (proc / "stat").read_text()
-            title = (proc / "cmdline").read_bytes().decode(errors="replace") if database else ""
-        except OSError:  # the process ended meanwhile
-            continue
-        fields = text[text.rindex(")") + 2 :].split()
-        # A backend's title reads "postgres: <user> <database> <client> <state>".
-        if int(fields[1]) == port_owner or (
-            database and title.startswith("postgres: ") and f" {database} " in title
-        ):
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
+def body_maker(*, codes, squares, tag: str, seed: int):
+    """Request bodies as the wrk script makes them: a random category, title, description and
+    point in a random square."""
+    import random
+
+    rng = random.Random(seed)
+    descriptions = [f"{d} #{tag}".strip() for d in DESCRIPTIONS]
+
+    def body(_i: int) -> bytes:
+        x0, y0, x1, y1, _pk = squares[rng.randrange(len(squares))]
+        return json.dumps(
+            {
+                "category": rng.choice(codes),
+                "title": rng.choice(TITLES),
+                "description": rng.choice(descriptions),
+                "lon": round(rng.uniform(x0, x1), 6),
+                "lat": round(rng.uniform(y0, y1), 6),
+            },
+            ensure_ascii=False,
+        ).encode()
+
+    return body
+
+
+def measure_open(name, path, *, tag, port, token, codes, squares, args) -> dict:
+    """Load one endpoint at a constant arrival rate (``bench/openloop.py``): requests go out
+    when they are due, however slowly the server answers."""
+    from bench.openloop import open_loop
+
+    cpu_before = server_cpu_seconds(server_pid=args.server_pid, database=args.database_name)
+    loadavg_before = os.getloadavg()[0]
+    run = open_loop(
+        f"http://127.0.0.1:{port}{path}",
+        rate=args.rate,
+        duration=args.duration,
+        method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"},
+        body=body_maker(codes=codes, squares=squares, tag=tag, seed=hash(tag) & 0xFFFF),
+        keep_bodies=True,
+    )
+    cpu = server_cpu_seconds(server_pid=args.server_pid, database=args.database_name) - cpu_before
+    result = {**run.summary(), "cpu": cpu, "load": loadavg_before, "elapsed": run.elapsed}
+    numbers = [json.loads(b).get("number", "") for b in run.bodies]
+    seen, missing, twice = check_numbers([n for n in numbers if n])
+    result.update(seen=seen, missing=missing, twice=twice, created=settled_count(name, tag))
+    return result
+
+
+def fmt_ms(us: float) -> str:
+    return f"{us / 1000:.1f} ms"
 
 
 def cut_off_limit(result: dict, connections: int) -> int:
@@ -514,93 +639,217 @@ def cut_off_limit(result: dict, connections: int) -> int:
     return connections + result["timeout"] + result["read"]
 
 
-def fmt_ms(us: float) -> str:
-    return f"{us / 1000:.1f} ms"
+def rows_ok(r: dict, limit: int) -> bool:
+    return not r["missing"] and not r["twice"] and 0 <= r["created"] - r["ok"] <= limit
 
 
-def cpu_per_request(r: dict) -> str:
-    return f"{1000 * r['cpu'] / max(r['ok'], 1):.2f} ms"
-
-
-def print_round(results: dict, connections: int) -> None:
+def print_closed(results: dict, connections: int) -> None:
     log(
-        f"{'endpoint':<28}{'req/s':>10}{'ok':>9}{'p50':>10}{'p99':>10}{'max':>10}{'errors':>8}{'rows':>9}"
-        f"{'CPU/req':>10}"
+        f"  {'closed loop (wrk)':<46}{'req/s':>8}{'ok':>8}{'p50':>10}{'p99':>10}{'max':>10}{'errors':>8}"
+        f"{'rows':>8}{'CPU/req':>10}"
     )
-    for name, label in (
-        ("noop", f"no-op view {NOOP_PATH}"),
-        ("insert", f"bare insert {INSERT_PATH}"),
-        ("events", f"intake {EVENTS_PATH}"),
-    ):
+    for name, path, label in ENDPOINTS:
         r = results.get(name)
         if r is None:
             continue
         rows = "" if name == "noop" else str(r["created"])
+        cpu = f"{1000 * r['cpu'] / max(r['ok'], 1):.2f} ms"
         log(
-            f"{label:<28}{r['rate']:>10.0f}{r['ok']:>9}{fmt_ms(r['p50_us']):>10}{fmt_ms(r['p99_us']):>10}"
-            f"{fmt_ms(r['max_us']):>10}{r['errors']:>8}{rows:>9}{cpu_per_request(r):>10}"
+            f"  {label + ' ' + path:<46}{r['rate']:>8.0f}{r['ok']:>8}{fmt_ms(r['p50_us']):>10}"
+            f"{fmt_ms(r['p99_us']):>10}{fmt_ms(r['max_us']):>10}{r['errors']:>8}{rows:>8}{cpu:>10}"
         )
         if r["errors"]:
             detail = {k: r[k] for k in ("connect", "read", "write", "status", "timeout") if r[k]}
-            log(f"    errors: {detail}; answers by status: {r['statuses']}")
-        if name != "noop":
-            cut = r["created"] - r["ok"]
-            verdict = "ok" if 0 <= cut <= cut_off_limit(r, connections) else "MISMATCH"
+            log(f"      errors: {detail}; answers by status: {r['statuses']}")
+        if name in WRITERS:
+            limit = cut_off_limit(r, connections)
             log(
-                f"    rows created {r['created']} = {r['ok']} successes + {cut} cut off in flight "
-                f"(at most {cut_off_limit(r, connections)}: one per connection and per timeout): {verdict}"
+                f"      rows {r['created']} = {r['ok']} answered + {r['created'] - r['ok']} cut off "
+                f"(at most {limit}); numbers not in the database {r['missing']}, twice {r['twice']}: "
+                f"{'ok' if rows_ok(r, limit) else 'MISMATCH'}"
             )
-        if name == "events":
-            log(
-                f"    numbers in the answers: {r['seen']}, not found as Events: {r['missing']}, "
-                f"given twice: {r['twice']}"
-            )
+
+
+def print_open(results: dict, rate: float) -> None:
+    log(
+        f"  {f'open loop, {rate:g}/s offered':<46}{'sent':>8}{'ok':>8}{'p50':>10}{'p99':>10}{'max':>10}"
+        f"{'failed':>8}{'late':>8}{'CPU/req':>10}"
+    )
+    for name, path, label in ENDPOINTS:
+        r = results.get(f"open-{name}")
+        if r is None:
+            continue
+        cpu = f"{1000 * r['cpu'] / max(r['ok'], 1):.2f} ms"
+        log(
+            f"  {label + ' ' + path:<46}{r['sent']:>8}{r['ok']:>8}{r['p50_ms']:>7.1f} ms"
+            f"{r['p99_ms']:>7.1f} ms{r['max_ms']:>7.1f} ms{r['failed']:>8}{r['late']:>8}{cpu:>10}"
+        )
+        if r["errors"]:
+            log(f"      failures: {r['errors']}")
+        log(
+            f"      rows {r['created']} for {r['ok']} answered ({r['connections']} connections opened); "
+            f"numbers not in the database {r['missing']}, twice {r['twice']}: "
+            f"{'ok' if rows_ok(r, r['failed']) else 'MISMATCH'}"
+        )
 
 
 def summarise(rounds: list[dict], args) -> None:
-    def med(name, key):
-        values = [r[name][key] for r in rounds if name in r]
+    def med(server, name, key):
+        values = [r[server][name][key] for r in rounds if name in r.get(server, {})]
         return statistics.median(values) if values else None
 
+    def cpu(server, name):
+        values = [
+            1000 * r[server][name]["cpu"] / max(r[server][name]["ok"], 1)
+            for r in rounds
+            if name in r.get(server, {})
+        ]
+        return statistics.median(values) if values else None
+
+    def verdict(ok: bool) -> str:
+        return "met" if ok else "MISSED"
+
     log("")
-    if len(rounds) > 1:
-        log(f"medians over {len(rounds)} rounds:")
-    noop, insert, events = med("noop", "rate"), med("insert", "rate"), med("events", "rate")
-    log(
-        f"no-op view        {noop:8.0f} req/s   p50 {fmt_ms(med('noop', 'p50_us'))}"
-        f"  p99 {fmt_ms(med('noop', 'p99_us'))}"
+    log(f"summary{f' (medians over {len(rounds)} rounds)' if len(rounds) > 1 else ''}:")
+    for server in args.servers:
+        log(f"{server} ({args.workers} workers x {args.threads} threads):")
+        for name, _path, label in ENDPOINTS:
+            rate = med(server, name, "rate")
+            if rate is None:
+                continue
+            log(
+                f"  closed-loop maximum, {label:<26}{rate:7.0f} req/s"
+                f"  p99 {fmt_ms(med(server, name, 'p99_us'))}"
+                f"  CPU {cpu(server, name):.2f} ms/request"
+            )
+        if med(server, "events", "rate") is None:
+            log("  intake not measured: the events API did not answer 201")
+            continue
+        log(
+            "  earlier ceilings: intake / bare insert = "
+            f"{med(server, 'events', 'rate') / med(server, 'insert', 'rate'):.0%}"
+            f" of the rate, {cpu(server, 'events') / cpu(server, 'insert'):.1f}x the CPU; "
+            f"intake / no-op = {med(server, 'events', 'rate') / med(server, 'noop', 'rate'):.0%}"
+        )
+        ratio = cpu(server, "events") / cpu(server, "ceiling")
+        log(
+            f"  intake CPU / its rows in plain SQL (closed loop): {cpu(server, 'events'):.2f} / "
+            f"{cpu(server, 'ceiling'):.2f} ms = {ratio:.1f}x  (goal <= 3x: {verdict(ratio <= 3)})"
+        )
+        if med(server, "open-events", "sent") is not None:
+            open_ratio = cpu(server, "open-events") / cpu(server, "open-ceiling")
+            log(
+                f"  intake CPU / its rows in plain SQL (open loop): {cpu(server, 'open-events'):.2f} / "
+                f"{cpu(server, 'open-ceiling'):.2f} ms = {open_ratio:.1f}x"
+            )
+            p99 = med(server, "open-events", "p99_ms")
+            failed = sum(r[server]["open-events"]["failed"] for r in rounds)
+            late = sum(r[server]["open-events"]["late"] for r in rounds)
+            log(
+                f"  intake at {args.rate:g}/s offered: p99 {p99:.1f} ms "
+                f"(goal < 100 ms: {verdict(p99 < 100)}), "
+                f"p50 {med(server, 'open-events', 'p50_ms'):.1f} ms, ceiling's p99 "
+                f"{med(server, 'open-ceiling', 'p99_ms'):.1f} ms; failed {failed}, late {late}"
+            )
+        errors = sum(r[server]["events"]["errors"] for r in rounds) + sum(
+            r[server].get("open-events", {}).get("failed", 0) for r in rounds
+        )
+        log(f"  intake errors, both loops: {errors}  (goal 0: {verdict(errors == 0)})")
+        bad = [
+            r
+            for r in rounds
+            for name in ("events", "ceiling")
+            if not rows_ok(r[server][name], cut_off_limit(r[server][name], args.connections))
+            or (
+                f"open-{name}" in r[server]
+                and not rows_ok(r[server][f"open-{name}"], r[server][f"open-{name}"]["failed"])
+            )
+        ]
+        log(f"  every answered intake is an Event in the database, none twice: {'yes' if not bad else 'NO'}")
+    if len(args.servers) == 2 and all(med(s, "events", "rate") for s in args.servers):
+        a, b = args.servers
+        log(f"{b} / {a}:")
+        for name, _path, label in ENDPOINTS:
+            ra, rb = med(a, name, "rate"), med(b, name, "rate")
+            if ra and rb:
+                log(
+                    f"  {label:<26} closed-loop rate {rb / ra:.2f}x, p99 {fmt_ms(med(b, name, 'p99_us'))} vs "
+                    f"{fmt_ms(med(a, name, 'p99_us'))}"
+                )
+        if med(a, "open-events", "p99_ms") is not None:
+            log(
+                f"  intake at {args.rate:g}/s: p99 {med(b, 'open-events', 'p99_ms'):.1f} ms vs "
+                f"{med(a, 'open-events', 'p99_ms'):.1f} ms, CPU {cpu(b, 'open-events'):.2f} vs "
+                f"{cpu(a, 'open-events'):.2f} ms/request"
+            )
+
+
+def run_server(kind, *, round_no, wrk, data_dir, token, codes, squares, args) -> dict:
+    """Start one server, load every endpoint closed-loop then the writers open-loop, stop it."""
+    port = free_port()
+    server_log = data_dir / f"{kind}.log"
+    server = start_server(
+        kind, {**os.environ, "PYTHONPATH": str(ROOT)}, port, args.workers, args.threads, server_log
     )
-    log(
-        f"bare insert       {insert:8.0f} req/s   p50 {fmt_ms(med('insert', 'p50_us'))}"
-        f"  p99 {fmt_ms(med('insert', 'p99_us'))}"
-    )
-    if events is None:
-        log("intake            (not measured: the events API did not answer 201)")
-        return
-    p99 = med("events", "p99_us")
-    errors = sum(r["events"]["errors"] for r in rounds)
-    log(
-        f"intake            {events:8.0f} intakes/s   p50 {fmt_ms(med('events', 'p50_us'))}"
-        f"  p99 {fmt_ms(p99)}"
-    )
-    ratio = events / insert
-    log(f"intake / bare insert = {ratio:.0%}  (goal >= 50%: {'met' if ratio >= 0.5 else 'MISSED'})")
-    cpu = {name: med(name, "cpu") / max(med(name, "ok"), 1) * 1000 for name in ("noop", "insert", "events")}
-    log(
-        f"server CPU per request: no-op {cpu['noop']:.2f} ms, bare insert {cpu['insert']:.2f} ms, "
-        f"intake {cpu['events']:.2f} ms (intake costs {cpu['events'] / cpu['insert']:.1f}x the bare insert)"
-    )
-    log(f"intake / no-op view  = {events / noop:.0%}")
-    log(f"intake p99 {fmt_ms(p99)}  (goal < 100 ms: {'met' if p99 < 100_000 else 'MISSED'})")
-    log(f"intake errors {errors}  (goal 0: {'met' if errors == 0 else 'MISSED'})")
-    bad = [
-        r["events"]
-        for r in rounds
-        if r["events"]["missing"]
-        or r["events"]["twice"]
-        or not 0 <= r["events"]["created"] - r["events"]["ok"] <= cut_off_limit(r["events"], args.connections)
+    args.server_pid = server.pid  # its workers' CPU is the server's
+    results = {}
+    try:
+        wait_ready(port, server, server_log)
+        x0, y0, x1, y1, _pk = squares[0]
+        probe = {
+            "category": codes[0],
+            "title": "探测",
+            "description": "",
+            "lon": (x0 + x1) / 2,
+            "lat": (y0 + y1) / 2,
+        }
+        probes = {
+            name: post(port, path, probe, token)
+            for name, path in (("ceiling", CEILING_PATH), ("events", EVENTS_PATH))
+        }
+        for name, (status, body) in probes.items():
+            if status != 201:
+                log(f"  probe {name}: {status} {body[:300]}")
+        log(f"\n{kind}, round {round_no} (port {port}, {loadavg()})")
+        for name, path, _label in ENDPOINTS:
+            if name in probes and probes[name][0] != 201:
+                continue
+            tag = f"{name}-{kind}-r{round_no}"
+            results[name] = measure(
+                name,
+                path,
+                server=kind,
+                tag=tag,
+                wrk=wrk,
+                port=port,
+                script_dir=data_dir,
+                token=token,
+                codes=codes,
+                squares=squares,
+                args=args,
+            )
+        print_closed(results, args.connections)
+        if args.rate:
+            for name, path, _label in ENDPOINTS:
+                if name in WRITERS and name in results:
+                    results[f"open-{name}"] = measure_open(
+                        name,
+                        path,
+                        tag=f"open-{name}-{kind}-r{round_no}",
+                        port=port,
+                        token=token,
+                        codes=codes,
+                        squares=squares,
+                        args=args,
+                    )
+            print_open(results, args.rate)
+    finally:
+        stop_server(server)
+    errors = [
+        li for li in server_log.read_text(errors="replace").splitlines() if "Traceback" in li or "ERROR" in li
     ]
-    log(f"every intake answered 201 is an Event in the database: {'yes' if not bad else 'NO'}")
+    log(f"  {kind} log: {len(errors)} error lines{f' ({server_log})' if args.keep else ''}")
+    return results
 
 
 def main() -> None:
@@ -609,9 +858,17 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="unmeasured seconds first (default 5)")
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (default 16)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads (default 2)")
-    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
-    parser.add_argument("--threads", type=int, default=2, help="threads per gunicorn worker (default 2)")
-    parser.add_argument("--rounds", type=int, default=1, help="measure the three endpoints N times (median)")
+    parser.add_argument("--workers", type=int, default=4, help="server worker processes (default 4)")
+    parser.add_argument("--threads", type=int, default=2, help="threads per worker (default 2)")
+    parser.add_argument(
+        "--rate", type=float, default=100, help="open-loop arrivals per second (default 100; 0: no open loop)"
+    )
+    parser.add_argument(
+        "--servers",
+        default=",".join(SERVERS),
+        help=f"comma-separated, of {', '.join(SERVERS)} (default both)",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="measure everything N times (median)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--demo-events",
@@ -623,6 +880,9 @@ def main() -> None:
     parser.add_argument("--postgres", nargs="?", const=DEFAULT_PG, default=None, metavar="URL")
     parser.add_argument("--keep", action="store_true", help="keep the data directory / database")
     args = parser.parse_args()
+    args.servers = [s for s in args.servers.split(",") if s]
+    if not set(args.servers) <= set(SERVERS):
+        parser.error(f"--servers: of {', '.join(SERVERS)}")
 
     wrk = ensure_wrk()
     data_dir = Path(tempfile.mkdtemp(prefix="fq-bench-events-"))
@@ -647,68 +907,39 @@ def main() -> None:
     from django.db import connection, connections
 
     log(f"{loadavg()}, {os.cpu_count()} CPUs; database: {connection.vendor} ({args.postgres or data_dir})")
-    server = None
+    args.database_name = args.postgres.rpartition("/")[2] if args.postgres else None
     try:
         token, codes, squares = build(args.seed, args.demo_events)
         check_squares(squares)
         connections.close_all()
-        port = free_port()
-        server_log = data_dir / "gunicorn.log"
-        server_env = {**os.environ, "PYTHONPATH": str(ROOT)}
-        server = start_server(server_env, port, args.workers, args.threads, server_log)
-        args.server_pid = server.pid  # its workers' CPU is the server's
-        args.database_name = args.postgres.rpartition("/")[2] if args.postgres else None
-        wait_ready(port, server, server_log)
-        x0, y0, x1, y1, _pk = squares[0]
-        probe = {
-            "category": codes[0],
-            "title": "探测",
-            "description": "",
-            "lon": (x0 + x1) / 2,
-            "lat": (y0 + y1) / 2,
-        }
-        status, body = post(port, EVENTS_PATH, probe, token)
-        log(f"probe POST {EVENTS_PATH}: {status} {body[:300]}")
-        with_events = status == 201
         log(
-            f"server: gunicorn {args.workers} workers x {args.threads} threads (gthread) "
-            f"on 127.0.0.1:{port}; "
-            f"load: wrk {args.wrk_threads} threads, {args.connections} connections, {args.duration:g} s per "
-            f"endpoint after {args.warmup:g} s warm-up; {len(squares)} grids of '{ACCOUNT}', "
-            f"{len(codes)} categories"
+            f"servers: {', '.join(args.servers)}, each {args.workers} workers x {args.threads} threads; "
+            f"closed loop: wrk {args.wrk_threads} threads, {args.connections} connections, "
+            f"{args.duration:g} s per endpoint after {args.warmup:g} s warm-up; "
+            f"open loop: {args.rate:g} requests/s for {args.duration:g} s; "
+            f"{len(squares)} grids of '{ACCOUNT}', {len(codes)} categories"
         )
         rounds = []
         for round_no in range(1, args.rounds + 1):
-            log(f"\nround {round_no} ({loadavg()})")
-            results = {}
-            for name, path in (("noop", NOOP_PATH), ("insert", INSERT_PATH), ("events", EVENTS_PATH)):
-                if name == "events" and not with_events:
-                    continue
-                results[name] = measure(
-                    name,
-                    path,
-                    round_no=round_no,
-                    wrk=wrk,
-                    port=port,
-                    script_dir=data_dir,
-                    token=token,
-                    codes=codes,
-                    squares=squares,
-                    args=args,
-                )
-            print_round(results, args.connections)
-            rounds.append(results)
+            rounds.append(
+                {
+                    kind: run_server(
+                        kind,
+                        round_no=round_no,
+                        wrk=wrk,
+                        data_dir=data_dir,
+                        token=token,
+                        codes=codes,
+                        squares=squares,
+                        args=args,
+                    )
+                    for kind in args.servers
+                }
+            )
         summarise(rounds, args)
-        errors = [
-            li
-            for li in server_log.read_text(errors="replace").splitlines()
-            if "Traceback" in li or "ERROR" in li
-        ]
-        log(f"server log: {len(errors)} error lines ({server_log if args.keep else 'removed'})")
+        log(f"audit chain after the run: {audit_chain_intact()}")
         log(loadavg())
     finally:
-        if server is not None:
-            stop_server(server)
         connections.close_all()
         if not args.keep:
             shutil.rmtree(data_dir, ignore_errors=True)
