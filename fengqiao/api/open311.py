@@ -36,14 +36,12 @@ from fengqiao.events import actions
 from fengqiao.events.choices import Channel
 from fengqiao.events.models import Category, Event
 from fengqiao.events.workflow import OPEN
-from fengqiao.registry.models import Address
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-29T00:00:00+08:00"  # when this endpoint's behaviour last changed
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
 UNSCOPED_PUBLIC = "open311: the public list of service requests, only of public categories"
-UNSCOPED_PLACING = "open311: placing a public report at a registry address"
 
 OFFSET_AS_SPACE = re.compile(r"(?<=:[0-9]{2}) ([0-9]{2}:?[0-9]{2})$")
 
@@ -360,47 +358,22 @@ def _posted(request) -> dict:
     return {k: request.POST.get(k, "") for k in request.POST}
 
 
-def _coordinate(name: str, value: str, low: float, high: float) -> float:
-    try:
-        number = float(value)
-    except ValueError:
-        number = None
-    if number is None or number != number or not low <= number <= high:
-        raise Open311Error(
-            400,
-            _("%(name)s: give a number from %(low)s to %(high)s.") % {"name": name, "low": low, "high": high},
-        )
-    return number
-
-
 def _place(data: dict) -> dict:
-    """A point, else a registry address by its code, else one address whose text is exactly the
-    address_string: the spec requires one of them, and we must find the grid."""
-    lat, lon = data.get("lat", "").strip(), data.get("long", "").strip()
-    address_text = data.get("address_string", "").strip()[:400]
-    if lat or lon:
-        if not (lat and lon):
-            raise Open311Error(400, _("lat, long: give both, or an address_string or address_id."))
-        return {
-            "lat": _coordinate("lat", lat, -90, 90),
-            "lon": _coordinate("long", lon, -180, 180),
-            "address_text": address_text,
-        }
-    addresses = Address.objects.unscoped(reason=UNSCOPED_PLACING).filter(retired_at__isnull=True)
-    address_id = data.get("address_id", "").strip()
-    if address_id:
-        address = addresses.filter(code=address_id).first()
-        if address is None:
-            raise Open311Error(400, _("address_id: no address has the code %(code)s.") % {"code": address_id})
-        return {"address": address, "address_text": address_text}
-    if address_text:
-        matches = list(addresses.filter(full_text=address_text)[:2])
-        if len(matches) != 1:
-            raise Open311Error(
-                400, _("address_string: this address cannot be placed on the map; send lat and long.")
-            )
-        return {"address": matches[0], "address_text": address_text}
-    raise Open311Error(400, _("lat and long, address_string or address_id: one of them is required."))
+    """The spec requires a point (lat and long), an address_id or an address_string; whether
+    they place the report is ``events.actions.build_report``'s to say."""
+    place = {
+        "address": data.get("address_id", "").strip() or None,
+        "address_text": data.get("address_string", "").strip()[:400],
+    }
+    for name, ours in (("lat", "lat"), ("long", "lon")):
+        value = data.get(name, "").strip()
+        try:
+            place[ours] = float(value) if value else None
+        except ValueError:
+            raise Open311Error(400, _("%(name)s: give a number.") % {"name": name}) from None
+    if place["lat"] is None and place["lon"] is None and not place["address"] and not place["address_text"]:
+        raise Open311Error(400, _("lat and long, address_string or address_id: one of them is required."))
+    return place
 
 
 def _reporter_name(first: str, last: str) -> str:
@@ -409,11 +382,6 @@ def _reporter_name(first: str, last: str) -> str:
     if any("\u4e00" <= ch <= "\u9fff" for ch in first + last):
         return f"{last}{first}"
     return " ".join(part for part in (first, last) if part)
-
-
-def _title(description: str, category: Category) -> str:
-    line = description.strip().splitlines()[0] if description.strip() else ""
-    return (line[:60] + "…" if len(line) > 60 else line) or _service_name(category)
 
 
 def _create_request(request, fmt: str) -> HttpResponse:
@@ -425,17 +393,18 @@ def _create_request(request, fmt: str) -> HttpResponse:
     if not code:
         raise Open311Error(400, _("service_code: this field is required."))
     category = _public_category(code)
-    place = _place(data)
-    description = data.get("description", "").replace("\x00", "").strip()[:10_000]
-    report = actions.Report(
-        category=category,
-        title=_title(description, category),
-        description=description,
-        reporter_name=_reporter_name(data.get("first_name", ""), data.get("last_name", ""))[:64],
-        reporter_phone=data.get("phone", "").strip()[:20],
-        via=f"open311 key {key.name} ({key.prefix})",
-        **place,
-    )
+    try:
+        report = actions.build_report(
+            category=category,
+            public_only=True,
+            description=data.get("description", "").replace("\x00", "")[:10_000],
+            reporter_name=_reporter_name(data.get("first_name", ""), data.get("last_name", ""))[:64],
+            reporter_phone=data.get("phone", "")[:20],
+            via=f"open311 key {key.name} ({key.prefix})",
+            **_place(data),
+        )
+    except ValidationError as exc:
+        raise Open311Error(400, _describe(exc)) from None
     # Anonymous, whoever's browser session came along: the reporter is the public.
     ip = request.META.get("REMOTE_ADDR")
     with acting_as(None, Source.API, request_id=getattr(request, "request_id", None), ip=ip):
@@ -457,7 +426,15 @@ def _create_request(request, fmt: str) -> HttpResponse:
 
 
 # Our field names as the spec calls them, for errors raised by the events app.
-SPEC_FIELDS = {"lon": "lat, long", "lat": "lat, long", "title": "description", "category": "service_code"}
+SPEC_FIELDS = {
+    "lon": "lat, long",
+    "lat": "lat, long",
+    "address": "address_id",
+    "address_text": "address_string",
+    "title": "description",
+    "category": "service_code",
+    "reporter_phone": "phone",
+}
 
 
 def _describe(exc: ValidationError) -> str:

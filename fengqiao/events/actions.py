@@ -8,6 +8,7 @@ writes its first timeline entry; a move goes through the casework engine
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, casework
-from fengqiao.core.prepared import PreparedQuery
+from fengqiao.core.refcache import Reference
 from fengqiao.core.roles import STAFF_ROLES
 from fengqiao.core.scoping import path_within, scope_prefixes
 from fengqiao.core.uploads import check_upload
@@ -25,40 +26,28 @@ from fengqiao.events import routing
 from fengqiao.events.choices import Channel, EventKind
 from fengqiao.events.models import DEFAULT_LIMITS, Attachment, Category, Event
 from fengqiao.events.workflow import OPEN
+from fengqiao.registry.models import Address
 
 REPORT = audit.register("event_report", "reported an event", needs_actor=False)  # residents may be anonymous
 ATTACH = audit.register("event_attach", "attached a file to an event", needs_actor=False)  # portal photos
 
 UNSCOPED_PUBLIC = "events: a resident follows their own report by its tracking code"
-UNSCOPED_DUPLICATES = "events: duplicate suggestions only name events the reporter may see"
+UNSCOPED_ADDRESS = "events: the public place a report by any registry address"
+
+# Anyone may report through these, even without an account; every other channel is staff's.
+PUBLIC_CHANNELS = (Channel.PORTAL, Channel.OPEN311)
+TITLE_FROM_TEXT = 60
+PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,18}[0-9]$")
 
 DUPLICATE_RADIUS_M = 100
 DUPLICATE_DAYS = 7
 DUPLICATE_SUGGESTIONS = 10  # the nearest; a busy corner may hold many more
 
-# Intake's reads, compiled once (see core.prepared).
-_ACTIVE_CATEGORY = PreparedQuery(lambda code: Category.objects.filter(code=code, active=True), code=str)
-_NEARBY_OPEN = PreparedQuery(
-    lambda category_id, since, lon_min, lon_max, lat_min, lat_max: (
-        Event.objects.unscoped(reason=UNSCOPED_DUPLICATES)
-        .filter(
-            category_id=category_id,
-            status__in=OPEN,
-            opened_at__gte=since,
-            lon__range=(lon_min, lon_max),
-            lat__range=(lat_min, lat_max),
-        )
-        .values_list("pk", "number", "lon", "lat", "scope_path")
-    ),
-    category_id=int,
-    since=dt.datetime,
-    lon_min=float,
-    lon_max=float,
-    lat_min=float,
-    lat_max=float,
-)
-_EVENTS_BY_ID = PreparedQuery(
-    lambda ids: Event.objects.unscoped(reason=UNSCOPED_DUPLICATES).filter(pk__in=ids), ids=(list, int)
+# Every intake reads the category tree: kept per process until a category changes.
+CATEGORIES = Reference(
+    "event_categories",
+    lambda: {c.code: c for c in Category.objects.select_related("parent")},
+    models=("events.Category",),
 )
 
 
@@ -83,11 +72,114 @@ class Report:
     via: str = ""  # which integration brought it (an Open311 key), for the audit
 
 
-def category_for_report(code: str, *, public_only: bool) -> Category:
-    category = _ACTIVE_CATEGORY.first(code=str(code).strip())
-    if category is None or (public_only and not category.public):
+def category_for_report(code, *, public_only: bool) -> Category:
+    category = CATEGORIES.get().get(str(getattr(code, "code", code)).strip())
+    if category is None or not category.active or (public_only and not category.public):
         raise ValidationError({"category": [_("Unknown category: %(code)s.") % {"code": code}]})
     return category
+
+
+def first_line(text: str, limit: int = TITLE_FROM_TEXT) -> str:
+    """What stands for a title when a reporter writes none: the first line of what they wrote."""
+    lines = (text or "").strip().splitlines()
+    line = lines[0].strip() if lines else ""
+    return line[:limit] + "…" if len(line) > limit else line
+
+
+def address_by_code(code: str, *, actor, public: bool) -> Address:
+    """A registry address by its code: within the actor's area, or anywhere for a public report
+    (the public place it by the address they know)."""
+    addresses = (
+        Address.objects.unscoped(reason=UNSCOPED_ADDRESS) if public else Address.objects.visible_to(actor)
+    )
+    address = addresses.filter(code=code, retired_at__isnull=True).first()
+    if address is None:
+        raise ValidationError(
+            {"address": [_("No address with the code %(code)s in your area.") % {"code": code}]}
+        )
+    return address
+
+
+def address_from_text(text: str) -> Address | None:
+    """The one registry address in use whose text is, else contains, what the reporter typed."""
+    text = re.sub(r"\s+", "", text or "")
+    if len(text) < 4:
+        return None
+    addresses = Address.objects.unscoped(reason=UNSCOPED_ADDRESS).filter(
+        in_use=True, retired_at__isnull=True, grid__isnull=False
+    )
+    for found in (addresses.filter(full_text=text), addresses.filter(full_text__contains=text)):
+        found = list(found.only("pk", "grid_id", "full_text", "code")[:2])
+        if len(found) == 1:
+            return found[0]
+    return None
+
+
+def build_report(
+    *,
+    category,
+    public_only: bool,
+    actor=None,
+    title: str = "",
+    description: str = "",
+    lon=None,
+    lat=None,
+    address=None,
+    address_text: str = "",
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    external_id: str = "",
+    via: str = "",
+) -> Report:
+    """The one way every door (the staff form, the portal, the API, Open311, the 110 import) turns
+    what it was sent into a :class:`Report`. ``category`` is a code or a Category, ``address`` a
+    registry Address or its code. A public report without a point is placed by its address text.
+    Raises one ValidationError naming every bad field by the Report's names."""
+    errors: dict[str, list] = {}
+    try:
+        category = category_for_report(category, public_only=public_only)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        category = None
+    for name, value, bound in (("lon", lon, 180), ("lat", lat, 90)):
+        if value is not None and not (math.isfinite(value) and -bound <= value <= bound):
+            errors[name] = [_("Give a number from %(low)s to %(high)s.") % {"low": -bound, "high": bound}]
+    if (lon is None) != (lat is None):
+        errors["lat" if lat is None else "lon"] = [_("Give both longitude and latitude, or neither.")]
+    if isinstance(address, str):
+        try:
+            code = address.strip()
+            address = address_by_code(code, actor=actor, public=public_only) if code else None
+        except ValidationError as error:
+            errors.update(error.message_dict)
+    if lon is None and lat is None and address is None and public_only:
+        address = address_from_text(address_text)
+        if address is None:
+            errors["address_text"] = [_("We could not find this address: tap the place on the map instead.")]
+    description = (description or "").strip()
+    # Open311 may send no description at all: the service's name stands for the title then.
+    fallback = category.name if category is not None and public_only else ""
+    title = (title or "").strip() or first_line(description) or fallback
+    if not title and category is not None:
+        errors["title"] = [_("Say in a few words what happened.")]
+    reporter_phone = (reporter_phone or "").strip()
+    if reporter_phone and not PHONE.match(reporter_phone):
+        errors["reporter_phone"] = [_("Give a phone number of digits (spaces and dashes are fine).")]
+    if errors:
+        raise ValidationError(errors)
+    return Report(
+        category=category,
+        title=title,
+        description=description,
+        lon=lon,
+        lat=lat,
+        address=address,
+        address_text=(address_text or "").strip(),
+        reporter_name=(reporter_name or "").strip(),
+        reporter_phone=reporter_phone,
+        external_id=(external_id or "").strip(),
+        via=via,
+    )
 
 
 def report_event(
@@ -99,8 +191,9 @@ def report_event(
     and a bulk import does not message anyone per event."""
     if channel not in Channel.values:
         raise ValueError(f"unknown channel {channel!r}")
-    if channel in (Channel.STAFF, Channel.PHONE, Channel.DISPATCH_110) and not may_take_in(actor):
+    if channel not in PUBLIC_CHANNELS and not may_take_in(actor):
         raise PermissionDenied(_("Only staff can enter events."))
+    category_for_report(report.category, public_only=channel in PUBLIC_CHANNELS)
     title = (report.title or "").strip()
     if not title:
         raise ValidationError({"title": [_("Say in a few words what happened.")]})
@@ -223,9 +316,7 @@ def duplicate_candidates(category: Category, lon, lat, *, user, at=None, exclude
     """The nearest open events of the same category within 100 m and 7 days that ``user`` may
     see, nearest first, at most DUPLICATE_SUGGESTIONS."""
     ids = [pk for pk, _number in _nearest_open(category, lon, lat, user=user, at=at, exclude=exclude)]
-    if not ids:
-        return []
-    events = {e.pk: e for e in _EVENTS_BY_ID(ids=ids)}
+    events = Event.objects.visible_to(user).in_bulk(ids)
     return [events[pk] for pk in ids if pk in events]
 
 
@@ -241,20 +332,18 @@ def _nearest_open(category, lon, lat, *, user, at=None, exclude=None) -> list[tu
     at = at or timezone.now()
     dlat = DUPLICATE_RADIUS_M / 111_000
     dlon = dlat / max(math.cos(math.radians(lat)), 0.01)
-    near = _NEARBY_OPEN(
-        category_id=category.pk,
-        since=at - dt.timedelta(days=DUPLICATE_DAYS),
-        lon_min=lon - dlon,
-        lon_max=lon + dlon,
-        lat_min=lat - dlat,
-        lat_max=lat + dlat,
+    near = Event.objects.visible_to(user).filter(
+        category=category,
+        status__in=OPEN,
+        opened_at__gte=at - dt.timedelta(days=DUPLICATE_DAYS),
+        lon__range=(lon - dlon, lon + dlon),
+        lat__range=(lat - dlat, lat + dlat),
     )
-    # Scoped here, by the predicate visible_to applies: the query is compiled once for everyone.
-    prefixes = scope_prefixes(user)
+    if exclude is not None:
+        near = near.exclude(pk=exclude.pk)
     ranked = sorted(
         (distance_m(lon, lat, e_lon, e_lat), pk, number)
-        for pk, number, e_lon, e_lat, path in near
-        if path_within(path, prefixes) and (exclude is None or pk != exclude.pk)
+        for pk, number, e_lon, e_lat in near.values_list("pk", "number", "lon", "lat")
     )
     within = [(pk, number) for distance, pk, number in ranked if distance <= DUPLICATE_RADIUS_M]
     return within[:DUPLICATE_SUGGESTIONS]

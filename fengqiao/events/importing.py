@@ -39,7 +39,7 @@ from fengqiao.core.importing.errors import Rejection, error_file_suffix, write_e
 from fengqiao.core.importing.rows import Row, RowRejected, chunks, rejected_from
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.scoping import path_within, scope_prefixes
-from fengqiao.events.actions import Report, may_take_in, report_event
+from fengqiao.events.actions import build_report, may_take_in, report_event
 from fengqiao.events.choices import Channel
 from fengqiao.events.models import Category, Event
 from fengqiao.geo import datum as datums
@@ -429,19 +429,21 @@ class _Import:
                 ) from None
             address = Address.objects.unscoped(reason=UNSCOPED_ADDRESS).get(pk=address_id)
         data = incident.row.data
-        report = Report(
-            category=incident.category,
-            title=incident.title,
-            description=incident.description,
-            lon=incident.lon,
-            lat=incident.lat,
-            address=address,
-            address_text=incident.address_text,
-            reporter_name=data.get("reporter_name", ""),
-            reporter_phone=data.get("reporter_phone", ""),
-            external_id=incident.number,
-        )
         try:
+            report = build_report(
+                category=incident.category,
+                public_only=False,
+                actor=self.actor,
+                title=incident.title,
+                description=incident.description,
+                lon=incident.lon,
+                lat=incident.lat,
+                address=address,
+                address_text=incident.address_text,
+                reporter_name=data.get("reporter_name", ""),
+                reporter_phone=data.get("reporter_phone", ""),
+                external_id=incident.number,
+            )
             event = report_event(
                 report, actor=self.actor, channel=Channel.DISPATCH_110, at=incident.at, imported=True
             )
@@ -457,8 +459,14 @@ class _Import:
         return event
 
 
-# report_event's fields, as the import's columns.
-_FIELD_COLUMNS = {"title": "description", "address": "address_text", "lat": "lat", "lon": "lon"}
+# The report builder's fields, as the import's columns.
+_FIELD_COLUMNS = {
+    "title": "description",
+    "address": "address_text",
+    "lat": "lat",
+    "lon": "lon",
+    "reporter_phone": "reporter_phone",
+}
 
 
 def _row_error(exc: ValidationError) -> RowRejected:

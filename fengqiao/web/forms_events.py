@@ -14,16 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.roles import STAFF_ROLES
 from fengqiao.core.scoping import path_within, scope_prefixes
+from fengqiao.events.actions import Report, build_report
 from fengqiao.events.choices import Channel, EventKind, Status
 from fengqiao.events.models import Category
 from fengqiao.events.selectors import EventFilter
 from fengqiao.geo.models import Grid, PoliceUnit
-from fengqiao.registry import search
-from fengqiao.registry.models import Address
-
-UNSCOPED_PORTAL_ADDRESS = "portal: placing a resident's report by the address they typed"
-PHONE = re.compile(r"^\+?[0-9][0-9 \-]{5,18}[0-9]$")
-
 
 # ---------------------------------------------------------------------------------------------
 # shared pieces
@@ -67,13 +62,6 @@ class PhotosField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
         return [super(PhotosField, self).clean(f, initial) for f in files]
-
-
-def clean_phone(value: str) -> str:
-    value = (value or "").strip()
-    if value and not PHONE.match(value):
-        raise ValidationError(_("Give a phone number of digits (spaces and dashes are fine)."))
-    return value
 
 
 class ActionErrorsMixin:
@@ -149,30 +137,26 @@ class EventFilterForm(forms.Form):
 
 
 # ---------------------------------------------------------------------------------------------
-# staff intake
+# intake: the staff's form and the portal's
 
 
-class AddressCodeField(forms.CharField):
-    """A registry address named by its code (typed, or picked from the suggestions)."""
+class ReportForm(ActionErrorsMixin, forms.Form):
+    """A form that says a report; ``events.actions.build_report`` checks what it says."""
 
-    def __init__(self, user, **kwargs):
-        self.user = user
-        super().__init__(**kwargs)
+    public_only = False
+    user = None
 
-    def clean(self, value):
-        value = (super().clean(value) or "").strip()
-        if not value:
+    def report(self) -> Report | None:
+        """The report of the valid form, or None with the builder's errors on the form."""
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("channel", "photos")}
+        try:
+            return build_report(**data, public_only=self.public_only, actor=self.user)
+        except ValidationError as error:
+            self.add_action_errors(error)
             return None
-        found = search.search_addresses(self.user, value)
-        address = next((a for a in found[:5] if a.code == value), None)
-        if address is None:
-            raise ValidationError(
-                _("No address with the code %(code)s in your area."), code="unknown", params={"code": value}
-            )
-        return address
 
 
-class EventIntakeForm(ActionErrorsMixin, forms.Form):
+class EventIntakeForm(ReportForm):
     """Staff take in an event, their own or on a caller's behalf."""
 
     category = forms.ChoiceField(label=_("Category"))
@@ -200,8 +184,7 @@ class EventIntakeForm(ActionErrorsMixin, forms.Form):
         self.user = user
         self.fields["category"].choices = [("", "---------")] + category_choices()
         point_fields(self)
-        self.fields["address"] = AddressCodeField(
-            user,
+        self.fields["address"] = forms.CharField(
             label=_("Registry address"),
             required=False,
             max_length=64,
@@ -233,38 +216,15 @@ class EventIntakeForm(ActionErrorsMixin, forms.Form):
             ]
         )
 
-    def clean_category(self):
-        return Category.objects.get(code=self.cleaned_data["category"])
-
-    def clean_reporter_phone(self):
-        return clean_phone(self.cleaned_data.get("reporter_phone"))
-
-    def clean(self):
-        data = super().clean()
-        if (data.get("lon") is None) != (data.get("lat") is None):
-            self.add_error("lon", _("Give both longitude and latitude, or click the map."))
-        return data
-
 
 # ---------------------------------------------------------------------------------------------
 # the resident portal
 
 
-def address_from_text(text: str) -> Address | None:
-    """The one registry address in use whose text contains what the resident typed, if exactly one."""
-    text = re.sub(r"\s+", "", text or "")
-    if len(text) < 4:
-        return None
-    found = list(
-        Address.objects.unscoped(reason=UNSCOPED_PORTAL_ADDRESS)
-        .filter(in_use=True, full_text__contains=text, grid__isnull=False)
-        .only("pk", "grid_id", "full_text", "code")[:2]
-    )
-    return found[0] if len(found) == 1 else None
+class PortalReportForm(ReportForm):
+    """A resident reports a problem, with or without an account (no title: its first line is one)."""
 
-
-class PortalReportForm(ActionErrorsMixin, forms.Form):
-    """A resident reports a problem, with or without an account."""
+    public_only = True
 
     category = forms.ChoiceField(label=_("What is it about?"))
     description = forms.CharField(
@@ -295,30 +255,6 @@ class PortalReportForm(ActionErrorsMixin, forms.Form):
         self.fields["photos"].help_text = self.fields["photos"].help_text % {"mb": max_mb}
         point_fields(self)
         self.order_fields(["category", "description", "lon", "lat", "address_text"])
-        self.address = None
-
-    def clean_reporter_phone(self):
-        return clean_phone(self.cleaned_data.get("reporter_phone"))
-
-    def clean(self):
-        data = super().clean()
-        lon, lat = data.get("lon"), data.get("lat")
-        if (lon is None) != (lat is None):
-            self.add_error("lon", _("Give both longitude and latitude, or tap the map."))
-        elif lon is None:
-            self.address = address_from_text(data.get("address_text", ""))
-            if self.address is None:
-                self.add_error(
-                    "address_text",
-                    _("We could not find this address: tap the place on the map instead."),
-                )
-        return data
-
-    @property
-    def title(self) -> str:
-        """A resident writes no title: the first line of what they wrote stands for one."""
-        first = (self.cleaned_data.get("description") or "").strip().splitlines()[0]
-        return first[:60] + ("…" if len(first) > 60 else "")
 
 
 class TrackForm(forms.Form):

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fengqiao.core import casework
 from fengqiao.core.casework import Conflict, NotAvailable
 from fengqiao.events import actions, selectors
-from fengqiao.events.actions import Report, may_take_in
+from fengqiao.events.actions import may_take_in
 from fengqiao.events.models import Category, Event
 from fengqiao.events.selectors import EventFilter
 from fengqiao.geo.models import Grid, PoliceUnit
@@ -360,19 +360,9 @@ def event_create(request):
     form = forms.EventIntakeForm(user, request.POST or None, request.FILES or None)
     status = 200
     if form.is_bound:
-        if form.is_valid():
+        report = form.report() if form.is_valid() else None
+        if report is not None:
             data = form.cleaned_data
-            report = Report(
-                category=data["category"],
-                title=data["title"],
-                description=data["description"],
-                lon=data["lon"],
-                lat=data["lat"],
-                address=data["address"],
-                address_text=data["address_text"],
-                reporter_name=data["reporter_name"],
-                reporter_phone=data["reporter_phone"],
-            )
             try:
                 event = actions.report_with_files(report, data["photos"], actor=user, channel=data["channel"])
             except ValidationError as error:

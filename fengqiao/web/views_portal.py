@@ -16,7 +16,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fengqiao.core.uploads import max_upload_bytes
 from fengqiao.events import actions, selectors
-from fengqiao.events.actions import Report
 from fengqiao.events.choices import Channel, Status
 from fengqiao.events.workflow import reopen_days
 from fengqiao.geo.choices import DivisionLevel
@@ -58,22 +57,12 @@ def report(request):
     form = forms.PortalReportForm(request.POST or None, request.FILES or None, max_mb=max_mb)
     status = 200
     if form.is_bound:
-        if form.is_valid():
-            data = form.cleaned_data
-            report = Report(
-                category=actions.category_for_report(data["category"], public_only=True),
-                title=form.title,
-                description=data["description"],
-                lon=data["lon"],
-                lat=data["lat"],
-                address=form.address if data["lon"] is None else None,
-                address_text=data["address_text"],
-                reporter_name=data["reporter_name"],
-                reporter_phone=data["reporter_phone"],
-            )
+        report = form.report() if form.is_valid() else None
+        if report is not None:
             actor = request.user if request.user.is_authenticated else None
+            photos = form.cleaned_data["photos"]
             try:
-                event = actions.report_with_files(report, data["photos"], actor=actor, channel=Channel.PORTAL)
+                event = actions.report_with_files(report, photos, actor=actor, channel=Channel.PORTAL)
             except ValidationError as error:
                 form.add_action_errors(rename_file_errors(error))
             else:

@@ -9,7 +9,7 @@ move without any version is 428, so nobody overwrites a step they have not seen.
 
 import re
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
@@ -31,7 +31,6 @@ from fengqiao.core import casework
 from fengqiao.events import actions, selectors
 from fengqiao.events.choices import Channel
 from fengqiao.events.selectors import EventFilter
-from fengqiao.registry.models import Address
 
 router = Router(tags=["events"])
 
@@ -74,30 +73,11 @@ def create_event(request, payload: EventIn, response: HttpResponse):
     It is placed in its grid, numbered, routed to the grid or its station and its first deadline
     set; ``possible_duplicates`` names open events of the same kind nearby."""
     user = request.auth
-    if not actions.may_take_in(user):
-        raise PermissionDenied(_("Only staff take in events through the API."))
-    category = actions.category_for_report(payload.category, public_only=False)
-    if (payload.lon is None) != (payload.lat is None):
-        missing = "lat" if payload.lat is None else "lon"
-        raise ValidationError({missing: [_("Give both lon and lat, or neither.")]})
-    address = _address(user, payload.address)
-    if payload.lon is None and address is None:
-        raise ValidationError({"lon": [_("Give a point (lon and lat) or an address code.")]})
-    report = actions.Report(
-        category=category,
-        title=payload.title,
-        description=payload.description,
-        lon=payload.lon,
-        lat=payload.lat,
-        address=address,
-        address_text=payload.address_text,
-        reporter_name=payload.reporter_name,
-        reporter_phone=payload.reporter_phone,
-        external_id=payload.external_id.strip(),
-    )
-    # report_event refuses a place outside the caller's area before it writes anything.
+    report = actions.build_report(**payload.dict(), public_only=False, actor=user)
+    # report_event refuses a caller who is not staff, or a place outside their area, before it
+    # writes anything.
     event = actions.report_event(report, actor=user, channel=Channel.API)
-    duplicates = actions.duplicate_numbers(category, event.lon, event.lat, user=user, exclude=event)
+    duplicates = actions.duplicate_numbers(report.category, event.lon, event.lat, user=user, exclude=event)
     response["Location"] = f"{request.path.rstrip('/')}/{event.number}"
     response["ETag"] = etag(event.version)
     return Status(
@@ -110,18 +90,6 @@ def create_event(request, payload: EventIn, response: HttpResponse):
             "possible_duplicates": duplicates,
         },
     )
-
-
-def _address(user, code: str | None):
-    code = (code or "").strip()
-    if not code:
-        return None
-    address = Address.objects.visible_to(user).filter(code=code, retired_at__isnull=True).first()
-    if address is None:
-        raise ValidationError(
-            {"address": [_("No address with the code %(code)s in your area.") % {"code": code}]}
-        )
-    return address
 
 
 # Declared before /events/{number}, which would otherwise take "board" for a number.
