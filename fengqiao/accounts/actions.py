@@ -4,6 +4,7 @@ A token is shown once, when it is issued; only its SHA-256 digest is stored, so 
 database does not leak working tokens.
 """
 
+import copy
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,19 +13,20 @@ from django.utils import timezone
 
 from fengqiao.accounts.models import ApiToken, User
 from fengqiao.core import audit
-from fengqiao.core.prepared import PreparedQuery
+from fengqiao.core.refcache import Reference
 
 # How stale ``last_used_at`` may get before a request writes it again: one write a minute per
 # token at most, rather than one per request.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 NAME_MAX_LENGTH = ApiToken._meta.get_field("name").max_length
 
-# Every API request checks its token: two prepared look-ups instead of a queryset compiled anew.
-_LIVE_TOKEN = PreparedQuery(
-    lambda digest: ApiToken.objects.filter(digest=digest, revoked_at__isnull=True, user__is_active=True),
-    digest=str,
+# Every API request checks its token: each live token, with its user and their postings, is kept
+# per process (filled as tokens are used) until a token, a user, a posting or the tree changes.
+LIVE_TOKENS = Reference(
+    "api_tokens",
+    dict,
+    models=("accounts.ApiToken", "accounts.User", "accounts.Posting", "geo.Grid", "geo.PoliceUnit"),
 )
-_USER = PreparedQuery(lambda pk: User.objects.filter(pk=pk), pk=int)
 
 
 def _may_manage_tokens_of(actor, user) -> bool:
@@ -73,21 +75,27 @@ def revoke_api_token(token: ApiToken, *, actor) -> ApiToken:
 
 
 def find_live_token(raw: str) -> ApiToken | None:
-    """The unrevoked token of an active user that ``raw`` is, if any."""
+    """The unrevoked token of an active user that ``raw`` is, if any (a copy of its own: the
+    caller may note things on it and its user)."""
     if not raw or not isinstance(raw, str):
         return None
-    token = _LIVE_TOKEN.first(digest=ApiToken.digest_of(raw))
+    digest = ApiToken.digest_of(raw)
+    known = LIVE_TOKENS.get()
+    token = known.get(digest)
     if token is None:
-        return None
-    user = _USER.first(pk=token.user_id)
-    if user is None:  # removed since the token was read
-        return None
-    token.user = user
+        live = ApiToken.objects.filter(revoked_at__isnull=True, user__is_active=True)
+        token = live.select_related("user").filter(digest=digest).first()
+        if token is None:  # unknown tokens are not kept: guessing must not fill the memory
+            return None
+        token.user.scope_paths()  # read now, kept with the token
+        known[digest] = token
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         # Bookkeeping, not a change anyone acts on: no audit row, and no write per request.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
+    token = copy.copy(token)
+    token.user = copy.copy(token.user)
     return token
 
 

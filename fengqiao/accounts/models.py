@@ -7,7 +7,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.core.prepared import PreparedQuery
 from fengqiao.core.roles import Role
 from fengqiao.geo.models import Grid, PoliceUnit
 
@@ -29,7 +28,7 @@ class User(AbstractUser):
     def scope_paths(self) -> list[str]:
         """The tree paths this user is posted to; cached on the instance for the request."""
         if not hasattr(self, "_scope_paths"):
-            paths = _POSTED_PATHS(user_id=self.pk)
+            paths = self.postings.values_list("grid__scope_path", "unit__path")
             self._scope_paths = [grid_path or unit_path for grid_path, unit_path in paths]
         return self._scope_paths
 
@@ -43,9 +42,8 @@ class User(AbstractUser):
 
     @classmethod
     def list_posted_at(cls, *paths: str) -> list["User"]:
-        """``posted_at`` as a list, read with prepared queries: for every intake's recipients."""
         ids = _posted_ids(paths)
-        return _ACTIVE_USERS(ids=ids) if ids else []
+        return list(cls.objects.filter(pk__in=ids, is_active=True).order_by("pk")) if ids else []
 
 
 class Posting(models.Model):
@@ -120,25 +118,10 @@ class ApiToken(models.Model):
         return "fq_" + secrets.token_urlsafe(32)
 
 
-# The hot reads of every request (token, scope) and every intake (recipients), compiled once.
-_POSTED_PATHS = PreparedQuery(
-    lambda user_id: Posting.objects.filter(user_id=user_id).values_list("grid__scope_path", "unit__path"),
-    user_id=int,
-)
-_POSTED_USER_IDS = PreparedQuery(
-    lambda paths: (
-        Posting.objects.filter(grid__scope_path__in=paths)
-        .values_list("user_id")
-        .union(Posting.objects.filter(unit__path__in=paths).values_list("user_id"))
-    ),
-    paths=(list, str),
-)
-_ACTIVE_USERS = PreparedQuery(
-    lambda ids: User.objects.filter(pk__in=ids, is_active=True).order_by("pk"), ids=(list, int)
-)
-
-
 def _posted_ids(paths) -> list[int]:
     """Who is posted at these paths: the union of two indexed look-ups. As one query with the
     users (an OR across both joins, or the look-ups as a subquery) the planners scan every user."""
-    return sorted(pk for (pk,) in _POSTED_USER_IDS(paths=sorted(set(paths))))
+    paths = sorted(set(paths))
+    by_grid = Posting.objects.filter(grid__scope_path__in=paths).values_list("user_id", flat=True)
+    by_unit = Posting.objects.filter(unit__path__in=paths).values_list("user_id", flat=True)
+    return sorted(by_grid.union(by_unit))

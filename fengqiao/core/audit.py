@@ -10,10 +10,10 @@ import json
 from dataclasses import dataclass
 
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connections, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 
-from fengqiao.core import context, prepared
+from fengqiao.core import context
 from fengqiao.core.models import AuditChainHead, AuditEntry
 
 GENESIS_HASH = "0" * 64
@@ -145,39 +145,22 @@ def record(
         entry.created_at = timezone.now()
         entry.prev_hash = _lock_chain_head()
         entry.entry_hash = entry_hash(entry)
-        prepared.insert(entry)
+        entry.save(force_insert=True)
         _move_chain_head(entry.entry_hash)
     return entry
 
 
-# The chain head is the one row every change in the system writes, inside its transaction: it is
-# read and moved with plain SQL, which costs a tenth of building the same ORM queries.
-
-
-def _head_sql(template: str) -> tuple:
-    connection = connections[AuditChainHead.objects.db]
-    table, column = (connection.ops.quote_name(n) for n in (AuditChainHead._meta.db_table, "last_hash"))
-    return connection, template.format(table=table, column=column)
-
-
 def _lock_chain_head() -> str:
     """The last hash, with the head row locked until the caller's transaction ends."""
-    connection, sql = _head_sql("SELECT {column} FROM {table} WHERE id = 1")
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"  # SQLite's write transaction (BEGIN IMMEDIATE) already serialises
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        row = cursor.fetchone()
-    if row is None:
+    last = AuditChainHead.objects.select_for_update().filter(pk=1).values_list("last_hash", flat=True).first()
+    if last is None:
         AuditChainHead.objects.create(pk=1, last_hash=GENESIS_HASH)
         return GENESIS_HASH
-    return row[0]
+    return last
 
 
 def _move_chain_head(last_hash: str) -> None:
-    connection, sql = _head_sql("UPDATE {table} SET {column} = %s WHERE id = 1")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [last_hash])
+    AuditChainHead.objects.filter(pk=1).update(last_hash=last_hash)
 
 
 @dataclass(frozen=True)

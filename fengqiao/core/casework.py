@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fengqiao.core import audit, prepared
+from fengqiao.core import audit
 from fengqiao.core.models import CaseCounter, TimelineEntry
 from fengqiao.core.notifications.actions import notify
 from fengqiao.core.scoping import ScopedModel
@@ -257,32 +257,18 @@ def _permitted(t: Transition, user, case) -> bool:
 
 
 def next_number(prefix: str, county: str, day: dt.date) -> str:
-    """``E-640302-20261129-0007``: unique per case type, county and day, readable on the phone.
-    The day's counter row is every intake's hot spot, so it is one ``UPDATE … RETURNING`` (both
-    databases have it) rather than an update and a read."""
+    """``E-640302-20261129-0007``: unique per case type, county and day, readable on the phone."""
+    counter = CaseCounter.objects.filter(prefix=prefix, county=county, day=day)
     with transaction.atomic(savepoint=False):
-        last = _bump_counter(prefix, county, day)
-        if last is None:  # the first case of this type, county and day
+        if not counter.update(last=F("last") + 1):  # the first case of this type, county and day
             try:
                 with transaction.atomic():
                     CaseCounter.objects.create(prefix=prefix, county=county, day=day, last=1)
-                last = 1
+                return f"{prefix}-{county}-{day:%Y%m%d}-0001"
             except IntegrityError:  # another writer created it first
-                last = _bump_counter(prefix, county, day)
+                counter.update(last=F("last") + 1)
+        last = counter.values_list("last", flat=True).get()  # the row is ours until commit
     return f"{prefix}-{county}-{day:%Y%m%d}-{last:04d}"
-
-
-def _bump_counter(prefix: str, county: str, day: dt.date) -> int | None:
-    connection = connections[CaseCounter.objects.db]
-    table, last = (connection.ops.quote_name(n) for n in (CaseCounter._meta.db_table, "last"))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {table} SET {last} = {last} + 1 WHERE prefix = %s AND county = %s AND day = %s "
-            f"RETURNING {last}",
-            [prefix, county, day],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -320,7 +306,7 @@ def open_case(
     recipients = [] if quiet else _recipients(case, None, actor)
     with transaction.atomic():
         case.number = next_number(workflow.prefix, county, timezone.localdate(now))
-        prepared.insert(case)
+        case.save(force_insert=True)
         _timeline(case, actor, "open", "", case.status, note, data or {}, now)
         _send(case, None, recipients)
         if record is not None:
@@ -416,7 +402,8 @@ def _timeline(case, actor, transition, from_status, to_status, note, data, at) -
         note=note,
         data=audit.to_json(data) or {},
     )
-    return prepared.insert(entry)
+    entry.save(force_insert=True)
+    return entry
 
 
 def _notify(case: Case, transition: Transition | None, actor) -> None:

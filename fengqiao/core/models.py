@@ -38,7 +38,6 @@ class AuditEntry(models.Model):
     entry_hash = models.CharField(max_length=64, unique=True)
 
     objects = AppendOnlyQuerySet.as_manager()
-    insert_skips_save = True  # save() below only refuses updates: core.prepared.insert may append
 
     class Meta:
         verbose_name = _("audit entry")
@@ -70,6 +69,16 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return self.last_hash
+
+
+class ReferenceVersion(models.Model):
+    """The version of one piece of reference data that every process caches (core.refcache)."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return f"{self.name}: {self.token}"
 
 
 class CalendarDay(models.Model):

@@ -12,7 +12,7 @@ import datetime as dt
 from django.conf import settings
 from django.utils import timezone
 
-from fengqiao.core.prepared import PreparedQuery
+from fengqiao.core.refcache import Reference
 
 DEFAULT_WORKING_HOURS = (("08:30", "12:00"), ("13:30", "17:30"))
 
@@ -67,21 +67,21 @@ class Calendar:
         raise ValueError("the working calendar has no working days ahead")
 
 
-def _calendar_rows():
-    from fengqiao.core.models import CalendarDay  # core.models needs this module first
+def _calendar_days() -> dict[dt.date, bool]:
+    from fengqiao.core.models import CalendarDay
 
-    return CalendarDay.objects.values_list("date", "working")
+    return dict(CalendarDay.objects.values_list("date", "working"))
 
 
-# Every deadline set reads the calendar's days: compiled once.
-_CALENDAR_DAYS = PreparedQuery(_calendar_rows)
+# Every deadline set reads the calendar's days.
+CALENDAR_DAYS = Reference("calendar_days", _calendar_days, models=("core.CalendarDay",))
 
 
 def _load_exceptions() -> dict[dt.date, bool]:
     """CalendarDay rows (kept in the admin), over the holidays of the setting FENGQIAO_HOLIDAYS."""
     configured = getattr(settings, "FENGQIAO_HOLIDAYS", ()) or ()
     exceptions = {v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)): False for v in configured}
-    exceptions.update(_CALENDAR_DAYS())
+    exceptions.update(CALENDAR_DAYS.get())
     return exceptions
 
 

@@ -14,11 +14,9 @@ import threading
 
 import numpy as np
 import shapely
-from django.db import connection
+from django.db.models import Max
 from django.utils.translation import gettext as _
 from shapely.geometry import shape
-
-from fengqiao.core.prepared import PreparedQuery
 
 OUTSIDE = -1
 
@@ -124,18 +122,9 @@ def _grids():
     return Grid.objects.unscoped(reason="locator: placing points needs every active grid")
 
 
-# Every placed point reads its grid: compiled once.
-_GRID_WITHOUT_OUTLINE = PreparedQuery(lambda pk: _grids().defer("geometry").filter(pk=pk), pk=int)
-
-
 def _version():
-    """The latest change to any grid. A raw read of one indexed column rather than an ORM
-    aggregate: it runs on every placement and costs microseconds this way."""
-    from fengqiao.geo.models import Grid
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT MAX(updated_at) FROM {Grid._meta.db_table}")
-        return cursor.fetchone()[0]
+    """The latest change to any grid (an indexed column)."""
+    return _grids().aggregate(latest=Max("updated_at"))["latest"]
 
 
 def current_locator() -> Locator:
@@ -172,7 +161,7 @@ def locate(lon: float, lat: float):
         grid_id = current_locator().locate(lon, lat)
         if grid_id is None:
             raise OutsideTerritory(lon, lat)
-        grid = _GRID_WITHOUT_OUTLINE.first(pk=grid_id)
+        grid = _grids().defer("geometry").filter(pk=grid_id).first()
         if grid is not None:
             return grid
         reset()  # deleted since the Locator was built: rebuild it and look again

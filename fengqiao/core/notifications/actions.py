@@ -15,18 +15,23 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.core import audit, prepared
+from fengqiao.core import audit
 from fengqiao.core.notifications import tasks
 from fengqiao.core.notifications.choices import ChannelKind, DeliveryStatus
 from fengqiao.core.notifications.models import Channel, Delivery, Notification
+from fengqiao.core.refcache import Reference
 
 logger = logging.getLogger(__name__)
 
 NOTIFICATIONS_READ = audit.register("notifications_read", "marked notifications read")
 DELIVERY_RETRY = audit.register("delivery_retry", "retried a notification delivery")
 
-# Read after every notifying commit: compiled once.
-_ACTIVE_CHANNELS = prepared.PreparedQuery(lambda: Channel.objects.filter(is_active=True).order_by("id"))
+# Read after every notifying commit: kept per process until a channel changes.
+ACTIVE_CHANNELS = Reference(
+    "notification_channels",
+    lambda: list(Channel.objects.filter(is_active=True).order_by("id")),
+    models=("core.Channel",),
+)
 
 
 def notify(
@@ -47,22 +52,10 @@ def notify(
             users.append(user)
     now = timezone.now()
     title = title[: Notification._meta.get_field("title").max_length]
-    # One prepared INSERT each: a case's recipients are a few people, and this runs on every intake.
-    rows = [
-        prepared.insert(
-            Notification(
-                recipient=user,
-                kind=kind,
-                title=title,
-                body=body,
-                link=link,
-                scope_path=scope_path,
-                created_at=now,
-            )
-        )
-        for user in users
-    ]
     payload = {"kind": kind, "title": title, "body": body, "link": link, "scope_path": scope_path}
+    rows = Notification.objects.bulk_create(
+        Notification(recipient=u, created_at=now, **payload) for u in users
+    )
     ids = [n.pk for n in rows]
 
     def queue_deliveries():
@@ -88,7 +81,7 @@ def _queue_deliveries(notification_ids: list[int], payload: dict) -> None:
 
 
 def _channels_for(kind: str, scope_path: str) -> list[Channel]:
-    return [c for c in _ACTIVE_CHANNELS() if c.applies_to(kind=kind, scope_path=scope_path)]
+    return [c for c in ACTIVE_CHANNELS.get() if c.applies_to(kind=kind, scope_path=scope_path)]
 
 
 def _plan_deliveries(notification_ids: list[int], payload: dict, channels: list[Channel]) -> list[Delivery]:

@@ -12,38 +12,18 @@ is woken the moment the lock is released; a process that dies holding it release
 Writes outside a transaction (autocommit) keep SQLite's own lock and busy timeout, as does an
 in-memory database (the test suite's), which has no file to lock beside.
 
-Its cursor also remembers how it rewrote each statement's ``%s`` placeholders as sqlite3's
-``?``: Django does that with a regular expression on every execute, which cost as much as
-SQLite takes to run an indexed look-up.
+Why a backend of our own rather than a busy timeout: docs/adr/0001-sqlite-writer-queue.md.
 """
 
 import fcntl
-import functools
 import os
 
 from django.db.backends.sqlite3 import base
-
-MAX_REMEMBERED_STATEMENT = 4000  # characters: bulk statements are many and long, and rare
-
-
-@functools.lru_cache(maxsize=2048)
-def _qmark_style(query: str) -> str:
-    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
-
-
-class CursorWrapper(base.SQLiteCursorWrapper):
-    def convert_query(self, query, *, param_names=None):
-        if param_names is None and len(query) <= MAX_REMEMBERED_STATEMENT:
-            return _qmark_style(query)
-        return super().convert_query(query, param_names=param_names)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
     _writer_lock_fd: int | None = None
     _holds_writer_lock = False
-
-    def create_cursor(self, name=None):
-        return self.connection.cursor(factory=CursorWrapper)
 
     def _queues_writers(self) -> bool:
         return self.transaction_mode == "IMMEDIATE" and not self.is_in_memory_db()
