@@ -46,9 +46,14 @@ chromium:
 	@test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-zenhei >/dev/null; }
 
+# The guard rails: style, the layers (import-linter, contract in pyproject.toml), types of core
+# (mypy with django-stubs), no private ORM name (docs/adr/0003), migrations in step with models.
 lint: install
-	$(BIN)/ruff check fengqiao tests bench
-	$(BIN)/ruff format --check fengqiao tests bench
+	$(BIN)/ruff check fengqiao tests bench tools
+	$(BIN)/ruff format --check fengqiao tests bench tools
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/python tools/check_private_orm.py
+	$(BIN)/mypy
 	PYTHONPATH=. DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/fengqiao makemigrations --check --dry-run
 
 check-postgres: install

@@ -49,6 +49,38 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return items
 
 
+def env_hours(name: str, default: dict | None) -> dict | None:
+    """``red:2,orange:24``: names with their hours, in the order given."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    out = {}
+    for item in raw.split(","):
+        key, _sep, hours = item.partition(":")
+        try:
+            out[key.strip()] = float(hours)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must read like red:2,orange:24, got {raw!r}") from None
+    return out
+
+
+def env_periods(name: str, default: tuple | None) -> tuple | None:
+    """``08:30-12:00,13:30-17:30``: (start, end) pairs."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    periods = tuple(tuple(p.strip() for p in item.split("-")) for item in raw.split(","))
+    if any(len(p) != 2 or not all(p) for p in periods):
+        raise ImproperlyConfigured(f"{name} must read like 08:30-12:00,13:30-17:30, got {raw!r}")
+    return periods
+
+
+def env_optional(readers: dict) -> dict:
+    """The settings among ``readers`` (name: env_* reader) whose variable is set. Unset, the app
+    that uses a setting keeps its own default, written once there."""
+    return {name: read(name, None) for name, read in readers.items() if name in os.environ}
+
+
 def env_dir(name: str, default: Path) -> Path:
     raw = os.environ.get(name)
     path = Path(raw).expanduser().resolve() if raw else default

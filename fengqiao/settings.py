@@ -4,7 +4,17 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from fengqiao.env import env_bool, env_database, env_dir, env_int, env_list, env_str
+from fengqiao.env import (
+    env_bool,
+    env_database,
+    env_dir,
+    env_hours,
+    env_int,
+    env_list,
+    env_optional,
+    env_periods,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = BASE_DIR.parent
@@ -139,6 +149,26 @@ FENGQIAO_OPEN311_CONTACT = env_str("FENGQIAO_OPEN311_CONTACT", "")
 # Optional base map, e.g. a 天地图 tile URL with its key. Without one the map shows outlines only.
 MAP_TILE_URL = env_str("FENGQIAO_MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = env_str("FENGQIAO_MAP_TILE_ATTRIBUTION", "")
+
+# The rules of the work a deployment may change (README, "Settings"); unset, the app's default holds.
+globals().update(
+    env_optional(
+        {
+            "FENGQIAO_WORKING_HOURS": env_periods,
+            "FENGQIAO_HOLIDAYS": env_list,
+            "FENGQIAO_REOPEN_DAYS": env_int,
+            "FENGQIAO_MAX_UPLOAD_MB": env_int,
+            "FENGQIAO_REGISTRY_WHOLE_NUMBER_ROLES": env_list,
+            "FENGQIAO_DISPUTE_GRADES": env_hours,
+            "FENGQIAO_DISPUTE_QUOTA": env_int,
+            "FENGQIAO_DISPUTE_LIMIT_DAYS": env_int,
+            "FENGQIAO_DISPUTE_JUDICIAL_DAYS": env_int,
+            "FENGQIAO_DISPUTE_JUDICIAL_REMIND_DAYS": env_int,
+            "FENGQIAO_DISPUTE_REPEAT": env_int,
+            "FENGQIAO_DISPUTE_REPEAT_DAYS": env_int,
+        }
+    )
+)
 
 LOGGING = {
     "version": 1,

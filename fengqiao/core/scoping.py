@@ -85,7 +85,7 @@ class ScopedQuerySet(models.QuerySet):
         """Only the rows under the user's postings."""
         prefixes = scope_prefixes(user)
         if prefixes is None:
-            qs = self._chain()
+            qs = self.all()
         elif not prefixes:
             qs = self.none()
         else:
@@ -98,7 +98,7 @@ class ScopedQuerySet(models.QuerySet):
         whole territory by the command). The reason makes every such use greppable."""
         if not reason or not reason.strip():
             raise ValueError("unscoped() needs a reason")
-        qs = self._chain()
+        qs = self.all()
         qs._scope_applied = True
         return qs
 

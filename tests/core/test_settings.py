@@ -82,3 +82,41 @@ def test_a_bad_boolean_stops_start_up(tmp_path):
     result = _start({"FENGQIAO_DATA_DIR": str(tmp_path), "FENGQIAO_DEBUG": "perhaps"})
     assert result.returncode != 0
     assert "FENGQIAO_DEBUG must be a boolean" in result.stderr
+
+
+def test_the_rules_of_the_work_come_from_the_environment():
+    # given a deployment that sets its own working hours, dispute grades and upload limit
+    variables = {
+        "FENGQIAO_WORKING_HOURS": "09:00-12:00,14:00-18:00",
+        "FENGQIAO_DISPUTE_GRADES": "red:1,yellow:48",
+        "FENGQIAO_MAX_UPLOAD_MB": "20",
+        "FENGQIAO_REGISTRY_WHOLE_NUMBER_ROLES": "station,county",
+    }
+    code = (
+        "import django; django.setup();"
+        "from fengqiao.core import workcalendar, uploads; from fengqiao.disputes import conf;"
+        "print(workcalendar.working_periods()[1][0], conf.grades(), uploads.max_upload_bytes(),"
+        " sorted(__import__('django.conf').conf.settings.FENGQIAO_REGISTRY_WHOLE_NUMBER_ROLES))"
+    )
+    # when the project starts
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**__import__("os").environ, "DJANGO_SETTINGS_MODULE": "tests.settings", **variables},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # then the apps work by them
+    assert result.stdout.split(None, 1)[0] == "14:00:00"
+    assert "{'red': 1.0, 'yellow': 48.0}" in result.stdout
+    assert "20971520" in result.stdout
+    assert "['county', 'station']" in result.stdout
+
+
+def test_a_bad_rule_stops_start_up_naming_the_variable(monkeypatch):
+    monkeypatch.setenv("FENGQIAO_WORKING_HOURS", "nine to five")
+    with pytest.raises(ImproperlyConfigured, match="FENGQIAO_WORKING_HOURS must read like"):
+        env.env_periods("FENGQIAO_WORKING_HOURS", None)
+    monkeypatch.setenv("FENGQIAO_DISPUTE_GRADES", "red")
+    with pytest.raises(ImproperlyConfigured, match="FENGQIAO_DISPUTE_GRADES must read like"):
+        env.env_hours("FENGQIAO_DISPUTE_GRADES", None)
