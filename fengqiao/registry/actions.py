@@ -24,12 +24,11 @@ Decisions the DOMAIN leaves open, made here:
 """
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce, Length
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -37,7 +36,7 @@ from fengqiao.core import audit
 from fengqiao.core.scoping import OutOfScope, ensure_still_visible
 from fengqiao.geo import locator
 from fengqiao.geo.models import Grid
-from fengqiao.registry import history
+from fengqiao.registry import history, rules
 from fengqiao.registry.choices import (
     AddressElement,
     CareTagKind,
@@ -46,9 +45,7 @@ from fengqiao.registry.choices import (
     HouseUse,
     OrganisationType,
     ResidenceType,
-    ResidentType,
     RevealField,
-    Sex,
     SpecialTrade,
 )
 from fengqiao.registry.models import (
@@ -68,8 +65,6 @@ from fengqiao.registry.selectors import (
 )
 from fengqiao.registry.validators import (
     InvalidValue,
-    check_birth_date_matches,
-    check_sex_matches,
     parse_credit_code,
     parse_id_number,
     parse_phone,
@@ -150,33 +145,9 @@ ORGANISATION_FIELDS = (
 RESIDENCE_FIELDS = ("person", "house", "kind", "start_date", "end_date", "registered_on", "note")
 EMPLOYMENT_FIELDS = ("person", "organisation", "role", "start_date", "end_date")
 
-_DATE_FIELDS = {
-    "birth_date",
-    "residence_permit_expires",
-    "registered_on",
-    "entry_date",
-    "planned_exit_date",
-    "collected_at",
-    "start_date",
-    "end_date",
-    "since",
-    "until",
-}
-
 
 # ---------------------------------------------------------------------------------------------
 # helpers
-
-
-class _Errors(dict):
-    """Field → messages, raised together as one ValidationError."""
-
-    def add(self, name: str, message) -> None:
-        self.setdefault(name, []).append(str(message))
-
-    def raise_if_any(self) -> None:
-        if self:
-            raise ValidationError(dict(self))
 
 
 def _require_collector(actor) -> None:
@@ -193,33 +164,6 @@ def _check_keys(data: dict, allowed) -> None:
     unknown = sorted(set(data) - set(allowed))
     if unknown:
         raise ValidationError({name: [_("unknown field")] for name in unknown})
-
-
-def _text(value) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _date(value):
-    if value in (None, ""):
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InvalidValue(_("%(value)r is not a date (YYYY-MM-DD)") % {"value": value}, "bad_date") from None
-
-
-def _choice(value, choices) -> str:
-    value = _text(value)
-    if value not in choices.values:
-        raise InvalidValue(
-            _("%(value)r is not one of %(choices)s") % {"value": value, "choices": ", ".join(choices.values)},
-            "bad_choice",
-        )
-    return value
 
 
 def _pk(value):
@@ -242,7 +186,7 @@ def _grid(value) -> Grid:
     if isinstance(value, Grid):
         return value
     qs = Grid.objects.unscoped(reason="registry: resolving a grid reference; scope checked after the write")
-    text = _text(value)
+    text = rules.text(value)
     grid = qs.filter(code=text).first() if len(text) >= 14 else None
     if grid is None and text.isdigit():
         grid = qs.filter(pk=int(text)).first()
@@ -251,29 +195,7 @@ def _grid(value) -> Grid:
     return grid
 
 
-def _clean_fields(obj, data: dict, converters: dict, errors: _Errors) -> None:
-    """Convert and set each given field; conversion errors are collected under the field's name."""
-    for name, value in data.items():
-        convert = converters.get(name)
-        try:
-            if convert is not None:
-                value = convert(value)
-            elif name in _DATE_FIELDS:
-                value = _date(value)
-            elif isinstance(value, str):
-                value = value.strip()
-            elif value is None and obj._meta.get_field(name).get_internal_type() in (
-                "CharField",
-                "TextField",
-            ):
-                value = ""
-        except InvalidValue as exc:
-            errors.add(name, exc.reason)
-            continue
-        setattr(obj, name, value)
-
-
-def _full_clean(obj, errors: _Errors) -> None:
+def _full_clean(obj, errors: rules.Errors) -> None:
     obj.refresh_derived()
     try:
         obj.full_clean()
@@ -319,7 +241,7 @@ def _save_with_history(obj, before: dict | None, *, actor, reason: str = "") -> 
 
 
 def _retire(obj, *, actor, reason: str, **changes) -> None:
-    reason = _text(reason)
+    reason = rules.text(reason)
     if not reason:
         raise ValidationError({"reason": [_("Say why the record is retired.")]})
     before = history.snapshot(obj)
@@ -418,34 +340,6 @@ def _move_to_address_grid(address: Address, *, actor) -> None:
 # addresses
 
 
-def _next_address_code(grid: Grid) -> str:
-    """The grid code and a 6-digit sequence, one past the highest such code in the grid."""
-    width = len(grid.code) + 6
-    last = (
-        Address.objects.unscoped(reason=UNSCOPED_UNIQUE)
-        .annotate(code_length=Length("code"))
-        .filter(code__startswith=grid.code, code_length=width)
-        .order_by("-code")
-        .values_list("code", flat=True)
-        .first()
-    )
-    seq = int(last[len(grid.code) :]) + 1 if last and last[len(grid.code) :].isdigit() else 1
-    return f"{grid.code}{seq:06d}"
-
-
-def _element_type(address: Address) -> str:
-    for name, element in (
-        ("room", AddressElement.ROOM),
-        ("unit", AddressElement.UNIT),
-        ("building", AddressElement.BUILDING),
-        ("door_plate", AddressElement.DOOR_PLATE),
-        ("compound", AddressElement.COMPOUND),
-    ):
-        if getattr(address, name):
-            return element
-    return AddressElement.STREET
-
-
 @transaction.atomic
 def record_address(*, actor, data: dict, address: Address | None = None) -> Address:
     """Create or update a standard address. Its grid is given (``grid``) or found from its point
@@ -453,7 +347,7 @@ def record_address(*, actor, data: dict, address: Address | None = None) -> Addr
     grid code when not given; its element type follows the most detailed part given."""
     _require_collector(actor)
     _check_keys(data, ADDRESS_FIELDS)
-    errors = _Errors()
+    errors = rules.Errors()
     if address is not None:
         _require_in_scope(actor, address)
         address = _locked(Address, address)
@@ -467,12 +361,12 @@ def record_address(*, actor, data: dict, address: Address | None = None) -> Addr
     converters = {
         "grid": _grid,
         "community": lambda v: v,
-        "element_type": lambda v: _choice(v, AddressElement),
+        "element_type": lambda v: rules.choice(v, AddressElement),
         "lon": lambda v: None if v in (None, "") else float(v),
         "lat": lambda v: None if v in (None, "") else float(v),
         "in_use": bool,
     }
-    _clean_fields(address, {k: v for k, v in data.items() if k != "community"}, converters, errors)
+    rules.clean_fields(address, {k: v for k, v in data.items() if k != "community"}, converters, errors)
     if address.lon is not None and address.lat is not None:
         try:
             address.lon, address.lat = locator.check_lon_lat(address.lon, address.lat)
@@ -497,9 +391,9 @@ def record_address(*, actor, data: dict, address: Address | None = None) -> Addr
     if not (address.street or address.compound):
         errors.add("street", _("Give the street (or lane, or village group) or the compound."))
     if "element_type" not in data:
-        address.element_type = _element_type(address)
+        address.element_type = rules.element_type(address)
     if not address.code and address.grid_id and not errors:
-        address.code = _next_address_code(address.grid)
+        address.code = rules.next_address_code(address.grid)
     if address.pk is None and not address.collected_by_id:
         address.collected_by = actor
     errors.raise_if_any()
@@ -541,78 +435,15 @@ def retire_address(address: Address, *, actor, reason: str) -> Address:
 # people
 
 
-_SEX_WORDS = {
-    "男": Sex.MALE,
-    "女": Sex.FEMALE,
-    "male": Sex.MALE,
-    "female": Sex.FEMALE,
-    "m": Sex.MALE,
-    "f": Sex.FEMALE,
-}
-
-
-def _sex(value) -> str:
-    text = _text(value)
-    if not text:
-        return ""
-    return _SEX_WORDS.get(text.lower()) or _choice(text, Sex)
-
-
 def _person_converters(actor):
     return {
-        "sex": _sex,
-        "resident_type": lambda v: _choice(v, ResidentType),
+        **rules.PERSON_CONVERTERS,
         "current_address": lambda v: None if v in (None, "") else _visible_ref(Address, v, actor),
         "grid": lambda v: None if v in (None, "") else _grid(v),
-        "phone": lambda v: parse_phone(v) if _text(v) else "",
-        "id_number": lambda v: parse_id_number(v).number if _text(v) else None,
-        "name": _text,
     }
 
 
-def _check_person(person: Person, data: dict, errors: _Errors) -> None:
-    """The rules that tie a person's fields together."""
-    if not person.name:
-        errors.add("name", _("The name is required."))
-    if "id_number" in errors:
-        pass
-    elif person.id_number:
-        parsed = parse_id_number(person.id_number)
-        for name, check, derived in (
-            ("sex", check_sex_matches, parsed.sex),
-            ("birth_date", check_birth_date_matches, parsed.birth_date),
-        ):
-            if name in data and name not in errors and data[name] not in (None, ""):
-                try:
-                    check(parsed, getattr(person, name))
-                except InvalidValue as exc:
-                    errors.add(name, exc.reason)
-                    continue
-            setattr(person, name, derived)
-    elif person.resident_type != ResidentType.OVERSEAS:
-        errors.add("id_number", _("The ID number is required (only overseas people may lack one)."))
-    elif not person.sex and "sex" not in errors:
-        errors.add("sex", _("Without an ID number the sex must be given."))
-
-    if person.resident_type == ResidentType.FLOATING:
-        if not (person.reason_for_coming or person.residence_permit_number):
-            errors.add(
-                "reason_for_coming",
-                _("A floating resident needs a reason for coming or a residence permit."),
-            )
-        if person.residence_permit_number and not person.residence_permit_expires:
-            errors.add("residence_permit_expires", _("Give the expiry date of the residence permit."))
-        if person.residence_permit_expires and not person.residence_permit_number:
-            errors.add("residence_permit_number", _("Give the number of the residence permit."))
-    if person.resident_type == ResidentType.OVERSEAS:
-        for name in ("nationality", "document_type", "document_number"):
-            if not getattr(person, name):
-                errors.add(name, _("Required for an overseas person."))
-        if person.entry_date and person.planned_exit_date and person.planned_exit_date < person.entry_date:
-            errors.add("planned_exit_date", _("The planned exit comes before the entry."))
-
-
-def _place_person(person: Person, data: dict, errors: _Errors) -> None:
+def _place_person(person: Person, data: dict, errors: rules.Errors) -> None:
     """A person's grid is their current address's; without an address it must be given."""
     if "current_address" in errors or "grid" in errors:
         return
@@ -640,9 +471,9 @@ def record_person(*, actor, data: dict, person: Person | None = None) -> Person:
     else:
         person = Person()
         before = None
-    errors = _Errors()
-    _clean_fields(person, data, _person_converters(actor), errors)
-    _check_person(person, data, errors)
+    errors = rules.Errors()
+    rules.clean_fields(person, data, _person_converters(actor), errors)
+    rules.check_person(person, data, errors)
     _place_person(person, data, errors)
     if before is None and not person.collected_by_id:
         person.collected_by = actor
@@ -686,7 +517,7 @@ def reveal_person_field(person: Person, field: str, *, actor, reason: str) -> st
         raise PermissionDenied(_("Your role sees personal numbers masked only."))
     if field not in REVEALABLE:
         raise ValidationError({"field": [_("Only the ID number or the phone can be revealed.")]})
-    reason = _text(reason)
+    reason = rules.text(reason)
     if not reason:
         raise ValidationError({"reason": [_("Say why you need to see the whole number.")]})
     value = getattr(person, field) or ""
@@ -705,30 +536,6 @@ def reveal_person_field(person: Person, field: str, *, actor, reason: str) -> st
 # houses
 
 
-def _decimal(value):
-    if value in (None, ""):
-        return None
-    try:
-        number = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise InvalidValue(_("%(value)r is not a number") % {"value": value}, "not_number") from None
-    if number <= 0:
-        raise InvalidValue(_("The area must be positive."), "not_positive")
-    return number
-
-
-def _rooms(value):
-    if value in (None, ""):
-        return None
-    try:
-        number = int(str(value).strip())
-    except ValueError:
-        raise InvalidValue(_("%(value)r is not a whole number") % {"value": value}, "not_number") from None
-    if number < 0:
-        raise InvalidValue(_("The number of rooms cannot be negative."), "not_positive")
-    return number
-
-
 @transaction.atomic
 def record_house(*, actor, data: dict, house: House | None = None) -> House:
     """Create or update a house at a standard address (one house per address); it lies in the
@@ -744,19 +551,19 @@ def record_house(*, actor, data: dict, house: House | None = None) -> House:
     else:
         house = House()
         before = None
-    errors = _Errors()
+    errors = rules.Errors()
     person = lambda v: None if v in (None, "") else _visible_ref(Person, v, actor)  # noqa: E731
     converters = {
         "address": lambda v: _visible_ref(Address, v, actor),
-        "use": lambda v: _choice(v, HouseUse),
-        "ownership": lambda v: _choice(v, HouseOwnership) if _text(v) else "",
+        "use": lambda v: rules.choice(v, HouseUse),
+        "ownership": lambda v: rules.choice(v, HouseOwnership) if rules.text(v) else "",
         "owner": person,
         "landlord": person,
-        "area_m2": _decimal,
-        "rooms": _rooms,
+        "area_m2": rules.area,
+        "rooms": rules.rooms,
         "is_rented": bool,
     }
-    _clean_fields(house, data, converters, errors)
+    rules.clean_fields(house, data, converters, errors)
     if not house.address_id:
         if "address" not in errors:
             errors.add("address", _("A house needs its standard address."))
@@ -804,13 +611,6 @@ def retire_house(house: House, *, actor, reason: str) -> House:
 # organisations
 
 
-def _special_trades(value) -> list[str]:
-    if value in (None, ""):
-        return []
-    items = [s.strip() for s in value.split(",")] if isinstance(value, str) else list(value)
-    return [_choice(item, SpecialTrade) for item in items if item]
-
-
 @transaction.atomic
 def record_organisation(*, actor, data: dict, organisation: Organisation | None = None) -> Organisation:
     """Create or update an organisation. ``special_trades`` may be given as a list of SpecialTrade
@@ -826,12 +626,12 @@ def record_organisation(*, actor, data: dict, organisation: Organisation | None 
     else:
         organisation = Organisation()
         before = None
-    errors = _Errors()
+    errors = rules.Errors()
     data = dict(data)
     trades = data.pop("special_trades", None)
     if trades is not None:
         try:
-            chosen = _special_trades(trades)
+            chosen = rules.choices_listed(trades, SpecialTrade)
         except InvalidValue as exc:
             errors.add("special_trades", exc.reason)
         else:
@@ -839,15 +639,15 @@ def record_organisation(*, actor, data: dict, organisation: Organisation | None 
                 data.setdefault(trade.value, trade.value in chosen)
     converters = {
         "credit_code": parse_credit_code,
-        "name": _text,
-        "org_type": lambda v: _choice(v, OrganisationType),
-        "legal_representative_id": lambda v: parse_id_number(v).number if _text(v) else None,
+        "name": rules.text,
+        "org_type": lambda v: rules.choice(v, OrganisationType),
+        "legal_representative_id": lambda v: parse_id_number(v).number if rules.text(v) else None,
         "address": lambda v: None if v in (None, "") else _visible_ref(Address, v, actor),
         "grid": lambda v: None if v in (None, "") else _grid(v),
-        "phone": lambda v: parse_phone(v) if _text(v) else "",
+        "phone": lambda v: parse_phone(v) if rules.text(v) else "",
         **{t.value: bool for t in SpecialTrade},
     }
-    _clean_fields(organisation, data, converters, errors)
+    rules.clean_fields(organisation, data, converters, errors)
     if not organisation.name and "name" not in errors:
         errors.add("name", _("The name is required."))
     if not organisation.credit_code and "credit_code" not in errors:
@@ -891,11 +691,6 @@ def retire_organisation(organisation: Organisation, *, actor, reason: str) -> Or
 # relations
 
 
-def _check_dates(obj, errors: _Errors) -> None:
-    if obj.start_date and obj.end_date and obj.end_date < obj.start_date:
-        errors.add("end_date", _("The end comes before the start."))
-
-
 @transaction.atomic
 def record_residence(*, actor, data: dict, residence: Residence | None = None) -> Residence:
     """Record (or correct) a person ↔ house relation. A renting relation needs its move-in date and
@@ -910,22 +705,18 @@ def record_residence(*, actor, data: dict, residence: Residence | None = None) -
     else:
         residence = Residence()
         before, old_house = None, None
-    errors = _Errors()
+    errors = rules.Errors()
     converters = {
         "person": lambda v: _visible_ref(Person, v, actor),
         "house": lambda v: _visible_ref(House, v, actor),
-        "kind": lambda v: _choice(v, ResidenceType),
-        "note": _text,
+        "kind": lambda v: rules.choice(v, ResidenceType),
+        "note": rules.text,
     }
-    _clean_fields(residence, data, converters, errors)
+    rules.clean_fields(residence, data, converters, errors)
     for name in ("person", "house", "kind"):
         if not getattr(residence, f"{name}_id" if name != "kind" else name) and name not in errors:
             errors.add(name, _("Required."))
-    if residence.kind == ResidenceType.RENTING and not residence.start_date and "start_date" not in errors:
-        errors.add("start_date", _("A tenancy needs its move-in date."))
-    if residence.registered_on and residence.start_date and residence.registered_on < residence.start_date:
-        errors.add("registered_on", _("The report comes before the move-in."))
-    _check_dates(residence, errors)
+    rules.check_residence(residence, errors)
     if not errors and residence.end_date is None:
         clash = (
             Residence.objects.unscoped(reason=UNSCOPED_UNIQUE)
@@ -959,7 +750,7 @@ def end_residence(residence: Residence, *, actor, end_date: dt.date | None = Non
     residence = _locked(Residence, residence)
     if residence.end_date is not None:
         raise ValidationError({"end_date": [_("This relation has ended already.")]})
-    end = _date(end_date) or timezone.localdate()
+    end = rules.date(end_date) or timezone.localdate()
     if residence.start_date and end < residence.start_date:
         raise ValidationError({"end_date": [_("The end comes before the start.")]})
     before = history.snapshot(residence)
@@ -981,17 +772,17 @@ def record_employment(*, actor, data: dict, employment: Employment | None = None
     else:
         employment = Employment()
         before = None
-    errors = _Errors()
+    errors = rules.Errors()
     converters = {
         "person": lambda v: _visible_ref(Person, v, actor),
         "organisation": lambda v: _visible_ref(Organisation, v, actor),
-        "role": _text,
+        "role": rules.text,
     }
-    _clean_fields(employment, data, converters, errors)
+    rules.clean_fields(employment, data, converters, errors)
     for name in ("person", "organisation"):
         if not getattr(employment, f"{name}_id") and name not in errors:
             errors.add(name, _("Required."))
-    _check_dates(employment, errors)
+    rules.check_dates(employment, errors)
     errors.raise_if_any()
     _full_clean(employment, errors)
     _save_with_history(employment, before, actor=actor)
@@ -1006,7 +797,7 @@ def end_employment(employment: Employment, *, actor, end_date: dt.date | None = 
     employment = _locked(Employment, employment)
     if employment.end_date is not None:
         raise ValidationError({"end_date": [_("This relation has ended already.")]})
-    end = _date(end_date) or timezone.localdate()
+    end = rules.date(end_date) or timezone.localdate()
     if employment.start_date and end < employment.start_date:
         raise ValidationError({"end_date": [_("The end comes before the start.")]})
     before = history.snapshot(employment)
@@ -1039,9 +830,9 @@ def tag_person(
     dates, note). Needs ``registry.view_caretag``; severe mental illness needs a risk grade 0–5."""
     _require_care_tags(actor)
     _require_in_scope(actor, person)
-    errors = _Errors()
+    errors = rules.Errors()
     try:
-        kind = _choice(kind, CareTagKind)
+        kind = rules.choice(kind, CareTagKind)
     except InvalidValue as exc:
         raise ValidationError({"kind": [exc.reason]}) from None
     if kind == CareTagKind.MENTAL_ILLNESS:
@@ -1059,7 +850,7 @@ def tag_person(
     else:
         risk_grade = None
     try:
-        since = _date(since)
+        since = rules.date(since)
     except InvalidValue as exc:
         errors.add("since", exc.reason)
     errors.raise_if_any()
@@ -1078,7 +869,7 @@ def tag_person(
     tag.risk_grade = risk_grade
     tag.since = since or tag.since or timezone.localdate()
     if note:
-        tag.note = _text(note)
+        tag.note = rules.text(note)
     _full_clean(tag, errors)
     _save_with_history(tag, before, actor=actor)
     return tag
@@ -1092,7 +883,7 @@ def untag_person(tag: CareTag, *, actor, reason: str, until: dt.date | None = No
     tag = _locked(CareTag, tag)
     if tag.retired_at:
         return tag
-    end = _date(until) or timezone.localdate()
+    end = rules.date(until) or timezone.localdate()
     if tag.since and end < tag.since:
         raise ValidationError({"until": [_("The end comes before the start.")]})
     _retire(tag, actor=actor, reason=reason, until=end)

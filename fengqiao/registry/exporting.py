@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
 from fengqiao.geo.models import Grid
+from fengqiao.registry import rules as values
 from fengqiao.registry import selectors
 from fengqiao.registry.choices import SpecialTrade
-from fengqiao.registry.importing import values
 from fengqiao.registry.importing.columns import KINDS, kind_named
 from fengqiao.registry.models import Employment, Residence
 

@@ -2,7 +2,8 @@
 changed fields before → after).
 
 The actions write one row per record they change through :func:`record_change`; the bulk importer
-builds rows with :func:`history_row` and writes thousands at a time with :func:`write_history`,
+builds the same rows with :func:`creation_row` and :func:`history_row` and writes thousands at a
+time with :func:`write_history`,
 which numbers the versions with one query per chunk. The full values are kept here (this is the
 record's own data); pages mask ID numbers and phones when they show it (:func:`masked_changes`),
 and the audit log only ever gets the masked form (:func:`masked`).
@@ -157,14 +158,27 @@ def record_change(
     nothing writes nothing and returns None."""
     after = after if after is not None else snapshot(record)
     if before is None:
-        old, new = {}, {k: v for k, v in after.items() if v not in (None, "", False)}
+        row = creation_row(record, action=action, after=after, actor=actor, reason=reason, batch=batch)
     else:
         old, new = changes(before, after)
         if not old and not new and action == HistoryAction.UPDATE:
             return None
-    row = history_row(record, action=action, before=old, after=new, actor=actor, reason=reason, batch=batch)
+        row = history_row(
+            record, action=action, before=old, after=new, actor=actor, reason=reason, batch=batch
+        )
     write_history([row])
     return row
+
+
+def creation_row(
+    record, *, action: str = HistoryAction.CREATE, after: dict | None = None, **fields
+) -> RecordHistory:
+    """The unsaved history row of a record's creation: the fields that have a value (of its
+    ``snapshot``, or ``after``). ``fields`` as :func:`history_row` takes them."""
+    after = after if after is not None else snapshot(record)
+    return history_row(
+        record, action=action, after={k: v for k, v in after.items() if v not in (None, "", False)}, **fields
+    )
 
 
 def masked_changes(row: RecordHistory) -> list[tuple[str, object, object]]:

@@ -139,13 +139,11 @@ def test_a_resident_cannot_import(personas, home, tmp_path):
 
 
 @pytest.mark.usefixtures("committed")
-def test_the_parallel_path_gives_the_same_result(personas, home, tmp_path, monkeypatch):
-    # given a file big enough for the cleaning worker (the threshold lowered for the test)
-    monkeypatch.setattr(runner, "PARALLEL_MIN_ROWS", 10)
+def test_a_file_of_many_chunks_goes_in_whole_and_again_changes_nothing(personas, home, tmp_path):
+    # given a file of several chunks with a bad row
     rows = [[valid_id_number(), f"张{i}", "", "", home.full_text] for i in range(300)]
     rows[150][0] = "12345"
     path = write_csv(tmp_path / "people.csv", HEADER, rows)
-    assert runner._worth_a_worker(300)
 
     # when
     batch = runner.run_import("people", path, actor=personas.grid_a, chunk_size=40)
@@ -159,20 +157,9 @@ def test_the_parallel_path_gives_the_same_result(personas, home, tmp_path, monke
 
 
 @pytest.mark.usefixtures("committed")
-@pytest.mark.parametrize("snapshot", [True, False], ids=["worker-places", "writer-places"])
 @pytest.mark.parametrize("file_format", ["csv", "xlsx"])
-def test_the_worker_streams_parts_of_chunks_and_rows_keep_their_lines(
-    personas, home, tmp_path, monkeypatch, snapshot, file_format
-):
-    # given a file the worker sends in parts of 15 rows, in chunks of 40, with bad rows in
-    # several parts; the worker places rows by the address book it gets, or (without one)
-    # leaves every row to the writer
-    from fengqiao.registry.importing import places
-
-    monkeypatch.setattr(runner, "PARALLEL_MIN_ROWS", 10)
-    monkeypatch.setattr(runner, "PART_SIZE", 15)
-    if not snapshot:
-        monkeypatch.setattr(places, "_SNAPSHOT_LIMIT", 0)
+def test_rows_of_later_chunks_keep_their_lines(personas, home, tmp_path, file_format):
+    # given a file read in chunks of 40, with bad rows in several chunks
     rows = [[valid_id_number(), f"张{i}", "", "", home.full_text] for i in range(100)]
     rows[20][0] = "12345"  # line 22: a bad ID number
     rows[55][0] = rows[3][0]  # line 57: the same person as line 5, in another chunk
@@ -199,12 +186,10 @@ def test_the_worker_streams_parts_of_chunks_and_rows_keep_their_lines(
 
 
 @pytest.mark.usefixtures("committed")
-def test_a_stopped_import_resumes_with_the_worker_and_still_finds_duplicates_of_done_rows(
+def test_a_stopped_import_resumes_and_still_finds_duplicates_of_done_rows(
     personas, home, tmp_path, monkeypatch
 ):
     # given a file whose line 75 repeats line 5, and an import that stopped after its first chunk
-    monkeypatch.setattr(runner, "PARALLEL_MIN_ROWS", 10)
-    monkeypatch.setattr(runner, "PART_SIZE", 15)
     rows = [[valid_id_number(), f"张{i}", "", "", home.full_text] for i in range(100)]
     rows[73][0] = rows[3][0]
     path = write_csv(tmp_path / "people.csv", HEADER, rows)
@@ -226,7 +211,7 @@ def test_a_stopped_import_resumes_with_the_worker_and_still_finds_duplicates_of_
     # when the same file is imported again
     batch = runner.run_import("people", path, actor=personas.grid_a, chunk_size=40)
 
-    # then it carried on after line 41, and the worker passed on the keys of the rows done before
+    # then it carried on after line 41, and still knew the keys of the rows done before
     assert batch.counts() == {"read": 100, "inserted": 99, "updated": 0, "unchanged": 0, "rejected": 1}
     rejected = {int(r[-3]): r[-2:] for r in read_csv(batch.errors_file)[1:]}
     assert rejected == {75: ["公民身份号码", "the same 公民身份号码 is on line 5 already"]}
@@ -234,22 +219,24 @@ def test_a_stopped_import_resumes_with_the_worker_and_still_finds_duplicates_of_
 
 
 @pytest.mark.usefixtures("committed")
-def test_a_worker_that_dies_fails_the_import_with_a_clear_message(personas, home, tmp_path, monkeypatch):
-    # given a worker process that dies while cleaning the first part
+def test_an_import_that_breaks_fails_its_batch_with_a_clear_message(personas, home, tmp_path, monkeypatch):
+    # given an importer that breaks on the first row
     from fengqiao.registry.importing.people import PeopleImporter
 
-    monkeypatch.setattr(runner, "PARALLEL_MIN_ROWS", 10)
-    monkeypatch.setattr(PeopleImporter, "preclean", lambda self, rows: os._exit(3))
+    def broken(self, row, index, stored):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(PeopleImporter, "build", broken)
     rows = [[valid_id_number(), f"张{i}", "", "", home.full_text] for i in range(30)]
     path = write_csv(tmp_path / "people.csv", HEADER, rows)
 
     # when
-    with pytest.raises(RuntimeError, match=r"worker process stopped \(exit code 3\)"):
+    with pytest.raises(RuntimeError, match="disk on fire"):
         runner.run_import("people", path, actor=personas.grid_a, chunk_size=40)
 
     # then nothing is in, and the batch says why it stopped
     batch = ImportBatch.objects.get()
-    assert batch.status == "failed" and "exit code 3" in batch.message
+    assert batch.status == "failed" and "disk on fire" in batch.message
     assert not Person.objects.unscoped(reason="test").exists()
 
 

@@ -3,10 +3,9 @@ address (or, without one, their point or grid), validated as ``actions.record_or
 
 from django.utils.translation import gettext as _
 
-from fengqiao.registry import actions
+from fengqiao.registry import rules
 from fengqiao.registry.choices import OrganisationType, SpecialTrade
-from fengqiao.registry.importing import values
-from fengqiao.registry.importing.base import Importer, Row, RowRejected, draft, locate_points, point_of
+from fengqiao.registry.importing.base import Importer, Row, RowRejected, locate_points, point_of
 from fengqiao.registry.importing.columns import ORGANISATIONS
 from fengqiao.registry.importing.places import AddressBook
 from fengqiao.registry.models import Organisation
@@ -17,7 +16,6 @@ class OrganisationsImporter(Importer):
     kind = ORGANISATIONS
     model = Organisation
     key_field = "credit_code"
-    insert_key = "credit_code"
 
     def __init__(self, ctx, header):
         super().__init__(ctx, header)
@@ -47,20 +45,18 @@ class OrganisationsImporter(Importer):
         self._grids = locate_points(rows, points)
 
     def build(self, row, index, stored):
-        obj = draft(Organisation, stored if stored is not None else self.defaults)
+        obj = self.record(stored)
         obj.credit_code = row.key
-        errors = actions._Errors()
+        errors = rules.Errors()
         data = row.data
         for name in ("name", "legal_representative", "industry"):
             if name in data:
                 setattr(obj, name, data[name].strip())
         converters = {
-            "org_type": lambda v: actions._choice(
-                values.word(v, values.ORGANISATION_TYPES, OrganisationType), OrganisationType
-            ),
+            "org_type": lambda v: rules.choice(v, OrganisationType, rules.ORGANISATION_TYPES),
             "legal_representative_id": lambda v: parse_id_number(v, today=self.ctx.today).number,
             "phone": parse_phone,
-            "collected_at": lambda v: actions._date(values.iso_date(v)),
+            "collected_at": rules.date,
         }
         for name, convert in converters.items():
             if name in data:
@@ -70,10 +66,7 @@ class OrganisationsImporter(Importer):
                     errors.add(name, exc.reason)
         if "special_trades" in data:
             try:
-                chosen = [
-                    actions._choice(w, SpecialTrade)
-                    for w in values.words(data["special_trades"], values.SPECIAL_TRADES, SpecialTrade)
-                ]
+                chosen = rules.choices_listed(data["special_trades"], SpecialTrade, rules.SPECIAL_TRADES)
             except InvalidValue as exc:
                 errors.add("special_trades", exc.reason)
             else:
@@ -83,7 +76,8 @@ class OrganisationsImporter(Importer):
             errors.add("name", _("The name is required."))
         errors.raise_if_any()
         self.place(row, index, obj)
-        obj.scope_path = self.ctx.grid_path[obj.grid_id]
+        obj.grid = self.ctx.grids[obj.grid_id]
+        obj.refresh_derived()
         return obj
 
     def place(self, row: Row, index: int, obj) -> None:

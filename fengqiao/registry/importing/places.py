@@ -6,17 +6,15 @@ import unicodedata
 
 from django.utils.translation import gettext as _
 
-from fengqiao.geo.models import Division, Grid
-from fengqiao.registry import actions
+from fengqiao.geo.models import Division
+from fengqiao.registry import rules
 from fengqiao.registry.choices import AddressElement, HouseOwnership, HouseUse
-from fengqiao.registry.importing import values
 from fengqiao.registry.importing.base import (
     IN_CHUNK,
     UNSCOPED_IMPORT,
     Importer,
     Row,
     RowRejected,
-    draft,
     locate_points,
     point_of,
 )
@@ -26,8 +24,6 @@ from fengqiao.registry.validators import InvalidValue, parse_id_number
 
 _BLANKS = re.compile(r"\s+")
 _CACHE_LIMIT = 400_000
-# Most addresses an import loads at once, by code and by text (a city has ~160,000).
-_SNAPSHOT_LIMIT = _CACHE_LIMIT // 2
 _FIELDS = ("id", "grid_id", "retired_at", "in_use", "full_text", "code")
 
 
@@ -65,29 +61,6 @@ class AddressBook:
         if stripped != text:
             out.append(stripped)
         return out
-
-    def load_all(self, *, codes: bool, texts: bool) -> bool:
-        """Every address in the actor's scope, by code and/or by text, when there are at most
-        ``_SNAPSHOT_LIMIT`` (whether they were loaded). A big file names most of them: one query
-        instead of a few per chunk, and a book rows can be placed by without a database. An
-        address it lacks is looked up as before (``load``): made since, or outside the scope."""
-        qs = Address.objects.visible_to(self.ctx.actor)
-        if not (codes or texts) or qs.count() > _SNAPSHOT_LIMIT:
-            return False
-        for item in qs.values_list(*_FIELDS).iterator(chunk_size=10_000):
-            if codes:
-                self.by_code[item[5]] = item
-            if texts:
-                self.by_text.setdefault(item[4], []).append(item)
-        return True
-
-    def knows(self, code: str | None, text: str | None) -> bool:
-        """Whether ``find`` can answer for this code or text from what is loaded."""
-        if code:
-            return code.strip() in self.by_code
-        if self.by_text.get(text):
-            return True
-        return all(variant in self.by_text for variant in self._variants(address_text(text)))
 
     def load(self, codes, texts) -> None:
         if len(self.by_code) + len(self.by_text) > _CACHE_LIMIT:
@@ -157,7 +130,6 @@ class AddressesImporter(Importer):
     kind = ADDRESSES
     model = Address
     key_field = "code"
-    insert_key = "code"
 
     def __init__(self, ctx, header):
         super().__init__(ctx, header)
@@ -204,7 +176,7 @@ class AddressesImporter(Importer):
         for index, row in enumerate(rows):
             grid_id = self._grids.get(index)
             if isinstance(row.key, tuple) and grid_id is not None:
-                obj = draft(Address, self.defaults)
+                obj = self.new()
                 _apply_parts(obj, row)
                 obj.community = self._community(self.ctx.grid_community[grid_id])
                 self._texts[index] = obj.compose_full_text()
@@ -213,7 +185,7 @@ class AddressesImporter(Importer):
         found = super().existing([k for k in keys if isinstance(k, str)])
         texts = sorted(set(self._texts.values()))
         qs = Address.objects.unscoped(reason=UNSCOPED_IMPORT)
-        names = ["id", *self.attnames()]
+        names = self.attnames
         self._by_text = {}
         for i in range(0, len(texts), IN_CHUNK):
             for stored in qs.filter(full_text__in=texts[i : i + IN_CHUNK]).values(*names):
@@ -239,21 +211,20 @@ class AddressesImporter(Importer):
         return RowRejected("street", _("the same address is on line %(line)d already") % {"line": first_line})
 
     def build(self, row, index, stored):
-        obj = draft(Address, stored if stored is not None else self.defaults)
+        obj = self.record(stored)
         if isinstance(row.key, str):
             obj.code = row.key
         _apply_parts(obj, row)
-        errors = actions._Errors()
+        errors = rules.Errors()
         if "element_type" in row.data:
             try:
-                obj.element_type = actions._choice(
-                    values.word(row.data["element_type"], values.ADDRESS_ELEMENTS, AddressElement),
-                    AddressElement,
+                obj.element_type = rules.choice(
+                    row.data["element_type"], AddressElement, rules.ADDRESS_ELEMENTS
                 )
             except InvalidValue as exc:
                 errors.add("element_type", exc.reason)
         elif stored is None:
-            obj.element_type = actions._element_type(obj)
+            obj.element_type = rules.element_type(obj)
         point = point_of(row)
         if point is not None:
             obj.lon, obj.lat = point
@@ -285,18 +256,18 @@ class AddressesImporter(Importer):
         if not (obj.street or obj.compound):
             errors.add("street", _("Give the street (or lane, or village group) or the compound."))
         errors.raise_if_any()
-        obj.scope_path = self.ctx.grid_path[grid_id]
-        obj.full_text = obj.compose_full_text()
+        obj.grid = self.ctx.grids[grid_id]
+        obj.refresh_derived()
         if not obj.code:
             obj.code = self._new_code(grid_id)
         return obj
 
     def _new_code(self, grid_id: int) -> str:
-        """The grid code and the next free 6-digit sequence (``actions._next_address_code`` for
-        the first one of the chunk, counted on from there)."""
+        """The grid code and the next free 6-digit sequence (``rules.next_address_code`` for the
+        first one of the chunk, counted on from there)."""
         if grid_id not in self._next_code:
-            grid = Grid.objects.unscoped(reason=UNSCOPED_IMPORT).get(pk=grid_id)
-            first = actions._next_address_code(grid)
+            grid = self.ctx.grids[grid_id]
+            first = rules.next_address_code(grid)
             self._grid_codes[grid_id] = grid.code
             self._next_code[grid_id] = int(first[len(grid.code) :])
         seq = self._next_code[grid_id]
@@ -323,7 +294,6 @@ class HousesImporter(Importer):
     kind = HOUSES
     model = House
     key_field = "address_id"
-    insert_key = "address_id"
 
     def __init__(self, ctx, header):
         super().__init__(ctx, header)
@@ -364,7 +334,7 @@ class HousesImporter(Importer):
     def existing(self, keys):
         ids = [v[0] for v in self._address_of.values() if isinstance(v, tuple)]
         found = {}
-        names = ["id", *self.attnames()]
+        names = self.attnames
         qs = House.objects.unscoped(reason=UNSCOPED_IMPORT)
         for i in range(0, len(ids), IN_CHUNK):
             for stored in qs.filter(address_id__in=ids[i : i + IN_CHUNK]).values(*names):
@@ -380,17 +350,15 @@ class HousesImporter(Importer):
     def build(self, row, index, stored):
         address_id, grid_id = self._address_of[index]
         self.ctx.check_scope(grid_id, self.key_column(row))
-        obj = draft(House, stored if stored is not None else self.defaults)
+        obj = self.record(stored)
         obj.address_id, obj.grid_id = address_id, grid_id
         obj.scope_path = self.ctx.grid_path[grid_id]
-        errors = actions._Errors()
+        errors = rules.Errors()
         converters = {
-            "use": lambda v: actions._choice(values.word(v, values.HOUSE_USES, HouseUse), HouseUse),
-            "ownership": lambda v: actions._choice(
-                values.word(v, values.HOUSE_OWNERSHIPS, HouseOwnership), HouseOwnership
-            ),
-            "area_m2": actions._decimal,
-            "rooms": actions._rooms,
+            "use": lambda v: rules.choice(v, HouseUse, rules.HOUSE_USES),
+            "ownership": lambda v: rules.choice(v, HouseOwnership, rules.HOUSE_OWNERSHIPS),
+            "area_m2": rules.area,
+            "rooms": rules.rooms,
         }
         for name, convert in converters.items():
             if name in row.data:
@@ -399,7 +367,7 @@ class HousesImporter(Importer):
                 except InvalidValue as exc:
                     errors.add(name, exc.reason)
         if "is_rented" in row.data:
-            flag = values.boolean(row.data["is_rented"])
+            flag = rules.boolean(row.data["is_rented"])
             if flag is None:
                 errors.add("is_rented", _("write 是 or 否"))
             else:

@@ -11,9 +11,8 @@ import contextlib
 
 from django.utils.translation import gettext as _
 
-from fengqiao.registry import actions, history
+from fengqiao.registry import actions, history, rules
 from fengqiao.registry.choices import HistoryAction, ResidenceType
-from fengqiao.registry.importing import values
 from fengqiao.registry.importing.base import (
     IN_CHUNK,
     UNSCOPED_IMPORT,
@@ -21,8 +20,6 @@ from fengqiao.registry.importing.base import (
     Planned,
     Row,
     RowRejected,
-    Writer,
-    draft,
 )
 from fengqiao.registry.importing.columns import RELATIONS
 from fengqiao.registry.importing.places import AddressBook, address_text, people_by_number, person_id
@@ -41,20 +38,13 @@ class RelationsImporter(Importer):
     def __init__(self, ctx, header):
         super().__init__(ctx, header)
         self.addresses = AddressBook(ctx)
-        self.employment_fields = [f for f in Employment._meta.concrete_fields if f.attname != "id"]
-        self.employment_defaults = {f.attname: f.get_default() for f in Employment._meta.concrete_fields}
-        self.employment_defaults.update({"id": None, "created_at": ctx.now, "updated_at": ctx.now})
-        self.employment_writer = Writer(Employment, self.employment_fields)
-        self.employment_compared = [
-            f.attname for f in self.employment_fields if f.attname not in history.IGNORED_FIELDS
-        ]
         self._resolved: dict[int, tuple] = {}
 
     @staticmethod
     def what(row: Row) -> str:
         kind = (row.data.get("kind") or "").strip()
-        if kind in values.EMPLOYMENT_WORDS or (
-            row.data.get("credit_code") and kind not in values.RESIDENCE_TYPES
+        if kind in rules.EMPLOYMENT_WORDS or (
+            row.data.get("credit_code") and kind not in rules.RESIDENCE_TYPES
         ):
             return EMPLOYMENT
         return RESIDENCE
@@ -69,7 +59,11 @@ class RelationsImporter(Importer):
                 code = parse_credit_code(row.data.get("credit_code", ""))
             except InvalidValue as exc:
                 raise RowRejected("credit_code", exc.reason) from None
-            return (EMPLOYMENT, number, code, values.iso_date(row.data.get("start_date", "")))
+            try:
+                start = rules.date(row.data.get("start_date"))
+            except InvalidValue:
+                start = row.data.get("start_date")  # build() reports it
+            return (EMPLOYMENT, number, code, start)
         if row.data.get("address_code"):
             return (RESIDENCE, number, "code", row.data["address_code"].strip())
         if row.data.get("address_text"):
@@ -154,11 +148,7 @@ class RelationsImporter(Importer):
 
     def stored_for(self, row, index, stored):
         what, person, target, _grid, _path = self._resolve(index, row)
-        start = (
-            actions._date(values.iso_date(row.data.get("start_date", "")))
-            if row.data.get("start_date")
-            else None
-        )
+        start = rules.date(row.data.get("start_date"))
         if what == RESIDENCE:
             candidates = self.stored_residences.get((person, target), [])
             current = [c for c in candidates if c["end_date"] is None]
@@ -185,21 +175,19 @@ class RelationsImporter(Importer):
     def build(self, row, index, stored):
         what, person, target, grid_id, path = self._resolve(index, row)
         data = row.data
-        errors = actions._Errors()
+        errors = rules.Errors()
         if what == RESIDENCE:
-            obj = draft(Residence, stored if stored is not None else self.defaults)
+            obj = self.record(stored, Residence)
             obj.house_id = target
             if "kind" in data:
                 try:
-                    obj.kind = actions._choice(
-                        values.word(data["kind"], values.RESIDENCE_TYPES, ResidenceType), ResidenceType
-                    )
+                    obj.kind = rules.choice(data["kind"], ResidenceType, rules.RESIDENCE_TYPES)
                 except InvalidValue as exc:
                     errors.add("kind", exc.reason)
             elif not obj.kind:
                 errors.add("kind", _("Required."))
         else:
-            obj = draft(Employment, stored if stored is not None else self.employment_defaults)
+            obj = self.record(stored, Employment)
             obj.organisation_id = target
             if "role" in data:
                 obj.role = data["role"].strip()
@@ -211,16 +199,13 @@ class RelationsImporter(Importer):
         for name in names:
             if name in data:
                 try:
-                    setattr(obj, name, actions._date(values.iso_date(data[name])))
+                    setattr(obj, name, rules.date(data[name]))
                 except InvalidValue as exc:
                     errors.add(name, exc.reason)
         if what == RESIDENCE:
-            # as record_residence
-            if obj.kind == ResidenceType.RENTING and not obj.start_date and "start_date" not in errors:
-                errors.add("start_date", _("A tenancy needs its move-in date."))
-            if obj.registered_on and obj.start_date and obj.registered_on < obj.start_date:
-                errors.add("registered_on", _("The report comes before the move-in."))
-        actions._check_dates(obj, errors)
+            rules.check_residence(obj, errors)
+        else:
+            rules.check_dates(obj, errors)
         errors.raise_if_any()
         self.ctx.check_scope(grid_id, self.key_column(row))
         return obj
@@ -231,42 +216,13 @@ class RelationsImporter(Importer):
 
     # -- writing --------------------------------------------------------------------------------
 
-    def _compared(self, obj):
-        return self.compared if isinstance(obj, Residence) else self.employment_compared
-
-    def write(self, planned: Planned) -> None:
-        residences = Planned(
-            inserts=[i for i in planned.inserts if isinstance(i[1], Residence)],
-            updates=[u for u in planned.updates if isinstance(u[1], Residence)],
+    def after_write(self, planned: Planned) -> None:
+        self._after_residences(
+            Planned(
+                inserts=[i for i in planned.inserts if isinstance(i[1], Residence)],
+                updates=[u for u in planned.updates if isinstance(u[1], Residence)],
+            )
         )
-        employments = Planned(
-            inserts=[i for i in planned.inserts if isinstance(i[1], Employment)],
-            updates=[u for u in planned.updates if isinstance(u[1], Employment)],
-        )
-        super().write(residences)
-        saved_writer, saved_compared = self._writer, self.compared
-        self._writer, self.compared = self.employment_writer, self.employment_compared
-        try:
-            super().write(employments)
-        finally:
-            self._writer, self.compared = saved_writer, saved_compared
-        self._after_residences(residences)
-
-    def ids_of(self, objs):
-        """Relations have no single key: the ids are the newest rows of each (person, target)."""
-        model = type(objs[0])
-        target = "house_id" if model is Residence else "organisation_id"
-        wanted = {(o.person_id, getattr(o, target), o.start_date) for o in objs}
-        found = {}
-        qs = model.objects.unscoped(reason=UNSCOPED_IMPORT).filter(created_at=self.ctx.now)
-        people = sorted({o.person_id for o in objs})
-        for i in range(0, len(people), IN_CHUNK):
-            for pk, person, tgt, start in qs.filter(person_id__in=people[i : i + IN_CHUNK]).values_list(
-                "id", "person_id", target, "start_date"
-            ):
-                if (person, tgt, start) in wanted:
-                    found[(person, tgt, start)] = max(pk, found.get((person, tgt, start), 0))
-        return [found[(o.person_id, getattr(o, target), o.start_date)] for o in objs]
 
     def _after_residences(self, planned: Planned) -> None:
         """As record_residence: a current tenancy marks the house rented; occupant counts follow."""
