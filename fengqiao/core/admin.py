@@ -5,14 +5,14 @@ from fengqiao.core import audit
 from fengqiao.core.models import AuditEntry, CalendarDay
 
 
-class ScopedAdminMixin:
+class ScopedAdminMixin(admin.ModelAdmin):
     """The admin lists only what the user's postings cover, like every other door."""
 
     def get_queryset(self, request):
-        return super().get_queryset(request).visible_to(request.user)
+        return super().get_queryset(request).visible_to(request.user)  # type: ignore[attr-defined]
 
 
-class AuditedAdminMixin:
+class AuditedAdminMixin(admin.ModelAdmin):
     """Admin edits are changes like any other: audited with before/after, in one transaction.
     Nothing is deleted from the admin; records are retired."""
 

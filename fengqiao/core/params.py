@@ -6,6 +6,7 @@ figure's link speak the same vocabulary; a bad value is a ValidationError naming
 
 import datetime as dt
 from dataclasses import fields
+from typing import ClassVar
 
 from django.core.exceptions import ValidationError
 from django.db import connections
@@ -17,6 +18,8 @@ from fengqiao.core.scoping import scope_q
 
 class ParamFilter:
     """Mixed into a dataclass whose fields are the query parameters."""
+
+    __dataclass_fields__: ClassVar[dict]  # the dataclass it is mixed into has them
 
     @classmethod
     def from_params(cls, params):

@@ -76,8 +76,8 @@ class ScopedQuerySet(models.QuerySet):
         super().__init__(*args, **kwargs)
         self._scope_applied = False
 
-    def _clone(self):
-        clone = super()._clone()
+    def _clone(self):  # the one sanctioned private hook: docs/adr/0003
+        clone = super()._clone()  # type: ignore[misc]
         clone._scope_applied = self._scope_applied
         return clone
 

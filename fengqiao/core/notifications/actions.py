@@ -87,7 +87,7 @@ def _channels_for(kind: str, scope_path: str) -> list[Channel]:
 def _plan_deliveries(notification_ids: list[int], payload: dict, channels: list[Channel]) -> list[Delivery]:
     kind, scope_path = payload["kind"], payload["scope_path"]
     # Per person, one SMS and one e-mail: through the channel closest to the place.
-    personal = {}
+    personal: dict[str, Channel] = {}
     for channel in channels:
         if channel.kind in (ChannelKind.SMS, ChannelKind.EMAIL):
             best = personal.get(channel.kind)
@@ -102,9 +102,9 @@ def _plan_deliveries(notification_ids: list[int], payload: dict, channels: list[
             (ChannelKind.SMS, recipient.phone),
             (ChannelKind.EMAIL, recipient.email),
         ):
-            channel = personal.get(channel_kind)
-            if channel is not None and address:
-                plan.append(Delivery(channel=channel, notification=notification, address=address))
+            chosen = personal.get(channel_kind)
+            if chosen is not None and address:
+                plan.append(Delivery(channel=chosen, notification=notification, address=address))
     # A group bot speaks to the group of a place: only notifications about a place go there.
     if scope_path:
         plan.extend(Delivery(channel=c) for c in channels if c.kind == ChannelKind.WECOM)

@@ -66,6 +66,6 @@ class DatabaseWrapper(base.DatabaseWrapper):
         self._holds_writer_lock = True
 
     def _give_back_writer_lock(self) -> None:
-        if self._holds_writer_lock:
+        if self._holds_writer_lock and self._writer_lock_fd is not None:
             self._holds_writer_lock = False
             fcntl.flock(self._writer_lock_fd, fcntl.LOCK_UN)
