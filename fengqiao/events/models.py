@@ -149,6 +149,9 @@ class Event(Case):
         indexes = [
             models.Index(fields=["status", "due_at"], name="event_open_due_idx"),
             models.Index(fields=["category", "opened_at"], name="event_category_time_idx"),
+            # A list's page 1 in its scope, newest first: without it SQLite sorts every event the
+            # city holds to show twenty.
+            models.Index(fields=["scope_path", "opened_at"], name="event_scope_time_idx"),
         ]
 
     def get_absolute_url(self):

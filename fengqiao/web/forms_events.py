@@ -19,6 +19,7 @@ from fengqiao.events.choices import Channel, EventKind, Status
 from fengqiao.events.models import Category
 from fengqiao.events.selectors import EventFilter
 from fengqiao.geo.models import Grid, PoliceUnit
+from fengqiao.web.selectors import grid_filter_choices
 
 # ---------------------------------------------------------------------------------------------
 # shared pieces
@@ -119,8 +120,11 @@ class EventFilterForm(forms.Form):
         self.fields["kind"].choices = any_ + list(EventKind.choices)
         self.fields["category"].choices = any_ + category_choices()
         self.fields["channel"].choices = any_ + list(Channel.choices)
-        grids = Grid.objects.visible_to(user).filter(is_active=True).only("code", "name").order_by("code")
-        self.fields["grid"].choices = any_ + [(g.code, f"{g.name} ({g.code})") for g in grids]
+        grids = grid_filter_choices(user)
+        if grids is None:  # the city's thousands of grids: the code is typed in
+            self.fields["grid"] = forms.CharField(label=_("Grid"), required=False, max_length=32)
+        else:
+            self.fields["grid"].choices = any_ + grids
 
     def passed_through(self) -> list[tuple[str, str]]:
         """Parameters of the vocabulary the form has no input for (unit, holder, within, ...), kept

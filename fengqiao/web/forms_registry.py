@@ -674,7 +674,11 @@ class RecordFilterForm(forms.Form):
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        self.fields["grid"].queryset = selectors.visible_grids(user).order_by("code")
+        grids = selectors.visible_grids(user).order_by("code")
+        self.fields["grid"].queryset = grids
+        if grids.count() > selectors.GRID_SELECT_LIMIT:  # the city's thousands of grids: the code is typed in
+            self.fields["grid"].to_field_name = "code"
+            self.fields["grid"].widget = forms.TextInput()
         self.fields["q"].widget.attrs["placeholder"] = self.search_placeholder
 
     def filters(self) -> dict:

@@ -21,8 +21,27 @@ _DIVISION_PREFIX_DIGITS = {
 }
 
 
+# A select of more grids than this is too long to pick from and costs more to draw than the list
+# it filters (the city has 3,475): above it, a list's grid filter takes a grid code typed in.
+GRID_SELECT_LIMIT = 300
+
+
 def visible_grids(user):
     return Grid.objects.visible_to(user)
+
+
+def grid_filter_choices(user) -> list[tuple[str, str]] | None:
+    """(code, label) of the user's grids in use, for a list's grid filter; None when there are
+    more than ``GRID_SELECT_LIMIT``."""
+    rows = list(
+        visible_grids(user)
+        .filter(is_active=True)
+        .order_by("code")
+        .values_list("code", "name")[: GRID_SELECT_LIMIT + 1]
+    )
+    if len(rows) > GRID_SELECT_LIMIT:
+        return None
+    return [(code, f"{name} ({code})") for code, name in rows]
 
 
 def grid_list(user, *, community: Division | None = None, district: PoliceUnit | None = None):
