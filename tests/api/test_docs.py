@@ -15,7 +15,7 @@ ENDPOINTS = {
     "/api/v1/grids/{code}": {"get", "patch"},
     "/api/v1/locate": {"post"},
     "/api/v1/registry/statistics": {"get"},
-    "/api/v1/registry/people/{person_id}/reveal": {"post"},
+    "/api/v1/registry/people/{record_id}/reveal": {"post"},
     "/api/v1/events": {"get", "post"},
     "/api/v1/events/board": {"get"},
     "/api/v1/events/{number}": {"get"},
@@ -31,17 +31,12 @@ ENDPOINTS = {
     "/api/v1/disputes/{number}/transitions": {"post"},
     **{
         path: ops
-        for kind, key in (
-            ("people", "person_id"),
-            ("addresses", "address_id"),
-            ("houses", "house_id"),
-            ("organisations", "organisation_id"),
-        )
+        for kind in ("people", "addresses", "houses", "organisations")
         for path, ops in (
             (f"/api/v1/registry/{kind}", {"get", "post"}),
-            (f"/api/v1/registry/{kind}/{{{key}}}", {"get", "patch"}),
-            (f"/api/v1/registry/{kind}/{{{key}}}/history", {"get"}),
-            (f"/api/v1/registry/{kind}/{{{key}}}/retire", {"post"}),
+            (f"/api/v1/registry/{kind}/{{record_id}}", {"get", "patch"}),
+            (f"/api/v1/registry/{kind}/{{record_id}}/history", {"get"}),
+            (f"/api/v1/registry/{kind}/{{record_id}}/retire", {"post"}),
         )
     },
 }

@@ -627,16 +627,16 @@ def test_the_registry_is_in_the_openapi_schema(api, world):
     paths = schema["paths"]
     for path in (
         "/api/v1/registry/people",
-        "/api/v1/registry/people/{person_id}",
-        "/api/v1/registry/people/{person_id}/reveal",
-        "/api/v1/registry/people/{person_id}/history",
+        "/api/v1/registry/people/{record_id}",
+        "/api/v1/registry/people/{record_id}/reveal",
+        "/api/v1/registry/people/{record_id}/history",
         "/api/v1/registry/addresses",
         "/api/v1/registry/houses",
         "/api/v1/registry/organisations",
     ):
         assert path in paths, path
-    assert "post" in paths["/api/v1/registry/people/{person_id}/reveal"]
-    assert {"get", "patch"} <= set(paths["/api/v1/registry/people/{person_id}"])
+    assert "post" in paths["/api/v1/registry/people/{record_id}/reveal"]
+    assert {"get", "patch"} <= set(paths["/api/v1/registry/people/{record_id}"])
 
 
 # --- statistics -------------------------------------------------------------------------------

@@ -7,6 +7,8 @@ and audit are the same whichever way a record comes in. A record outside the cal
 """
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
@@ -132,9 +134,39 @@ def _community(code: str | None):
     return division.pk
 
 
-# --- people -----------------------------------------------------------------------------------
+# --- the four record kinds, one router convention ------------------------------------------------
 
-# What a list item shows (PersonListItem), loaded without the rest of the record.
+
+def _person_data(user, payload: dict) -> dict:
+    if "current_address" in payload:
+        payload["current_address"] = _address_by_code(user, payload["current_address"], "current_address")
+    return payload
+
+
+def _address_data(user, payload: dict) -> dict:
+    if "community" in payload:
+        payload["community"] = _community(payload["community"])
+    return payload
+
+
+def _house_data(user, payload: dict) -> dict:
+    if "address" in payload:
+        payload["address"] = _address_by_code(user, payload["address"], "address")
+        if payload["address"] is None:
+            raise _field_error("address", _("A house needs its standard address."))
+    for name in ("owner", "landlord"):
+        if name in payload:
+            payload[name] = _person_by_id_number(user, payload[name], name)
+    return payload
+
+
+def _organisation_data(user, payload: dict) -> dict:
+    if "address" in payload:
+        payload["address"] = _address_by_code(user, payload["address"], "address")
+    return payload
+
+
+# What a person's list item shows (PersonListItem), loaded without the rest of the record.
 PERSON_LIST_FIELDS = (
     "id",
     "name",
@@ -152,122 +184,119 @@ PERSON_LIST_FIELDS = (
 )
 
 
-def _person_data(user, payload: dict) -> dict:
-    if "current_address" in payload:
-        payload["current_address"] = _address_by_code(user, payload["current_address"], "current_address")
-    return payload
-
-
-@router.get(
-    "/people",
-    response={200: list[PersonListItem], **ERRORS},
-    url_name="registry-people",
-    summary="Find people",
-)
-@paginate(SearchPage)
-def list_people(request, filters: Query[PeopleFilters]):
-    """The people in the caller's scope, found by ``q``: an ID number, a phone, a name or its
-    prefix in Chinese, pinyin or initials (``张``, ``zhang``, ``zs``), or part of the address.
-    ``search`` says how ``q`` was read, and ``search.notice`` why nothing can match (a wrong check
-    character …). ID numbers and phones are masked unless the caller's role sees them whole."""
-    user = request.auth
-    _require_registry_user(user)
+def _search_people(user, filters: PeopleFilters):
     people = Person.objects.all()
-    if filters.grid:
-        people = people.filter(grid__code=filters.grid)
     if filters.resident_type:
         people = people.filter(resident_type=filters.resident_type)
-    results = search.search_people(
-        user,
-        filters.q,
-        key=None if filters.by == "auto" else filters.by,
-        queryset=people,
-        include_retired=filters.include_retired,
+    if filters.grid:
+        people = people.filter(grid__code=filters.grid)
+    key = None if filters.by == "auto" else filters.by
+    found = search.search_people(
+        user, filters.q, key=key, queryset=people, include_retired=filters.include_retired
     )
-    return results.only(*PERSON_LIST_FIELDS)
+    return found.only(*PERSON_LIST_FIELDS)
 
 
-@router.post(
-    "/people",
-    response={201: PersonOut, **ERRORS},
-    url_name="registry-person-create",
-    summary="Record a person",
+def _search_places(model, find):
+    def search_in_grid(user, filters: PlaceFilters):
+        records = model.objects.all()
+        if filters.grid:
+            records = records.filter(grid__code=filters.grid)
+        return find(user, filters.q, queryset=records, include_retired=filters.include_retired)
+
+    return search_in_grid
+
+
+@dataclass(frozen=True)
+class RecordKind:
+    """One kind of registry record as the API serves it: its paths, schemas and the registry's
+    own search, selector and actions for it."""
+
+    noun: str  # "person": the action's keyword and the url names
+    path: str  # "people": the collection's path and its list's url name
+    title: str  # "a person", in summaries
+    out: type[Schema]
+    list_out: type[Schema]
+    create_in: type[Schema]
+    patch_in: type[Schema]
+    filters: type[Schema]
+    find: Callable  # (user, filters) -> SearchResults
+    one: Callable  # (user, pk) -> the record in scope, else 404
+    data: Callable  # (user, payload dict) -> the action's data (codes resolved within scope)
+    list_doc: str
+    create_doc: str
+
+
+KINDS = (
+    RecordKind(
+        "person",
+        "people",
+        "a person",
+        PersonOut,
+        PersonListItem,
+        PersonIn,
+        PersonPatchIn,
+        PeopleFilters,
+        _search_people,
+        selectors.person_for,
+        _person_data,
+        "The people in the caller's scope, found by ``q``: an ID number, a phone, a name or its prefix in "
+        "Chinese, pinyin or initials (``张``, ``zhang``, ``zs``), or part of the address. ``search`` says "
+        "how ``q`` was read, and ``search.notice`` why nothing can match (a wrong check character …). ID "
+        "numbers and phones are masked unless the caller's role sees them whole.",
+        "Record a person. The ID number is checked (GB 11643) and decides sex and birth date; a person "
+        "lives in their current address's grid (``grid`` only for a person without one).",
+    ),
+    RecordKind(
+        "address",
+        "addresses",
+        "an address",
+        AddressOut,
+        AddressOut,
+        AddressIn,
+        AddressPatchIn,
+        PlaceFilters,
+        _search_places(Address, search.search_addresses),
+        selectors.address_for,
+        _address_data,
+        "Standard addresses in the caller's scope: ``q`` is an address code (exact) or any part of the "
+        "address text.",
+        "Record a standard address: its grid is given or found from its point; its code is generated "
+        "from the grid code when not given.",
+    ),
+    RecordKind(
+        "house",
+        "houses",
+        "a house",
+        HouseOut,
+        HouseOut,
+        HouseIn,
+        HousePatchIn,
+        PlaceFilters,
+        _search_places(House, search.search_houses),
+        selectors.house_for,
+        _house_data,
+        "Houses in the caller's scope: ``q`` is their address's code (exact) or any part of it.",
+        "Record the house at an address; ``owner`` and ``landlord`` are ID numbers of people recorded "
+        "in the caller's scope.",
+    ),
+    RecordKind(
+        "organisation",
+        "organisations",
+        "an organisation",
+        OrganisationOut,
+        OrganisationOut,
+        OrganisationIn,
+        OrganisationPatchIn,
+        PlaceFilters,
+        _search_places(Organisation, search.search_organisations),
+        selectors.organisation_for,
+        _organisation_data,
+        "Organisations in the caller's scope: ``q`` is a credit code or phone (exact) or part of the "
+        "name or address.",
+        "Record an organisation; the credit code is checked (GB 32100).",
+    ),
 )
-def create_person(request, payload: PersonIn):
-    """Record a person. The ID number is checked (GB 11643) and decides sex and birth date; a
-    person lives in their current address's grid (``grid`` only for a person without one)."""
-    user = request.auth
-    data = _person_data(user, payload.dict(exclude_unset=True))
-    person = actions.record_person(actor=user, data=data)
-    return Status(201, selectors.person_for(user, person.pk))
-
-
-@router.get(
-    "/people/{int:person_id}",
-    response={200: PersonOut, **ERRORS},
-    url_name="registry-person",
-    summary="One person",
-)
-def get_person(request, person_id: int):
-    """A person in the caller's scope (retired ones too); 404 outside it, like a missing one."""
-    return selectors.person_for(_staff_scope(request.auth), person_id)
-
-
-@router.patch(
-    "/people/{int:person_id}",
-    response={200: PersonOut, **ERRORS},
-    url_name="registry-person-update",
-    summary="Change a person",
-)
-def update_person(request, person_id: int, payload: PersonPatchIn):
-    """Change the fields sent; the change is kept in the person's history."""
-    user = request.auth
-    person = selectors.person_for(user, person_id)
-    data = _person_data(user, payload.dict(exclude_unset=True))
-    actions.record_person(actor=user, data=data, person=person)
-    return selectors.person_for(user, person_id)
-
-
-@router.post(
-    "/people/{int:person_id}/retire",
-    response={200: PersonOut, **ERRORS},
-    url_name="registry-person-retire",
-    summary="Retire a person",
-)
-def retire_person(request, person_id: int, payload: RetireIn):
-    """Retire a person (moved away, deceased, a duplicate): nothing is deleted; their current
-    relations to houses and organisations end today."""
-    user = request.auth
-    actions.retire_person(selectors.person_for(user, person_id), actor=user, reason=payload.reason)
-    return selectors.person_for(user, person_id)
-
-
-@router.post(
-    "/people/{int:person_id}/reveal",
-    response={200: RevealOut, **ERRORS},
-    url_name="registry-person-reveal",
-    summary="Reveal an ID number or phone",
-)
-def reveal_person(request, person_id: int, payload: RevealIn):
-    """The whole ID number or phone of a person, for a stated reason. Community officers and above,
-    within their scope; the reveal is audited with the reason."""
-    user = request.auth
-    person = selectors.person_for(user, person_id)
-    value = actions.reveal_person_field(person, payload.field, actor=user, reason=payload.reason)
-    return {"field": payload.field, "value": value}
-
-
-@router.get(
-    "/people/{int:person_id}/history",
-    response={200: list[HistoryOut], **ERRORS},
-    url_name="registry-person-history",
-    summary="A person's history",
-)
-def person_history(request, person_id: int):
-    """Every change of the person, oldest first: who, when, through which door, before → after
-    (ID numbers and phones masked)."""
-    user = request.auth
-    return _masked_history(user, selectors.person_for(_staff_scope(user), person_id))
 
 
 def _masked_history(user, record) -> list[dict]:
@@ -287,271 +316,108 @@ def _masked_history(user, record) -> list[dict]:
     ]
 
 
-# --- addresses --------------------------------------------------------------------------------
+def _named(function, name: str):
+    function.__name__ = name  # the OpenAPI operation id
+    return function
 
 
-def _address_data(payload: dict) -> dict:
-    if "community" in payload:
-        payload["community"] = _community(payload["community"])
-    return payload
+def add_record_routes(kind: RecordKind) -> None:
+    """List, record, read, change, retire and the history of one kind, each through the registry's
+    own search, selectors and actions. A record outside the caller's scope is 404."""
+    record = getattr(actions, f"record_{kind.noun}")
+    retire = getattr(actions, f"retire_{kind.noun}")
+    one, item = f"/{kind.path}/{{int:record_id}}", f"registry-{kind.noun}"
+
+    def list_records(request, filters: Query[kind.filters]):
+        _require_registry_user(request.auth)
+        return kind.find(request.auth, filters)
+
+    def create_record(request, payload: kind.create_in):
+        user = request.auth
+        created = record(actor=user, data=kind.data(user, payload.dict(exclude_unset=True)))
+        return Status(201, kind.one(user, created.pk))
+
+    def get_record(request, record_id: int):
+        return kind.one(_staff_scope(request.auth), record_id)
+
+    def update_record(request, record_id: int, payload: kind.patch_in):
+        user = request.auth
+        current = kind.one(user, record_id)
+        record(actor=user, data=kind.data(user, payload.dict(exclude_unset=True)), **{kind.noun: current})
+        return kind.one(user, record_id)
+
+    def retire_record(request, record_id: int, payload: RetireIn):
+        user = request.auth
+        retire(kind.one(user, record_id), actor=user, reason=payload.reason)
+        return kind.one(user, record_id)
+
+    def record_history(request, record_id: int):
+        user = request.auth
+        return _masked_history(user, kind.one(_staff_scope(user), record_id))
+
+    title = kind.title
+    router.get(
+        f"/{kind.path}",
+        response={200: list[kind.list_out], **ERRORS},
+        url_name=f"registry-{kind.path}",
+        summary=f"Find {kind.path}",
+        description=kind.list_doc,
+    )(paginate(SearchPage)(_named(list_records, f"list_{kind.path}")))
+    router.post(
+        f"/{kind.path}",
+        response={201: kind.out, **ERRORS},
+        url_name=f"{item}-create",
+        summary=f"Record {title}",
+        description=kind.create_doc,
+    )(_named(create_record, f"create_{kind.noun}"))
+    router.get(
+        one,
+        response={200: kind.out, **ERRORS},
+        url_name=item,
+        summary=f"One {kind.noun}",
+        description=f"{title.capitalize()} in the caller's scope (retired ones too); 404 outside it.",
+    )(_named(get_record, f"get_{kind.noun}"))
+    router.patch(
+        one,
+        response={200: kind.out, **ERRORS},
+        url_name=f"{item}-update",
+        summary=f"Change {title}",
+        description="Change the fields sent; the change is kept in the record's history.",
+    )(_named(update_record, f"update_{kind.noun}"))
+    router.post(
+        f"{one}/retire",
+        response={200: kind.out, **ERRORS},
+        url_name=f"{item}-retire",
+        summary=f"Retire {title}",
+        description="Retire the record: nothing is deleted, and its history says why.",
+    )(_named(retire_record, f"retire_{kind.noun}"))
+    router.get(
+        f"{one}/history",
+        response={200: list[HistoryOut], **ERRORS},
+        url_name=f"{item}-history",
+        summary=f"The history of {title}",
+        description="Every change, oldest first: who, when, through which door, before → after "
+        "(ID numbers and phones masked unless the caller's role sees them whole).",
+    )(_named(record_history, f"{kind.noun}_history"))
 
 
-@router.get(
-    "/addresses",
-    response={200: list[AddressOut], **ERRORS},
-    url_name="registry-addresses",
-    summary="Find addresses",
-)
-@paginate(SearchPage)
-def list_addresses(request, filters: Query[PlaceFilters]):
-    """Standard addresses in the caller's scope: ``q`` is an address code (exact) or any part of
-    the address text."""
-    user = request.auth
-    _require_registry_user(user)
-    addresses = Address.objects.all()
-    if filters.grid:
-        addresses = addresses.filter(grid__code=filters.grid)
-    return search.search_addresses(
-        user, filters.q, queryset=addresses, include_retired=filters.include_retired
-    )
-
-
-@router.post(
-    "/addresses",
-    response={201: AddressOut, **ERRORS},
-    url_name="registry-address-create",
-    summary="Record an address",
-)
-def create_address(request, payload: AddressIn):
-    """Record a standard address: its grid is given or found from its point; its code is generated
-    from the grid code when not given."""
-    user = request.auth
-    address = actions.record_address(actor=user, data=_address_data(payload.dict(exclude_unset=True)))
-    return Status(201, selectors.address_for(user, address.pk))
-
-
-@router.get(
-    "/addresses/{int:address_id}",
-    response={200: AddressOut, **ERRORS},
-    url_name="registry-address",
-    summary="One address",
-)
-def get_address(request, address_id: int):
-    return selectors.address_for(_staff_scope(request.auth), address_id)
-
-
-@router.patch(
-    "/addresses/{int:address_id}",
-    response={200: AddressOut, **ERRORS},
-    url_name="registry-address-update",
-    summary="Change an address",
-)
-def update_address(request, address_id: int, payload: AddressPatchIn):
-    user = request.auth
-    address = selectors.address_for(user, address_id)
-    actions.record_address(actor=user, data=_address_data(payload.dict(exclude_unset=True)), address=address)
-    return selectors.address_for(user, address_id)
-
-
-@router.post(
-    "/addresses/{int:address_id}/retire",
-    response={200: AddressOut, **ERRORS},
-    url_name="registry-address-retire",
-    summary="Retire an address",
-)
-def retire_address(request, address_id: int, payload: RetireIn):
-    """Retire an address no house, organisation or resident uses any more."""
-    user = request.auth
-    actions.retire_address(selectors.address_for(user, address_id), actor=user, reason=payload.reason)
-    return selectors.address_for(user, address_id)
-
-
-@router.get(
-    "/addresses/{int:address_id}/history",
-    response={200: list[HistoryOut], **ERRORS},
-    url_name="registry-address-history",
-    summary="An address's history",
-)
-def address_history(request, address_id: int):
-    user = request.auth
-    return _masked_history(user, selectors.address_for(_staff_scope(user), address_id))
-
-
-# --- houses -----------------------------------------------------------------------------------
-
-
-def _house_data(user, payload: dict) -> dict:
-    if "address" in payload:
-        payload["address"] = _address_by_code(user, payload["address"], "address")
-        if payload["address"] is None:
-            raise _field_error("address", _("A house needs its standard address."))
-    for name in ("owner", "landlord"):
-        if name in payload:
-            payload[name] = _person_by_id_number(user, payload[name], name)
-    return payload
-
-
-@router.get(
-    "/houses", response={200: list[HouseOut], **ERRORS}, url_name="registry-houses", summary="Find houses"
-)
-@paginate(SearchPage)
-def list_houses(request, filters: Query[PlaceFilters]):
-    """Houses in the caller's scope: ``q`` is their address's code (exact) or any part of it."""
-    user = request.auth
-    _require_registry_user(user)
-    houses = House.objects.all()
-    if filters.grid:
-        houses = houses.filter(grid__code=filters.grid)
-    return search.search_houses(user, filters.q, queryset=houses, include_retired=filters.include_retired)
+for _kind in KINDS:
+    add_record_routes(_kind)
 
 
 @router.post(
-    "/houses", response={201: HouseOut, **ERRORS}, url_name="registry-house-create", summary="Record a house"
+    "/people/{int:record_id}/reveal",
+    response={200: RevealOut, **ERRORS},
+    url_name="registry-person-reveal",
+    summary="Reveal an ID number or phone",
 )
-def create_house(request, payload: HouseIn):
-    """Record the house at an address; ``owner`` and ``landlord`` are ID numbers of people
-    recorded in the caller's scope."""
+def reveal_person(request, record_id: int, payload: RevealIn):
+    """The whole ID number or phone of a person, for a stated reason. Community officers and above,
+    within their scope; the reveal is audited with the reason."""
     user = request.auth
-    house = actions.record_house(actor=user, data=_house_data(user, payload.dict(exclude_unset=True)))
-    return Status(201, selectors.house_for(user, house.pk))
-
-
-@router.get(
-    "/houses/{int:house_id}",
-    response={200: HouseOut, **ERRORS},
-    url_name="registry-house",
-    summary="One house",
-)
-def get_house(request, house_id: int):
-    return selectors.house_for(_staff_scope(request.auth), house_id)
-
-
-@router.patch(
-    "/houses/{int:house_id}",
-    response={200: HouseOut, **ERRORS},
-    url_name="registry-house-update",
-    summary="Change a house",
-)
-def update_house(request, house_id: int, payload: HousePatchIn):
-    user = request.auth
-    house = selectors.house_for(user, house_id)
-    actions.record_house(actor=user, data=_house_data(user, payload.dict(exclude_unset=True)), house=house)
-    return selectors.house_for(user, house_id)
-
-
-@router.post(
-    "/houses/{int:house_id}/retire",
-    response={200: HouseOut, **ERRORS},
-    url_name="registry-house-retire",
-    summary="Retire a house",
-)
-def retire_house(request, house_id: int, payload: RetireIn):
-    user = request.auth
-    actions.retire_house(selectors.house_for(user, house_id), actor=user, reason=payload.reason)
-    return selectors.house_for(user, house_id)
-
-
-@router.get(
-    "/houses/{int:house_id}/history",
-    response={200: list[HistoryOut], **ERRORS},
-    url_name="registry-house-history",
-    summary="A house's history",
-)
-def house_history(request, house_id: int):
-    user = request.auth
-    return _masked_history(user, selectors.house_for(_staff_scope(user), house_id))
-
-
-# --- organisations ----------------------------------------------------------------------------
-
-
-def _organisation_data(user, payload: dict) -> dict:
-    if "address" in payload:
-        payload["address"] = _address_by_code(user, payload["address"], "address")
-    return payload
-
-
-@router.get(
-    "/organisations",
-    response={200: list[OrganisationOut], **ERRORS},
-    url_name="registry-organisations",
-    summary="Find organisations",
-)
-@paginate(SearchPage)
-def list_organisations(request, filters: Query[PlaceFilters]):
-    """Organisations in the caller's scope: ``q`` is a credit code or phone (exact) or part of the
-    name or address."""
-    user = request.auth
-    _require_registry_user(user)
-    organisations = Organisation.objects.all()
-    if filters.grid:
-        organisations = organisations.filter(grid__code=filters.grid)
-    return search.search_organisations(
-        user, filters.q, queryset=organisations, include_retired=filters.include_retired
-    )
-
-
-@router.post(
-    "/organisations",
-    response={201: OrganisationOut, **ERRORS},
-    url_name="registry-organisation-create",
-    summary="Record an organisation",
-)
-def create_organisation(request, payload: OrganisationIn):
-    """Record an organisation; the credit code is checked (GB 32100)."""
-    user = request.auth
-    organisation = actions.record_organisation(
-        actor=user, data=_organisation_data(user, payload.dict(exclude_unset=True))
-    )
-    return Status(201, selectors.organisation_for(user, organisation.pk))
-
-
-@router.get(
-    "/organisations/{int:organisation_id}",
-    response={200: OrganisationOut, **ERRORS},
-    url_name="registry-organisation",
-    summary="One organisation",
-)
-def get_organisation(request, organisation_id: int):
-    return selectors.organisation_for(_staff_scope(request.auth), organisation_id)
-
-
-@router.patch(
-    "/organisations/{int:organisation_id}",
-    response={200: OrganisationOut, **ERRORS},
-    url_name="registry-organisation-update",
-    summary="Change an organisation",
-)
-def update_organisation(request, organisation_id: int, payload: OrganisationPatchIn):
-    user = request.auth
-    organisation = selectors.organisation_for(user, organisation_id)
-    data = _organisation_data(user, payload.dict(exclude_unset=True))
-    actions.record_organisation(actor=user, data=data, organisation=organisation)
-    return selectors.organisation_for(user, organisation_id)
-
-
-@router.post(
-    "/organisations/{int:organisation_id}/retire",
-    response={200: OrganisationOut, **ERRORS},
-    url_name="registry-organisation-retire",
-    summary="Retire an organisation",
-)
-def retire_organisation(request, organisation_id: int, payload: RetireIn):
-    user = request.auth
-    organisation = selectors.organisation_for(user, organisation_id)
-    actions.retire_organisation(organisation, actor=user, reason=payload.reason)
-    return selectors.organisation_for(user, organisation_id)
-
-
-@router.get(
-    "/organisations/{int:organisation_id}/history",
-    response={200: list[HistoryOut], **ERRORS},
-    url_name="registry-organisation-history",
-    summary="An organisation's history",
-)
-def organisation_history(request, organisation_id: int):
-    user = request.auth
-    return _masked_history(user, selectors.organisation_for(_staff_scope(user), organisation_id))
+    person = selectors.person_for(user, record_id)
+    value = actions.reveal_person_field(person, payload.field, actor=user, reason=payload.reason)
+    return {"field": payload.field, "value": value}
 
 
 # --- statistics -------------------------------------------------------------------------------
