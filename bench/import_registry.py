@@ -14,8 +14,7 @@ SQLite):
 3. measures the raw ceiling: the same rows, read from the same CSV, written into a copy of the
    people table with the same indexes by one ``sqlite3.executemany`` (``COPY`` on PostgreSQL),
    no validation (each row's address, grid and collector are the import's, found in a dict made
-   before the clock starts; the pinyin keys get cheap stand-ins of the same shape), with the
-   same page cache the import gives SQLite;
+   before the clock starts; the pinyin keys get cheap stand-ins of the same shape);
 4. measures django-import-export (a ModelResource over the same columns, the library a Django
    team would reach for) on a 20,000-row slice in a fresh copy of the database, extrapolated;
 5. imports the same file a second time (every row unchanged) and prints everything with the ratios.
@@ -353,11 +352,9 @@ CEILING_CONSTANTS = {
 
 def sqlite_ceiling(db_path: Path, csv_path: Path, places: Places) -> float:
     """One executemany, in one transaction, into a fresh copy of registry_person: the same DDL and
-    indexes, the pragmas of the project's connections and of the import's (WAL, synchronous
-    NORMAL, the import's page cache). The time runs until the connection is closed (the final
-    checkpoint of the write-ahead log), as the import's runs until its process ends."""
-    from fengqiao.registry.importing.runner import SQLITE_CACHE_KIB
-
+    indexes, the pragmas of the project's connections (WAL, synchronous NORMAL). The time runs
+    until the connection is closed (the final checkpoint of the write-ahead log), as the import's
+    runs until its process ends."""
     source = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     ddl = [
         sql
@@ -370,7 +367,6 @@ def sqlite_ceiling(db_path: Path, csv_path: Path, places: Places) -> float:
     target = sqlite3.connect(target_path, isolation_level=None)
     target.execute("PRAGMA journal_mode=WAL")
     target.execute("PRAGMA synchronous=NORMAL")
-    target.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     for sql in ddl:
         target.execute(sql)
     columns = list(CEILING_INSERT_COLUMNS) + list(CEILING_CONSTANTS)
@@ -512,7 +508,7 @@ def children_cpu() -> float:
 
 
 def run_import(env: dict, csv_path: Path, report: Path, errors: Path) -> tuple[float, float, dict]:
-    """Run the command; its wall time, its CPU time (with its cleaning worker), its report."""
+    """Run the command; its wall time, its CPU time, its report."""
     cmd = [
         *fengqiao_cmd(),
         "import",

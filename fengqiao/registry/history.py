@@ -11,6 +11,7 @@ and the audit log only ever gets the masked form (:func:`masked`).
 
 from collections import defaultdict
 from collections.abc import Iterable
+from functools import cache
 
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -58,8 +59,7 @@ def kind_of(record) -> str:
 
 def snapshot(record) -> dict:
     """The record's own values as JSON, keyed by column (``grid_id`` for foreign keys)."""
-    names = [f.attname for f in record._meta.concrete_fields if f.attname not in IGNORED_FIELDS]
-    return audit.snapshot(record, names)
+    return audit.snapshot(record, _own_fields(type(record)))
 
 
 def changes(before: dict, after: dict) -> tuple[dict, dict]:
@@ -173,12 +173,19 @@ def record_change(
 def creation_row(
     record, *, action: str = HistoryAction.CREATE, after: dict | None = None, **fields
 ) -> RecordHistory:
-    """The unsaved history row of a record's creation: the fields that have a value (of its
-    ``snapshot``, or ``after``). ``fields`` as :func:`history_row` takes them."""
-    after = after if after is not None else snapshot(record)
+    """The unsaved history row of a record's creation: the fields that have a value (of ``after``,
+    else the record's own), as :func:`record_change` keeps them. ``fields`` as :func:`history_row`
+    takes them."""
+    if after is None:  # history_row makes the values JSON, once
+        after = {name: getattr(record, name) for name in _own_fields(type(record))}
     return history_row(
         record, action=action, after={k: v for k, v in after.items() if v not in (None, "", False)}, **fields
     )
+
+
+@cache
+def _own_fields(model) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields if f.attname not in IGNORED_FIELDS]
 
 
 def masked_changes(row: RecordHistory) -> list[tuple[str, object, object]]:
