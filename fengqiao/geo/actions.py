@@ -6,9 +6,7 @@ counts and the file's sha256); inside it each row or feature is tried in its own
 bad one is reported by its position and reason and the good ones go in.
 """
 
-import csv
 import hashlib
-import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -19,7 +17,7 @@ from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
-from fengqiao.core.importing import ImportFileError
+from fengqiao.core.importing import ImportFileError, readers
 from fengqiao.core.roles import can_manage_grids, can_set_territory
 from fengqiao.core.scoping import OutOfScope, ensure_still_visible
 from fengqiao.geo.choices import DivisionLevel, UnitKind
@@ -173,7 +171,8 @@ def _float_or_none(value: str, name: str, low: float, high: float) -> float | No
 
 @transaction.atomic
 def import_divisions(path, *, actor, datum: str = "wgs84") -> ImportReport:
-    """Upsert administrative divisions from a CSV shaped like ``divisions_2016.csv``.
+    """Upsert administrative divisions from a CSV (UTF-8 or GBK) or XLSX shaped like
+    ``divisions_2016.csv``.
 
     Columns used: code, parent, name, level (province/city/county/town/village), and when present
     ur_code, longitude, latitude (a centre point, in ``datum``) and virtual. Rows may come in any
@@ -187,30 +186,21 @@ def import_divisions(path, *, actor, datum: str = "wgs84") -> ImportReport:
     """
     _require(can_set_territory(actor), _("import divisions"))
     _check_datum(datum)
-    data, digest = _read_bytes(path)
-    report = ImportReport(source=Path(path).name, sha256=digest)
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportFileError(
-            _("%(path)s is not UTF-8 text: %(error)s") % {"path": path, "error": exc}
-        ) from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in DIVISION_COLUMNS if c not in header]
-    if missing:
-        raise ImportFileError(
-            _("%(path)s lacks the column(s) %(columns)s") % {"path": path, "columns": ", ".join(missing)}
-        )
-    reader.fieldnames = header
-
+    source = readers.inspect_file(path)
+    report = ImportReport(source=source.name, sha256=source.sha256)
     rows = []  # (line, cleaned dict)
     seen: dict[str, int] = {}
-    try:
-        for raw in reader:
-            line = reader.line_num
+    with readers.open_table(source) as table:
+        header = [h.strip() for h in table.header]
+        missing = [c for c in DIVISION_COLUMNS if c not in header]
+        if missing:
+            raise ImportFileError(
+                _("%(path)s lacks the column(s) %(columns)s")
+                % {"path": source.name, "columns": ", ".join(missing)}
+            )
+        for line, cells in table.rows():
             report.read += 1
-            row = {k: (v or "").strip() for k, v in raw.items() if k is not None}
+            row = dict(zip(header, cells, strict=True))
             if row.get("virtual", "").lower() in ("t", "true", "1"):
                 report.skipped += 1
                 continue
@@ -229,10 +219,6 @@ def import_divisions(path, *, actor, datum: str = "wgs84") -> ImportReport:
                 continue
             seen[cleaned["code"]] = line
             rows.append((line, cleaned))
-    except csv.Error as exc:
-        raise ImportFileError(
-            _("%(path)s is not a readable CSV: %(error)s") % {"path": path, "error": exc}
-        ) from None
 
     rows.sort(key=lambda item: (LEVEL_RANK[item[1]["level"]], item[1]["code"]))
     existing = {d.code: d for d in Division.objects.all()}
