@@ -35,7 +35,7 @@ from fengqiao.core.context import Source
 from fengqiao.core.importing import check_writable, imports_dir, readers, record_import, when
 from fengqiao.core.importing import summary as import_summary
 from fengqiao.core.importing.columns import Column, HeaderMap, Kind, match_header
-from fengqiao.core.importing.errors import Rejection, error_file_suffix, write_error_file
+from fengqiao.core.importing.errors import Rejection, Rejections, error_file_suffix, write_error_file
 from fengqiao.core.importing.rows import Row, RowRejected, chunks, rejected_from
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.scoping import path_within, scope_prefixes
@@ -338,12 +338,7 @@ class _Import:
 
     # -- one chunk ---------------------------------------------------------------------------
     def run_chunk(self, rows: list[Row], result: ImportResult) -> None:
-        rejections: list[Rejection] = []
-
-        def reject(row: Row, exc: RowRejected) -> None:
-            column = self.header.header_of(exc.field) if exc.field else ""
-            rejections.append(Rejection(row.line, column, exc.reason, row.cells))
-
+        rejections = reject = Rejections(self.header)
         keyed: list[tuple[Row, str]] = []
         for row in rows:
             try:
@@ -410,7 +405,7 @@ class _Import:
         result.inserted += inserted
         result.unchanged += unchanged
         result.rejected += len(rejections)
-        result.rejections.extend(sorted(rejections, key=lambda r: r.line))
+        result.rejections.extend(rejections.in_order())
 
     def known(self, number: str) -> bool:
         events = Event.objects.unscoped(reason=UNSCOPED_KNOWN)

@@ -33,6 +33,22 @@ class Rejection:
         return f"{where}: {self.reason}"
 
 
+class Rejections(list):
+    """A chunk's rejected rows. Called with a row and its ``RowRejected``, it adds the row with
+    the header of the column at fault (``header`` is the file's ``columns.HeaderMap``)."""
+
+    def __init__(self, header):
+        super().__init__()
+        self.header = header
+
+    def __call__(self, row, exc) -> None:
+        column = self.header.header_of(exc.field) if exc.field else ""
+        self.append(Rejection(row.line, column, exc.reason, row.cells))
+
+    def in_order(self) -> list[Rejection]:
+        return sorted(self, key=lambda r: r.line)
+
+
 class Spool:
     """An append-only JSON-lines file of rejections, flushed on demand."""
 

@@ -28,8 +28,8 @@ from fengqiao.core.context import Source
 from fengqiao.core.importing import ImportFileError, imports_dir, readers, record_import, when
 from fengqiao.core.importing import summary as import_summary
 from fengqiao.core.importing.columns import match_header
-from fengqiao.core.importing.errors import Rejection, Spool, error_file_suffix, write_error_file
-from fengqiao.core.importing.rows import Row, RowRejected, chunks
+from fengqiao.core.importing.errors import Rejections, Spool, error_file_suffix, write_error_file
+from fengqiao.core.importing.rows import RowRejected, chunks
 from fengqiao.registry.choices import ImportStatus
 from fengqiao.registry.importing.base import Context, Planned
 from fengqiao.registry.importing.columns import kind_named
@@ -289,13 +289,7 @@ def _process_chunk(importer, rows, seen, spool, header, batch, last_line) -> _Ch
     """One chunk, in one transaction: its rows planned and written, its rejections spooled and
     the batch's checkpoint moved."""
     counts = _Chunk(last_line=rows[-1].line, read=len(rows))
-    rejections: list[Rejection] = []
-
-    def reject(row: Row, exc: RowRejected) -> None:
-        column = header.header_of(exc.field) if exc.field else ""
-        rejections.append(Rejection(row.line, column, exc.reason, row.cells))
-        counts.rejected += 1
-
+    reject = Rejections(header)
     keys_in_chunk = {}
     good = []
     for row in rows:
@@ -314,7 +308,8 @@ def _process_chunk(importer, rows, seen, spool, header, batch, last_line) -> _Ch
         good.append(row)
     with transaction.atomic():
         _write(importer, importer.plan(good, reject), reject, counts)
-        for rejection in sorted(rejections, key=lambda r: r.line):
+        counts.rejected = len(reject)
+        for rejection in reject.in_order():
             spool.add(rejection)
         spool.flush()
         moved = ImportBatch.objects.filter(pk=batch.pk, last_line=last_line).update(
