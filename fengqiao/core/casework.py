@@ -18,16 +18,17 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connections, models, transaction
-from django.db.models import F, Func, Q, Value
-from django.db.models.functions import JSONObject, Length, Substr
+from django.db.models import F, Q, Value
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fengqiao.core import audit
+from fengqiao.core import audit, workcalendar
 from fengqiao.core.models import CaseCounter, TimelineEntry
 from fengqiao.core.notifications.actions import notify
 from fengqiao.core.scoping import ScopedModel
@@ -72,12 +73,30 @@ class State:
 
 @dataclass(frozen=True)
 class Move:
-    """What an effect sees: who moves the case, when, with which note and extra data."""
+    """What an effect sees: who moves the case, when, with which note and the transition's parsed
+    input. An effect that changes a row beside the case (an agreement, a session) says what it
+    changed in ``before`` / ``after``: the move's audit entry carries it with the case's own change."""
 
     actor: object | None
     at: dt.datetime
     note: str
     data: dict
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+
+
+class Input(forms.Form):
+    """What a transition asks for beyond its note, declared once per transition (its typed schema).
+    The engine parses every door's ``data`` with it; the pages render it as the step's fields.
+    ``case`` and ``user`` let it offer choices (where the case may go, who may take it)."""
+
+    def __init__(self, data=None, *, case=None, user=None, **kwargs):
+        super().__init__(data, **kwargs)
+        self.case, self.user = case, user
+
+    def suggestions(self) -> list:
+        """Cases to offer beside the fields (e.g. the originals a duplicate may be merged into)."""
+        return []
 
 
 @dataclass(frozen=True)
@@ -90,6 +109,7 @@ class Transition:
     needs_note: bool = False
     public: bool = False  # may be taken without an account (a resident with a tracking code)
     effect: Callable[["Case", Move], None] | None = None
+    input: type[Input] | None = None  # what the step asks for; None: nothing beyond the note
     restarts_clock: bool | None = None  # default: when the status changes
 
 
@@ -109,6 +129,9 @@ class Workflow:
     recipients: Callable[["Case", Transition], Iterable] = lambda case, transition: ()
     # How long a rung of the ladder gets after an escalation, and how early a reminder comes.
     escalation_limit: dt.timedelta = dt.timedelta(hours=24)
+    # The cases whose limits count working hours on the calendar (a condition on the case row, or
+    # all / none); the sweep gives an escalated case its new limit the way ``deadline`` does.
+    working_hours: Q | bool = False
     remind_share: float = 0.2  # remind when this share of the step's time is left
     _by_name: dict = field(init=False, repr=False)
 
@@ -124,8 +147,6 @@ class Workflow:
             self._by_name[t.name] = t
         if self.initial not in names:
             raise ValueError(f"{self.case_type}: unknown initial state {self.initial}")
-        _WORKFLOWS[self.case_type] = self
-        self.model.workflow = self
 
     def transition(self, name: str) -> Transition:
         try:
@@ -150,6 +171,15 @@ class Workflow:
 
 
 _WORKFLOWS: dict[str, Workflow] = {}
+
+
+def register(workflow: Workflow) -> None:
+    """Make ``workflow`` its model's, and the sweep's and the inbox's: each app's ``ready()`` calls it."""
+    known = _WORKFLOWS.get(workflow.case_type)
+    if known is not None and known is not workflow:
+        raise ValueError(f"{workflow.case_type}: a workflow is registered already")
+    _WORKFLOWS[workflow.case_type] = workflow
+    workflow.model.workflow = workflow
 
 
 def workflows() -> dict[str, Workflow]:
@@ -243,6 +273,79 @@ def above_holder(user, case) -> bool:
 
 def either(*guards: Guard) -> Guard:
     return lambda user, case: any(g(user, case) for g in guards)
+
+
+# ---------------------------------------------------------------------------------------------
+# steps every case type shares
+
+
+def extension_steps(
+    sources: tuple[str, ...],
+    *,
+    allowed: Guard,
+    asks: str,
+    pending: str,
+    unit: dt.timedelta,
+    most: int,
+    label,
+    granted: Callable[["Case", int], None] | None = None,
+) -> list[Transition]:
+    """Request, approve and refuse more time for the step a case is in, the same for every case
+    type. Whoever may work on the case asks for ``asks`` more ``unit``s (kept in its ``pending``
+    field) with a reason; someone above the holder approves it (the limit moves by that much, and
+    ``granted(case, amount)`` hears of it) or refuses it with a reason."""
+    field_ = forms.IntegerField(label=label, min_value=1, max_value=most)
+    ask = type("ExtensionInput", (Input,), {asks: field_})
+
+    def request(case, move: Move) -> None:
+        setattr(case, pending, move.data[asks])
+
+    def decided(case) -> int:
+        amount = getattr(case, pending)
+        if not amount:
+            raise ValidationError({"transition": [_("No extension has been requested.")]})
+        setattr(case, pending, None)
+        return amount
+
+    def approve(case, move: Move) -> None:
+        amount = decided(case)
+        if granted is not None:
+            granted(case, amount)
+        if case.due_at is not None:
+            case.due_at += unit * amount
+            case.remind_at = case.due_at - (case.due_at - case.step_started_at) * case.workflow.remind_share
+            case.reminded = False
+
+    T = Transition
+    return [
+        T(
+            "request_extension",
+            gettext_lazy("request an extension"),
+            sources,
+            None,
+            allowed,
+            needs_note=True,
+            effect=request,
+            input=ask,
+        ),
+        T(
+            "approve_extension",
+            gettext_lazy("approve the extension"),
+            sources,
+            None,
+            above_holder,
+            effect=approve,
+        ),
+        T(
+            "refuse_extension",
+            gettext_lazy("refuse the extension"),
+            sources,
+            None,
+            above_holder,
+            needs_note=True,
+            effect=lambda case, move: decided(case),
+        ),
+    ]
 
 
 def _permitted(t: Transition, user, case) -> bool:
@@ -353,11 +456,12 @@ def apply(
             )
         if t.needs_note and not note:
             raise ValidationError({"note": [_("Say why: a note is required for this step.")]})
+        values = parse_input(t, data, fresh, actor)
         before = audit.snapshot(fresh)
         from_status = fresh.status
         if t.target:
             fresh.status = t.target
-        move = Move(actor, now, note, data or {})
+        move = Move(actor, now, note, values)
         if t.effect:
             t.effect(fresh, move)
         restart = t.restarts_clock if t.restarts_clock is not None else fresh.status != from_status
@@ -367,18 +471,31 @@ def apply(
         fresh.closed_at = None if workflow.state(fresh.status).open else (fresh.closed_at or now)
         fresh.version += 1
         fresh.save()
-        _timeline(fresh, actor, t.name, from_status, fresh.status, note, move.data, now)
+        given = {k: getattr(v, "pk", v) for k, v in values.items() if v not in (None, "")}
+        _timeline(fresh, actor, t.name, from_status, fresh.status, note, given, now)
         changed_before, changed_after = audit.diff(before, audit.snapshot(fresh))
         audit.record(
             TRANSITION if actor is not None else PUBLIC_TRANSITION,
             fresh,
             actor=actor,
-            before=changed_before,
-            after={**changed_after, "transition": t.name},
+            before={**changed_before, **move.before},
+            after={**changed_after, **move.after, "transition": t.name},
             reason=note,
         )
         _notify(fresh, t, actor)
     return fresh
+
+
+def parse_input(t: Transition, data: dict | None, case: Case, user) -> dict:
+    """The transition's input, parsed and checked by its declared schema; errors name the field."""
+    if t.input is None:
+        return {}
+    form = t.input(data or {}, case=case, user=user)
+    if not form.is_valid():
+        errors = form.errors.as_data()
+        errors["transition"] = errors.pop("__all__", [])
+        raise ValidationError({k: v for k, v in errors.items() if v})
+    return form.cleaned_data
 
 
 def _set_deadline(case: Case, workflow: Workflow, start: dt.datetime) -> None:
@@ -467,11 +584,12 @@ class SweepReport:
         return f"{self.reminded} reminded, {self.escalated} escalated"
 
 
-def parent_path(expression):
-    """The path without its last segment, in SQL (SQLite and PostgreSQL): RTRIM with the set of
-    every character but '/' strips the last segment, then the trailing slash goes."""
-    head = Func(expression, Func(expression, Value("/"), Value(""), function="REPLACE"), function="RTRIM")
-    return Substr(head, 1, Length(head) - 1)
+def parent_sql(column: str) -> str:
+    """SQL (SQLite and PostgreSQL alike) for the path in ``column`` one rung up; the city's own
+    path stays (there is nowhere higher). RTRIM with the set of every character but '/' strips the
+    last segment, then the trailing slash goes."""
+    head = f"RTRIM({column}, REPLACE({column}, '/', ''))"
+    return f"CASE WHEN {head} = '' THEN {column} ELSE SUBSTR({head}, 1, LENGTH({head}) - 1) END"
 
 
 def sweep(now: dt.datetime | None = None) -> SweepReport:
@@ -504,107 +622,117 @@ def sweep(now: dt.datetime | None = None) -> SweepReport:
 
 def _sweep_model(model: type[Case], now: dt.datetime, report: SweepReport) -> None:
     workflow = model.workflow
-    cases = model.objects.unscoped(reason=UNSCOPED_SWEEP)
-    open_cases = cases.filter(status__in=workflow.open_states)
+    open_cases = model.objects.unscoped(reason=UNSCOPED_SWEEP).filter(status__in=workflow.open_states)
     told: dict[str, set] = {}
 
+    # Each UPDATE repeats its condition and changes only the rows the locked read found.
     due_soon = open_cases.filter(reminded=False, remind_at__lte=now, due_at__gt=now)
-    rows = list(due_soon.values_list("pk", "number", "holder_path"))
-    if rows:
-        for ids in _chunks([r[0] for r in rows]):
-            _timeline_from_rows(cases.filter(pk__in=ids), workflow, "remind", now)
-            cases.filter(pk__in=ids).update(reminded=True)
-        for _pk, number, path in rows:
+    for rows in _locked_chunks(due_soon):
+        ids = [r[0] for r in rows]
+        insert_timeline(model, ids, "remind", now)
+        due_soon.filter(pk__in=ids).update(reminded=True)
+        for _pk, number, path, _status in rows:
             told.setdefault(path, set()).add(number)
+            report.cases.append(number)
         report.reminded += len(rows)
-        report.cases += [r[1] for r in rows]
 
     overdue = open_cases.filter(due_at__lte=now)
-    rows = list(overdue.values_list("pk", "number", "holder_path"))
-    if rows:
-        due = now + workflow.escalation_limit
-        remind = due - workflow.escalation_limit * workflow.remind_share
-        # A case the city holds stays there (there is nowhere higher) but still misses a limit.
-        below_top = Q(holder_path__contains="/")
-        for ids in _chunks([r[0] for r in rows]):
-            chunk = cases.filter(pk__in=ids)
-            # The timeline first: it reads where each case is before the UPDATE moves it.
-            _timeline_from_rows(chunk, workflow, "escalate", now, escalate=True)
-            chunk.update(
-                holder_path=models.Case(
-                    models.When(below_top, then=parent_path(F("holder_path"))), default=F("holder_path")
-                ),
-                level=models.Case(
-                    models.When(below_top, then=F("level") + 1),
-                    default=F("level"),
-                    output_field=models.PositiveSmallIntegerField(),
-                ),
-                due_at=due,
-                remind_at=remind,
-                reminded=False,
-                step_started_at=now,
-                missed_deadlines=F("missed_deadlines") + 1,
-                version=F("version") + 1,
-            )
-        for _pk, number, path in rows:
-            told.setdefault(path.rsplit("/", 1)[0], set()).add(number)
+    due, remind = _escalation_limit(workflow, now)
+    holder = connections[overdue.db].ops.quote_name("holder_path")
+    # A case the city holds stays there (there is nowhere higher) but still misses a limit.
+    below_top = Q(holder_path__contains="/")
+    for rows in _locked_chunks(overdue):
+        ids = [r[0] for r in rows]
+        insert_timeline(model, ids, "escalate", now, escalate=True)
+        overdue.filter(pk__in=ids).update(
+            holder_path=RawSQL(parent_sql(holder), (), output_field=models.CharField()),
+            level=models.Case(
+                models.When(below_top, then=F("level") + 1),
+                default=F("level"),
+                output_field=models.PositiveSmallIntegerField(),
+            ),
+            due_at=due,
+            remind_at=remind,
+            reminded=False,
+            step_started_at=now,
+            missed_deadlines=F("missed_deadlines") + 1,
+            version=F("version") + 1,
+        )
+        for _pk, number, path, _status in rows:
+            told.setdefault(_parent(path), set()).add(number)
+            report.cases.append(number)
         report.escalated += len(rows)
-        report.cases += [r[1] for r in rows]
 
     _tell_holders(workflow, told)
 
 
-def _chunks(ids: list, size: int = 50_000):
-    """Id lists that stay under SQLite's bound-parameter limit."""
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
+def _locked_chunks(cases, size: int = 50_000):
+    """The rows (pk, number, holder path, status) of ``cases``, locked until commit, in chunks
+    whose id lists stay under SQLite's bound-parameter limit. A sweep running at the same time in
+    another worker waits for the lock, then no longer finds the rows this one moved."""
+    rows = list(cases.select_for_update().order_by("pk").values_list("pk", "number", "holder_path", "status"))
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
 
 
-TIMELINE_COLUMNS = (
-    "case_type",
-    "case_id",
-    "at",
-    "actor_label",
-    "transition",
-    "from_status",
-    "to_status",
-    "holder_path",
-    "note",
-    "data",
-)
+def _escalation_limit(workflow: Workflow, now: dt.datetime):
+    """The due time and reminder of the rung an escalated case climbs to, counted as its steps'
+    limits are: on the working calendar for the cases ``workflow.working_hours`` selects, in
+    clock hours for the others."""
+    hours = workflow.escalation_limit / dt.timedelta(hours=1)
 
+    def limit(working: bool):
+        due = workcalendar.deadline(now, hours, working=working)
+        return Value(due), Value(due - (due - now) * workflow.remind_share)
 
-def _timeline_from_rows(cases, workflow: Workflow, transition: str, now, *, escalate: bool = False) -> None:
-    """One timeline entry per case in ``cases``, written by one INSERT ... SELECT from the case rows.
-
-    The sweep may move every open case of the city at once; building and saving a TimelineEntry
-    object per case cost several times the UPDATE of the cases themselves. An escalation's entry
-    names the holder one rung up and, in ``data``, the one it comes from."""
-    path = F("holder_path")
-    holder = models.Case(models.When(holder_path__contains="/", then=parent_path(path)), default=path)
-    select = (
-        cases.order_by()
-        .annotate(
-            t_case_type=Value(workflow.case_type),
-            t_case_id=F("pk"),
-            t_at=Value(now, output_field=models.DateTimeField()),
-            t_actor_label=Value(""),
-            t_transition=Value(transition),
-            t_from_status=F("status"),
-            t_to_status=F("status"),
-            t_holder_path=holder if escalate else path,
-            t_note=Value(""),
-            t_data=JSONObject(**{"from": path}) if escalate else Value({}, output_field=models.JSONField()),
-        )
-        .values_list(*(f"t_{c}" for c in TIMELINE_COLUMNS))
+    if isinstance(workflow.working_hours, bool):
+        return limit(workflow.working_hours)
+    (due_working, remind_working), (due_clock, remind_clock) = limit(True), limit(False)
+    return (
+        models.Case(models.When(workflow.working_hours, then=due_working), default=due_clock),
+        models.Case(models.When(workflow.working_hours, then=remind_working), default=remind_clock),
     )
-    connection = connections[cases.db]
-    select_sql, params = select.query.get_compiler(cases.db).as_sql()
-    meta = TimelineEntry._meta
-    table = connection.ops.quote_name(meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(meta.get_field(c).column) for c in TIMELINE_COLUMNS)
+
+
+def _parent(path: str) -> str:
+    """Where an escalation takes a case held at ``path`` (the city keeps its own)."""
+    return path.rsplit("/", 1)[0]
+
+
+def insert_timeline(model: type[Case], ids: list, transition: str, at, *, escalate: bool = False) -> None:
+    """The sweep's timeline entries, one per case of ``model`` in ``ids``, by one INSERT ... SELECT
+    from the case rows: the sweep's one raw statement (docs/adr/0004-sweep-timeline-insert.md), as
+    bulk_create of the same 100,000 entries costs about ten times as much on SQLite and four times
+    on PostgreSQL. An escalation's entry names the holder one rung up and, in ``data``, the one it
+    comes from."""
+    connection = connections[model.objects.db]
+    quote = connection.ops.quote_name
+    field = TimelineEntry._meta.get_field
+    holder, status, pk = quote("holder_path"), quote("status"), quote(model._meta.pk.column)
+    json_object = "json_object" if connection.vendor == "sqlite" else "jsonb_build_object"
+    select = {
+        "case_type": "%s",
+        "case_id": pk,
+        "at": "%s",
+        "actor_label": "''",
+        "transition": "%s",
+        "from_status": status,
+        "to_status": status,
+        "holder_path": parent_sql(holder) if escalate else holder,
+        "note": "''",
+        "data": f"{json_object}('from', {holder})" if escalate else "%s",
+    }
+    params = [model.workflow.case_type, field("at").get_db_prep_save(at, connection), transition]
+    if not escalate:
+        params.append(field("data").get_db_prep_save({}, connection))
+    columns = ", ".join(quote(field(name).column) for name in select)
+    into = f"{quote(TimelineEntry._meta.db_table)} ({columns})"
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
+        cursor.execute(
+            f"INSERT INTO {into} SELECT {', '.join(select.values())} FROM {quote(model._meta.db_table)} "
+            f"WHERE {pk} IN ({', '.join(['%s'] * len(ids))})",
+            [*params, *ids],
+        )
 
 
 def _tell_holders(workflow: Workflow, told: dict[str, set]) -> None:
@@ -614,11 +742,10 @@ def _tell_holders(workflow: Workflow, told: dict[str, set]) -> None:
     from django.contrib.auth import get_user_model
 
     for path, numbers in told.items():
-        numbers = sorted(numbers)
         notify(
             list(get_user_model().posted_at(path)),
             kind=f"{workflow.case_type}_deadline",
             title=_("%(count)s cases need attention") % {"count": len(numbers)},
-            body=", ".join(numbers[:50]),
+            body=", ".join(sorted(numbers)[:50]),
             scope_path=path,
         )

@@ -1,5 +1,5 @@
-"""Every change to the mediation ledger: registration, sessions, the agreement and its signed
-copy, performance, judicial confirmation, moves through the workflow, screening returns.
+"""Every change to the mediation ledger: registration, moves through the workflow (sessions, the
+agreement and its performance among them), the signed copy, judicial confirmation, screening returns.
 
 Each function is one transaction with its permission check and exactly one audit entry; moves go
 through the casework engine (:func:`fengqiao.core.casework.apply`), whose entry is that move's.
@@ -29,21 +29,16 @@ from fengqiao.disputes.choices import (
     AgreementForm,
     Category,
     PartyRole,
-    Performance,
     Source,
-    Status,
 )
-from fengqiao.disputes.models import Agreement, Dispute, DisputeParty, MediationSession, ScreeningReturn
+from fengqiao.disputes.models import Agreement, Dispute, DisputeParty, ScreeningReturn
 from fengqiao.disputes.workflow import parse_date, staff
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import Grid, PoliceUnit
 from fengqiao.registry.validators import InvalidValue, parse_id_number, parse_phone
 
 REGISTER = audit.register("dispute_register", "registered a dispute")
-SESSION = audit.register("dispute_session", "recorded a mediation session")
-AGREEMENT = audit.register("dispute_agreement", "recorded a mediation agreement")
 SIGNED_COPY = audit.register("dispute_signed_copy", "uploaded a signed agreement")
-PERFORMANCE = audit.register("dispute_performance", "recorded the performance of an agreement")
 JUDICIAL = audit.register("dispute_judicial", "recorded judicial confirmation")
 SCREENING = audit.register("dispute_screening_return", "filed a screening return")
 JUDICIAL_REMINDERS = audit.register(
@@ -52,7 +47,6 @@ JUDICIAL_REMINDERS = audit.register(
 
 UNSCOPED_REPEATS = "disputes: repeated disputes between the same parties are counted across the territory"
 UNSCOPED_REMINDERS = "disputes: the judicial-window reminder covers every agreement"
-AGREEMENT_PREFIX = "TJXY"
 
 # What a signed copy may be: checked by the file's first bytes, not by its name.
 
@@ -86,13 +80,6 @@ def may_work_on(user, dispute: Dispute) -> bool:
 def _require_work(user, dispute: Dispute) -> None:
     if not may_work_on(user, dispute):
         raise PermissionDenied(_("Only the dispute's mediators and the officers holding it may do this."))
-
-
-def _require_status(dispute: Dispute, *allowed: str, field: str = "status") -> None:
-    if dispute.status not in allowed:
-        raise ValidationError(
-            {field: [_("Not possible while the dispute is %(status)s.") % {"status": dispute.status_label}]}
-        )
 
 
 def _text(value, field: str, *, required: bool = True, limit: int | None = None) -> str:
@@ -353,61 +340,13 @@ def _flag_to_station(dispute: Dispute) -> None:
 def move(
     dispute: Dispute, transition: str, *, actor, version: int | None, note: str = "", data=None
 ) -> Dispute:
-    """Take one step: start, resolve, fail, refer, terminate, follow_up, archive, extensions."""
+    """Take one step: start, a session, the agreement, its performance, resolve, fail, refer,
+    terminate, follow_up, archive, extensions."""
     return casework.apply(dispute, transition, actor=actor, version=version, note=note, data=data)
 
 
 # ---------------------------------------------------------------------------------------------
-# sessions and the agreement
-
-
-@transaction.atomic
-def add_session(
-    dispute: Dispute, *, actor, held_on, place: str, participants: str, minutes: str
-) -> MediationSession:
-    """Record one mediation session and its minutes."""
-    dispute = _locked(dispute)
-    _require_work(actor, dispute)
-    _require_status(dispute, Status.MEDIATING)
-    held_on = parse_date(held_on, "held_on")
-    if held_on > timezone.localdate():
-        raise ValidationError({"held_on": [_("A session cannot be in the future.")]})
-    if held_on < timezone.localdate(dispute.opened_at):
-        raise ValidationError({"held_on": [_("A session cannot be before the dispute was registered.")]})
-    session = MediationSession.objects.create(
-        dispute=dispute,
-        held_on=held_on,
-        place=_text(place, "place", limit=200),
-        participants=_text(participants, "participants"),
-        minutes=_text(minutes, "minutes"),
-        recorded_by=actor,
-    )
-    audit.record(
-        SESSION,
-        dispute,
-        actor=actor,
-        after={"session": session.pk, "held_on": held_on, "place": session.place},
-    )
-    return session
-
-
-def content_hash(dispute: Dispute, agreement: Agreement) -> str:
-    """The fingerprint of what the agreement says: printed on it and shown by the verification page."""
-    parties = [(p.role, p.name, p.id_number) for p in dispute.parties.order_by("role", "id")]
-    text = "\n".join(
-        [
-            agreement.serial,
-            agreement.form,
-            agreement.signed_on.isoformat(),
-            repr(parties),
-            dispute.facts,
-            dispute.points,
-            agreement.terms,
-            agreement.performance_method,
-            agreement.perform_by.isoformat(),
-        ]
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+# the agreement's documents and judicial confirmation
 
 
 def verification_check(agreement: Agreement) -> str:
@@ -419,63 +358,6 @@ def verification_check(agreement: Agreement) -> str:
 
 def verification_path(agreement: Agreement) -> str:
     return reverse("agreement_verify", args=[agreement.serial, verification_check(agreement)])
-
-
-@transaction.atomic
-def make_agreement(
-    dispute: Dispute,
-    *,
-    actor,
-    terms: str,
-    performance_method: str,
-    perform_by,
-    signed_on=None,
-    form: str = AgreementForm.WRITTEN,
-) -> Agreement:
-    """Record (or, while still mediating, correct) the agreement the parties reached."""
-    dispute = _locked(dispute)
-    _require_work(actor, dispute)
-    _require_status(dispute, Status.MEDIATING)
-    if form not in AgreementForm.values:
-        raise ValidationError({"form": [_("Unknown value: %(value)s.") % {"value": form}]})
-    signed_on = parse_date(signed_on or timezone.localdate(), "signed_on")
-    perform_by = parse_date(perform_by, "perform_by")
-    if signed_on > timezone.localdate():
-        raise ValidationError({"signed_on": [_("An agreement cannot be dated in the future.")]})
-    if perform_by < signed_on:
-        raise ValidationError({"perform_by": [_("Performance cannot be due before the agreement.")]})
-    agreement = Agreement.objects.filter(dispute=dispute).first()
-    before = (
-        audit.snapshot(agreement, ["form", "terms", "performance_method", "perform_by"])
-        if agreement
-        else None
-    )
-    if agreement is None:
-        county = dispute.scope_path.split("/")[1]
-        agreement = Agreement(
-            dispute=dispute, serial=casework.next_number(AGREEMENT_PREFIX, county, signed_on)
-        )
-    agreement.form = form
-    agreement.terms = _text(terms, "terms")
-    agreement.performance_method = _text(performance_method, "performance_method")
-    agreement.perform_by = perform_by
-    agreement.signed_on = signed_on
-    agreement.made_by = actor
-    agreement.content_hash = content_hash(dispute, agreement)
-    agreement.save()
-    audit.record(
-        AGREEMENT,
-        dispute,
-        actor=actor,
-        before=before,
-        after={
-            "serial": agreement.serial,
-            "form": form,
-            "perform_by": perform_by,
-            "hash": agreement.content_hash,
-        },
-    )
-    return agreement
 
 
 def _agreement_of(dispute: Dispute) -> Agreement:
@@ -513,28 +395,6 @@ def upload_signed_copy(dispute: Dispute, upload, *, actor) -> Agreement:
             raise
     if old_file:
         transaction.on_commit(lambda: agreement.signed_copy.storage.delete(old_file))
-    return agreement
-
-
-@transaction.atomic
-def record_performance(dispute: Dispute, *, actor, performance: str, note: str = "") -> Agreement:
-    dispute = _locked(dispute)
-    _require_work(actor, dispute)
-    agreement = _agreement_of(dispute)
-    if performance not in Performance.values:
-        raise ValidationError({"performance": [_("Unknown value: %(value)s.") % {"value": performance}]})
-    before = audit.snapshot(agreement, ["performance", "performance_note"])
-    agreement.performance = performance
-    agreement.performance_note = str(note or "").strip()
-    agreement.performance_updated_at = timezone.now()
-    agreement.save(update_fields=["performance", "performance_note", "performance_updated_at", "updated_at"])
-    audit.record(
-        PERFORMANCE,
-        dispute,
-        actor=actor,
-        before=before,
-        after={"performance": performance, "note": agreement.performance_note},
-    )
     return agreement
 
 

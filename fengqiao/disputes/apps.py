@@ -10,8 +10,9 @@ class DisputesConfig(AppConfig):
     def ready(self):
         import datetime as dt
 
-        from fengqiao.core import periodic
-        from fengqiao.disputes import workflow  # noqa: F401  (declares the workflow)
+        from fengqiao.core import casework, periodic
         from fengqiao.disputes.actions import remind_judicial_windows
+        from fengqiao.disputes.workflow import DISPUTE_WORKFLOW
 
+        casework.register(DISPUTE_WORKFLOW)
         periodic.register("judicial reminders", lambda: remind_judicial_windows(), every=dt.timedelta(days=1))

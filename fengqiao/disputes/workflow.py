@@ -1,7 +1,9 @@
 """The life of a dispute as a casework workflow (prefix TJ, 调解).
 
 registered → mediating → resolved (with an agreement) / not resolved / referred (court,
-arbitration, petition office) / terminated → follow-up visits → archived. Registration starts the
+arbitration, petition office) / terminated → follow-up visits → archived. Mediation sessions, the
+agreement and its performance are steps too (the status stays), each on the timeline and in the
+audit log with what it changed. Registration starts the
 grade's response time (red: 2 hours by default); mediation must end within
 ``FENGQIAO_DISPUTE_LIMIT_DAYS`` (30) of registration, plus any extension the level above the
 holder approved. Follow-up visits are themselves a step (``follow_up``), taken once per visit, so
@@ -9,23 +11,35 @@ each visit is on the timeline and in the audit log with the rest.
 """
 
 import datetime as dt
+import hashlib
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from fengqiao.core.casework import Move, State, Transition, Workflow, above_holder, either, holder
-from fengqiao.core.params import whole_number
+from fengqiao.core import audit
+from fengqiao.core.casework import (
+    Move,
+    State,
+    Transition,
+    Workflow,
+    either,
+    extension_steps,
+    holder,
+    next_number,
+)
 from fengqiao.disputes import conf
-from fengqiao.disputes.choices import Outcome, Performance, ReferredTo, Status, VisitMethod
-from fengqiao.disputes.models import Agreement, Dispute, FollowUp
+from fengqiao.disputes.choices import Outcome, Status
+from fengqiao.disputes.inputs import AgreementInput, FollowUpInput, PerformanceInput, ReferInput, SessionInput
+from fengqiao.disputes.models import Agreement, Dispute, FollowUp, MediationSession
 
 S = Status
 BEFORE_OUTCOME = (S.REGISTERED, S.MEDIATING)
 OUTCOMES = (S.RESOLVED, S.NOT_RESOLVED, S.REFERRED, S.TERMINATED)
 MAX_EXTENSION_DAYS = 60
+AGREEMENT_PREFIX = "TJXY"
+AGREEMENT_FIELDS = ["form", "terms", "performance_method", "perform_by", "signed_on"]
 
 
 def mediator(user, dispute) -> bool:
@@ -72,60 +86,73 @@ def _resolve(dispute: Dispute, move: Move) -> None:
 
 
 def _refer(dispute: Dispute, move: Move) -> None:
-    to = str(move.data.get("to") or "").strip()
-    if to not in ReferredTo.values:
-        raise ValidationError({"to": [_("Say where it goes: a court, arbitration or the petition office.")]})
-    dispute.referred_to = to
+    dispute.referred_to = move.data["to"]
     _outcome(Outcome.REFERRED)(dispute, move)
+
+
+def _session(dispute: Dispute, move: Move) -> None:
+    session = MediationSession.objects.create(dispute=dispute, recorded_by=move.actor, **move.data)
+    move.after.update(session=session.pk, held_on=session.held_on, place=session.place)
+
+
+def content_hash(dispute: Dispute, agreement: Agreement) -> str:
+    """The fingerprint of what the agreement says: printed on it and shown by the verification page."""
+    parties = [(p.role, p.name, p.id_number) for p in dispute.parties.order_by("role", "id")]
+    text = "\n".join(
+        [
+            agreement.serial,
+            agreement.form,
+            agreement.signed_on.isoformat(),
+            repr(parties),
+            dispute.facts,
+            dispute.points,
+            agreement.terms,
+            agreement.performance_method,
+            agreement.perform_by.isoformat(),
+        ]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _agreement(dispute: Dispute, move: Move) -> None:
+    """Record the agreement the parties reached or, while still mediating, correct it."""
+    agreement = Agreement.objects.filter(dispute=dispute).first()
+    if agreement is None:
+        county = dispute.scope_path.split("/")[1]
+        serial = next_number(AGREEMENT_PREFIX, county, move.data["signed_on"])
+        agreement = Agreement(dispute=dispute, serial=serial)
+    else:
+        move.before.update(audit.snapshot(agreement, AGREEMENT_FIELDS))
+    for name in AGREEMENT_FIELDS:
+        setattr(agreement, name, move.data[name])
+    agreement.made_by = move.actor
+    agreement.content_hash = content_hash(dispute, agreement)
+    agreement.save()
+    move.after.update(audit.snapshot(agreement, ["serial", *AGREEMENT_FIELDS, "content_hash"]))
+
+
+def _perform(dispute: Dispute, move: Move, performance: str) -> None:
+    """The one writer of an agreement's performance: recorded on its own or seen on a visit."""
+    agreement = Agreement.objects.filter(dispute=dispute).first()
+    if agreement is None:
+        raise ValidationError({"performance": [_("This dispute has no agreement yet.")]})
+    move.before.update(audit.snapshot(agreement, ["performance", "performance_note"]))
+    agreement.performance = performance
+    agreement.performance_note = move.note
+    agreement.performance_updated_at = move.at
+    agreement.save(update_fields=["performance", "performance_note", "performance_updated_at", "updated_at"])
+    move.after.update(audit.snapshot(agreement, ["performance", "performance_note"]))
 
 
 def _visit(dispute: Dispute, move: Move) -> None:
     """A follow-up visit: what was found, and how the agreement is being performed."""
-    today = timezone.localdate(move.at)  # the local day: in UTC it is still yesterday until 08:00
-    visited_on = parse_date(move.data.get("visited_on") or today, "visited_on")
-    if visited_on > today:
-        raise ValidationError({"visited_on": [_("A visit cannot be in the future.")]})
-    method = str(move.data.get("method") or VisitMethod.VISIT)
-    if method not in VisitMethod.values:
-        raise ValidationError({"method": [_("Unknown value: %(value)s.") % {"value": method}]})
-    performance = str(move.data.get("performance") or "")
-    if performance and performance not in Performance.values:
-        raise ValidationError({"performance": [_("Unknown value: %(value)s.") % {"value": performance}]})
-    FollowUp.objects.create(
-        dispute=dispute,
-        visited_on=visited_on,
-        method=method,
-        performance=performance,
-        note=move.note,
-        visited_by=move.actor,
-    )
-    if performance:
-        Agreement.objects.filter(dispute=dispute).update(
-            performance=performance, performance_updated_at=move.at
-        )
+    FollowUp.objects.create(dispute=dispute, note=move.note, visited_by=move.actor, **move.data)
+    if move.data["performance"]:
+        _perform(dispute, move, move.data["performance"])
 
 
-def _request_extension(dispute: Dispute, move: Move) -> None:
-    dispute.extension_days = whole_number(move.data.get("days"), "days", low=1, high=MAX_EXTENSION_DAYS)
-
-
-def _approve_extension(dispute: Dispute, move: Move) -> None:
-    if not dispute.extension_days:
-        raise ValidationError({"transition": [_("No extension has been requested.")]})
-    extra = dt.timedelta(days=dispute.extension_days)
-    dispute.extended_days += dispute.extension_days
-    if dispute.due_at is not None:
-        dispute.due_at += extra
-        share = dispute.workflow.remind_share
-        dispute.remind_at = dispute.due_at - (dispute.due_at - dispute.step_started_at) * share
-        dispute.reminded = False
-    dispute.extension_days = None
-
-
-def _refuse_extension(dispute: Dispute, move: Move) -> None:
-    if not dispute.extension_days:
-        raise ValidationError({"transition": [_("No extension has been requested.")]})
-    dispute.extension_days = None
+def _extended(dispute: Dispute, days: int) -> None:
+    dispute.extended_days += days  # the mediation limit runs from registration: it counts them
 
 
 # ---------------------------------------------------------------------------------------------
@@ -176,7 +203,16 @@ TRANSITIONS = [
         needs_note=True,
         effect=_outcome(Outcome.NOT_RESOLVED),
     ),
-    T("refer", gettext_lazy("refer"), BEFORE_OUTCOME, S.REFERRED, staff, needs_note=True, effect=_refer),
+    T(
+        "refer",
+        gettext_lazy("refer"),
+        BEFORE_OUTCOME,
+        S.REFERRED,
+        staff,
+        needs_note=True,
+        effect=_refer,
+        input=ReferInput,
+    ),
     T(
         "terminate",
         gettext_lazy("terminate"),
@@ -194,33 +230,45 @@ TRANSITIONS = [
         staff,
         needs_note=True,
         effect=_visit,
+        input=FollowUpInput,
     ),
     T("archive", gettext_lazy("archive"), (S.FOLLOW_UP,), S.ARCHIVED, staff),
     T(
-        "request_extension",
-        gettext_lazy("request an extension"),
-        BEFORE_OUTCOME,
+        "record_session",
+        gettext_lazy("record a mediation session"),
+        (S.MEDIATING,),
         None,
         staff,
-        needs_note=True,
-        effect=_request_extension,
+        effect=_session,
+        input=SessionInput,
     ),
     T(
-        "approve_extension",
-        gettext_lazy("approve the extension"),
-        BEFORE_OUTCOME,
+        "record_agreement",
+        gettext_lazy("record the agreement"),
+        (S.MEDIATING,),
         None,
-        above_holder,
-        effect=_approve_extension,
+        staff,
+        effect=_agreement,
+        input=AgreementInput,
     ),
     T(
-        "refuse_extension",
-        gettext_lazy("refuse the extension"),
-        BEFORE_OUTCOME,
+        "record_performance",
+        gettext_lazy("record the performance"),
+        (S.MEDIATING, *OUTCOMES, S.FOLLOW_UP),
         None,
-        above_holder,
-        needs_note=True,
-        effect=_refuse_extension,
+        staff,
+        effect=lambda dispute, move: _perform(dispute, move, move.data["performance"]),
+        input=PerformanceInput,
+    ),
+    *extension_steps(
+        BEFORE_OUTCOME,
+        allowed=staff,
+        asks="days",
+        pending="extension_days",
+        unit=dt.timedelta(days=1),
+        most=MAX_EXTENSION_DAYS,
+        label=gettext_lazy("Extra days"),
+        granted=_extended,
     ),
 ]
 

@@ -8,4 +8,7 @@ class EventsConfig(AppConfig):
     verbose_name = _("Events (closed loop)")
 
     def ready(self):
-        from fengqiao.events import workflow  # noqa: F401  (declares the workflow)
+        from fengqiao.core import casework
+        from fengqiao.events.workflow import EVENT_WORKFLOW
+
+        casework.register(EVENT_WORKFLOW)

@@ -11,6 +11,7 @@ import datetime as dt
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -20,14 +21,14 @@ from fengqiao.core.casework import (
     State,
     Transition,
     Workflow,
-    above_holder,
     either,
+    extension_steps,
     holder,
     roles,
 )
-from fengqiao.core.params import whole_number
 from fengqiao.events import routing
 from fengqiao.events.choices import Status
+from fengqiao.events.inputs import MergeInput, RateInput, ReassignInput, RecategoriseInput
 from fengqiao.events.models import Category, Event
 
 OPEN = (Status.REPORTED, Status.FILED, Status.DISPATCHED, Status.HANDLING, Status.REPORTED_BACK)
@@ -51,14 +52,16 @@ staff = holder()  # the assignee and anyone posted at or above the holder
 
 
 def _reassign(event: Event, move: Move) -> None:
-    """Give the event to another grid or unit (by path) and/or another person, within the mover's reach."""
+    """Give the event to another grid or unit (by path) and/or another person, within the mover's
+    reach. A new holder without a person leaves it to the holder's inbox."""
     path = move.data.get("holder_path")
-    if path:
+    moved = bool(path) and path != event.holder_path
+    if moved:
         event.holder_path = routing.check_holder(path, move.actor)
     user_id = move.data.get("assignee")
     if user_id:
         event.assignee = routing.check_assignee(user_id, event.holder_path)
-    elif path:
+    elif moved:
         event.assignee = None
 
 
@@ -67,7 +70,7 @@ def _rework(event: Event, move: Move) -> None:
 
 
 def _rate(event: Event, move: Move) -> None:
-    event.rating = whole_number(move.data.get("rating"), "rating", low=1, high=5)
+    event.rating = move.data["rating"]
     event.rated_at = move.at
 
 
@@ -84,28 +87,6 @@ def _reopen(event: Event, move: Move) -> None:
     event.rating = event.rated_at = None
 
 
-def _request_extension(event: Event, move: Move) -> None:
-    event.extension_hours = whole_number(move.data.get("hours"), "hours", low=1, high=24 * 30)
-
-
-def _approve_extension(event: Event, move: Move) -> None:
-    if not event.extension_hours:
-        raise ValidationError({"transition": [_("No extension has been requested.")]})
-    extra = dt.timedelta(hours=event.extension_hours)
-    if event.due_at is not None:
-        share = event.workflow.remind_share
-        event.due_at += extra
-        event.remind_at = event.due_at - (event.due_at - event.step_started_at) * share
-        event.reminded = False
-    event.extension_hours = None
-
-
-def _refuse_extension(event: Event, move: Move) -> None:
-    if not event.extension_hours:
-        raise ValidationError({"transition": [_("No extension has been requested.")]})
-    event.extension_hours = None
-
-
 def _escalate(event: Event, move: Move) -> None:
     if "/" not in event.holder_path:
         raise ValidationError(
@@ -116,7 +97,7 @@ def _escalate(event: Event, move: Move) -> None:
 
 
 def _merge(event: Event, move: Move) -> None:
-    number = str(move.data.get("into") or "").strip()
+    number = move.data["into"].strip()
     original = (
         Event.objects.unscoped(
             reason="events: the original of a merge is checked against the mover's scope below"
@@ -132,10 +113,7 @@ def _merge(event: Event, move: Move) -> None:
 
 
 def _recategorise(event: Event, move: Move) -> None:
-    code = str(move.data.get("category") or "").strip()
-    category = Category.objects.filter(code=code, active=True).first()
-    if category is None:
-        raise ValidationError({"category": [_("Unknown category: %(code)s.") % {"code": code}]})
+    category = Category.objects.get(code=move.data["category"])  # an active one: the input's choices
     event.category, event.kind = category, category.kind
     event.holder_path = routing.holder_for(category, event.grid)
     event.assignee = None
@@ -185,7 +163,15 @@ T = Transition
 TRANSITIONS = [
     T("file", pgettext_lazy("event step", "file"), (S.REPORTED,), S.FILED, staff),  # 立案, not a document
     T("reject", gettext_lazy("reject"), (S.REPORTED,), S.REJECTED, staff, needs_note=True),
-    T("dispatch", gettext_lazy("dispatch"), (S.FILED,), S.DISPATCHED, staff, effect=_reassign),
+    T(
+        "dispatch",
+        gettext_lazy("dispatch"),
+        (S.FILED,),
+        S.DISPATCHED,
+        staff,
+        effect=_reassign,
+        input=ReassignInput,
+    ),
     T("accept", gettext_lazy("start handling"), (S.DISPATCHED,), S.HANDLING, staff),
     T("report_back", gettext_lazy("report back"), (S.HANDLING,), S.REPORTED_BACK, staff, needs_note=True),
     T("pass", gettext_lazy("pass the check"), (S.REPORTED_BACK,), S.CLOSED, staff),
@@ -198,7 +184,7 @@ TRANSITIONS = [
         needs_note=True,
         effect=_rework,
     ),
-    T("rate", gettext_lazy("rate"), (S.CLOSED,), None, reporter, public=True, effect=_rate),
+    T("rate", gettext_lazy("rate"), (S.CLOSED,), None, reporter, public=True, effect=_rate, input=RateInput),
     T(
         "reopen",
         gettext_lazy("reopen"),
@@ -209,32 +195,24 @@ TRANSITIONS = [
         public=True,
         effect=_reopen,
     ),
-    T("reassign", gettext_lazy("reassign"), OPEN, None, staff, effect=_reassign, restarts_clock=False),
     T(
-        "request_extension",
-        gettext_lazy("request an extension"),
+        "reassign",
+        gettext_lazy("reassign"),
         OPEN,
         None,
         staff,
-        needs_note=True,
-        effect=_request_extension,
+        effect=_reassign,
+        input=ReassignInput,
+        restarts_clock=False,
     ),
-    T(
-        "approve_extension",
-        gettext_lazy("approve the extension"),
+    *extension_steps(
         OPEN,
-        None,
-        above_holder,
-        effect=_approve_extension,
-    ),
-    T(
-        "refuse_extension",
-        gettext_lazy("refuse the extension"),
-        OPEN,
-        None,
-        above_holder,
-        needs_note=True,
-        effect=_refuse_extension,
+        allowed=staff,
+        asks="hours",
+        pending="extension_hours",
+        unit=dt.timedelta(hours=1),
+        most=24 * 30,
+        label=gettext_lazy("Extra hours"),
     ),
     T(
         "escalate",
@@ -254,6 +232,7 @@ TRANSITIONS = [
         staff,
         needs_note=False,
         effect=_merge,
+        input=MergeInput,
     ),
     T(
         "recategorise",
@@ -262,6 +241,7 @@ TRANSITIONS = [
         None,
         either(staff, roles(*COMMANDERS)),
         effect=_recategorise,
+        input=RecategoriseInput,
         restarts_clock=True,
     ),
 ]
@@ -275,4 +255,5 @@ EVENT_WORKFLOW = Workflow(
     initial=S.REPORTED,
     deadline=_deadline,
     recipients=_recipients,
+    working_hours=Q(category__in=Category.objects.filter(clock_hours=False)),
 )

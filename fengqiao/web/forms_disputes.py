@@ -9,14 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from fengqiao.disputes import conf
 from fengqiao.disputes import selectors as ledger
 from fengqiao.disputes.choices import (
-    AgreementForm,
     Category,
     Outcome,
     PartyRole,
-    Performance,
     Source,
     Status,
-    VisitMethod,
 )
 from fengqiao.web import selectors
 from fengqiao.web.forms_registry import GridChoiceField, date_widget, id_number_field, phone_widget
@@ -95,58 +92,14 @@ def party_formset(data=None):
     return PartyFormSet(data, prefix="parties", initial=None if data else initial)
 
 
-class SessionForm(forms.Form):
-    held_on = forms.DateField(label=_("Date"), widget=date_widget())
-    place = forms.CharField(label=_("Place"), max_length=200)
-    participants = forms.CharField(
-        label=_("Participants"),
-        widget=_textarea(3),
-        help_text=_("Who took part and in which role: officer, grid worker, village cadre, lawyer …"),
-    )
-    minutes = forms.CharField(label=_("Minutes"), widget=_textarea(10))
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["held_on"].initial = timezone.localdate()
-
-
-class AgreementFormForm(forms.Form):
-    form = forms.ChoiceField(label=_("Form"), choices=AgreementForm.choices, initial=AgreementForm.WRITTEN)
-    terms = forms.CharField(label=_("Agreed terms"), widget=_textarea(6))
-    performance_method = forms.CharField(label=_("How it is performed"), widget=_textarea(3))
-    perform_by = forms.DateField(label=_("Performed by"), widget=date_widget())
-    signed_on = forms.DateField(label=_("Agreed on"), widget=date_widget())
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["signed_on"].initial = timezone.localdate()
-
-
 class SignedCopyForm(forms.Form):
     file = forms.FileField(label=_("Signed copy (PDF, JPEG or PNG)"))
-
-
-class PerformanceForm(forms.Form):
-    performance = forms.ChoiceField(label=_("Performance"), choices=Performance.choices)
-    note = forms.CharField(label=_("Note"), widget=_textarea(2), required=False)
 
 
 class JudicialForm(forms.Form):
     applied_on = forms.DateField(label=_("Applied for on"), widget=date_widget())
     confirmed_on = forms.DateField(label=_("Confirmed on"), widget=date_widget(), required=False)
     court = forms.CharField(label=_("Court"), max_length=100, required=False)
-
-
-class FollowUpForm(forms.Form):
-    visited_on = forms.DateField(label=_("Visited on"), widget=date_widget())
-    method = forms.ChoiceField(label=_("How"), choices=VisitMethod.choices)
-    performance = forms.ChoiceField(
-        label=_("Performance seen"), choices=[("", "—"), *Performance.choices], required=False
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["visited_on"].initial = timezone.localdate()
 
 
 class ScreeningForm(forms.Form):

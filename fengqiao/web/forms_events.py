@@ -5,43 +5,18 @@ import dataclasses
 import re
 
 from django import forms
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.urls import reverse
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.core.roles import STAFF_ROLES
-from fengqiao.core.scoping import path_within, scope_prefixes
 from fengqiao.events.actions import Report, build_report
 from fengqiao.events.choices import Channel, EventKind, Status
-from fengqiao.events.models import Category
+from fengqiao.events.inputs import RateInput, category_choices
 from fengqiao.events.selectors import EventFilter
-from fengqiao.geo.models import Grid, PoliceUnit
 from fengqiao.web.selectors import grid_filter_choices
 
 # ---------------------------------------------------------------------------------------------
 # shared pieces
-
-
-def category_label(category: Category) -> str:
-    english = (get_language() or "").startswith("en")
-    return (category.name_en if english and category.name_en else category.name) or category.code
-
-
-def category_choices(*, public_only: bool = False) -> list[tuple[str, str]]:
-    """The active categories as an indented tree (codes nest: a child's code extends its parent's)."""
-    categories = Category.objects.filter(active=True).order_by("code")
-    if public_only:
-        categories = categories.filter(public=True)
-    rows = list(categories)
-    codes = {c.code for c in rows}
-    choices = []
-    for category in rows:
-        depth = sum(1 for other in codes if other != category.code and category.code.startswith(other))
-        choices.append((category.code, "\u2003" * depth + f"{category.code} {category_label(category)}"))
-    return choices
 
 
 class FlagInput(forms.CheckboxInput):
@@ -274,13 +249,8 @@ class TrackForm(forms.Form):
         return re.sub(r"[\s-]+", "", self.cleaned_data["code"]).upper()
 
 
-class RateForm(ActionErrorsMixin, forms.Form):
-    rating = forms.TypedChoiceField(
-        label=_("How well was it handled?"),
-        coerce=int,
-        choices=[(n, str(n)) for n in range(5, 0, -1)],
-        widget=forms.RadioSelect,
-    )
+class RateForm(ActionErrorsMixin, RateInput):
+    pass
 
 
 class ReopenForm(ActionErrorsMixin, forms.Form):
@@ -290,108 +260,43 @@ class ReopenForm(ActionErrorsMixin, forms.Form):
 
 
 # ---------------------------------------------------------------------------------------------
-# the moves of an event
-
-
-def staff_under(path: str):
-    """Active staff posted at ``path`` or anywhere under it: who may be given the event."""
-    User = get_user_model()
-    below = path + "/"
-    at = (
-        Q(postings__grid__scope_path=path)
-        | Q(postings__grid__scope_path__startswith=below)
-        | Q(postings__unit__path=path)
-        | Q(postings__unit__path__startswith=below)
-    )
-    return (
-        User.objects.filter(at, is_active=True, role__in=list(STAFF_ROLES))
-        .distinct()
-        .order_by("full_name", "username")
-    )
-
-
-def holder_choices(event, user) -> list[tuple[str, str]]:
-    """Where the user may send the event: up the ladder from its grid, and the grids of its
-    police district, as far as the user reaches."""
-    prefixes = scope_prefixes(user)
-    parts = event.grid.scope_path.split("/")
-    ladder = ["/".join(parts[:i]) for i in range(len(parts) - 1, 0, -1)]
-    units = {u.path: u.name for u in PoliceUnit.objects.filter(path__in=ladder)}
-    grids = Grid.objects.visible_to(user).filter(district_id=event.grid.district_id, is_active=True)
-    choices = [(g.scope_path, f"{g.name} ({g.code})") for g in grids.only("scope_path", "name", "code")]
-    if not any(p == event.grid.scope_path for p, _label in choices):
-        choices.insert(0, (event.grid.scope_path, f"{event.grid.name} ({event.grid.code})"))
-    choices += [(p, units[p]) for p in ladder if p in units]
-    return [(p, label) for p, label in choices if path_within(p, prefixes)]
-
-
-class StaffChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
-        return f"{obj.full_name or obj.username} · {obj.get_role_display()}"
+# the moves of a case
 
 
 class TransitionForm(ActionErrorsMixin, forms.Form):
-    """One transition of the event's workflow: the version the user saw, a note, and the data
-    the transition needs. Its fields are prefixed with the transition's name (several forms on a page)."""
+    """One transition of a case's workflow: the version the user saw, the input the transition
+    declares (``casework.Input``), and a note. Its fields are prefixed with the transition's name
+    (several forms on a page)."""
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    def __init__(self, event, transition, user, *args, candidates=(), **kwargs):
+    DANGER = ("reject", "rework", "escalate", "merge", "refuse_extension", "fail", "terminate")
+
+    def __init__(self, case, transition, user, *args, **kwargs):
         kwargs.setdefault("prefix", transition.name)
-        kwargs.setdefault("initial", {"version": event.version})
+        kwargs.setdefault("initial", {"version": case.version})
         super().__init__(*args, **kwargs)
-        self.event, self.transition, self.user = event, transition, user
-        self.candidates = list(candidates)
-        name = transition.name
+        self.case, self.transition, self.user = case, transition, user
+        self.input = transition.input(case=case, user=user) if transition.input else None
+        if self.input is not None:
+            self.fields.update(self.input.fields)
+            for name, field in self.input.fields.items():
+                self.initial.setdefault(name, field.initial)
         if transition.needs_note:
             self.fields["note"].label = _("Note (required)")
-        if name in ("dispatch", "reassign"):
-            self.fields["holder_path"] = forms.ChoiceField(
-                label=_("Held by"),
-                choices=holder_choices(event, user),
-                initial=event.holder_path,
-                required=False,
-            )
-            self.fields["assignee"] = StaffChoiceField(
-                label=_("Assignee"),
-                queryset=staff_under(event.holder_path),
-                required=False,
-                empty_label=_("— nobody in particular —"),
-                initial=event.assignee_id,
-            )
-        elif name == "request_extension":
-            self.fields["hours"] = forms.IntegerField(
-                label=_("Extra hours"), min_value=1, max_value=24 * 30, widget=forms.NumberInput
-            )
-        elif name == "rate":
-            self.fields["rating"] = RateForm.base_fields["rating"]
-        elif name == "merge":
-            self.fields["into"] = forms.CharField(
-                label=_("Number of the original event"),
-                max_length=32,
-                widget=forms.TextInput(attrs={"list": f"{self.prefix}-candidates", "autocomplete": "off"}),
-            )
-        elif name == "recategorise":
-            self.fields["category"] = forms.ChoiceField(
-                label=_("New category"), choices=category_choices(), initial=event.category.code
-            )
         # The note goes last, after what the step is about.
         self.order_fields([f for f in self.fields if f != "note"] + ["note"])
 
     def data_for_move(self) -> dict:
-        data = {}
-        cleaned = self.cleaned_data
-        # Only a change of holder is sent: sending the same one would drop the assignee.
-        if cleaned.get("holder_path") and cleaned["holder_path"] != self.event.holder_path:
-            data["holder_path"] = cleaned["holder_path"]
-        if cleaned.get("assignee") is not None:
-            data["assignee"] = cleaned["assignee"].pk
-        for name in ("hours", "rating", "into", "category"):
-            if name in self.fields and cleaned.get(name) not in (None, ""):
-                data[name] = cleaned[name]
-        return data
+        """The input's values, for the engine to parse with the same declaration."""
+        names = self.input.fields if self.input is not None else ()
+        return {name: self.cleaned_data.get(name) for name in names}
+
+    @property
+    def suggestions(self) -> list:
+        return self.input.suggestions() if self.input is not None else []
 
     @property
     def danger(self) -> bool:
-        return self.transition.name in ("reject", "rework", "escalate", "merge", "refuse_extension")
+        return self.transition.name in self.DANGER

@@ -23,7 +23,6 @@ from fengqiao.core.casework import Conflict
 from fengqiao.disputes import actions, conf, stats
 from fengqiao.disputes import selectors as ledger
 from fengqiao.disputes.actions import PartyData, Registration
-from fengqiao.disputes.choices import ReferredTo
 from fengqiao.disputes.models import Agreement
 from fengqiao.geo.models import PoliceUnit
 from fengqiao.registry.selectors import shown_id_number, shown_phone
@@ -148,7 +147,7 @@ def dispute_detail(request, number: str):
         for p in dispute.parties.select_related("person")
     ]
     may_work = actions.may_work_on(user, dispute)
-    steps = dispute.workflow.available(dispute, user)
+    steps = [(t, step_input(t, dispute, user)) for t in dispute.workflow.available(dispute, user)]
     return render(
         request,
         "web/disputes/detail.html",
@@ -163,12 +162,7 @@ def dispute_detail(request, number: str):
             "steps": steps,
             "may_work": may_work,
             "mediating": dispute.status == "mediating",
-            "referral_choices": ReferredTo.choices,
-            "follow_up_form": forms.FollowUpForm(),
             "signed_form": forms.SignedCopyForm(),
-            "performance_form": forms.PerformanceForm(
-                initial={"performance": agreement.performance} if agreement else None
-            ),
             "judicial_form": forms.JudicialForm(
                 initial={
                     "applied_on": agreement.judicial_applied_on,
@@ -193,11 +187,18 @@ def _timeline(dispute) -> list:
     return [(entry, labels.get(entry.transition, entry.transition)) for entry in dispute.timeline()]
 
 
-STEP_DATA = {
-    "refer": ("to",),
-    "request_extension": ("days",),
-    "follow_up": ("visited_on", "method", "performance"),
-}
+def step_input(transition, dispute, user):
+    """The input a step declares, for one of the page's forms (its ids its own)."""
+    if transition.input is None:
+        return None
+    return transition.input(case=dispute, user=user, auto_id=f"id_{transition.name}_%s")
+
+
+def _version(request) -> int | None:
+    try:
+        return int(request.POST.get("version", ""))
+    except ValueError:
+        return None
 
 
 @require_POST
@@ -205,15 +206,13 @@ STEP_DATA = {
 def dispute_move(request, number: str):
     user = request.user
     dispute = ledger.dispute_for(user, number)
-    name = request.POST.get("transition", "")
-    data = {k: request.POST.get(k, "") for k in STEP_DATA.get(name, ())}
     try:
-        version = int(request.POST.get("version", ""))
-    except ValueError:
-        version = None
-    try:
+        step = dispute.workflow.transition(request.POST.get("transition", ""))
+        names = step.input.base_fields if step.input else ()
+        data = {name: request.POST.get(name, "") for name in names}
+        note = request.POST.get("note", "")
         dispute = actions.move(
-            dispute, name, actor=user, version=version, note=request.POST.get("note", ""), data=data
+            dispute, step.name, actor=user, version=_version(request), note=note, data=data
         )
     except Conflict as conflict:
         messages.error(request, str(conflict))
@@ -221,63 +220,40 @@ def dispute_move(request, number: str):
         for message in error.messages:
             messages.error(request, message)
     else:
-        messages.success(request, _("Done: %(step)s.") % {"step": dispute.workflow.transition(name).label})
+        messages.success(request, _("Done: %(step)s.") % {"step": step.label})
     return redirect(_back(dispute))
 
 
-def _work_page(request, number: str, form_class, save, *, title: str, template="web/disputes/form.html"):
-    """A form page that changes one dispute: parse, call the action, back to the dispute."""
+def _step_page(request, number: str, name: str, *, title: str):
+    """A step with much to type (a session's minutes, the agreement) on a page of its own."""
     user = request.user
     dispute = ledger.dispute_for(user, number)
     if not actions.may_work_on(user, dispute):
         raise PermissionDenied
-    form = form_class(request.POST or None)
+    form = dispute.workflow.transition(name).input(request.POST or None, case=dispute, user=user)
     if request.method == "POST" and form.is_valid():
         try:
-            save(dispute, user, form.cleaned_data)
+            actions.move(dispute, name, actor=user, version=_version(request), data=form.cleaned_data)
+        except Conflict as conflict:
+            form.add_error(None, str(conflict))
         except ValidationError as error:
             _errors_to_form(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect(_back(dispute))
-    return render(request, template, {"form": form, "dispute": dispute, "title": title})
+    return render(request, "web/disputes/form.html", {"form": form, "dispute": dispute, "title": title})
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def session_create(request, number: str):
-    return _work_page(
-        request,
-        number,
-        forms.SessionForm,
-        lambda dispute, user, data: actions.add_session(dispute, actor=user, **data),
-        title=_("Mediation session"),
-    )
+    return _step_page(request, number, "record_session", title=_("Mediation session"))
 
 
 @require_http_methods(["GET", "POST"])
 @login_required
 def agreement_edit(request, number: str):
-    user = request.user
-    dispute = ledger.dispute_for(user, number)
-    agreement = Agreement.objects.filter(dispute=dispute).first()
-
-    def form_class(data=None):
-        initial = None
-        if agreement is not None:
-            initial = {
-                f: getattr(agreement, f)
-                for f in ("form", "terms", "performance_method", "perform_by", "signed_on")
-            }
-        return forms.AgreementFormForm(data, initial=initial)
-
-    return _work_page(
-        request,
-        number,
-        form_class,
-        lambda dispute, user, data: actions.make_agreement(dispute, actor=user, **data),
-        title=_("Mediation agreement"),
-    )
+    return _step_page(request, number, "record_agreement", title=_("Mediation agreement"))
 
 
 @require_GET
@@ -339,17 +315,6 @@ def _post_form(request, number, form_class, save):
         else:
             messages.success(request, _("Saved."))
     return redirect(_back(dispute))
-
-
-@require_POST
-@login_required
-def performance(request, number: str):
-    return _post_form(
-        request,
-        number,
-        forms.PerformanceForm,
-        lambda dispute, user, data: actions.record_performance(dispute, actor=user, **data),
-    )
 
 
 @require_POST

@@ -16,6 +16,7 @@ from fengqiao.core import casework
 from fengqiao.core.casework import Conflict, NotAvailable
 from fengqiao.events import actions, selectors
 from fengqiao.events.actions import may_take_in
+from fengqiao.events.inputs import category_label
 from fengqiao.events.models import Category, Event
 from fengqiao.events.selectors import EventFilter
 from fengqiao.geo.models import Grid, PoliceUnit
@@ -63,7 +64,7 @@ def describe(events, user) -> list:
         event.level_label = LEVEL_LABELS.get(event.holder_level, "")
         event.holder_name = names.get(event.holder_path, "")
         if isinstance(event, Event):
-            event.category_label = forms.category_label(event.category)
+            event.category_label = category_label(event.category)
         else:  # the inbox holds every case type: a dispute says its category its own way
             display = getattr(event, "get_category_display", None)
             event.category_label = display() if display else ""
@@ -215,13 +216,8 @@ def transition_forms(event, user, data=None, posted=None) -> list:
     for t in event.workflow.available(event, user):
         if posted is not None and posted.transition.name == t.name:
             result.append(posted)
-            continue
-        candidates = ()
-        if t.name == "merge":
-            candidates = actions.duplicate_candidates(
-                event.category, event.lon, event.lat, user=user, exclude=event
-            )
-        result.append(forms.TransitionForm(event, t, user, candidates=candidates))
+        else:
+            result.append(forms.TransitionForm(event, t, user))
     return result
 
 
@@ -266,12 +262,7 @@ def event_move(request, number, name):
         transition = event.workflow.transition(name)
     except NotAvailable:
         raise Http404 from None
-    candidates = ()
-    if name == "merge":
-        candidates = actions.duplicate_candidates(
-            event.category, event.lon, event.lat, user=user, exclude=event
-        )
-    form = forms.TransitionForm(event, transition, user, request.POST, candidates=candidates)
+    form = forms.TransitionForm(event, transition, user, request.POST)
     if not form.is_valid():
         return _detail(request, event, posted=form, status=400)
     try:

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fengqiao.core.uploads import max_upload_bytes
 from fengqiao.events import actions, selectors
 from fengqiao.events.choices import Channel, Status
+from fengqiao.events.inputs import category_label
 from fengqiao.events.workflow import reopen_days
 from fengqiao.geo.choices import DivisionLevel
 from fengqiao.geo.models import Division, Grid
@@ -148,7 +149,7 @@ def _track_page(request, event, *, rate_form=None, reopen_form=None, page_errors
             "event": event,
             "followed": followed,
             "merged": followed is not event,
-            "category": forms.category_label(event.category),
+            "category": category_label(event.category),
             "timeline": public_timeline(followed),
             "rate_form": rate_form or (forms.RateForm(initial={"rating": event.rating}) if closed else None),
             "reopen_form": reopen_form or (forms.ReopenForm() if may_reopen else None),
@@ -225,5 +226,5 @@ def my_reports(request):
     reports = selectors.own_reports(request.user).order_by("-opened_at", "-id")
     page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
     for event in page.object_list:
-        event.category_label = forms.category_label(event.category)
+        event.category_label = category_label(event.category)
     return render(request, "portal/my_reports.html", {"page": page})

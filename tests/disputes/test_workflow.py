@@ -24,24 +24,25 @@ def audits(dispute, action):
     return AuditEntry.objects.filter(object_type="disputes.dispute", object_id=str(dispute.pk), action=action)
 
 
+def session(dispute, actor, *, held_on=None, place="村委会调解室"):
+    data = {
+        "held_on": held_on or timezone.localdate(),
+        "place": place,
+        "participants": "王五（民警）、张三（网格员）、村支书",
+        "minutes": "双方陈述，同意以现状院墙为界。",
+    }
+    return actions.move(dispute, "record_session", actor=actor, version=dispute.version, data=data)
+
+
 def mediate_to_agreement(dispute, actor):
     dispute = actions.move(dispute, "start", actor=actor, version=dispute.version)
-    actions.add_session(
-        dispute,
-        actor=actor,
-        held_on=timezone.localdate(),
-        place="村委会调解室",
-        participants="王五（民警）、张三（网格员）、村支书",
-        minutes="双方陈述，同意以现状院墙为界。",
-    )
-    actions.make_agreement(
-        dispute,
-        actor=actor,
-        terms="乙方于十日内拆除越界部分院墙。",
-        performance_method="乙方自行拆除，甲方配合。",
-        perform_by=timezone.localdate() + dt.timedelta(days=10),
-    )
-    return Dispute.objects.unscoped(reason="test").get(pk=dispute.pk)
+    dispute = session(dispute, actor)
+    terms = {
+        "terms": "乙方于十日内拆除越界部分院墙。",
+        "performance_method": "乙方自行拆除，甲方配合。",
+        "perform_by": timezone.localdate() + dt.timedelta(days=10),
+    }
+    return actions.move(dispute, "record_agreement", actor=actor, version=dispute.version, data=terms)
 
 
 def test_registration_numbers_places_and_audits(register, personas):
@@ -151,7 +152,7 @@ def test_from_registration_to_archive(register, personas):
     dispute = actions.move(dispute, "archive", actor=officer, version=dispute.version)
     assert dispute.status == Status.ARCHIVED and dispute.closed_at is not None
     steps = list(dispute.timeline().values_list("transition", flat=True))
-    assert steps == ["open", "start", "resolve", "follow_up", "archive"]
+    assert steps == ["open", "start", "record_session", "record_agreement", "resolve", "follow_up", "archive"]
 
 
 def test_a_visit_is_dated_by_the_local_day_not_by_utc(register, personas):
@@ -179,27 +180,18 @@ def test_a_visit_is_dated_by_the_local_day_not_by_utc(register, personas):
 
 def test_sessions_only_while_mediating_and_never_in_the_future(register, personas):
     dispute = register()
-    with pytest.raises(ValidationError) as error:
-        actions.add_session(
-            dispute,
-            actor=personas.officer,
-            held_on=timezone.localdate(),
-            place="a",
-            participants="b",
-            minutes="c",
-        )
-    assert "status" in error.value.message_dict
+    with pytest.raises(NotAvailable):
+        session(dispute, personas.officer)
     dispute = actions.move(dispute, "start", actor=personas.officer, version=dispute.version)
-    with pytest.raises(ValidationError) as error:
-        actions.add_session(
-            dispute,
-            actor=personas.officer,
-            held_on=timezone.localdate() + dt.timedelta(days=1),
-            place="a",
-            participants="b",
-            minutes="c",
-        )
-    assert "held_on" in error.value.message_dict
+    for day in (timezone.localdate() + dt.timedelta(days=1), timezone.localdate() - dt.timedelta(days=1)):
+        with pytest.raises(ValidationError) as error:
+            session(dispute, personas.officer, held_on=day)  # tomorrow, or before registration
+        assert set(error.value.message_dict) == {"held_on"}
+    # a session is a step of the dispute: on its timeline, with a new version and its audit entry
+    dispute = session(dispute, personas.officer)
+    assert dispute.version == 3 and dispute.sessions.get().place == "村委会调解室"
+    entry = audits(dispute, "case_transition").latest("id")
+    assert entry.after["transition"] == "record_session" and entry.after["place"] == "村委会调解室"
 
 
 def test_grid_worker_elsewhere_may_not_work_on_it_but_a_named_mediator_may(register, personas):
@@ -207,24 +199,10 @@ def test_grid_worker_elsewhere_may_not_work_on_it_but_a_named_mediator_may(regis
     with pytest.raises(PermissionDenied):
         actions.move(dispute, "start", actor=personas.grid_b, version=dispute.version)
     dispute = actions.move(dispute, "start", actor=personas.grid_a, version=dispute.version)
-    session = actions.add_session(
-        dispute,
-        actor=personas.grid_a,
-        held_on=timezone.localdate(),
-        place="网格",
-        participants="张三（网格员）",
-        minutes="初步调解。",
-    )
-    assert session.recorded_by == personas.grid_a
+    dispute = session(dispute, personas.grid_a, place="网格")
+    assert dispute.sessions.get().recorded_by == personas.grid_a
     with pytest.raises(PermissionDenied):
-        actions.add_session(
-            dispute,
-            actor=personas.grid_b,
-            held_on=timezone.localdate(),
-            place="网格",
-            participants="李四",
-            minutes="x",
-        )
+        session(dispute, personas.grid_b)
 
 
 def test_refer_needs_a_destination_and_a_note(register, personas):
@@ -280,8 +258,13 @@ def test_grades_are_a_setting(register, personas):
 def test_performance_and_judicial_confirmation(register, personas):
     dispute = mediate_to_agreement(register(), personas.officer)
     agreement = dispute.agreement
-    actions.record_performance(
-        dispute, actor=personas.officer, performance=Performance.PERFORMING, note="已拆一半"
+    actions.move(
+        dispute,
+        "record_performance",
+        actor=personas.officer,
+        version=dispute.version,
+        note="已拆一半",
+        data={"performance": Performance.PERFORMING},
     )
     with pytest.raises(ValidationError) as error:
         actions.record_judicial_confirmation(
@@ -293,7 +276,27 @@ def test_performance_and_judicial_confirmation(register, personas):
     )
     assert agreement.judicial_applied_on == agreement.signed_on
     assert audits(dispute, "dispute_judicial").count() == 1
-    assert audits(dispute, "dispute_performance").count() == 1
+    performed = audits(dispute, "case_transition").get(after__transition="record_performance")
+    assert performed.before["performance"] == Performance.PENDING
+    assert performed.after["performance"] == Performance.PERFORMING
+
+
+def test_a_visit_records_performance_through_the_same_audited_step(register, personas):
+    officer = personas.officer
+    dispute = mediate_to_agreement(register(), officer)
+    dispute = actions.move(dispute, "resolve", actor=officer, version=dispute.version)
+    data = {"performance": Performance.PERFORMED, "method": "phone"}
+    dispute = actions.move(
+        dispute, "follow_up", actor=officer, version=dispute.version, note="已拆除", data=data
+    )
+    entry = audits(dispute, "case_transition").latest("id")
+    assert entry.before["performance"] == Performance.PENDING
+    assert entry.after["performance"] == Performance.PERFORMED and entry.after["transition"] == "follow_up"
+    assert dispute.agreement.performance_note == "已拆除"
+    # the agreement is corrected only while mediating
+    with pytest.raises(NotAvailable):
+        terms = {"terms": "x", "performance_method": "y", "perform_by": timezone.localdate()}
+        actions.move(dispute, "record_agreement", actor=officer, version=dispute.version, data=terms)
 
 
 def test_judicial_window_reminder_comes_once_before_it_closes(register, personas):

@@ -327,7 +327,7 @@ def build_router() -> Router:
     def session(request, number: str, body: SessionIn):
         user = request.user
         dispute = ledger.dispute_for(user, number)
-        actions.add_session(dispute, actor=user, **body.dict())
+        actions.move(dispute, "record_session", actor=user, version=None, data=body.dict())
         return Status(201, _detail(user, ledger.dispute_for(user, number)))
 
     @router.post(
@@ -336,7 +336,7 @@ def build_router() -> Router:
     def agreement(request, number: str, body: AgreementIn):
         user = request.user
         dispute = ledger.dispute_for(user, number)
-        made = actions.make_agreement(dispute, actor=user, **body.dict())
+        made = actions.move(dispute, "record_agreement", actor=user, version=None, data=body.dict()).agreement
         return {
             "serial": made.serial,
             "form": made.form,
