@@ -621,11 +621,13 @@ def measure_open(name, path, *, tag, port, token, codes, squares, args) -> dict:
         body=body_maker(codes=codes, squares=squares, tag=tag, seed=hash(tag) & 0xFFFF),
         keep_bodies=True,
     )
+    numbers = [json.loads(b).get("number", "") for b in run.bodies]
+    created = settled_count(name, tag)  # also what the server finished after the client gave up
     cpu = server_cpu_seconds(server_pid=args.server_pid, database=args.database_name) - cpu_before
     result = {**run.summary(), "cpu": cpu, "load": loadavg_before, "elapsed": run.elapsed}
-    numbers = [json.loads(b).get("number", "") for b in run.bodies]
     seen, missing, twice = check_numbers([n for n in numbers if n])
-    result.update(seen=seen, missing=missing, twice=twice, created=settled_count(name, tag))
+    # CPU per intake written: a request the client gave up on still cost the server its work.
+    result.update(seen=seen, missing=missing, twice=twice, created=created, done=max(created, 1))
     return result
 
 
@@ -679,7 +681,7 @@ def print_open(results: dict, rate: float) -> None:
         r = results.get(f"open-{name}")
         if r is None:
             continue
-        cpu = f"{1000 * r['cpu'] / max(r['ok'], 1):.2f} ms"
+        cpu = f"{1000 * r['cpu'] / r['done']:.2f} ms"
         log(
             f"  {label + ' ' + path:<46}{r['sent']:>8}{r['ok']:>8}{r['p50_ms']:>7.1f} ms"
             f"{r['p99_ms']:>7.1f} ms{r['max_ms']:>7.1f} ms{r['failed']:>8}{r['late']:>8}{cpu:>10}"
@@ -700,7 +702,7 @@ def summarise(rounds: list[dict], args) -> None:
 
     def cpu(server, name):
         values = [
-            1000 * r[server][name]["cpu"] / max(r[server][name]["ok"], 1)
+            1000 * r[server][name]["cpu"] / r[server][name].get("done", max(r[server][name]["ok"], 1))
             for r in rounds
             if name in r.get(server, {})
         ]
