@@ -10,6 +10,7 @@ from pydantic import create_model
 from fengqiao.api.schemas import InputSchema, Text
 from fengqiao.core.casework import LEVELS
 from fengqiao.events.selectors import EventFilter
+from fengqiao.events.workflow import TRANSITIONS
 from fengqiao.registry.selectors import shown_phone
 
 # What each parameter of ``events.selectors.EventFilter`` means, for the OpenAPI page.
@@ -104,14 +105,48 @@ class TimelineOut(Schema):
         return entry.actor_label
 
 
+class InputFieldOut(Schema):
+    name: str
+    label: str
+    required: bool
+    type: str = Field(description="The form field's kind, e.g. IntegerField, ChoiceField, DateField.")
+    choices: list[str] | None = Field(description="The values it takes, when they are a fixed list.")
+
+    @staticmethod
+    def resolve_label(pair) -> str:
+        return str(pair[1].label or pair[0])
+
+    @staticmethod
+    def resolve_name(pair) -> str:
+        return pair[0]
+
+    @staticmethod
+    def resolve_required(pair) -> bool:
+        return pair[1].required
+
+    @staticmethod
+    def resolve_type(pair) -> str:
+        return type(pair[1]).__name__
+
+    @staticmethod
+    def resolve_choices(pair) -> list[str] | None:
+        choices = getattr(pair[1], "choices", None)
+        return [str(value) for value, _label in choices if value != ""] if choices else None
+
+
 class TransitionOut(Schema):
     name: str
     label: str
     needs_note: bool
+    input: list[InputFieldOut] = Field(description="What to send in `data` with this step.")
 
     @staticmethod
     def resolve_label(transition) -> str:
         return str(transition.label)
+
+    @staticmethod
+    def resolve_input(transition) -> list:
+        return list(transition.input.base_fields.items()) if transition.input else []
 
 
 class AttachmentOut(Schema):
@@ -199,8 +234,9 @@ class TransitionIn(InputSchema):
     note: Text = Field("", max_length=10_000)
     data: dict[str, Any] = Field(
         default_factory=dict,
-        description='Extra input some steps need: dispatch/reassign {"holder_path", "assignee"}, '
-        'request_extension {"hours"}, rate {"rating"}, merge {"into"}, recategorise {"category"}.',
+        description="What the step declares as its input (an event's `transitions[].input`): "
+        + "; ".join(f"{t.name} {list(t.input.base_fields)}" for t in TRANSITIONS if t.input)
+        + ".",
     )
     version: int | None = Field(
         None, ge=1, description="The version you saw, when you cannot send `If-Match`."

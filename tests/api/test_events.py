@@ -135,8 +135,14 @@ def test_the_detail_has_timeline_steps_and_the_version_as_etag(api, personas, re
         ("file", "filed"),
     ]
     assert body["timeline"][1]["actor"] == "grid_a"
-    steps = {t["name"] for t in body["transitions"]}
+    steps = {t["name"]: t for t in body["transitions"]}
     assert "dispatch" in steps and "file" not in steps and "approve_extension" not in steps
+    # each step says what it takes in `data`
+    assert [(f["name"], f["type"]) for f in steps["request_extension"]["input"]] == [
+        ("hours", "IntegerField")
+    ]
+    assert {f["name"] for f in steps["dispatch"]["input"]} == {"holder_path", "assignee"}
+    assert steps["escalate"]["input"] == []
     assert body["reporter_name"] == "周九"
     assert body["reporter_phone"] == "139****5678"  # masked: no role sees phones whole by default
     assert body["tracking_code"] == event.tracking_code
@@ -359,6 +365,8 @@ def test_a_step_not_the_callers_is_403(api, personas, report):  # noqa: F811
         ({"transition": "escalate", "note": "x", "extra": 1}, "extra"),
         ({"transition": "merge", "data": {"into": "E-0"}}, "into"),
         ({"transition": "recategorise", "data": {"category": "99"}}, "category"),
+        ({"transition": "request_extension", "note": "x", "data": {"hours": 0}}, "hours"),
+        ({"transition": "request_extension", "note": "x", "data": {"hours": "many"}}, "hours"),
     ],
 )
 def test_a_step_not_possible_now_is_422_naming_the_field(api, personas, report, body, field):  # noqa: F811

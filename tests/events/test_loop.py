@@ -269,3 +269,16 @@ def test_duplicate_suggestions_are_the_nearest_first_and_few(personas, report):
     assert actions.duplicate_numbers(category, 106.105, 37.905, user=personas.grid_a) == [
         e.number for e in found
     ]
+
+
+def test_a_case_type_has_one_workflow_registered_by_its_app():
+    from fengqiao.core import casework
+    from fengqiao.events.workflow import EVENT_WORKFLOW, STATES
+
+    assert casework.workflows()["event"] is EVENT_WORKFLOW and Event.workflow is EVENT_WORKFLOW
+    assert "dispute" in casework.workflows()
+    casework.register(EVENT_WORKFLOW)  # registering it again changes nothing
+    other = casework.Workflow("event", "X", Event, STATES, [], initial=Status.REPORTED)
+    with pytest.raises(ValueError):
+        casework.register(other)
+    assert Event.workflow is EVENT_WORKFLOW
