@@ -13,10 +13,12 @@ from collections import defaultdict
 from collections.abc import Iterable
 from functools import cache
 
+from django.db import connection
 from django.db.models import Max, Q
 from django.utils import timezone
 
 from fengqiao.core import audit, context
+from fengqiao.core.importing import copy_in
 from fengqiao.registry.choices import HistoryAction, RecordKind
 from fengqiao.registry.models import (
     Address,
@@ -139,7 +141,10 @@ def write_history(rows: Iterable[RecordHistory]) -> int:
     if not rows:
         return 0
     _next_versions(rows)
-    RecordHistory.objects.bulk_create(rows, batch_size=CHUNK)
+    if connection.vendor == "postgresql" and len(rows) >= CHUNK:
+        copy_in(rows)  # an import's thousands (docs/adr/0004)
+    else:
+        RecordHistory.objects.bulk_create(rows, batch_size=CHUNK)
     return len(rows)
 
 

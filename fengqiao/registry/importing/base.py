@@ -19,11 +19,13 @@ Steps 1–3 read only; step 4 runs inside the chunk's transaction (the runner's)
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.db.models import ForeignKey
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
+from fengqiao.core.importing import copy_in
 from fengqiao.core.importing.columns import HeaderMap, Kind
 from fengqiao.core.importing.rows import Row, RowRejected, rejected_from
 from fengqiao.core.scoping import path_within, scope_prefixes
@@ -37,6 +39,8 @@ UNSCOPED_IMPORT = "registry import: upsert by key across the territory; scope ch
 
 # Largest IN (...) list per query: below every backend's parameter limit.
 IN_CHUNK = 900
+# New records of a chunk from which PostgreSQL gets them by COPY rather than bulk_create.
+COPY_FROM = 1000
 
 
 @dataclass
@@ -260,7 +264,7 @@ class Importer:
         changed = [obj for _row, obj, _old, _new in planned.updates]
         for model in {type(obj) for obj in created + changed}:
             qs = model.objects.unscoped(reason=UNSCOPED_IMPORT)
-            qs.bulk_create([obj for obj in created if type(obj) is model])
+            self.insert(model, [obj for obj in created if type(obj) is model])
             mine = [obj for obj in changed if type(obj) is model]
             if mine:
                 for obj in mine:
@@ -276,6 +280,22 @@ class Importer:
             ]
         )
         self.after_write(planned)
+
+    def insert(self, model, objs: list) -> None:
+        """New records, their ids set: ``bulk_create``; on PostgreSQL, a big chunk of records
+        with a unique key is copied in and their ids found by their keys."""
+        if not (connection.vendor == "postgresql" and len(objs) >= COPY_FROM and model is self.model):
+            model.objects.unscoped(reason=UNSCOPED_IMPORT).bulk_create(objs)
+            return
+        copy_in(objs)
+        keys = [getattr(obj, self.key_field) for obj in objs]
+        found = dict(
+            model.objects.unscoped(reason=UNSCOPED_IMPORT)
+            .filter(**{f"{self.key_field}__in": keys})
+            .values_list(self.key_field, "id")
+        )
+        for obj, key in zip(objs, keys, strict=True):
+            obj.id = found[key]
 
     def after_write(self, planned: Planned) -> None:
         """Derived state of other records to bring up to date (occupant counts …)."""
