@@ -1,14 +1,16 @@
 """The working calendar: which days are working days, and deadlines counted in working hours.
 
-Monday to Friday are working days unless a :class:`~fengqiao.core.models.CalendarDay` (or the
-setting ``FENGQIAO_HOLIDAYS``) says otherwise (a public holiday), and a weekend day is one when a
-CalendarDay marks it working (the make-up days of the Chinese holiday calendar, 调休). Working
-hours are the setting ``FENGQIAO_WORKING_HOURS``: (start, end) pairs, by default 08:30–12:00 and
-13:30–17:30.
+Monday to Friday are working days, except China's official public holidays, and the weekend days
+the State Council makes working days (调休) are working days too: both as the ``chinese-calendar``
+package knows them. The setting ``FENGQIAO_HOLIDAYS`` adds holidays, and a
+:class:`~fengqiao.core.models.CalendarDay` (kept in the admin) has the last word on its date.
+Working hours are the setting ``FENGQIAO_WORKING_HOURS``: (start, end) pairs, by default
+08:30–12:00 and 13:30–17:30.
 """
 
 import datetime as dt
 
+import chinese_calendar
 from django.conf import settings
 from django.utils import timezone
 
@@ -77,10 +79,20 @@ def _calendar_days() -> dict[dt.date, bool]:
 CALENDAR_DAYS = Reference("calendar_days", _calendar_days, models=("core.CalendarDay",))
 
 
+# The official calendar: holidays (weekends among them) and the make-up working days.
+OFFICIAL_DAYS = {
+    **dict.fromkeys(chinese_calendar.holidays, False),
+    **dict.fromkeys(chinese_calendar.workdays, True),
+}
+
+
 def _load_exceptions() -> dict[dt.date, bool]:
-    """CalendarDay rows (kept in the admin), over the holidays of the setting FENGQIAO_HOLIDAYS."""
+    """CalendarDay rows over the setting FENGQIAO_HOLIDAYS over the official calendar."""
     configured = getattr(settings, "FENGQIAO_HOLIDAYS", ()) or ()
-    exceptions = {v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)): False for v in configured}
+    exceptions = dict(OFFICIAL_DAYS)
+    exceptions.update(
+        (v if isinstance(v, dt.date) else dt.date.fromisoformat(str(v)), False) for v in configured
+    )
     exceptions.update(CALENDAR_DAYS.get())
     return exceptions
 
