@@ -81,6 +81,18 @@ class ReferenceVersion(models.Model):
         return f"{self.name}: {self.token}"
 
 
+class JobLease(models.Model):
+    """Which worker took a periodic job's current period, and when the next period may be taken:
+    one schedule across every worker process (core.periodic)."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    holder = models.CharField(max_length=128, blank=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.name}: {self.holder} until {self.expires_at}"
+
+
 class CalendarDay(models.Model):
     """An exception to the working week: a public holiday on a weekday, or a weekend made a
     working day (调休). Every other Monday to Friday is a working day."""

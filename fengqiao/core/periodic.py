@@ -1,13 +1,19 @@
 """Periodic jobs the worker runs: apps register them at start-up, so ``core`` need not know them.
 
-A job must be idempotent (run twice, it does its work once): the worker runs every job when it
-starts and then each time its interval has passed.
+Every worker process shares one schedule, kept in the database: a job runs when a worker takes
+its lease (:class:`~fengqiao.core.models.JobLease`) for the next period with a conditional UPDATE,
+which exactly one worker wins on SQLite and PostgreSQL alike. A job still does its work once if
+it runs twice (a worker may die after its period ended), but it is not run twice per period.
 """
 
 import datetime as dt
-import time
+import os
+import socket
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+
+from django.utils import timezone
 
 
 @dataclass
@@ -15,7 +21,6 @@ class Job:
     name: str
     run: Callable[[], object]
     interval: dt.timedelta
-    next_at: float = 0.0  # time.monotonic() after which it is due
 
 
 _JOBS: dict[str, Job] = {}
@@ -29,12 +34,21 @@ def jobs() -> list[Job]:
     return list(_JOBS.values())
 
 
-def run_due(now: float | None = None) -> list[tuple[str, object]]:
-    """Run the jobs whose time has come; return (name, result) for each."""
-    now = time.monotonic() if now is None else now
-    done = []
-    for job in _JOBS.values():
-        if now >= job.next_at:
-            done.append((job.name, job.run()))
-            job.next_at = now + job.interval.total_seconds()
-    return done
+def this_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def take(job: Job, now: dt.datetime, holder: str) -> bool:
+    """Take the job's period starting ``now`` if no worker holds it; True when this one did."""
+    from fengqiao.core.models import JobLease
+
+    taken = {"holder": holder, "expires_at": now + job.interval}
+    _lease, created = JobLease.objects.get_or_create(name=job.name, defaults=taken)
+    return created or bool(JobLease.objects.filter(name=job.name, expires_at__lte=now).update(**taken))
+
+
+def run_due(now: dt.datetime | None = None, *, holder: str | None = None) -> list[tuple[str, object]]:
+    """Run the jobs whose period this worker takes; return (name, result) for each."""
+    now = now or timezone.now()
+    holder = holder or this_worker()
+    return [(job.name, job.run()) for job in jobs() if take(job, now, holder)]

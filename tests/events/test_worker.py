@@ -10,14 +10,6 @@ from fengqiao.core.models import AuditEntry
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("flushable_audit")]
 
 
-@pytest.fixture(autouse=True)
-def _jobs_due_now():
-    from fengqiao.core import periodic
-
-    for job in periodic.jobs():
-        job.next_at = 0.0
-
-
 def test_worker_once_sweeps_overdue_events(personas, report):
     event = report(at=dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC))  # long overdue
     out = io.StringIO()

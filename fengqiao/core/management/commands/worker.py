@@ -1,6 +1,7 @@
 """`fengqiao worker`: the background process. Runs queued tasks (django-tasks' database backend:
 notification deliveries, uploads) and the periodic jobs apps register (core.periodic): the deadline
-sweep every minute, the judicial-confirmation reminders of mediation agreements daily, ..."""
+sweep every minute, the judicial-confirmation reminders of mediation agreements daily, ... Any
+number of workers may run: each periodic job runs once a period across all of them."""
 
 import time
 
@@ -16,7 +17,7 @@ class Command(BaseCommand):
     help = "Run background tasks and the periodic jobs (deadline sweep every minute, daily reminders)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--once", action="store_true", help="every job once and one pass over the queue")
+        parser.add_argument("--once", action="store_true", help="the due jobs and one pass over the queue")
         parser.add_argument("--poll", type=float, default=1.0, help="seconds between looks at the task queue")
 
     def handle(self, *args, once=False, poll=1.0, **options):
