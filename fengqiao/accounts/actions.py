@@ -7,9 +7,11 @@ database does not leak working tokens.
 import copy
 import datetime as dt
 
+from axes.utils import reset as axes_reset
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from fengqiao.accounts.models import ApiToken, User
 from fengqiao.core import audit
@@ -107,3 +109,30 @@ def authenticate_token(raw: str) -> User | None:
     user = token.user
     user.api_token = token
     return user
+
+
+UNLOCK = audit.register("login_unlock", "unlocked a locked-out log-in")
+
+
+def may_unlock(actor, user: User) -> bool:
+    """A superior may: every posting of the user lies strictly below one of the actor's."""
+    if actor is None or not actor.is_authenticated or actor.pk == user.pk:
+        return False
+    if actor.is_superuser:
+        return True
+    paths, above = user.scope_paths(), actor.scope_paths()
+    return bool(paths) and all(any(p.startswith(a + "/") for a in above) for p in paths)
+
+
+@transaction.atomic
+def unlock_login(user: User, *, actor, reason: str) -> bool:
+    """End a lock-out of ``user`` before its cool-off: their failed attempts are forgotten.
+    Returns whether there were any."""
+    if not may_unlock(actor, user):
+        raise PermissionDenied(_("Only a superior of this account may unlock it."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the account is unlocked.")})
+    had_failures = axes_reset(username=user.get_username()) > 0
+    audit.record(UNLOCK, user, actor=actor, reason=reason, after={"had_failures": had_failures})
+    return had_failures

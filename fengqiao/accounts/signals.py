@@ -1,5 +1,6 @@
-"""Log-ins and failed log-ins go to the audit log (infrastructure, hence a signal)."""
+"""Log-ins, failed log-ins and lock-outs go to the audit log (infrastructure, hence a signal)."""
 
+from axes.signals import user_locked_out
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.db import transaction
 from django.dispatch import receiver
@@ -26,4 +27,22 @@ def audit_login_failed(sender, credentials, request=None, **kwargs):
     with transaction.atomic():
         audit.record(
             audit.LOGIN_FAILED, object_type="accounts.user", object_id=username, object_repr=username
+        )
+
+
+LOCKED_OUT = audit.register(
+    "login_locked_out", "was locked out after repeated failed log-ins", needs_actor=False
+)
+
+
+@receiver(user_locked_out)
+def audit_locked_out(sender, request, username, ip_address, **kwargs):
+    username = str(username or "")[:150]
+    with transaction.atomic():
+        audit.record(
+            LOCKED_OUT,
+            object_type="accounts.user",
+            object_id=username,
+            object_repr=username,
+            after={"ip": ip_address},
         )

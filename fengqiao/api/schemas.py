@@ -90,6 +90,15 @@ class PostingOut(Schema):
     grid: PostingGridOut | None
 
 
+class ReasonIn(InputSchema):
+    reason: Text = Field(min_length=1, max_length=500, description="Why; kept in the audit log.")
+
+
+class UnlockOut(Schema):
+    username: str
+    was_locked: bool
+
+
 class MeOut(Schema):
     username: str
     full_name: str

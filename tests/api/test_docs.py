@@ -11,6 +11,7 @@ from django.contrib.staticfiles import finders
 ENDPOINTS = {
     "/api/v1/auth/token": {"post", "delete"},
     "/api/v1/me": {"get"},
+    "/api/v1/users/{username}/unlock": {"post"},
     "/api/v1/grids": {"get", "post"},
     "/api/v1/grids/{code}": {"get", "patch"},
     "/api/v1/locate": {"post"},

@@ -30,7 +30,6 @@ from fengqiao.core.notifications import tasks
 from fengqiao.core.notifications.actions import mark_read, notify, retry_delivery
 from fengqiao.core.notifications.choices import ChannelKind, DeliveryStatus
 from fengqiao.core.notifications.models import Channel, Delivery, Notification
-from tests.conftest import PASSWORD
 
 # The project's URLs plus the notification pages, whether or not web/urls.py includes them yet.
 urlpatterns = [
@@ -649,7 +648,7 @@ def test_my_notifications_page(people, client, commit):
     commit(send_now, people, [people.grid_a], title="给张三")
     commit(send_now, people, [people.grid_a], title="第二条", link="/grids/")
     other = commit(send_now, people, [people.grid_b], title="给李四")[0]
-    client.login(username="grid_a", password=PASSWORD)
+    client.force_login(people.grid_a)
 
     page = client.get(reverse("notification_list"))
     assert page.status_code == 200

@@ -13,7 +13,6 @@ from fengqiao.core.casework import sweep
 from fengqiao.events import indicators as ind
 from fengqiao.events.indicators import Period
 from fengqiao.events.selectors import EventFilter, events_for
-from tests.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -223,7 +222,7 @@ def test_monthly_chart(personas, story):
 
 
 def login(client, user):
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
 
 

@@ -13,7 +13,6 @@ from fengqiao.core.models import AuditEntry
 from fengqiao.registry.exporting import export_records
 from fengqiao.registry.importing.columns import PEOPLE
 from fengqiao.registry.importing.runner import run_import
-from tests.conftest import PASSWORD
 from tests.registry.conftest import make_address, make_house, make_person
 from tests.registry.files import read_csv, read_xlsx
 
@@ -112,7 +111,7 @@ def test_the_export_command(personas, world, tmp_path):
 
 
 def test_the_export_page_sends_the_file_and_audits_it(client, personas, world):
-    assert client.login(username="officer_a", password=PASSWORD)
+    client.force_login(personas.officer)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     response = client.get(reverse("registry_export"), {"kind": "people", "format": "csv", "grid": ""})
     assert response.status_code == 200

@@ -12,7 +12,6 @@ import fengqiao.urls
 from fengqiao.core.models import AuditEntry
 from fengqiao.geo import locator
 from fengqiao.registry.models import ImportBatch, Person
-from tests.conftest import PASSWORD
 from tests.registry import files
 from tests.registry.conftest import make_address, valid_id_number
 
@@ -42,7 +41,7 @@ def english():
 
 def login(client, user):
     """Log in and read the pages in English (their source language; Chinese is the default)."""
-    assert client.login(username=user.username, password=PASSWORD)
+    client.force_login(user)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
