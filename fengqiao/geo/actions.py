@@ -16,7 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import DatabaseError, transaction
 from django.utils.translation import gettext as _
 
-from fengqiao.core import audit
+from fengqiao.core import audit, relocate
 from fengqiao.core.importing import ImportFileError, readers
 from fengqiao.core.roles import can_manage_grids, can_set_territory
 from fengqiao.core.scoping import OutOfScope, ensure_still_visible
@@ -628,11 +628,19 @@ def _upsert_grid(values: dict, grid: Grid | None, actor) -> tuple[str, Grid | No
     )
     if same:
         return "unchanged", None
+    old_path = grid.scope_path
     for key, value in values.items():
         setattr(grid, key, value)
+    _save_grid(grid, old_path, actor)
+    return "updated", grid
+
+
+def _save_grid(grid: Grid, old_path: str, actor) -> dict[str, int]:
+    """Save a changed grid, which must stay in the actor's scope. Moved to another police
+    district, it takes every row stored under it along: the rows moved, per model."""
     grid.save()
     ensure_still_visible(actor, grid)
-    return "updated", grid
+    return relocate.move_subtree(old_path, grid.scope_path) if grid.scope_path != old_path else {}
 
 
 def grid_feature(grid: Grid) -> dict:
@@ -719,7 +727,8 @@ UPDATABLE_GRID_FIELDS = ("name", "geometry", "community", "district", "is_active
 def update_grid(grid: Grid, *, actor, **changes) -> Grid:
     """Change a grid's name, geometry, community, district or is_active. The grid must be in the
     actor's scope before (else OutOfScope, as if missing) and after the change (else the change
-    is rolled back)."""
+    is rolled back). Moved to another police district, it takes every row stored under it along
+    (its events, disputes, registry records...), counted in the audit entry."""
     unknown = set(changes) - set(UPDATABLE_GRID_FIELDS)
     if unknown:
         raise TypeError(f"update_grid() cannot change {', '.join(sorted(unknown))}")
@@ -728,6 +737,7 @@ def update_grid(grid: Grid, *, actor, **changes) -> Grid:
     if grid is None:
         raise OutOfScope(_("No grid matches the given query."))
     before = audit.snapshot(grid, GRID_FIELDS)
+    old_path = grid.scope_path
     if "name" in changes:
         grid.name = changes["name"]
     if "is_active" in changes:
@@ -751,8 +761,9 @@ def update_grid(grid: Grid, *, actor, **changes) -> Grid:
     after = audit.snapshot(grid, GRID_FIELDS)
     if after == before:
         return grid
-    grid.save()
-    ensure_still_visible(actor, grid)
+    moved = _save_grid(grid, old_path, actor)
     changed_before, changed_after = audit.diff(before, audit.snapshot(grid, GRID_FIELDS))
+    if moved:
+        changed_after["rows_moved"] = moved
     audit.record(audit.UPDATE, grid, actor=actor, before=changed_before, after=changed_after)
     return grid
