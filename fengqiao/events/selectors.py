@@ -4,7 +4,7 @@ page, the API and every indicator's link share (so a figure links to exactly its
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db.models import F, Q, Value
+from django.db.models import F, Prefetch, Q, Value
 from django.db.models.functions import Length, Replace
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -14,8 +14,10 @@ from fengqiao.core.scoping import get_visible_or_404
 from fengqiao.events.choices import Channel, EventKind, Status
 from fengqiao.events.models import Event
 from fengqiao.events.workflow import OPEN
+from fengqiao.geo.models import Grid
 
 UNSCOPED_OWN_REPORTS = "events: a resident's own reports, whatever grid they are in"
+UNSCOPED_EVENT_GRIDS = "events: the grid of an event the user sees (as a join would read it)"
 
 # Depth of a holder's path: 5 = a grid, 4 = a police district (community), 3 = a station, ...
 HOLDER_DEPTH = Length("holder_path") - Length(Replace("holder_path", Value("/"), Value(""))) + 1
@@ -30,10 +32,11 @@ HANDLED_Q = (
 
 
 def events_for(user):
-    # Prefetched, not joined: a page's twenty rows then come straight off the (scope, opened)
-    # index, where joins (and the grid's outline) made SQLite carry every row of the scope
-    # through the sort.
-    return Event.objects.visible_to(user).prefetch_related("category", "grid", "assignee")
+    # Prefetched, not joined: a page's rows then come straight off the (scope, opened) index,
+    # where joins made SQLite carry every row of the scope through the sort. A list never draws
+    # a grid's outline: it is left in the database.
+    grids = Prefetch("grid", queryset=Grid.objects.unscoped(reason=UNSCOPED_EVENT_GRIDS).defer("geometry"))
+    return Event.objects.visible_to(user).prefetch_related("category", grids, "assignee")
 
 
 def event_for(user, number: str) -> Event:
