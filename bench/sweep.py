@@ -231,17 +231,11 @@ def insert_events(n: int, now: dt.datetime, seed: int) -> None:
 # the two measurements
 
 
-def parent_sql(column: str) -> str:
-    """The path without its last segment, the same expression the sweep builds (casework.parent_path)."""
-    head = f"RTRIM({column}, REPLACE({column}, '/', ''))"
-    return f"SUBSTR({head}, 1, LENGTH({head}) - 1)"
-
-
 def ceiling_update(now: dt.datetime) -> tuple[float, int, str]:
     """One UPDATE making the sweep's change to the case rows, committed. (seconds, rows, SQL)"""
     from django.db import connection, transaction
 
-    from fengqiao.core.casework import workflows
+    from fengqiao.core.casework import parent_sql, workflows
 
     workflow = workflows()["event"]
     due = now + workflow.escalation_limit
