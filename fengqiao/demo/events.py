@@ -1,7 +1,9 @@
 """Two years of events for the demo city, planned as rows (no database here).
 
-Each event lives its life in a few lines of arithmetic instead of through the casework engine
-(which would take hours for a city's two years): reported, then filed or rejected or merged as a
+Each event lives its life in a few lines of arithmetic instead of through the casework engine's
+transaction per move (which would take hours for a city's two years), but every step it takes is
+the event workflow's own: from the states it declares, to its target, restarting the clock as it
+says (``_Life.move``): reported, then filed or rejected or merged as a
 duplicate, dispatched, handled, reported back, checked — passed or sent back for rework — closed,
 rated, now and then reopened; some are escalated by hand, some miss a limit and the sweep takes
 them one rung up. Every move is a timeline row just like the engine writes (the same transition
@@ -34,6 +36,7 @@ from fengqiao.demo import names
 from fengqiao.demo.city import seeded
 from fengqiao.events.choices import Channel, Status
 from fengqiao.events.models import DEFAULT_LIMITS, TRACKING_ALPHABET
+from fengqiao.events.workflow import EVENT_WORKFLOW
 
 EVENTS_PER_GRID_YEAR = 100
 MONTHS = 24
@@ -272,13 +275,17 @@ class _Life:
         self.t = at
         return True
 
-    def move(self, rng, name: str, to: str | None, hours: float, actor: Person | None, note="", data=None):
+    def move(self, rng, name: str, hours: float, actor: Person | None, note="", data=None):
+        """Take step ``name`` as the event workflow declares it (from which states, to which, whether
+        its clock restarts): the demo plans when and by whom, the workflow says what a step does."""
         if self.done or not self._happen(hours):
             return False
+        step = EVENT_WORKFLOW.transition(name)
+        if self.status not in step.sources:
+            raise PlanError(f"the demo planned {name} from {self.status}")
         before = self.status
-        if to is not None:
-            self.status = to
-        if to is not None and to != before or name == "escalate":
+        self.status = step.target or before
+        if step.restarts_clock if step.restarts_clock is not None else self.status != before:
             self.step_started = self.t
             self.swept, self.due = False, None
         self.entries.append((self.t, actor, name, before, self.status, self.holder, note, data or {}))
@@ -379,27 +386,12 @@ def _live(
         return rng.choice(NOTES[kind])
 
     if fate.reject:
-        life.move(
-            rng,
-            "reject",
-            Status.REJECTED,
-            life.wait(rng, Status.REPORTED, False),
-            life.actor(),
-            note("reject"),
-        )
+        life.move(rng, "reject", life.wait(rng, Status.REPORTED, False), life.actor(), note("reject"))
         if not life.done:
             life.closed_at = life.t
         return life
     if fate.merge and into:
-        life.move(
-            rng,
-            "merge",
-            Status.MERGED,
-            life.wait(rng, Status.REPORTED, False),
-            life.actor(),
-            "",
-            {"into": into},
-        )
+        life.move(rng, "merge", life.wait(rng, Status.REPORTED, False), life.actor(), "", {"into": into})
         if not life.done:
             life.closed_at = life.t
         return life
@@ -407,59 +399,43 @@ def _live(
         if life.holder.count("/") + 1 >= 4:
             actor = life.actor()
             life.up()
-            life.move(rng, "escalate", None, rng.uniform(0.1, 1.5), actor, note("escalate"))
+            life.move(rng, "escalate", rng.uniform(0.1, 1.5), actor, note("escalate"))
     if fate.hold:
         return life
     late = fate.late_step
-    for name, status, to in (
-        ("file", Status.REPORTED, Status.FILED),
-        ("dispatch", Status.FILED, Status.DISPATCHED),
-    ):
+    for name, status in (("file", Status.REPORTED), ("dispatch", Status.FILED)):
         data = None
         if name == "dispatch":
             life.assignee = life.site.person_at(life.holder)
             data = {"assignee": life.assignee.pk} if life.assignee else None
-        life.move(rng, name, to, life.wait(rng, status, late == status), life.actor(), data=data)
-    life.move(
-        rng,
-        "accept",
-        Status.HANDLING,
-        life.wait(rng, Status.DISPATCHED, late == Status.DISPATCHED),
-        life.actor(),
-    )
+        life.move(rng, name, life.wait(rng, status, late == status), life.actor(), data=data)
+    life.move(rng, "accept", life.wait(rng, Status.DISPATCHED, late == Status.DISPATCHED), life.actor())
     rounds = 1 + fate.reworks
     for i in range(rounds):
         late_here = late == Status.HANDLING and i == 0
         if life.done:
             break
         wait = life.drag(rng) if fate.long and i == 0 else life.wait(rng, Status.HANDLING, late_here)
-        life.move(rng, "report_back", Status.REPORTED_BACK, wait, life.actor(), note("report_back"))
+        life.move(rng, "report_back", wait, life.actor(), note("report_back"))
         if i < rounds - 1:
             wait = life.wait(rng, Status.REPORTED_BACK, False)
-            if life.move(rng, "rework", Status.HANDLING, wait, life.checker(), note("rework")):
+            if life.move(rng, "rework", wait, life.checker(), note("rework")):
                 life.reworks += 1
-    if life.move(rng, "pass", Status.CLOSED, life.wait(rng, Status.REPORTED_BACK, False), life.checker()):
+    if life.move(rng, "pass", life.wait(rng, Status.REPORTED_BACK, False), life.checker()):
         life.closed_at = life.t
-    if fate.reopen and life.move(
-        rng, "reopen", Status.HANDLING, rng.uniform(2, 120), reporter, note("reopen")
-    ):
+    if fate.reopen and life.move(rng, "reopen", rng.uniform(2, 120), reporter, note("reopen")):
         life.reopens += 1
         life.closed_at = None
         life.move(
-            rng,
-            "report_back",
-            Status.REPORTED_BACK,
-            life.wait(rng, Status.HANDLING, False),
-            life.actor(),
-            note("report_back"),
+            rng, "report_back", life.wait(rng, Status.HANDLING, False), life.actor(), note("report_back")
         )
-        if life.move(rng, "pass", Status.CLOSED, life.wait(rng, Status.REPORTED_BACK, False), life.checker()):
+        if life.move(rng, "pass", life.wait(rng, Status.REPORTED_BACK, False), life.checker()):
             life.closed_at = life.t
     if fate.rated and life.status == Status.CLOSED:
         rating = _RATINGS.pick(rng)
         if life.reworks or life.missed:
             rating = max(1, rating - rng.choice((0, 1, 2)))
-        if life.move(rng, "rate", None, rng.uniform(1, 72), reporter, "", {"rating": rating}):
+        if life.move(rng, "rate", rng.uniform(1, 72), reporter, "", {"rating": rating}):
             life.rating, life.rated_at = rating, life.t
     return life
 
