@@ -63,15 +63,3 @@ def parse_date(value: str, name: str) -> dt.date | None:
 
 def start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-
-
-def whole_number(value, field: str, *, low: int, high: int) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        number = None
-    if number is None or not low <= number <= high:
-        raise ValidationError(
-            {field: [_("Give a whole number from %(low)s to %(high)s.") % {"low": low, "high": high}]}
-        )
-    return number
