@@ -707,7 +707,7 @@ def insert_timeline(model: type[Case], ids: list, transition: str, at, *, escala
     comes from."""
     connection = connections[model.objects.db]
     quote = connection.ops.quote_name
-    field = TimelineEntry._meta.get_field
+    field = {f.name: f for f in TimelineEntry._meta.concrete_fields}
     holder, status, pk = quote("holder_path"), quote("status"), quote(model._meta.pk.column)
     json_object = "json_object" if connection.vendor == "sqlite" else "jsonb_build_object"
     select = {
@@ -722,10 +722,10 @@ def insert_timeline(model: type[Case], ids: list, transition: str, at, *, escala
         "note": "''",
         "data": f"{json_object}('from', {holder})" if escalate else "%s",
     }
-    params = [model.workflow.case_type, field("at").get_db_prep_save(at, connection), transition]
+    params = [model.workflow.case_type, field["at"].get_db_prep_save(at, connection), transition]
     if not escalate:
-        params.append(field("data").get_db_prep_save({}, connection))
-    columns = ", ".join(quote(field(name).column) for name in select)
+        params.append(field["data"].get_db_prep_save({}, connection))
+    columns = ", ".join(quote(field[name].column) for name in select)
     into = f"{quote(TimelineEntry._meta.db_table)} ({columns})"
     with connection.cursor() as cursor:
         cursor.execute(
