@@ -74,6 +74,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "fengqiao.core.middleware.StaffSessionLimitsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "fengqiao.core.middleware.AuditContextMiddleware",
@@ -112,6 +113,11 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "fengqiao.accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Staff sessions end when idle and at a hard limit (core.middleware.StaffSessionLimitsMiddleware).
+SESSION_IDLE_SECONDS = env_int("FENGQIAO_SESSION_IDLE_MINUTES", 30) * 60
+SESSION_MAX_SECONDS = env_int("FENGQIAO_SESSION_MAX_HOURS", 12) * 3600
+# API tokens live this long, and die sooner with a password change, a deactivation or the last posting.
+API_TOKEN_DAYS = env_int("FENGQIAO_API_TOKEN_DAYS", 30)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"

@@ -8,6 +8,7 @@ import copy
 import datetime as dt
 
 from axes.utils import reset as axes_reset
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -46,7 +47,14 @@ def issue_api_token(user: User, *, actor, name: str = "") -> tuple[ApiToken, str
     if len(name) > NAME_MAX_LENGTH:
         raise ValidationError({"name": f"A token name has at most {NAME_MAX_LENGTH} characters."})
     raw = ApiToken.new_raw()
-    token = ApiToken.objects.create(user=user, name=name, prefix=raw[:8], digest=ApiToken.digest_of(raw))
+    token = ApiToken.objects.create(
+        user=user,
+        name=name,
+        prefix=raw[:8],
+        digest=ApiToken.digest_of(raw),
+        expires_at=timezone.now() + dt.timedelta(days=settings.API_TOKEN_DAYS),
+        password_mark=ApiToken.password_mark_of(user),
+    )
     audit.record(
         audit.TOKEN_CREATE,
         token,
@@ -92,6 +100,8 @@ def find_live_token(raw: str) -> ApiToken | None:
         token.user.scope_paths()  # read now, kept with the token
         known[digest] = token
     now = timezone.now()
+    if not token.is_alive(now):
+        return None
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         # Bookkeeping, not a change anyone acts on: no audit row, and no write per request.
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.core.roles import Role
+from fengqiao.core.roles import STAFF_ROLES, Role
 from fengqiao.geo.models import Grid, PoliceUnit
 
 
@@ -101,6 +101,10 @@ class ApiToken(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("expires at"), null=True)
+    # A digest of the user's password hash when the token was issued: a new password, whoever
+    # sets it, ends every token issued before.
+    password_mark = models.CharField(max_length=16, editable=False, default="")
 
     class Meta:
         verbose_name = _("API token")
@@ -116,6 +120,20 @@ class ApiToken(models.Model):
     @classmethod
     def new_raw(cls) -> str:
         return "fq_" + secrets.token_urlsafe(32)
+
+    @staticmethod
+    def password_mark_of(user) -> str:
+        return hashlib.sha256(user.password.encode()).hexdigest()[:16]
+
+    def is_alive(self, now) -> bool:
+        """Unexpired, its user's password unchanged since, and its user still posted if staff."""
+        user = self.user
+        return (
+            self.expires_at is not None
+            and now < self.expires_at
+            and self.password_mark == self.password_mark_of(user)
+            and (user.is_superuser or user.role not in STAFF_ROLES or bool(user.scope_paths()))
+        )
 
 
 def _posted_ids(paths) -> list[int]:

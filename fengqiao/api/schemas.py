@@ -59,6 +59,17 @@ class TokenOut(Schema):
     name: str
     username: str
     created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+class TokenListItem(Schema):
+    id: int
+    prefix: str
+    name: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
 
 
 # --- people -----------------------------------------------------------------------------------

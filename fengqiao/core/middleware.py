@@ -1,13 +1,19 @@
+import re
+import time
 import uuid
 
 from django.conf import settings
+from django.contrib.auth import logout
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.translation import check_for_language, get_supported_language_variant
 
 from fengqiao.core.context import Source, acting_as
+from fengqiao.core.roles import STAFF_ROLES
 
 API_PREFIXES = ("/api/", "/open311/")
+# A caller's request id is kept only if it looks like one: it lands in the audit log.
+REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 class AuditContextMiddleware:
@@ -18,7 +24,9 @@ class AuditContextMiddleware:
 
     def __call__(self, request):
         source = Source.API if request.path.startswith(API_PREFIXES) else Source.WEB
-        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        request_id = request.headers.get("X-Request-ID", "")
+        if not REQUEST_ID.fullmatch(request_id):
+            request_id = uuid.uuid4().hex
         request.request_id = request_id
         with acting_as(
             None, source, request=request, request_id=request_id, ip=request.META.get("REMOTE_ADDR")
@@ -44,3 +52,23 @@ class DefaultLanguageMiddleware(LocaleMiddleware):
         language = get_supported_language_variant(language)
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
+
+
+class StaffSessionLimitsMiddleware:
+    """A staff session ends after FENGQIAO_SESSION_IDLE_MINUTES without a request and, whatever
+    happens, FENGQIAO_SESSION_MAX_HOURS after the log-in: a police station's machines are shared."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and (user.is_superuser or user.role in STAFF_ROLES):
+            session, now = request.session, time.time()
+            started, seen = session.setdefault("started_at", now), session.get("seen_at", now)
+            idle, longest = settings.SESSION_IDLE_SECONDS, settings.SESSION_MAX_SECONDS
+            if now - seen > idle or now - started > longest:
+                logout(request)  # the view now sees an anonymous user and asks for a log-in
+            elif now - seen > min(60, idle / 2) or "seen_at" not in session:
+                session["seen_at"] = now  # written at most once a minute, not on every request
+        return self.get_response(request)

@@ -10,6 +10,8 @@ from django.contrib.staticfiles import finders
 
 ENDPOINTS = {
     "/api/v1/auth/token": {"post", "delete"},
+    "/api/v1/auth/tokens": {"get"},
+    "/api/v1/auth/tokens/{token_id}": {"delete"},
     "/api/v1/me": {"get"},
     "/api/v1/users/{username}/unlock": {"post"},
     "/api/v1/grids": {"get", "post"},

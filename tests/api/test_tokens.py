@@ -216,3 +216,58 @@ def test_session_users_reach_the_api_and_need_csrf_to_change_anything(personas):
         "/api/v1/locate", point, content_type="application/json", headers={"X-CSRFToken": csrf}
     )
     assert accepted.status_code == 200
+
+
+# --- how long a token lives --------------------------------------------------------------------
+
+
+def me_with(client, raw) -> int:
+    return client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"}).status_code
+
+
+def test_a_token_expires(client, personas, settings):
+    token, raw = issue_api_token(personas.officer, actor=personas.officer)
+    assert token.expires_at - timezone.now() > dt.timedelta(days=settings.API_TOKEN_DAYS - 1)
+    assert me_with(client, raw) == 200
+    # when its time is up
+    token.expires_at = timezone.now() - dt.timedelta(seconds=1)
+    token.save(update_fields=["expires_at"])
+    # then it no longer opens the API
+    assert me_with(client, raw) == 401
+
+
+def test_a_new_password_ends_every_token_issued_before(client, personas):
+    _token, raw = issue_api_token(personas.officer, actor=personas.officer)
+    assert me_with(client, raw) == 200
+    # when someone sets the officer's password (they, or an administrator)
+    personas.officer.set_password("another-good-password")
+    personas.officer.save()
+    # then the old token is dead, and a new one works
+    assert me_with(client, raw) == 401
+    _token, fresh = issue_api_token(personas.officer, actor=personas.officer)
+    assert me_with(client, fresh) == 200
+
+
+def test_a_staff_token_dies_with_the_last_posting(client, personas):
+    _token, raw = issue_api_token(personas.officer, actor=personas.officer)
+    assert me_with(client, raw) == 200
+    # when the officer's last posting ends
+    personas.officer.postings.get().delete()
+    # then their token opens nothing, while a resident (never posted) keeps theirs
+    assert me_with(client, raw) == 401
+    _token, resident = issue_api_token(personas.resident, actor=personas.resident)
+    assert me_with(client, resident) == 200
+
+
+def test_a_user_lists_and_revokes_their_own_tokens_and_nobody_elses(api, personas):
+    mine, _raw = issue_api_token(personas.officer, actor=personas.officer, name="手机")
+    theirs, their_raw = issue_api_token(personas.station, actor=personas.station, name="值班室")
+    listed = api.get("/api/v1/auth/tokens", as_=personas.officer).json()
+    assert {t["name"] for t in listed} == {"手机", "tests"}  # tests: the caller's own token
+    assert all("token" not in t for t in listed)
+    # another's token is 404 and keeps working
+    assert api.delete(f"/api/v1/auth/tokens/{theirs.pk}", as_=personas.officer).status_code == 404
+    assert me_with(api.client, their_raw) == 200
+    # one's own is revoked
+    assert api.delete(f"/api/v1/auth/tokens/{mine.pk}", as_=personas.officer).status_code == 204
+    assert ApiToken.objects.get(pk=mine.pk).revoked_at is not None

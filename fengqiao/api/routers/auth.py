@@ -2,13 +2,14 @@
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.signals import user_logged_in
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.errors import AuthenticationError, HttpError
 
 from fengqiao.accounts.actions import issue_api_token, revoke_api_token
-from fengqiao.api.schemas import ErrorOut, TokenIn, TokenOut
+from fengqiao.accounts.models import ApiToken
+from fengqiao.api.schemas import ErrorOut, TokenIn, TokenListItem, TokenOut
 
 router = Router(tags=["auth"])
 
@@ -40,6 +41,7 @@ def create_token(request, payload: TokenIn, response: HttpResponse):
             "name": token.name,
             "username": user.get_username(),
             "created_at": token.created_at,
+            "expires_at": token.expires_at,
         },
     )
 
@@ -52,5 +54,27 @@ def delete_token(request):
     token = getattr(request.auth, "api_token", None)
     if token is None:
         raise HttpError(400, _("Authorization: this request carries no bearer token to revoke."))
+    revoke_api_token(token, actor=request.auth)
+    return Status(204, None)
+
+
+@router.get("/tokens", response=list[TokenListItem], url_name="tokens", summary="My tokens")
+def list_tokens(request):
+    """The caller's own tokens, newest first, revoked and expired ones included (never the token
+    itself: only its first characters)."""
+    return ApiToken.objects.filter(user=request.auth).order_by("-created_at", "-id")
+
+
+@router.delete(
+    "/tokens/{int:token_id}",
+    url_name="token-revoke-one",
+    summary="Revoke one of my tokens",
+    response={204: None, 404: ErrorOut},
+)
+def delete_one_token(request, token_id: int):
+    """Revoke one of the caller's tokens; anyone else's is 404, as a missing one."""
+    token = ApiToken.objects.filter(user=request.auth, pk=token_id).first()
+    if token is None:
+        raise Http404("no such token of yours")
     revoke_api_token(token, actor=request.auth)
     return Status(204, None)
