@@ -11,6 +11,7 @@ import codecs
 import csv
 import datetime as dt
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -129,6 +130,26 @@ def inspect_file(path, name: str | None = None) -> SourceFile:
         _("%(path)s is neither UTF-8 nor GB18030/GBK text (undecodable byte at offset %(offset)d)")
         % {"path": name, "offset": bad_at}
     )
+
+
+def count_rows(source: SourceFile) -> int:
+    """Roughly how many data rows the file has (for the progress bar), without parsing it."""
+    if source.format == XLSX:
+        try:
+            import python_calamine
+
+            book = python_calamine.CalamineWorkbook.from_path(str(source.path))
+            try:
+                return max(book.get_sheet_by_index(0).height - 1, 0)
+            finally:
+                book.close()
+        except Exception:  # the table reader reports unreadable workbooks properly
+            return 0
+    # the line feeds inspect_file counted, and a last line without one
+    with source.path.open("rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        unterminated = fh.read(1) != b"\n"
+    return max(source.newlines + unterminated - 1, 0)
 
 
 def clean_text(value: str) -> str:

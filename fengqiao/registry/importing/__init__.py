@@ -1,7 +1,9 @@
-"""Bulk import of registry records from the stations' spreadsheets (CSV or XLSX).
+"""Bulk import of registry records from the stations' spreadsheets (CSV or XLSX), on the machinery
+every import shares (``fengqiao.core.importing``: readers, header matching, rejected rows, the
+error file, the summary and the audit entry).
 
-``readers`` (encodings, formats), ``columns`` (headers and templates), ``values`` (the
-spreadsheets' words), ``base`` (rows, look-ups, bulk writes), one module per kind of record,
-``errors`` (the rejected rows and the error file) and ``runner`` (chunks, checkpoints, resume,
-the summary and its audit entry). Entry point: ``runner.run_import``.
+``columns`` (each kind's columns and templates), ``base`` (the import's context, look-ups and
+writes), one module per kind of record, and ``runner`` (chunks, checkpoints, resume, the batch).
+The rules are the registry's own (``fengqiao.registry.rules``, the validators). Entry point:
+``runner.run_import``.
 """

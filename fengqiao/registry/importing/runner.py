@@ -13,7 +13,6 @@ when it completes.
 
 import contextlib
 import datetime as dt
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core.context import Source
-from fengqiao.core.importing import ImportFileError, imports_dir, readers, record_import, when
+from fengqiao.core.importing import ImportFileError, check_writable, imports_dir, readers, record_import, when
 from fengqiao.core.importing import summary as import_summary
 from fengqiao.core.importing.columns import match_header
 from fengqiao.core.importing.errors import Rejections, Spool, error_file_suffix, write_error_file
@@ -62,36 +61,6 @@ def importer_class(kind_name: str):
     }[kind_name]
 
 
-def _count_lines(source: readers.SourceFile) -> int:
-    """Roughly how many data rows the file has (for the progress bar), without parsing it."""
-    if source.format == readers.XLSX:
-        try:
-            import python_calamine
-
-            book = python_calamine.CalamineWorkbook.from_path(str(source.path))
-            try:
-                return max(book.get_sheet_by_index(0).height - 1, 0)
-            finally:
-                book.close()
-        except Exception:  # the table reader reports unreadable workbooks properly
-            return 0
-    # the line feeds inspect_file counted, and a last line without one
-    with source.path.open("rb") as fh:
-        fh.seek(-1, os.SEEK_END)
-        unterminated = fh.read(1) != b"\n"
-    return max(source.newlines + unterminated - 1, 0)
-
-
-def _check_writable(path: Path) -> None:
-    directory = path.parent if str(path.parent) else Path(".")
-    if (
-        not directory.is_dir()
-        or not os.access(directory, os.W_OK)
-        or (path.exists() and not os.access(path, os.W_OK))
-    ):
-        raise ImportFileError(_("the error file %(path)s cannot be written") % {"path": path})
-
-
 @dataclass
 class _Chunk:
     last_line: int
@@ -119,7 +88,7 @@ def queue_upload(kind_name: str, path, *, actor, file_name: str) -> ImportBatch:
             .order_by("-id")
             .first()
         )
-        options = {"path": str(Path(path)), "kind": kind.name, "total": _count_lines(source)}
+        options = {"path": str(Path(path)), "kind": kind.name, "total": readers.count_rows(source)}
         if batch is not None:
             running = batch.status == ImportStatus.RUNNING and not _stale(batch)
             if batch.status == ImportStatus.QUEUED or running:
@@ -234,8 +203,8 @@ def run_import(
             _fail(batch, str(exc))
             raise
         if errors_path is not None:
-            _check_writable(Path(errors_path))
-        total = _count_lines(source)
+            check_writable(errors_path)
+        total = readers.count_rows(source)
         batch = _claim(kind, source, actor=actor, batch=batch, total=total)
         try:
             return _run(kind, source, table, header, batch, actor, errors_path, chunk_size, progress, total)
