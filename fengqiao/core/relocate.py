@@ -2,14 +2,15 @@
 under its old path follows it, so scoping keeps answering who sees what.
 
 The rows are found the way scoping finds them: every concrete :class:`ScopedModel`, whichever
-app declares it (so ``core`` needs to know none of them), plus the holder of the cases under the
-node and the outbound channels kept for it. Each is rewritten set-based, in pk ranges, inside the
-caller's transaction: the caller writes the one audit entry with the counts.
+app declares it (so ``core`` needs to know none of them), plus the holder and the assignee of the
+cases under the node and the outbound channels kept for it. Each is rewritten set-based, in pk
+ranges, inside the caller's transaction: the caller writes the one audit entry with the counts.
 """
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db import connections, models
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
 
 from fengqiao.core.casework import Case
@@ -34,6 +35,7 @@ def move_subtree(old: str, new: str, *, chunk: int = 5000) -> dict[str, int]:
         changes = {"scope_path": _moved(old, new, "scope_path")}
         if issubclass(model, Case):
             changes["holder_path"] = _moved_holder(old, new)
+            changes["assignee"] = _assignee_who_sees(new)
         counts[model._meta.label_lower] = _rewrite(
             model.objects.unscoped(reason=UNSCOPED_RELOCATE), old, "scope_path", changes, chunk
         )
@@ -60,6 +62,15 @@ def _moved_holder(old: str, new: str):
         if above_old != above_new:
             branches.append(models.When(holder_path=above_old, then=Value(above_new)))
     return models.Case(*branches, default=F("holder_path"))
+
+
+def _assignee_who_sees(new: str):
+    """An assignee who no longer sees the case lets it go: its new holders assign it again."""
+    rungs = new.split("/")
+    User = get_user_model()
+    seers = User.posted_at(*("/".join(rungs[:depth]) for depth in range(1, len(rungs) + 1)))
+    sees = Q(assignee__in=seers) | Q(assignee__in=User.objects.filter(is_superuser=True))
+    return models.Case(models.When(sees, then=F("assignee")), default=None)
 
 
 def _rewrite(queryset, old: str, field: str, changes: dict, chunk: int) -> int:

@@ -74,6 +74,9 @@ def test_a_moved_grid_takes_its_rows_to_the_new_district(world, audit_entries):
     assert not any(
         m.objects.visible_to(world.officer_b).filter(scope_path=old_path).exists() for m in UNDER_GRID_A
     )
+    events = Event.objects.unscoped(reason="test")
+    events.filter(pk=world.held_in_grid.pk).update(assignee=world.grid_a)
+    assert world.dispute.assignee == world.officer
     since = audit_entries()
 
     # when the station moves grid A from d01 to d02
@@ -93,10 +96,14 @@ def test_a_moved_grid_takes_its_rows_to_the_new_district(world, audit_entries):
         # the grid's own worker is posted to the grid itself and keeps it
         assert model.objects.visible_to(world.grid_a).filter(scope_path=new_path).exists()
     # the cases' holders moved with it: the grid's to the grid, d01's to d02 (the same rung)
-    events = Event.objects.unscoped(reason="test")
     assert events.get(pk=world.held_in_grid.pk).holder_path == new_path
     assert events.get(pk=world.escalated.pk).holder_path == t.district_b.path
-    assert Dispute.objects.unscoped(reason="test").get(pk=world.dispute.pk).holder_path == t.district_b.path
+    dispute = Dispute.objects.unscoped(reason="test").get(pk=world.dispute.pk)
+    assert dispute.holder_path == t.district_b.path
+    # and d01's officer, who no longer sees the dispute, is no longer its assignee; the grid's
+    # worker, who still sees their event, still is
+    assert dispute.assignee is None
+    assert events.get(pk=world.held_in_grid.pk).assignee == world.grid_a
     inbox_b = {c.number for c in inbox(world.officer_b)}
     assert {world.escalated.number, world.dispute.number} <= inbox_b
     assert not {world.escalated.number, world.dispute.number} & {c.number for c in inbox(world.officer)}
