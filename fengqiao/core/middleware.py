@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.auth import logout
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import check_for_language, get_supported_language_variant
 
 from fengqiao.core.context import Source, acting_as
@@ -72,3 +73,21 @@ class StaffSessionLimitsMiddleware:
             elif now - seen > min(60, idle / 2) or "seen_at" not in session:
                 session["seen_at"] = now  # written at most once a minute, not on every request
         return self.get_response(request)
+
+
+class PrivateAnswersMiddleware:
+    """What a signed-in user or an API client is answered may carry personal data: never kept by a
+    browser or a proxy. Every answer says which browser features the pages may use."""
+
+    PERMISSIONS_POLICY = "camera=(self), geolocation=(self), microphone=(), payment=(), usb=()"
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if request.path.startswith(API_PREFIXES) or (user is not None and user.is_authenticated):
+            patch_cache_control(response, no_store=True, private=True)
+        response.setdefault("Permissions-Policy", self.PERMISSIONS_POLICY)
+        return response

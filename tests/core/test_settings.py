@@ -120,3 +120,26 @@ def test_a_bad_rule_stops_start_up_naming_the_variable(monkeypatch):
     monkeypatch.setenv("FENGQIAO_DISPUTE_GRADES", "red")
     with pytest.raises(ImproperlyConfigured, match="FENGQIAO_DISPUTE_GRADES must read like"):
         env.env_hours("FENGQIAO_DISPUTE_GRADES", None)
+
+
+def test_the_production_settings_pass_djangos_deployment_checks(tmp_path):
+    # given the settings a deployment runs with: a real key, HTTPS, its host name
+    variables = {
+        "FENGQIAO_SECRET_KEY": "k" * 20 + "-a-long-random-production-key-0123456789",
+        "FENGQIAO_HTTPS": "1",
+        "FENGQIAO_DEBUG": "0",
+        "FENGQIAO_ALLOWED_HOSTS": "fq.example.gov.cn",
+        "FENGQIAO_DATA_DIR": str(tmp_path),
+    }
+    environ = {k: v for k, v in __import__("os").environ.items() if not k.startswith("FENGQIAO_")}
+    environ.pop("DJANGO_SETTINGS_MODULE", None)
+    # when Django's deployment checks run
+    result = subprocess.run(
+        [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
+        env={**environ, **variables, "DJANGO_SETTINGS_MODULE": "fengqiao.settings"},
+        capture_output=True,
+        text=True,
+    )
+    # then they find nothing
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout

@@ -1,9 +1,11 @@
-"""Staff sessions end when idle and at a hard limit; a forged request id never reaches the audit."""
+"""Staff sessions end when idle and at a hard limit; a forged request id never reaches the audit;
+answers that may carry personal data are never stored."""
 
 import time
 
 import pytest
 
+from fengqiao.accounts.actions import issue_api_token
 from fengqiao.core.models import AuditEntry
 
 
@@ -43,3 +45,14 @@ def test_a_forged_request_id_is_replaced(client, personas):
     assert entry.request_id == response["X-Request-ID"]
     # a well-formed one from a proxy is kept
     assert client.get("/login/", headers={"X-Request-ID": "req-42.a_b"})["X-Request-ID"] == "req-42.a_b"
+
+
+def test_answers_with_personal_data_are_never_stored(client, personas):
+    _token, raw = issue_api_token(personas.officer, actor=personas.officer)
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {raw}"})
+    assert "no-store" in me["Cache-Control"]
+    client.force_login(personas.officer)
+    assert "no-store" in client.get("/grids/")["Cache-Control"]
+    # and every answer names the browser features the pages may use
+    client.logout()
+    assert "geolocation=(self)" in client.get("/login/")["Permissions-Policy"]
