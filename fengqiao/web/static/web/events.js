@@ -49,10 +49,18 @@
     else map.setView(fallback || [35, 105], fallback ? 15 : 4);
   }
 
-  function escapeHTML(text) {
-    var div = document.createElement("div");
-    div.textContent = text == null ? "" : String(text);
-    return div.innerHTML;
+  // A popup built of DOM nodes with user text as text, never an HTML string.
+  function popup(p) {
+    var box = document.createElement("div");
+    var link = document.createElement("a");
+    if (typeof p.url === "string" && p.url.charAt(0) === "/" && p.url.charAt(1) !== "/") link.href = p.url;
+    link.textContent = p.number || "";
+    var title = document.createElement("div");
+    title.textContent = p.title || "";
+    var status = document.createElement("em");
+    status.textContent = p.status || "";
+    box.append(link, title, status);
+    return box;
   }
 
   function eventMap(el) {
@@ -68,10 +76,7 @@
           },
           onEachFeature: function (feature, layer) {
             var p = feature.properties;
-            layer.bindPopup(
-              '<a href="' + escapeHTML(p.url) + '">' + escapeHTML(p.number) + "</a><br>" +
-              escapeHTML(p.title) + "<br><em>" + escapeHTML(p.status) + "</em>"
-            );
+            layer.bindPopup(popup(p));
           }
         }).addTo(map);
         if (points.getLayers().length) bounds = points.getBounds().extend(bounds);

@@ -29,7 +29,12 @@
       style: function () { return style; },
       onEachFeature: function (feature, featureLayer) {
         var props = feature.properties || {};
-        if (props.name) featureLayer.bindTooltip(props.name + (props.code ? " · " + props.code : ""), { sticky: true });
+        if (props.name) {
+          // A DOM node, never an HTML string: a grid's name is typed by people.
+          var label = document.createElement("span");
+          label.textContent = props.name + (props.code ? " · " + props.code : "");
+          featureLayer.bindTooltip(label, { sticky: true });
+        }
         if (links && props.url) {
           featureLayer.on("click", function () { window.location.assign(props.url); });
           featureLayer.on("mouseover", function () { featureLayer.setStyle(HOVER); });

@@ -23,7 +23,7 @@
         var list = pick.closest(".suggestions");
         var chosen = document.getElementById(field.id + "-chosen");
         if (chosen) chosen.textContent = pick.getAttribute("data-label");
-        if (list) list.innerHTML = "";
+        if (list) list.replaceChildren();
         field.focus();
       }
     }
