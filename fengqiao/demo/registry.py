@@ -60,7 +60,7 @@ from fengqiao.registry.choices import (
     Sex,
 )
 from fengqiao.registry.text import pinyin_keys
-from fengqiao.registry.validators import CREDIT_CHARS, ID_CHECK_CHARS, ID_WEIGHTS, credit_check_char
+from fengqiao.registry.validators import CREDIT_CHARS, credit_check_char, id_check_char
 
 # The article's city at scale 1.0.
 ARTICLE_PEOPLE = 733_000
@@ -381,30 +381,13 @@ class IdNumbers:
 
     def __init__(self):
         self.taken: set[str] = set()
-        # the digits of a county code or a birth day, and their weighted sum towards the check
-        self._counties: dict[str, int] = {}
-        self._days: dict[int, tuple[str, int]] = {}
 
     def new(self, rng: random.Random, county: str, born: dt.date, sex: str) -> str:
-        county_sum = self._counties.get(county)
-        if county_sum is None:
-            county_sum = self._counties[county] = sum(
-                int(c) * w for c, w in zip(county, ID_WEIGHTS[:6], strict=True)
-            )
-        day = self._days.get(born.toordinal())
-        if day is None:
-            ymd = born.strftime("%Y%m%d")
-            day = self._days[born.toordinal()] = (
-                ymd,
-                sum(int(c) * w for c, w in zip(ymd, ID_WEIGHTS[6:14], strict=True)),
-            )
-        first14, partial = county + day[0], county_sum + day[1]
+        first14 = county + born.strftime("%Y%m%d")
         parity = 1 if sex == Sex.MALE else 0
         while True:
-            seq = rng.randrange(0, 500) * 2 + parity
-            d1, rest = divmod(seq, 100)
-            d2, d3 = divmod(rest, 10)
-            number = f"{first14}{seq:03d}{ID_CHECK_CHARS[(partial + 8 * d1 + 4 * d2 + 2 * d3) % 11]}"
+            first17 = f"{first14}{rng.randrange(0, 500) * 2 + parity:03d}"
+            number = first17 + id_check_char(first17)
             if number not in self.taken:
                 self.taken.add(number)
                 return number
