@@ -15,6 +15,8 @@ from django.db.models import Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.roles import STAFF_ROLES
+
 _unscoped_reason: contextvars.ContextVar[str | None] = contextvars.ContextVar("unscoped_reason", default=None)
 
 
@@ -39,6 +41,18 @@ def unscoped_block(reason: str):
         _unscoped_reason.reset(token)
 
 
+def is_staff(user) -> bool:
+    """A signed-in, active member of staff (any role of the police tree) or a superuser."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return user.is_superuser or user.role in STAFF_ROLES
+
+
+def is_under(path: str, ancestor: str) -> bool:
+    """``path`` is ``ancestor`` or lies in its subtree (``a/b`` is under ``a``, ``ab`` is not)."""
+    return path == ancestor or path.startswith(ancestor + "/")
+
+
 def scope_prefixes(user) -> list[str] | None:
     """The tree paths a user may see; None means everything (superusers)."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -51,7 +65,7 @@ def scope_prefixes(user) -> list[str] | None:
 def path_within(path: str, prefixes: list[str] | None) -> bool:
     if prefixes is None:
         return True
-    return any(path == p or path.startswith(p + "/") for p in prefixes)
+    return any(is_under(path, p) for p in prefixes)
 
 
 def scope_q(prefixes: list[str], field: str = "scope_path", *, vendor: str = "") -> Q:

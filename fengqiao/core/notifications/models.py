@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.notifications.choices import ChannelKind, DeliveryStatus
+from fengqiao.core.scoping import is_under
 
 __all__ = ["Channel", "Delivery", "Notification"]
 
@@ -130,7 +131,7 @@ class Channel(models.Model):
             return False
         if not self.scope_path:
             return True
-        return scope_path == self.scope_path or scope_path.startswith(self.scope_path + "/")
+        return is_under(scope_path, self.scope_path)
 
 
 class Delivery(models.Model):
