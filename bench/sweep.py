@@ -19,9 +19,13 @@ In one run, in a database of its own (SQLite in a temporary data directory, or P
    entries;
 4. prints both times, the ratio (goal: the sweep within 3× of the UPDATE) and the load average;
    with ``--profile``, one more sweep on a fresh copy with the time per SQL statement kind (an
-   execute wrapper) and a cProfile of the Python side.
+   execute wrapper) and a cProfile of the Python side;
+5. with ``--timeline``, the sweep's escalation entries for every event written alone, rolled back,
+   twice each way: by ``casework.insert_timeline`` (one INSERT ... SELECT, the sweep's way) and by
+   ``bulk_create`` (the public API's way; the figures of docs/adr/0004).
 
-    .venv/bin/python bench/sweep.py [--events 100000] [--rounds 2] [--postgres [URL]] [--profile] [--keep]
+    .venv/bin/python bench/sweep.py [--events 100000] [--rounds 2] [--postgres [URL]] [--profile]
+        [--timeline] [--keep]
 """
 
 import argparse
@@ -325,6 +329,48 @@ def profile_sweep(now: dt.datetime, databases: Databases) -> None:
         log(out.getvalue())
 
 
+def compare_timeline_writes(now: dt.datetime, databases: Databases) -> None:
+    """The escalation entries of every event, by the sweep's INSERT ... SELECT and by bulk_create."""
+    from django.db import transaction
+
+    from fengqiao.core.casework import insert_timeline
+    from fengqiao.core.models import TimelineEntry
+    from fengqiao.events.models import Event
+
+    databases.fresh_copy()
+    events = Event.objects.unscoped(reason=UNSCOPED_BENCH).order_by("pk")
+    rows = list(events.values_list("pk", "holder_path", "status"))
+
+    def insert_select(part):
+        insert_timeline(Event, [pk for pk, _path, _status in part], "escalate", now, escalate=True)
+
+    def bulk_create(part):
+        TimelineEntry.objects.bulk_create(
+            TimelineEntry(
+                case_type="event",
+                case_id=pk,
+                at=now,
+                transition="escalate",
+                from_status=status,
+                to_status=status,
+                holder_path=path.rsplit("/", 1)[0],
+                data={"from": path},
+            )
+            for pk, path, status in part
+        )
+
+    log(f"\n{len(rows):,} escalation timeline entries, written alone and rolled back ({loadavg()}):")
+    for _round in range(2):
+        for name, write in (("INSERT ... SELECT", insert_select), ("bulk_create", bulk_create)):
+            started = time.perf_counter()
+            with transaction.atomic():
+                for start in range(0, len(rows), 50_000):  # the sweep's chunks
+                    write(rows[start : start + 50_000])
+                seconds = time.perf_counter() - started
+                transaction.set_rollback(True)
+            log(f"  {name:18} {seconds:6.2f} s")
+
+
 # ---------------------------------------------------------------------------------------------
 
 
@@ -336,6 +382,11 @@ def main() -> None:
     parser.add_argument("--postgres", nargs="?", const=DEFAULT_PG, default=None, metavar="URL")
     parser.add_argument(
         "--profile", action="store_true", help="one more sweep, timed per statement and profiled"
+    )
+    parser.add_argument(
+        "--timeline",
+        action="store_true",
+        help="time the sweep's timeline writes alone, both ways",
     )
     parser.add_argument("--keep", action="store_true", help="keep the data directory / databases")
     parser.add_argument(
@@ -413,6 +464,8 @@ def main() -> None:
             )
         if args.profile:
             profile_sweep(sweep_at, databases)
+        if args.timeline:
+            compare_timeline_writes(sweep_at, databases)
         log(loadavg())
     finally:
         if args.keep or args.reuse:
