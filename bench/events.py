@@ -517,6 +517,30 @@ def check_numbers(numbers: list[str]) -> tuple[int, int, int]:
     return len(numbers), len(unique) - found, len(numbers) - len(unique)
 
 
+ROW_TABLES = {
+    "events": "events_event",
+    "timeline": "core_timelineentry",
+    "notifications": "core_notification",
+    "audit": "core_auditentry",
+}
+
+
+def table_rows() -> dict[str, int]:
+    """Rows in each table an intake writes: their growth per event shows the ceiling writes what
+    intake writes."""
+    from django.db import connection
+
+    try:
+        with connection.cursor() as cursor:
+            counts = {}
+            for name, table in ROW_TABLES.items():
+                cursor.execute(f"SELECT count(*) FROM {table}")
+                counts[name] = cursor.fetchone()[0]
+        return counts
+    finally:
+        connection.close()
+
+
 def read_numbers(path: Path) -> list[str]:
     return [n for n in path.read_text().split("\n") if n] if path.exists() else []
 
@@ -577,10 +601,15 @@ def measure(name, path, *, server, tag, wrk, port, script_dir, token, codes, squ
         script, token=token, codes=codes, squares=squares, numbers_file=numbers_file, tag=tag, method=method
     )
     loadavg_before = os.getloadavg()[0]
+    tables_before = table_rows() if name in WRITERS else {}
     cpu_before = server_cpu_seconds(server_pid=args.server_pid, database=args.database_name)
     result = run_wrk(wrk, url, script, **load)
     result["cpu"] = server_cpu_seconds(server_pid=args.server_pid, database=args.database_name) - cpu_before
     result["created"] = settled_count(name, tag)
+    if name in WRITERS:
+        result["per_event"] = {
+            table: (n - tables_before[table]) / max(result["created"], 1) for table, n in table_rows().items()
+        }
     result["load"] = loadavg_before
     seconds = result["duration_us"] / 1e6
     ok = sum(n for s, n in result["statuses"].items() if 200 <= s < 300)
@@ -681,6 +710,10 @@ def print_closed(results: dict, connections: int) -> None:
                 f"      rows {r['created']} = {r['ok']} answered + {r['created'] - r['ok']} cut off "
                 f"(at most {limit}); numbers not in the database {r['missing']}, twice {r['twice']}: "
                 f"{'ok' if rows_ok(r, limit) else 'MISMATCH'}"
+            )
+            log(
+                "      rows written per event: "
+                + ", ".join(f"{t} {n:.2f}" for t, n in r["per_event"].items())
             )
 
 
