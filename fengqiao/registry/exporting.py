@@ -7,7 +7,6 @@ export is one audit entry (``export``) with the count, the kind, the format and 
 Rows are streamed from the database to the file, never all held in memory.
 """
 
-import csv
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
+from fengqiao.core.exporting import write_table
 from fengqiao.geo.models import Grid
 from fengqiao.registry import rules as values
 from fengqiao.registry import selectors
@@ -283,7 +283,7 @@ def export_records(*, actor, kind: str, fmt: str, path, grids=(), include_retire
         rows = _record_rows(actor, masks, kind, grid_ids, include_retired)
     headers = [c.header for c in spec.columns]
     names = [c.field for c in spec.columns]
-    count = _write(Path(path), fmt, headers, ([row.get(n, "") for n in names] for row in rows))
+    count = write_table(Path(path), fmt, headers, ([row.get(n, "") for n in names] for row in rows))
     audit.record(
         audit.EXPORT,
         actor=actor,
@@ -297,28 +297,6 @@ def export_records(*, actor, kind: str, fmt: str, path, grids=(), include_retire
             "masked": not masks.whole,
         },
     )
-    return count
-
-
-def _write(path: Path, fmt: str, headers, rows) -> int:
-    count = 0
-    if fmt == "csv":
-        with path.open("w", encoding="utf-8-sig", newline="") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(headers)
-            for row in rows:
-                writer.writerow(row)
-                count += 1
-        return count
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet()
-    sheet.append(headers)
-    for row in rows:
-        sheet.append(row)
-        count += 1
-    book.save(path)
     return count
 
 

@@ -121,3 +121,31 @@ def test_the_export_page_sends_the_file_and_audits_it(client, personas, world):
     assert AuditEntry.objects.filter(action="export", actor=personas.officer).count() == 1
     bad = client.get(reverse("registry_export"), {"kind": "people", "format": "csv", "grid": "999"})
     assert bad.status_code == 400
+
+
+FORMULAS = ["=cmd|' /C calc'!A0", "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_texts_that_look_like_formulas_are_neutralised(personas, world, tmp_path, fmt):
+    # given people and a house whose texts begin like formulas
+    home, _away = world
+    for i, text in enumerate(FORMULAS):
+        make_person(home, name=text, phone="1391234567" + str(i))
+    out = tmp_path / f"people.{fmt}"
+    # when they are exported
+    export_records(actor=personas.city, kind="people", fmt=fmt, path=out)
+    # then no cell is a formula, and every text is kept
+    if fmt == "csv":
+        cells = [cell for row in read_csv(out) for cell in row]
+        for text in FORMULAS:
+            assert "'" + text in cells
+            assert text not in cells
+    else:
+        from openpyxl import load_workbook
+
+        sheet = load_workbook(out).active
+        values = [c for row in sheet.iter_rows() for c in row]
+        assert not [c for c in values if c.data_type == "f"]
+        texts = {c.value for c in values}
+        assert set(FORMULAS) - {"\r=1"} <= texts  # XML keeps no bare carriage return
