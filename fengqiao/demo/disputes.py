@@ -37,6 +37,7 @@ from fengqiao.disputes.choices import (
     VisitMethod,
 )
 from fengqiao.disputes.models import Agreement, Dispute, DisputeParty, FollowUp, MediationSession
+from fengqiao.disputes.workflow import DISPUTE_WORKFLOW
 from fengqiao.geo.models import Grid
 from fengqiao.registry.validators import id_check_char
 
@@ -122,6 +123,48 @@ def _sites():
     ]
 
 
+OUTCOME_STEPS = {
+    Outcome.RESOLVED: ("record_agreement", "resolve"),
+    Outcome.NOT_RESOLVED: ("fail",),
+    Outcome.REFERRED: ("refer",),
+    Outcome.TERMINATED: ("terminate",),
+}
+
+
+def _steps(status, outcome, opened, outcome_at, now) -> list[tuple[str, dt.datetime]]:
+    """The steps that took a demo dispute to ``status``, and when."""
+    if status == Status.REGISTERED:
+        return []
+    started = opened + dt.timedelta(hours=2)
+    steps = [("start", started), ("record_session", min(outcome_at or now, now))]
+    if outcome:
+        steps += [(name, outcome_at) for name in OUTCOME_STEPS[outcome]]
+    if status in (Status.FOLLOW_UP, Status.ARCHIVED):
+        steps.append(("follow_up", min(outcome_at + dt.timedelta(days=10), now)))
+    if status == Status.ARCHIVED:
+        steps.append(("archive", outcome_at + dt.timedelta(days=30)))
+    return steps
+
+
+def _timeline(steps, row: dict, actor_id) -> list[dict]:
+    """The timeline rows of ``steps``, each taken as the dispute workflow declares it: from the
+    states it allows, to its target. The last must be the dispute's status."""
+    status = DISPUTE_WORKFLOW.initial
+    base = {"case_type": "dispute", "case_id": row["id"], "holder_path": row["holder_path"]}
+    entries = [{**base, "at": row["opened_at"], "transition": "open", "to_status": status}]
+    for name, at in steps:
+        step = DISPUTE_WORKFLOW.transition(name)
+        if status not in step.sources:
+            raise ValueError(f"the demo planned {name} from {status}")
+        to = step.target or status
+        entries.append({**base, "at": at, "transition": name, "from_status": status, "to_status": to})
+        entries[-1]["actor_id"] = actor_id
+        status = to
+    if status != row["status"]:
+        raise ValueError(f"the demo's steps end at {status}, not {row['status']}")
+    return entries
+
+
 def clear_demo_disputes() -> None:
     """Empty the ledger (before the city it refers to is generated again)."""
     ledger = Dispute.objects.unscoped(reason=UNSCOPED)
@@ -165,7 +208,7 @@ def generate_demo_disputes(
     }
     through = Dispute.mediators.through
     first[through] = through.objects.aggregate(x=Max("pk"))["x"] or 0
-    mediators = 0
+    mediators = timeline = 0
     writer = BulkWriter(
         {
             "dispute": Dispute,
@@ -242,6 +285,8 @@ def generate_demo_disputes(
                 "outcome_at": outcome_at,
                 "referred_to": "court" if outcome == Outcome.REFERRED else "",
             }
+            entries = _timeline(_steps(status, outcome, opened, outcome_at, now), row, lead)
+            row["version"] = len(entries)
             writer.add("dispute", [row])
             writer.add(
                 "party",
@@ -259,18 +304,9 @@ def generate_demo_disputes(
             counts["party"] += 2
             writer.add(
                 "timeline",
-                [
-                    {
-                        "id": first[TimelineEntry] + n + 1,
-                        "case_type": "dispute",
-                        "case_id": pk,
-                        "at": opened,
-                        "transition": "open",
-                        "to_status": Status.REGISTERED,
-                        "holder_path": row["holder_path"],
-                    }
-                ],
+                [{"id": first[TimelineEntry] + timeline + i, **e} for i, e in enumerate(entries, 1)],
             )
+            timeline += len(entries)
             if lead:
                 mediators += 1
                 writer.add(

@@ -39,3 +39,26 @@ def test_a_year_of_disputes_at_scale(personas, register):
         generate_demo_disputes(actor=personas.admin, scale=0.01, seed=7, reset=True).counts["dispute"] == 120
     )
     assert actions.repeats(fresh) >= 1
+
+
+def test_a_demo_disputes_timeline_walks_its_workflow_to_its_status(personas):
+    from fengqiao.core.models import TimelineEntry
+    from fengqiao.disputes.workflow import DISPUTE_WORKFLOW
+
+    generate_demo_disputes(actor=personas.admin, scale=0.01, seed=3)
+    ledger = Dispute.objects.unscoped(reason="test")
+    entries = {}
+    for entry in TimelineEntry.objects.filter(case_type="dispute").order_by("at", "id"):
+        entries.setdefault(entry.case_id, []).append(entry)
+    walked = set()
+    for dispute in ledger:
+        status = ""
+        for entry in entries[dispute.pk]:
+            assert entry.from_status == status
+            if entry.transition != "open":
+                step = DISPUTE_WORKFLOW.transition(entry.transition)
+                assert status in step.sources and entry.to_status == (step.target or status)
+            status = entry.to_status
+            walked.add(entry.transition)
+        assert status == dispute.status and dispute.version == len(entries[dispute.pk])
+    assert {"start", "record_session", "record_agreement", "resolve", "follow_up", "archive"} <= walked
