@@ -243,7 +243,7 @@ def ceiling_update(now: dt.datetime) -> tuple[float, int, str]:
 
     workflow = workflows()["event"]
     due = now + workflow.escalation_limit
-    remind = due - workflow.escalation_limit * workflow.remind_share
+    remind = workflow.reminder(now, due)
     states = workflow.open_states
     sql = (
         f"UPDATE events_event SET holder_path = {parent_sql('holder_path')}, level = level + 1, "

@@ -148,6 +148,10 @@ class Workflow:
         if self.initial not in names:
             raise ValueError(f"{self.case_type}: unknown initial state {self.initial}")
 
+    def reminder(self, start: dt.datetime, due: dt.datetime) -> dt.datetime:
+        """When to remind of a limit running from ``start`` to ``due``: with ``remind_share`` of it left."""
+        return due - (due - start) * self.remind_share
+
     def transition(self, name: str) -> Transition:
         try:
             return self._by_name[name]
@@ -313,7 +317,7 @@ def extension_steps(
             granted(case, amount)
         if case.due_at is not None:
             case.due_at += unit * amount
-            case.remind_at = case.due_at - (case.due_at - case.step_started_at) * case.workflow.remind_share
+            case.remind_at = case.workflow.reminder(case.step_started_at, case.due_at)
             case.reminded = False
 
     T = Transition
@@ -502,7 +506,7 @@ def _set_deadline(case: Case, workflow: Workflow, start: dt.datetime) -> None:
     due = workflow.deadline(case, case.status, start) if workflow.state(case.status).open else None
     case.due_at = due
     case.reminded = False
-    case.remind_at = None if due is None else due - (due - start) * workflow.remind_share
+    case.remind_at = None if due is None else workflow.reminder(start, due)
 
 
 def _timeline(case, actor, transition, from_status, to_status, note, data, at) -> TimelineEntry:
@@ -683,7 +687,7 @@ def _escalation_limit(workflow: Workflow, now: dt.datetime):
 
     def limit(working: bool):
         due = workcalendar.deadline(now, hours, working=working)
-        return Value(due), Value(due - (due - now) * workflow.remind_share)
+        return Value(due), Value(workflow.reminder(now, due))
 
     if isinstance(workflow.working_hours, bool):
         return limit(workflow.working_hours)
