@@ -280,16 +280,21 @@ class _Life:
         its clock restarts): the demo plans when and by whom, the workflow says what a step does."""
         if self.done or not self._happen(hours):
             return False
-        step = EVENT_WORKFLOW.transition(name)
-        if self.status not in step.sources:
-            raise PlanError(f"the demo planned {name} from {self.status}")
         before = self.status
-        self.status = step.target or before
+        step = self.record(self.t, actor, name, note, data)
         if step.restarts_clock if step.restarts_clock is not None else self.status != before:
             self.step_started = self.t
             self.swept, self.due = False, None
-        self.entries.append((self.t, actor, name, before, self.status, self.holder, note, data or {}))
         return True
+
+    def record(self, at, actor: Person | None, name: str, note="", data=None):
+        """The timeline row of step ``name`` at ``at``, checked against the workflow's declaration."""
+        step = EVENT_WORKFLOW.transition(name)
+        if self.status not in step.sources:
+            raise PlanError(f"the demo planned {name} from {self.status}")
+        before, self.status = self.status, step.target or self.status
+        self.entries.append((at, actor, name, before, self.status, self.holder, note, data or {}))
+        return step
 
     def up(self) -> None:
         if "/" in self.holder:
@@ -308,9 +313,7 @@ class _Life:
             below = self.holder
             self.up()
             self.missed += 1
-            self.entries.append(
-                (due, None, "escalate", self.status, self.status, self.holder, "", {"from": below})
-            )
+            self.record(due, None, "escalate", data={"from": below})
             self.step_started, self.swept = due, True
             done = due + dt.timedelta(hours=24 * rng.uniform(0.1, 0.8))
         else:
@@ -328,34 +331,13 @@ class _Life:
             approved = asked + (due - asked) * rng.uniform(0.2, 0.9)
             if asked > self.stop:
                 break
-            note = rng.choice(NOTES["extension"])
-            self.entries.append(
-                (
-                    asked,
-                    self.actor(),
-                    "request_extension",
-                    self.status,
-                    self.status,
-                    self.holder,
-                    note,
-                    {"hours": month},
-                )
+            self.record(
+                asked, self.actor(), "request_extension", rng.choice(NOTES["extension"]), {"hours": month}
             )
             if approved > self.stop:
                 self.extension_hours = month  # asked, not yet approved
                 break
-            self.entries.append(
-                (
-                    approved,
-                    self.approver(),
-                    "approve_extension",
-                    self.status,
-                    self.status,
-                    self.holder,
-                    "",
-                    {},
-                )
-            )
+            self.record(approved, self.approver(), "approve_extension")
             due += dt.timedelta(hours=month)
         self.due = due
         return (done - self.t).total_seconds() / 3600
