@@ -10,6 +10,16 @@ from fengqiao.geo.models import Division, Grid, PoliceUnit, grid_code_validator
 from fengqiao.web import selectors
 
 
+class ActionErrorsMixin:
+    def add_action_errors(self, error: ValidationError) -> None:
+        """Show an action's ValidationError on the fields it names; the rest above the form."""
+        if hasattr(error, "error_dict"):
+            for name, errors in error.error_dict.items():
+                self.add_error(name if name in self.fields else None, errors)
+        else:
+            self.add_error(None, error)
+
+
 class CommunityChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Division) -> str:
         return f"{obj.parent.name} · {obj.name}" if obj.parent_id else obj.name
@@ -80,7 +90,7 @@ class GeoJSONField(forms.CharField):
         return data
 
 
-class GridForm(forms.Form):
+class GridForm(ActionErrorsMixin, forms.Form):
     """Create or edit a grid. Without ``grid`` it is the creation form (with a code, without "in use")."""
 
     code = forms.CharField(
@@ -127,11 +137,3 @@ class GridForm(forms.Form):
             for name, value in self.cleaned_data.items()
             if name != "code" and value != getattr(self.grid, name)
         }
-
-    def add_action_errors(self, error: ValidationError) -> None:
-        """Show an action's ValidationError on the fields it names; the rest above the form."""
-        if hasattr(error, "error_dict"):
-            for name, errors in error.error_dict.items():
-                self.add_error(name if name in self.fields else None, errors)
-        else:
-            self.add_error(None, error)

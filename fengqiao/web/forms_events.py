@@ -13,6 +13,7 @@ from fengqiao.events.actions import Report, build_report
 from fengqiao.events.choices import Channel, EventKind, Status
 from fengqiao.events.inputs import RateInput, category_choices
 from fengqiao.events.selectors import EventFilter
+from fengqiao.web.forms import ActionErrorsMixin
 from fengqiao.web.selectors import grid_filter_choices
 
 # ---------------------------------------------------------------------------------------------
@@ -38,16 +39,6 @@ class PhotosField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
         return [super(PhotosField, self).clean(f, initial) for f in files]
-
-
-class ActionErrorsMixin:
-    def add_action_errors(self, error: ValidationError) -> None:
-        """Show an action's ValidationError on the fields it names; the rest above the form."""
-        if hasattr(error, "error_dict"):
-            for name, errors in error.error_dict.items():
-                self.add_error(name if name in self.fields else None, errors)
-        else:
-            self.add_error(None, error)
 
 
 def point_fields(form: forms.Form) -> None:

@@ -27,6 +27,7 @@ from fengqiao.disputes.models import Agreement
 from fengqiao.geo.models import PoliceUnit
 from fengqiao.registry.selectors import shown_id_number, shown_phone
 from fengqiao.web import forms_disputes as forms
+from fengqiao.web.forms import ActionErrorsMixin
 
 PER_PAGE = 50
 
@@ -34,15 +35,6 @@ PER_PAGE = 50
 def _require_staff(user) -> None:
     if not actions.may_register(user):
         raise PermissionDenied
-
-
-def _errors_to_form(form, error: ValidationError) -> None:
-    """Show an action's errors on the fields they name, the rest above the form."""
-    for name, messages_ in (
-        error.message_dict.items() if hasattr(error, "error_dict") else [(None, error.messages)]
-    ):
-        for message in messages_:
-            form.add_error(name if name in form.fields else None, message)
 
 
 def _back(dispute) -> str:
@@ -117,7 +109,7 @@ def dispute_create(request):
             try:
                 dispute = actions.register_dispute(reg, actor=user)
             except ValidationError as error:
-                _errors_to_form(form, error)
+                ActionErrorsMixin.add_action_errors(form, error)
             else:
                 messages.success(request, _("Dispute %(number)s registered.") % {"number": dispute.number})
                 return redirect(_back(dispute))
@@ -237,7 +229,7 @@ def _step_page(request, number: str, name: str, *, title: str):
         except Conflict as conflict:
             form.add_error(None, str(conflict))
         except ValidationError as error:
-            _errors_to_form(form, error)
+            ActionErrorsMixin.add_action_errors(form, error)
         else:
             messages.success(request, _("Saved."))
             return redirect(_back(dispute))
@@ -445,7 +437,7 @@ def screening(request):
                     note=data["note"],
                 )
             except ValidationError as error:
-                _errors_to_form(form, error)
+                ActionErrorsMixin.add_action_errors(form, error)
             else:
                 messages.success(request, _("Screening return filed."))
                 return redirect(reverse("dispute_screening") + f"?month={data['month']}")
