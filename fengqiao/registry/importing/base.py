@@ -17,6 +17,7 @@ Steps 1–3 read only; step 4 runs inside the chunk's transaction (the runner's)
 """
 
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -126,6 +127,12 @@ def locate_points(rows: list[Row], points: dict[int, tuple[float, float]]) -> di
     return {i: int(g) for i, g in zip(order, found, strict=True) if g != locator.OUTSIDE}
 
 
+@cache
+def _collected(model) -> bool:
+    """Whether the model's records name who collected them, and when."""
+    return any(f.attname == "collected_by_id" for f in model._meta.concrete_fields)
+
+
 class Importer:
     """One kind of import. Subclasses give the model, the key and the rules of a row."""
 
@@ -149,8 +156,7 @@ class Importer:
         """A new record as the actions start one: collected by the actor, today."""
         model = model or self.model
         fields = {"created_at": self.ctx.now, "updated_at": self.ctx.now}
-        names = {f.attname for f in model._meta.concrete_fields}
-        if "collected_by_id" in names:
+        if _collected(model):
             fields.update(collected_by_id=self.ctx.actor.pk, collected_at=self.ctx.today)
         return model(**fields)
 
