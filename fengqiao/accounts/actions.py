@@ -11,12 +11,16 @@ from axes.utils import reset as axes_reset
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.accounts.models import ApiToken, User
+from fengqiao.accounts.models import ApiToken, Posting, User
 from fengqiao.core import audit
 from fengqiao.core.refcache import Reference
+from fengqiao.core.roles import can_manage_postings
+from fengqiao.core.scoping import is_staff, scope_prefixes
+from fengqiao.geo.models import Grid
 
 # How stale ``last_used_at`` may get before a request writes it again: one write a minute per
 # token at most, rather than one per request.
@@ -146,3 +150,97 @@ def unlock_login(user: User, *, actor, reason: str) -> bool:
     had_failures = axes_reset(username=user.get_username()) > 0
     audit.record(UNLOCK, user, actor=actor, reason=reason, after={"had_failures": had_failures})
     return had_failures
+
+
+# --- postings: where staff work, and so what they see --------------------------------------------
+
+POST = audit.register("posting_create", "posted a member of staff")
+MOVE = audit.register("posting_move", "moved a member of staff")
+END = audit.register("posting_end", "ended a posting")
+
+
+def _node_path(node) -> str:
+    return node.scope_path if isinstance(node, Grid) else node.path
+
+
+def _posting_json(posting: Posting) -> dict:
+    return {"user": posting.user.get_username(), "node": posting.path}
+
+
+def _check_manages(actor, user: User, *paths: str) -> None:
+    """The actor manages postings, and every place named (the user's current postings included)
+    lies strictly below one of the actor's own: no one posts themself, a peer or a superior."""
+    if not can_manage_postings(actor) or actor.pk == user.pk:
+        raise PermissionDenied(
+            _("Only a station, county or city commander posts staff, below their own post.")
+        )
+    if actor.is_superuser:
+        return
+    own = actor.scope_paths()
+    for path in (*user.scope_paths(), *paths):
+        if not any(path.startswith(a + "/") for a in own):
+            raise PermissionDenied(_("This place or this member of staff is outside your area."))
+
+
+@transaction.atomic
+def post_staff(user: User, node, *, actor, reason: str = "") -> Posting:
+    """Post ``user`` (staff) at ``node``, a police unit or a grid, below the actor's own post."""
+    if not is_staff(user):
+        raise ValidationError({"user": _("Only staff are posted; residents and volunteers are not.")})
+    path = _node_path(node)
+    _check_manages(actor, user, path)
+    field = "grid" if isinstance(node, Grid) else "unit"
+    if Posting.objects.filter(user=user, **{field: node}).exists():
+        raise ValidationError({field: _("%(user)s is already posted there.") % {"user": user}})
+    posting = Posting.objects.create(user=user, **{field: node})
+    audit.record(POST, user, actor=actor, reason=reason, after=_posting_json(posting))
+    return posting
+
+
+@transaction.atomic
+def move_posting(posting: Posting, node, *, actor, reason: str) -> Posting:
+    """Move a posting to another place below the actor's post; the user sees the new subtree at once."""
+    posting = Posting.objects.select_for_update().select_related("user", "unit", "grid").get(pk=posting.pk)
+    _check_manages(actor, posting.user, _node_path(node))
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the posting changes.")})
+    before = _posting_json(posting)
+    posting.unit, posting.grid = (None, node) if isinstance(node, Grid) else (node, None)
+    posting.full_clean(exclude=["user"])
+    posting.save()
+    audit.record(MOVE, posting.user, actor=actor, reason=reason, before=before, after=_posting_json(posting))
+    return posting
+
+
+@transaction.atomic
+def end_posting(posting: Posting, *, actor, reason: str) -> None:
+    """End a posting. A member of staff left with none sees nothing, and their API tokens die."""
+    posting = Posting.objects.select_for_update().select_related("user", "unit", "grid").get(pk=posting.pk)
+    _check_manages(actor, posting.user)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the posting ends.")})
+    before = _posting_json(posting)
+    posting.delete()
+    audit.record(END, posting.user, actor=actor, reason=reason, before=before)
+
+
+def list_staff_under(actor) -> dict[User, list[Posting]]:
+    """The staff posted in the actor's subtree (not the actor) with those postings, by username."""
+    if not can_manage_postings(actor):
+        raise PermissionDenied(_("Only station, county and city commanders post staff."))
+    prefixes = scope_prefixes(actor)
+    postings = Posting.objects.select_related("user", "unit", "grid").order_by("user__username", "id")
+    if prefixes is not None:
+        postings = postings.filter(_posted_under(prefixes))
+    staff: dict[User, list[Posting]] = {}
+    for posting in postings.exclude(user=actor):
+        staff.setdefault(posting.user, []).append(posting)
+    return staff
+
+
+def _posted_under(prefixes: list[str]) -> Q:
+    q = Q()
+    for prefix in prefixes:
+        q |= Q(unit__path=prefix) | Q(unit__path__startswith=prefix + "/")
+        q |= Q(grid__scope_path__startswith=prefix + "/")
+    return q

@@ -7,10 +7,21 @@ from fengqiao.core.admin import AuditedAdminMixin
 
 
 class PostingInline(admin.TabularInline):
+    """Read-only: postings decide what a user sees, so they change only through the audited
+    actions (the staff page, the API)."""
+
     model = Posting
     extra = 0
-    raw_id_fields = ["unit", "grid"]
-    readonly_fields = ["created_at"]
+    fields = readonly_fields = ["unit", "grid", "created_at"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(User)

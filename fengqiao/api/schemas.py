@@ -96,9 +96,25 @@ class PostingGridOut(Schema):
 
 
 class PostingOut(Schema):
+    id: int
     path: str
     unit: PostingUnitOut | None
     grid: PostingGridOut | None
+
+
+class PlaceIn(InputSchema):
+    unit: Text | None = Field(
+        None, max_length=200, description="A police unit's path, e.g. 640300/640302/ps01/d01."
+    )
+    grid: Text | None = Field(None, max_length=15, description="A grid's code.")
+    reason: Text = Field("", max_length=500, description="Why; kept in the audit log.")
+
+
+class StaffOut(Schema):
+    username: str
+    full_name: str
+    role: str
+    postings: list[PostingOut]
 
 
 class ReasonIn(InputSchema):

@@ -22,6 +22,8 @@ class Role(models.TextChoices):
 # Roles that manage the territory's grids (create, redraw, rename) within their scope.
 GRID_MANAGERS = {Role.CITY_COMMAND, Role.COUNTY_BUREAU, Role.STATION}
 STAFF_ROLES = set(Role) - {Role.RESIDENT, Role.VOLUNTEER}
+# Roles that post and un-post the staff of their own subtree.
+POSTING_MANAGERS = GRID_MANAGERS
 
 
 def _role(user) -> str | None:
@@ -32,6 +34,10 @@ def _role(user) -> str | None:
 
 def can_manage_grids(user) -> bool:
     return _role(user) is not None and (user.is_superuser or user.role in GRID_MANAGERS)
+
+
+def can_manage_postings(user) -> bool:
+    return _role(user) is not None and (user.is_superuser or user.role in POSTING_MANAGERS)
 
 
 def can_set_territory(user) -> bool:

@@ -10,7 +10,12 @@ def test_a_grid_worker_sees_their_grid_posting(api, personas):
     me = response.json()
     assert (me["username"], me["full_name"], me["role"]) == ("grid_a", "张三", "grid_worker")
     assert me["postings"] == [
-        {"path": t.grid_a.scope_path, "unit": None, "grid": {"code": t.grid_a.code, "name": t.grid_a.name}}
+        {
+            "id": personas.grid_a.postings.get().pk,
+            "path": t.grid_a.scope_path,
+            "unit": None,
+            "grid": {"code": t.grid_a.code, "name": t.grid_a.name},
+        }
     ]
 
 
@@ -20,6 +25,7 @@ def test_a_station_chief_sees_their_unit_posting(api, personas):
     assert me["role"] == "station"
     assert me["postings"] == [
         {
+            "id": personas.station.postings.get().pk,
             "path": "640300/640302/ps01",
             "unit": {"code": "ps01", "name": t.station.name, "path": "640300/640302/ps01", "kind": "station"},
             "grid": None,

@@ -1,11 +1,23 @@
 """The caller (who they are and where they are posted), and the accounts under them."""
 
+from django.core.exceptions import ValidationError
 from django.http import Http404
-from ninja import Router
+from django.utils.translation import gettext as _
+from ninja import Router, Status
 
-from fengqiao.accounts.actions import may_unlock, unlock_login
-from fengqiao.accounts.models import User
-from fengqiao.api.schemas import ErrorOut, MeOut, ReasonIn, UnlockOut
+from fengqiao.accounts.actions import (
+    end_posting,
+    list_staff_under,
+    may_unlock,
+    move_posting,
+    post_staff,
+    unlock_login,
+)
+from fengqiao.accounts.models import Posting, User
+from fengqiao.api.schemas import ErrorOut, MeOut, PlaceIn, PostingOut, ReasonIn, StaffOut, UnlockOut
+from fengqiao.core.roles import STAFF_ROLES
+from fengqiao.core.scoping import path_within, scope_prefixes
+from fengqiao.geo.models import Grid, PoliceUnit
 
 router = Router(tags=["accounts"])
 
@@ -31,3 +43,79 @@ def unlock(request, username: str, payload: ReasonIn):
         raise Http404("no such account under you")
     was_locked = unlock_login(user, actor=request.auth, reason=payload.reason)
     return {"username": user.get_username(), "was_locked": was_locked}
+
+
+# --- postings -----------------------------------------------------------------------------------
+
+
+def _place(user, payload: PlaceIn):
+    """The unit or grid named, within the caller's scope; a field error otherwise."""
+    if bool(payload.unit) == bool(payload.grid):
+        raise ValidationError({"unit": [_("Name either a police unit or a grid.")]})
+    if payload.grid:
+        grid = Grid.objects.visible_to(user).filter(code=payload.grid).first()
+        if grid is None:
+            raise ValidationError({"grid": [_("No grid with this code in your area.")]})
+        return grid
+    unit = PoliceUnit.objects.filter(path=payload.unit).first()
+    if unit is None or not path_within(unit.path, scope_prefixes(user)):
+        raise ValidationError({"unit": [_("No police unit with this path in your area.")]})
+    return unit
+
+
+def _managed_posting(user, posting_id: int) -> Posting:
+    """A posting below the caller's post; any other is 404, as a missing one."""
+    posting = Posting.objects.select_related("user", "unit", "grid").filter(pk=posting_id).first()
+    if posting is None or not path_within(posting.path, scope_prefixes(user)):
+        raise Http404("no such posting in your area")
+    return posting
+
+
+@router.get(
+    "/staff", response={200: list[StaffOut], 403: ErrorOut}, url_name="staff", summary="Staff under me"
+)
+def staff(request):
+    """The staff posted in the caller's subtree, with their postings (station, county and city
+    commanders)."""
+    return [
+        {"username": u.get_username(), "full_name": u.full_name, "role": u.role, "postings": postings}
+        for u, postings in list_staff_under(request.auth).items()
+    ]
+
+
+@router.post(
+    "/users/{username}/postings",
+    response={201: PostingOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    url_name="user-postings",
+    summary="Post a member of staff",
+)
+def create_posting(request, username: str, payload: PlaceIn):
+    """Post a member of staff at a unit or grid below the caller's post; audited."""
+    user = User.objects.filter(username=username).first()
+    if user is None or not (user.is_superuser or user.role in STAFF_ROLES):
+        raise Http404("no such member of staff")
+    return Status(
+        201, post_staff(user, _place(request.auth, payload), actor=request.auth, reason=payload.reason)
+    )
+
+
+@router.post(
+    "/postings/{int:posting_id}/move",
+    response={200: PostingOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    url_name="posting-move",
+    summary="Move a posting",
+)
+def move(request, posting_id: int, payload: PlaceIn):
+    posting = _managed_posting(request.auth, posting_id)
+    return move_posting(posting, _place(request.auth, payload), actor=request.auth, reason=payload.reason)
+
+
+@router.post(
+    "/postings/{int:posting_id}/end",
+    response={204: None, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    url_name="posting-end",
+    summary="End a posting",
+)
+def end(request, posting_id: int, payload: ReasonIn):
+    end_posting(_managed_posting(request.auth, posting_id), actor=request.auth, reason=payload.reason)
+    return Status(204, None)
