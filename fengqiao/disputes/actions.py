@@ -32,14 +32,13 @@ from fengqiao.disputes.choices import (
     Source,
 )
 from fengqiao.disputes.models import Agreement, Dispute, DisputeParty, ScreeningReturn
-from fengqiao.disputes.workflow import parse_date, staff
+from fengqiao.disputes.workflow import staff
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import Grid, PoliceUnit
 from fengqiao.registry.validators import InvalidValue, parse_id_number, parse_phone
 
 REGISTER = audit.register("dispute_register", "registered a dispute")
 SIGNED_COPY = audit.register("dispute_signed_copy", "uploaded a signed agreement")
-JUDICIAL = audit.register("dispute_judicial", "recorded judicial confirmation")
 SCREENING = audit.register("dispute_screening_return", "filed a screening return")
 JUDICIAL_REMINDERS = audit.register(
     "dispute_judicial_reminders", "reminded mediators of closing judicial windows", needs_actor=False
@@ -395,51 +394,6 @@ def upload_signed_copy(dispute: Dispute, upload, *, actor) -> Agreement:
             raise
     if old_file:
         transaction.on_commit(lambda: agreement.signed_copy.storage.delete(old_file))
-    return agreement
-
-
-@transaction.atomic
-def record_judicial_confirmation(
-    dispute: Dispute, *, actor, applied_on, confirmed_on=None, court: str = ""
-) -> Agreement:
-    """The parties applied to the court (within the window after the agreement) and, later, the
-    court confirmed it."""
-    dispute = _locked(dispute)
-    _require_work(actor, dispute)
-    agreement = _agreement_of(dispute)
-    applied_on = parse_date(applied_on, "applied_on")
-    today = timezone.localdate()
-    if applied_on > today:
-        raise ValidationError({"applied_on": [_("This date is in the future.")]})
-    if not agreement.signed_on <= applied_on <= agreement.judicial_window_closes:
-        raise ValidationError(
-            {
-                "applied_on": [
-                    _("The parties may apply within %(days)s days of the agreement, by %(date)s.")
-                    % {"days": conf.judicial_days(), "date": agreement.judicial_window_closes}
-                ]
-            }
-        )
-    if confirmed_on not in (None, ""):
-        confirmed_on = parse_date(confirmed_on, "confirmed_on")
-        if confirmed_on < applied_on or confirmed_on > today:
-            raise ValidationError({"confirmed_on": [_("Between the application and today.")]})
-    else:
-        confirmed_on = None
-    before = audit.snapshot(agreement, ["judicial_applied_on", "judicial_confirmed_on", "judicial_court"])
-    agreement.judicial_applied_on = applied_on
-    agreement.judicial_confirmed_on = confirmed_on
-    agreement.judicial_court = _text(court, "court", required=False, limit=100)
-    agreement.save(
-        update_fields=["judicial_applied_on", "judicial_confirmed_on", "judicial_court", "updated_at"]
-    )
-    audit.record(
-        JUDICIAL,
-        dispute,
-        actor=actor,
-        before=before,
-        after={"applied_on": applied_on, "confirmed_on": confirmed_on, "court": agreement.judicial_court},
-    )
     return agreement
 
 

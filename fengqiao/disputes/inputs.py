@@ -115,3 +115,21 @@ class AgreementInput(Input):
 
 class PerformanceInput(Input):
     performance = forms.ChoiceField(label=_("Performance"), choices=Performance.choices)
+
+
+class JudicialInput(Input):
+    """The parties applied to the court for confirmation of the agreement and, later, it confirmed it."""
+
+    applied_on = forms.DateField(label=_("Applied for on"), widget=date_widget())
+    confirmed_on = forms.DateField(label=_("Confirmed on"), widget=date_widget(), required=False)
+    court = forms.CharField(label=_("Court"), max_length=100, required=False)
+
+    def clean_applied_on(self):
+        return _not_after_today(self.cleaned_data["applied_on"], _("This date is in the future."))
+
+    def clean(self):
+        data = super().clean()
+        applied, confirmed = data.get("applied_on"), data.get("confirmed_on")
+        if applied and confirmed and not applied <= confirmed <= timezone.localdate():
+            self.add_error("confirmed_on", _("Between the application and today."))
+        return data

@@ -31,7 +31,14 @@ from fengqiao.core.casework import (
 )
 from fengqiao.disputes import conf
 from fengqiao.disputes.choices import Outcome, Status
-from fengqiao.disputes.inputs import AgreementInput, FollowUpInput, PerformanceInput, ReferInput, SessionInput
+from fengqiao.disputes.inputs import (
+    AgreementInput,
+    FollowUpInput,
+    JudicialInput,
+    PerformanceInput,
+    ReferInput,
+    SessionInput,
+)
 from fengqiao.disputes.models import Agreement, Dispute, FollowUp, MediationSession
 
 S = Status
@@ -48,15 +55,6 @@ def mediator(user, dispute) -> bool:
 
 # Whoever holds the dispute (the district and the units above it), its lead officer and its mediators.
 staff = either(holder(), mediator)
-
-
-def parse_date(value, field: str) -> dt.date:
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise ValidationError({field: [_("Give a date as YYYY-MM-DD.")]}) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -131,17 +129,47 @@ def _agreement(dispute: Dispute, move: Move) -> None:
     move.after.update(audit.snapshot(agreement, ["serial", *AGREEMENT_FIELDS, "content_hash"]))
 
 
-def _perform(dispute: Dispute, move: Move, performance: str) -> None:
-    """The one writer of an agreement's performance: recorded on its own or seen on a visit."""
+def _agreement_of(dispute: Dispute, field: str) -> Agreement:
     agreement = Agreement.objects.filter(dispute=dispute).first()
     if agreement is None:
-        raise ValidationError({"performance": [_("This dispute has no agreement yet.")]})
-    move.before.update(audit.snapshot(agreement, ["performance", "performance_note"]))
-    agreement.performance = performance
-    agreement.performance_note = move.note
-    agreement.performance_updated_at = move.at
-    agreement.save(update_fields=["performance", "performance_note", "performance_updated_at", "updated_at"])
-    move.after.update(audit.snapshot(agreement, ["performance", "performance_note"]))
+        raise ValidationError({field: [_("This dispute has no agreement yet.")]})
+    return agreement
+
+
+def _change(agreement: Agreement, move: Move, **values) -> None:
+    """Change the dispute's agreement, its before and after in the move's audit entry."""
+    move.before.update(audit.snapshot(agreement, list(values)))
+    for name, value in values.items():
+        setattr(agreement, name, value)
+    agreement.save(update_fields=[*values, "updated_at"])
+    move.after.update(audit.snapshot(agreement, list(values)))
+
+
+def _perform(dispute: Dispute, move: Move, performance: str) -> None:
+    """The one writer of an agreement's performance: recorded on its own or seen on a visit."""
+    agreement = _agreement_of(dispute, "performance")
+    _change(
+        agreement, move, performance=performance, performance_note=move.note, performance_updated_at=move.at
+    )
+
+
+def _judicial(dispute: Dispute, move: Move) -> None:
+    """The parties applied for the court's confirmation within the window after the agreement."""
+    agreement = _agreement_of(dispute, "applied_on")
+    applied = move.data["applied_on"]
+    if not agreement.signed_on <= applied <= agreement.judicial_window_closes:
+        message = _("The parties may apply within %(days)s days of the agreement, by %(date)s.") % {
+            "days": conf.judicial_days(),
+            "date": agreement.judicial_window_closes,
+        }
+        raise ValidationError({"applied_on": [message]})
+    _change(
+        agreement,
+        move,
+        judicial_applied_on=applied,
+        judicial_confirmed_on=move.data["confirmed_on"],
+        judicial_court=move.data["court"].strip(),
+    )
 
 
 def _visit(dispute: Dispute, move: Move) -> None:
@@ -259,6 +287,15 @@ TRANSITIONS = [
         staff,
         effect=lambda dispute, move: _perform(dispute, move, move.data["performance"]),
         input=PerformanceInput,
+    ),
+    T(
+        "record_judicial",
+        gettext_lazy("record judicial confirmation"),
+        (S.MEDIATING, *OUTCOMES, S.FOLLOW_UP),
+        None,
+        staff,
+        effect=_judicial,
+        input=JudicialInput,
     ),
     *extension_steps(
         BEFORE_OUTCOME,

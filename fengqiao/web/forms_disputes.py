@@ -96,12 +96,6 @@ class SignedCopyForm(forms.Form):
     file = forms.FileField(label=_("Signed copy (PDF, JPEG or PNG)"))
 
 
-class JudicialForm(forms.Form):
-    applied_on = forms.DateField(label=_("Applied for on"), widget=date_widget())
-    confirmed_on = forms.DateField(label=_("Confirmed on"), widget=date_widget(), required=False)
-    court = forms.CharField(label=_("Court"), max_length=100, required=False)
-
-
 class ScreeningForm(forms.Form):
     unit = forms.ModelChoiceField(label=_("Police district"), queryset=None, empty_label=None)
     month = forms.CharField(label=_("Month"), widget=forms.TextInput(attrs={"type": "month"}))

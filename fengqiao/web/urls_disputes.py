@@ -17,6 +17,5 @@ urlpatterns = [
     path("disputes/<str:number>/agreement/", views.agreement_edit, name="dispute_agreement"),
     path("disputes/<str:number>/agreement.pdf", views.agreement_pdf, name="dispute_agreement_pdf"),
     path("disputes/<str:number>/agreement/signed/", views.signed_copy, name="dispute_signed_copy"),
-    path("disputes/<str:number>/agreement/judicial/", views.judicial, name="dispute_judicial"),
     path("verify/agreement/<str:serial>/<str:check>/", views.verify_agreement, name="agreement_verify"),
 ]

@@ -155,15 +155,6 @@ def dispute_detail(request, number: str):
             "may_work": may_work,
             "mediating": dispute.status == "mediating",
             "signed_form": forms.SignedCopyForm(),
-            "judicial_form": forms.JudicialForm(
-                initial={
-                    "applied_on": agreement.judicial_applied_on,
-                    "confirmed_on": agreement.judicial_confirmed_on,
-                    "court": agreement.judicial_court,
-                }
-                if agreement
-                else None
-            ),
             "verify_url": request.build_absolute_uri(actions.verification_path(agreement))
             if agreement
             else "",
@@ -290,34 +281,6 @@ def signed_copy(request, number: str):
         else:
             messages.success(request, _("Signed copy kept."))
     return redirect(_back(dispute))
-
-
-def _post_form(request, number, form_class, save):
-    user = request.user
-    dispute = ledger.dispute_for(user, number)
-    form = form_class(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            messages.error(request, " ".join(errors))
-    else:
-        try:
-            save(dispute, user, form.cleaned_data)
-        except ValidationError as error:
-            messages.error(request, " ".join(error.messages))
-        else:
-            messages.success(request, _("Saved."))
-    return redirect(_back(dispute))
-
-
-@require_POST
-@login_required
-def judicial(request, number: str):
-    return _post_form(
-        request,
-        number,
-        forms.JudicialForm,
-        lambda dispute, user, data: actions.record_judicial_confirmation(dispute, actor=user, **data),
-    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -258,7 +258,7 @@ def test_grades_are_a_setting(register, personas):
 def test_performance_and_judicial_confirmation(register, personas):
     dispute = mediate_to_agreement(register(), personas.officer)
     agreement = dispute.agreement
-    actions.move(
+    dispute = actions.move(
         dispute,
         "record_performance",
         actor=personas.officer,
@@ -266,16 +266,29 @@ def test_performance_and_judicial_confirmation(register, personas):
         note="已拆一半",
         data={"performance": Performance.PERFORMING},
     )
-    with pytest.raises(ValidationError) as error:
-        actions.record_judicial_confirmation(
-            dispute, actor=personas.officer, applied_on=agreement.signed_on - dt.timedelta(days=1)
+
+    def judicial(applied_on, **data):
+        data = {"applied_on": applied_on, **data}
+        return actions.move(
+            dispute, "record_judicial", actor=personas.officer, version=dispute.version, data=data
         )
-    assert "applied_on" in error.value.message_dict
-    agreement = actions.record_judicial_confirmation(
-        dispute, actor=personas.officer, applied_on=agreement.signed_on, court="利通区人民法院"
+
+    for day, field in (
+        (agreement.signed_on - dt.timedelta(days=1), "applied_on"),  # before the agreement
+        (timezone.localdate() + dt.timedelta(days=1), "applied_on"),  # in the future
+        (agreement.signed_on, "confirmed_on"),  # confirmed before it was applied for
+    ):
+        with pytest.raises(ValidationError) as error:
+            judicial(day, confirmed_on=agreement.signed_on - dt.timedelta(days=1))
+        assert set(error.value.message_dict) == {field}
+    judicial(agreement.signed_on, court="利通区人民法院")
+    agreement.refresh_from_db()
+    assert (
+        agreement.judicial_applied_on == agreement.signed_on and agreement.judicial_court == "利通区人民法院"
     )
-    assert agreement.judicial_applied_on == agreement.signed_on
-    assert audits(dispute, "dispute_judicial").count() == 1
+    confirmed = audits(dispute, "case_transition").get(after__transition="record_judicial")
+    assert confirmed.before["judicial_applied_on"] is None
+    assert confirmed.after["judicial_applied_on"] == agreement.signed_on.isoformat()
     performed = audits(dispute, "case_transition").get(after__transition="record_performance")
     assert performed.before["performance"] == Performance.PENDING
     assert performed.after["performance"] == Performance.PERFORMING
