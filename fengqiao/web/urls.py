@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("fengqiao.web.urls_disputes")),
     path("events/indicators/", views_event_stats.indicators, name="event_indicators"),
     path("events/", include("fengqiao.web.urls_events")),
+    path("staff/", include("fengqiao.web.staff.urls")),
     path("inbox/", views_events.inbox, name="inbox"),
     path("", include("fengqiao.web.urls_portal")),
 ]
