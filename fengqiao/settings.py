@@ -80,6 +80,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "fengqiao.core.middleware.StaffSessionLimitsMiddleware",
     "fengqiao.core.middleware.PrivateAnswersMiddleware",
+    "fengqiao.core.middleware.AnonymousRateLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "fengqiao.core.middleware.AuditContextMiddleware",
@@ -118,6 +119,10 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "fengqiao.accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# What one address may send without an account, per minute (core.ratelimit): reports, and reads
+# of the public pages (tracking, Open311, agreement checks).
+ANONYMOUS_REPORTS_PER_MINUTE = env_int("FENGQIAO_ANONYMOUS_REPORTS_PER_MINUTE", 5)
+ANONYMOUS_READS_PER_MINUTE = env_int("FENGQIAO_ANONYMOUS_READS_PER_MINUTE", 60)
 # Staff sessions end when idle and at a hard limit (core.middleware.StaffSessionLimitsMiddleware).
 SESSION_IDLE_SECONDS = env_int("FENGQIAO_SESSION_IDLE_MINUTES", 30) * 60
 SESSION_MAX_SECONDS = env_int("FENGQIAO_SESSION_MAX_HOURS", 12) * 3600

@@ -14,3 +14,7 @@ ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 # Uploads of the suite go to a directory of their own, never into the checkout's ./var.
 MEDIA_ROOT = Path(tempfile.gettempdir()) / f"fengqiao-test-media-{os.getpid()}"
+
+# The suite sends many anonymous requests from one address in a minute; the rate-limit tests set
+# the limits they test.
+ANONYMOUS_REPORTS_PER_MINUTE = ANONYMOUS_READS_PER_MINUTE = 10_000

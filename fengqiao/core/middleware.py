@@ -4,11 +4,14 @@ import uuid
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.http import HttpResponse, JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 from django.utils.translation import check_for_language, get_supported_language_variant
+from django.utils.translation import gettext as _
 
+from fengqiao.core import ratelimit
 from fengqiao.core.context import Source, acting_as
 from fengqiao.core.roles import STAFF_ROLES
 
@@ -91,3 +94,23 @@ class PrivateAnswersMiddleware:
             patch_cache_control(response, no_store=True, private=True)
         response.setdefault("Permissions-Policy", self.PERMISSIONS_POLICY)
         return response
+
+
+class AnonymousRateLimitMiddleware:
+    """429, in the caller's language, once an address goes over an anonymous limit (core.ratelimit)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if ratelimit.refused(request) is not None:
+            message = _("Too many requests from your address: please try again in a minute.")
+            if request.path.startswith(API_PREFIXES):
+                response = JsonResponse(
+                    {"detail": message}, status=429, json_dumps_params={"ensure_ascii": False}
+                )
+            else:
+                response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
+            response["Retry-After"] = "60"
+            return response
+        return self.get_response(request)

@@ -93,6 +93,20 @@ class JobLease(models.Model):
         return f"{self.name}: {self.holder} until {self.expires_at}"
 
 
+class RateWindow(models.Model):
+    """How many requests one key (a limit and an address) made in one minute (core.ratelimit)."""
+
+    key = models.CharField(max_length=100)
+    window = models.DateTimeField()
+    hits = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key", "window"], name="rate_window_unique")]
+
+    def __str__(self):
+        return f"{self.key} {self.window:%H:%M}: {self.hits}"
+
+
 class CalendarDay(models.Model):
     """An exception to the working week: a public holiday on a weekday, or a weekend made a
     working day (调休). Every other Monday to Friday is a working day."""

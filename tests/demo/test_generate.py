@@ -9,6 +9,7 @@ import pytest
 import shapely
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied
+from django.test import RequestFactory
 
 from fengqiao.accounts.models import Posting, User
 from fengqiao.core import audit
@@ -213,7 +214,10 @@ def test_the_seven_demo_accounts(small_city):
     # then all seven exist and log in with the demo password
     assert set(users) == {"admin", "city", "station", "officer", "grid", "grid2", "resident"}
     for username in users:
-        assert authenticate(username=username, password=DEMO_PASSWORD) == users[username]
+        assert (
+            authenticate(RequestFactory().post("/login/"), username=username, password=DEMO_PASSWORD)
+            == users[username]
+        )
     assert users["admin"].is_superuser and users["admin"].is_staff
     assert not any(u.is_superuser for name, u in users.items() if name != "admin")
     roles = {name: u.role for name, u in users.items() if name != "admin"}
