@@ -13,6 +13,7 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from fengqiao.core.importing.columns import COLUMN_COLUMN, LINE_COLUMN, REASON_COLUMN
 from fengqiao.core.importing.readers import CSV, UTF8_BOM, XLSX, SourceFile
@@ -55,7 +56,7 @@ class Spool:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._fh = None
+        self._fh: TextIO | None = None
 
     def truncate_to(self, count: int) -> None:
         """Keep the first ``count`` rejections (those the batch has committed), drop the rest."""

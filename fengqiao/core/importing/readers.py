@@ -226,7 +226,7 @@ class Table:
 
 def _sniff_delimiter(first_line: str) -> str:
     counts = {d: first_line.count(d) for d in _DELIMITERS}
-    best = max(counts, key=counts.get)
+    best = max(counts, key=lambda d: counts[d])
     return best if counts[best] else ","
 
 
@@ -297,9 +297,9 @@ class XlsxTable(Table):
         self._index = -1
         self.header = []
         self.header_line = 0
-        for cells in self._rows:
+        for raw in self._rows:
             self._index += 1
-            cells = [clean_cell(c) for c in cells]
+            cells = [clean_cell(c) for c in raw]
             if any(cells):
                 self.header = cells
                 self.header_line = self._first_row + self._index + 1
