@@ -6,6 +6,7 @@ the variable, instead of running with a silently wrong configuration.
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -124,3 +125,13 @@ def sqlite_database(path: Path) -> dict:
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
         },
     }
+
+
+def origin_of(url: str) -> str:
+    """A URL's origin as a Content-Security-Policy source: a tile template's ``{s}`` subdomain
+    becomes a wildcard (``https://t{s}.example.cn/{z}/{x}/{y}`` → ``https://*.example.cn``)."""
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if "{" in host.split(".", 1)[0]:
+        host = "*." + host.split(".", 1)[1]
+    return f"{parts.scheme}://{host}"

@@ -15,6 +15,7 @@ from fengqiao.env import (
     env_optional,
     env_periods,
     env_str,
+    origin_of,
 )
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -56,6 +57,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "ninja",
@@ -81,6 +83,7 @@ MIDDLEWARE = [
     "fengqiao.core.middleware.StaffSessionLimitsMiddleware",
     "fengqiao.core.middleware.PrivateAnswersMiddleware",
     "fengqiao.core.middleware.AnonymousRateLimitMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "fengqiao.core.middleware.AuditContextMiddleware",
@@ -197,6 +200,26 @@ globals().update(
         }
     )
 )
+
+# Only the application's own scripts and styles run: no inline script, no eval, no plugin, never
+# inside another site's frame. User text reaches pages as text (escaped templates, textContent).
+_TILES = [origin_of(MAP_TILE_URL)] if MAP_TILE_URL else []
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *_TILES],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# The CSRF token is read from the form's hidden field, never by scripts from the cookie.
+CSRF_COOKIE_HTTPONLY = True
 
 LOGGING = {
     "version": 1,

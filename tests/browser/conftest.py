@@ -95,6 +95,13 @@ def _open(browser, live_server, viewport):
 
     context.route("**/*", guard)
     page.on("pageerror", lambda error: visit.errors.append(str(error)))
+    # Whatever the Content-Security-Policy refused (an inline script, a style, a foreign source).
+    page.on(
+        "console",
+        lambda message: (
+            visit.errors.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
     page.on(
         "response",
         lambda response: (

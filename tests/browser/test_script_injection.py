@@ -42,3 +42,39 @@ def test_a_grid_name_is_text_on_every_map(browser, live_server, personas, payloa
     finally:
         context.close()
     assert visit.errors == [] and visit.outside == []
+
+
+PAGES = [
+    "/",
+    "/grids/",
+    "/inbox/",
+    "/events/",
+    "/events/map/",
+    "/events/board/",
+    "/events/new/",
+    "/events/indicators/",
+    "/registry/",
+    "/registry/statistics/",
+    "/disputes/",
+    "/disputes/new/",
+    "/disputes/statistics/",
+    "/staff/",
+    "/notifications/",
+]
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_every_page_runs_under_the_content_security_policy(browser, live_server, personas, viewport):
+    # given the station chief, who reaches every staff page
+    context, visit = _open(browser, live_server, viewport)
+    try:
+        visit.login("station")
+        for path in PAGES:
+            response = visit.goto(path)
+            assert response.status == 200, path
+            assert "script-src 'self'" in response.headers["content-security-policy"]
+            visit.page.wait_for_load_state("networkidle")
+    finally:
+        context.close()
+    # then nothing was refused (an inline script, a style, a foreign source) and nothing failed
+    assert visit.errors == [] and visit.outside == [] and visit.failed == []
