@@ -81,6 +81,11 @@ class UnitRef(Schema):
     path: str
 
 
+class GridRef(Schema):
+    code: str
+    name: str
+
+
 class DivisionRef(Schema):
     code: str
     name: str

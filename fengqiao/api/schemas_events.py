@@ -7,7 +7,7 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import create_model
 
-from fengqiao.api.schemas import InputSchema, Text
+from fengqiao.api.schemas import GridRef, InputSchema, Text
 from fengqiao.core.casework import LEVELS
 from fengqiao.events.selectors import EventFilter
 from fengqiao.events.workflow import TRANSITIONS
@@ -52,12 +52,7 @@ class CategoryRef(Schema):
     name: str
 
 
-class GridRef(Schema):
-    code: str
-    name: str
-
-
-class PersonRef(Schema):
+class StaffRef(Schema):
     username: str
     full_name: str
 
@@ -74,7 +69,7 @@ class EventListItem(Schema):
     scope_path: str = Field(description="Where it happened: the grid's path in the police tree.")
     holder_path: str = Field(description="Whose inbox holds it: a grid's or a unit's path.")
     holder_level: str = Field(description=f"The rung of the holder: {', '.join(LEVELS.values())}.")
-    assignee: PersonRef | None
+    assignee: StaffRef | None
     level: int = Field(description="How many rungs it has climbed.")
     opened_at: dt.datetime
     due_at: dt.datetime | None
@@ -258,7 +253,7 @@ class InboxItem(Schema):
     status_label: str
     holder_path: str
     holder_level: str
-    assignee: PersonRef | None
+    assignee: StaffRef | None
     level: int
     opened_at: dt.datetime
     due_at: dt.datetime | None

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from ninja import Field, Schema
 
-from fengqiao.api.schemas import DivisionRef, InputSchema, Text
+from fengqiao.api.schemas import DivisionRef, GridRef, InputSchema, Text
 from fengqiao.registry import selectors
 from fengqiao.registry.choices import (
     AddressElement,
@@ -48,11 +48,6 @@ def _document(obj, attr: str, context) -> str:
 
 
 # --- references -------------------------------------------------------------------------------
-
-
-class GridRef(Schema):
-    code: str
-    name: str
 
 
 class AddressRef(Schema):
@@ -421,7 +416,7 @@ class StatisticsRow(Schema):
     organisations: KindCount
 
 
-class StatisticsOut(Schema):
+class CollectionStatisticsOut(Schema):
     period: str
     by: str
     start: dt.date = Field(description="The first day counted (the start of the first period).")

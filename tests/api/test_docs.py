@@ -127,3 +127,25 @@ def test_the_docs_page_renders_offline_in_a_browser(db, live_server):
             browser.close()
     assert "Fengqiao API" in title
     assert foreign == []
+
+
+def test_no_two_schemas_share_a_name():
+    """The OpenAPI document keys schemas by class name: a second class of the same name silently
+    replaces the first, and clients read the wrong shape (the registry's and the disputes'
+    statistics once did)."""
+    from ninja import Schema
+
+    from fengqiao.api.api import api
+
+    api.get_openapi_schema()  # imports every router and its schemas
+
+    def ours(cls):
+        for sub in cls.__subclasses__():
+            if sub.__module__.startswith("fengqiao.") and "." not in sub.__qualname__:  # not Output
+                yield sub
+            yield from ours(sub)
+
+    names = {}
+    for cls in set(ours(Schema)):
+        names.setdefault(cls.__name__, set()).add(f"{cls.__module__}.{cls.__qualname__}")
+    assert {name: where for name, where in names.items() if len(where) > 1} == {}

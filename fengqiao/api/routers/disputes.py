@@ -130,7 +130,7 @@ class FiguresOut(Schema):
     links: dict
 
 
-class StatisticsOut(Schema):
+class DisputeStatisticsOut(Schema):
     start: dt.date
     end: dt.date
     total: FiguresOut
@@ -276,7 +276,7 @@ def build_router() -> Router:
         dispute = actions.register_dispute(reg, actor=user)
         return Status(201, _detail(user, ledger.dispute_for(user, dispute.number)))
 
-    @router.get("/statistics", response={200: StatisticsOut, **ERRORS}, summary="Statistics")
+    @router.get("/statistics", response={200: DisputeStatisticsOut, **ERRORS}, summary="Statistics")
     def statistics(request, start: dt.date | None = None, end: dt.date | None = None):
         _require_staff(request.user)
         today = timezone.localdate()

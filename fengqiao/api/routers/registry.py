@@ -21,6 +21,7 @@ from fengqiao.api.schemas_registry import (
     AddressIn,
     AddressOut,
     AddressPatchIn,
+    CollectionStatisticsOut,
     HistoryOut,
     HouseIn,
     HouseOut,
@@ -39,7 +40,6 @@ from fengqiao.api.schemas_registry import (
     RevealOut,
     SearchInfo,
     StatisticsFilters,
-    StatisticsOut,
 )
 from fengqiao.geo.models import Division
 from fengqiao.registry import actions, history, search, selectors, stats
@@ -432,7 +432,7 @@ def _kind_counts(current: int, last_year: int) -> dict:
 
 @router.get(
     "/statistics",
-    response={200: StatisticsOut, **ERRORS},
+    response={200: CollectionStatisticsOut, **ERRORS},
     url_name="registry-statistics",
     summary="Collection statistics",
 )
