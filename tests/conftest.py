@@ -18,6 +18,15 @@ from fengqiao.geo.models import Division, Grid, PoliceUnit
 
 PASSWORD = "fengqiao-test-pass"
 
+# Fixtures every folder may use, without importing them (and re-declaring them as arguments).
+pytest_plugins = [
+    "tests.fixtures.api",
+    "tests.fixtures.disputes",
+    "tests.fixtures.events",
+    "tests.fixtures.matrix",
+    "tests.fixtures.registry",
+]
+
 
 def square(lon: float, lat: float, size: float = 0.01) -> dict:
     ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]

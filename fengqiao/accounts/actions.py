@@ -19,7 +19,7 @@ from fengqiao.accounts.models import ApiToken, Posting, User
 from fengqiao.core import audit
 from fengqiao.core.refcache import Reference
 from fengqiao.core.roles import can_manage_postings
-from fengqiao.core.scoping import is_staff, scope_prefixes
+from fengqiao.core.scoping import is_below, is_staff, scope_prefixes, scope_q
 from fengqiao.geo.models import Grid
 
 # How stale ``last_used_at`` may get before a request writes it again: one write a minute per
@@ -135,7 +135,7 @@ def may_unlock(actor, user: User) -> bool:
     if actor.is_superuser:
         return True
     paths, above = user.scope_paths(), actor.scope_paths()
-    return bool(paths) and all(any(p.startswith(a + "/") for a in above) for p in paths)
+    return bool(paths) and all(any(is_below(p, a) for a in above) for p in paths)
 
 
 @transaction.atomic
@@ -178,7 +178,7 @@ def _check_manages(actor, user: User, *paths: str) -> None:
         return
     own = actor.scope_paths()
     for path in (*user.scope_paths(), *paths):
-        if not any(path.startswith(a + "/") for a in own):
+        if not any(is_below(path, a) for a in own):
             raise PermissionDenied(_("This place or this member of staff is outside your area."))
 
 
@@ -239,8 +239,4 @@ def list_staff_under(actor) -> dict[User, list[Posting]]:
 
 
 def _posted_under(prefixes: list[str]) -> Q:
-    q = Q()
-    for prefix in prefixes:
-        q |= Q(unit__path=prefix) | Q(unit__path__startswith=prefix + "/")
-        q |= Q(grid__scope_path__startswith=prefix + "/")
-    return q
+    return scope_q(prefixes, "unit__path") | scope_q(prefixes, "grid__scope_path")

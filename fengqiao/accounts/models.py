@@ -7,7 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.core.roles import STAFF_ROLES, Role
+from fengqiao.core.roles import Role
+from fengqiao.core.scoping import is_staff
 from fengqiao.geo.models import Grid, PoliceUnit
 
 
@@ -132,7 +133,7 @@ class ApiToken(models.Model):
             self.expires_at is not None
             and now < self.expires_at
             and self.password_mark == self.password_mark_of(user)
-            and (user.is_superuser or user.role not in STAFF_ROLES or bool(user.scope_paths()))
+            and (not is_staff(user) or user.is_superuser or bool(user.scope_paths()))
         )
 
 

@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from fengqiao.core import audit, workcalendar
 from fengqiao.core.models import CaseCounter, TimelineEntry
 from fengqiao.core.notifications.actions import notify
-from fengqiao.core.scoping import ScopedModel
+from fengqiao.core.scoping import ScopedModel, is_below, is_under
 
 TRANSITION = audit.register("case_transition", "moved a case")
 PUBLIC_TRANSITION = audit.register(
@@ -263,7 +263,7 @@ def holder(*, also: Iterable[str] = ()) -> Guard:
     def guard(user, case):
         if user.is_superuser or case.assignee_id == user.pk or user.role in extra:
             return True
-        return any(case.holder_path == p or case.holder_path.startswith(p + "/") for p in user.scope_paths())
+        return any(is_under(case.holder_path, p) for p in user.scope_paths())
 
     return guard
 
@@ -272,7 +272,7 @@ def above_holder(user, case) -> bool:
     """Someone posted strictly above the holder: who approves what the holder asks for."""
     if user.is_superuser:
         return True
-    return any(case.holder_path.startswith(p + "/") for p in user.scope_paths())
+    return any(is_below(case.holder_path, p) for p in user.scope_paths())
 
 
 def either(*guards: Guard) -> Guard:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core import ratelimit
 from fengqiao.core.context import Source, acting_as
-from fengqiao.core.roles import STAFF_ROLES
+from fengqiao.core.scoping import is_staff
 
 API_PREFIXES = ("/api/", "/open311/")
 # A caller's request id is kept only if it looks like one: it lands in the audit log.
@@ -67,7 +67,7 @@ class StaffSessionLimitsMiddleware:
 
     def __call__(self, request):
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and (user.is_superuser or user.role in STAFF_ROLES):
+        if is_staff(user):
             session, now = request.session, time.time()
             started, seen = session.setdefault("started_at", now), session.get("seen_at", now)
             idle, longest = settings.SESSION_IDLE_SECONDS, settings.SESSION_MAX_SECONDS

@@ -53,6 +53,11 @@ def is_under(path: str, ancestor: str) -> bool:
     return path == ancestor or path.startswith(ancestor + "/")
 
 
+def is_below(path: str, ancestor: str) -> bool:
+    """``path`` lies strictly inside ``ancestor``'s subtree."""
+    return path.startswith(ancestor + "/")
+
+
 def scope_prefixes(user) -> list[str] | None:
     """The tree paths a user may see; None means everything (superusers)."""
     if user is None or not getattr(user, "is_authenticated", False):

@@ -28,6 +28,7 @@ from fengqiao.accounts.models import Posting, User
 from fengqiao.core import audit, workcalendar
 from fengqiao.core.models import CaseCounter, TimelineEntry
 from fengqiao.core.roles import Role
+from fengqiao.core.scoping import is_below
 from fengqiao.demo import events as demo_events
 from fengqiao.demo import names
 from fengqiao.demo import registry as demo_registry
@@ -691,8 +692,8 @@ def _event_sites() -> list[demo_events.GridSite]:
     # The officer's district and the station's station get a showcase grid too, if they have none.
     for account in (DemoAccount.OFFICER, DemoAccount.STATION):
         unit = accounts.get(account)
-        if unit and not any(p and p.startswith(unit + "/") for p in showcase):
-            first = next((r[3] for r in rows if r[3].startswith(unit + "/")), None)
+        if unit and not any(p and is_below(p, unit) for p in showcase):
+            first = next((r[3] for r in rows if is_below(r[3], unit)), None)
             showcase.add(first)
     sites = []
     for pk, code, name, path, geometry, urban in rows:

@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, casework
-from fengqiao.core.roles import STAFF_ROLES, Role
+from fengqiao.core.roles import Role
+from fengqiao.core.scoping import is_staff
 from fengqiao.core.uploads import check_upload
 from fengqiao.disputes import conf
 from fengqiao.disputes.choices import (
@@ -58,22 +59,13 @@ def _notify(users, **message) -> None:
         notify(users, **message)
 
 
-def _is_staff(user) -> bool:
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and user.is_active
-        and (user.is_superuser or user.role in STAFF_ROLES)
-    )
-
-
 def may_register(user) -> bool:
-    return _is_staff(user)
+    return is_staff(user)
 
 
 def may_work_on(user, dispute: Dispute) -> bool:
     """Who records sessions, the agreement, performance: the holder, the lead officer, the mediators."""
-    return _is_staff(user) and staff(user, dispute)
+    return is_staff(user) and staff(user, dispute)
 
 
 def _require_work(user, dispute: Dispute) -> None:
@@ -190,7 +182,7 @@ def _amount(value) -> Decimal:
 
 
 def _staff_user(user, field: str):
-    if user is None or not user.is_active or not (user.is_superuser or user.role in STAFF_ROLES):
+    if not is_staff(user):
         raise ValidationError({field: [_("%(name)s is not staff.") % {"name": user}]})
     return user
 
@@ -458,7 +450,7 @@ def month_start(value) -> dt.date:
 
 def screening_units(user) -> list[PoliceUnit]:
     """The police districts a community officer files returns for: where they are posted."""
-    if not _is_staff(user):
+    if not is_staff(user):
         return []
     paths = [p for p in user.scope_paths() if p.count("/") == 3]
     return list(PoliceUnit.objects.filter(path__in=paths, kind=UnitKind.DISTRICT).order_by("path"))

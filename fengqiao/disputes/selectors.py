@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core.params import ParamFilter, start_of
 from fengqiao.core.roles import Role
-from fengqiao.core.scoping import get_visible_or_404, path_within, scope_prefixes
+from fengqiao.core.scoping import get_visible_or_404, path_within, scope_prefixes, scope_q
 from fengqiao.disputes import conf
 from fengqiao.disputes.choices import AgreementForm, Category, Outcome, Performance, Source, Status
 from fengqiao.disputes.models import Agreement, Dispute, ScreeningReturn
@@ -86,7 +86,7 @@ class DisputeFilter(ParamFilter):
         if self.lead_in:
             path = self.lead_in.rstrip("/")
             led = get_user_model().objects.filter(
-                Q(postings__unit__path=path) | Q(postings__unit__path__startswith=path + "/"),
+                scope_q([path], "postings__unit__path"),
                 role=Role.COMMUNITY_OFFICER,
             )
             qs = qs.filter(assignee__in=led.values("pk"))
@@ -364,8 +364,5 @@ def staff_in_scope(user):
         return qs.order_by("username")
     if not prefixes:
         return qs.none()
-    q = Q()
-    for p in prefixes:
-        q |= Q(postings__unit__path=p) | Q(postings__unit__path__startswith=p + "/")
-        q |= Q(postings__grid__scope_path__startswith=p + "/") | Q(postings__grid__scope_path=p)
-    return qs.filter(q).distinct().order_by("username")
+    posted = scope_q(prefixes, "postings__unit__path") | scope_q(prefixes, "postings__grid__scope_path")
+    return qs.filter(posted).distinct().order_by("username")

@@ -19,8 +19,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core import audit, casework
 from fengqiao.core.refcache import Reference
-from fengqiao.core.roles import STAFF_ROLES
-from fengqiao.core.scoping import path_within, scope_prefixes
+from fengqiao.core.scoping import is_staff, path_within, scope_prefixes
 from fengqiao.core.uploads import check_upload
 from fengqiao.events import routing
 from fengqiao.events.choices import Channel, EventKind
@@ -52,7 +51,7 @@ CATEGORIES = Reference(
 
 
 def may_take_in(user) -> bool:
-    return user is not None and user.is_authenticated and (user.is_superuser or user.role in STAFF_ROLES)
+    return is_staff(user)
 
 
 @dataclass(frozen=True)

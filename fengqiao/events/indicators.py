@@ -48,8 +48,7 @@ from django.utils.translation import gettext_lazy
 from fengqiao.core.casework import LEVELS
 from fengqiao.core.models import TimelineEntry
 from fengqiao.core.params import start_of
-from fengqiao.core.roles import STAFF_ROLES
-from fengqiao.core.scoping import path_within, scope_prefixes, scope_q
+from fengqiao.core.scoping import is_staff, path_within, scope_prefixes, scope_q
 from fengqiao.events.choices import Status
 from fengqiao.events.models import Event
 from fengqiao.events.selectors import COMMUNITY_DEPTH, FILED, GRID_DEPTH, HANDLED_Q, HOLDER_DEPTH
@@ -62,11 +61,7 @@ CHART_MONTHS = 12
 
 
 def may_see_indicators(user) -> bool:
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and (user.is_superuser or (user.role in STAFF_ROLES and user.scope_paths()))
-    )
+    return is_staff(user) and (user.is_superuser or bool(user.scope_paths()))
 
 
 # ---------------------------------------------------------------------------------------------

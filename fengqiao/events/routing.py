@@ -4,7 +4,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
-from fengqiao.core.scoping import path_within, scope_prefixes
+from fengqiao.core.scoping import is_under, path_within, scope_prefixes
 from fengqiao.events.choices import Responsible
 from fengqiao.geo import locator
 from fengqiao.geo.models import Grid, PoliceUnit
@@ -54,8 +54,6 @@ def check_holder(path: str, actor) -> str:
 def check_assignee(user_id, holder_path: str):
     """A staff member posted at the holder or below it."""
     user = get_user_model().objects.filter(pk=user_id, is_active=True).first()
-    if user is None or not any(
-        p == holder_path or p.startswith(holder_path + "/") for p in user.scope_paths()
-    ):
+    if user is None or not any(is_under(p, holder_path) for p in user.scope_paths()):
         raise ValidationError({"assignee": [_("This person does not work where the event is held.")]})
     return user

@@ -7,7 +7,7 @@ from django.db.models import Count, Q
 from django.urls import reverse
 
 from fengqiao.accounts.models import Posting
-from fengqiao.core.scoping import scope_prefixes, scope_q
+from fengqiao.core.scoping import is_below, is_under, scope_prefixes, scope_q
 from fengqiao.geo.choices import DivisionLevel, UnitKind
 from fengqiao.geo.models import Division, Grid, PoliceUnit
 
@@ -58,7 +58,7 @@ def _minimal_prefixes(paths) -> list[str]:
     """Drop paths that lie under another path of the list: a posting inside a posting adds nothing."""
     kept: list[str] = []
     for path in sorted(set(paths)):
-        if not any(path == p or path.startswith(p + "/") for p in kept):
+        if not any(is_under(path, p) for p in kept):
             kept.append(path)
     return kept
 
@@ -139,9 +139,7 @@ def user_scope(user) -> Scope:
         root_paths = _minimal_prefixes(p.path for p in postings if p.unit_id)
         units = list(PoliceUnit.objects.filter(scope_q(root_paths, "path"))) if root_paths else []
         # A grid already inside a posted unit shows in that unit's count, not again on its own.
-        posted_grids = [
-            g for g in posted_grids if not any(g.scope_path.startswith(p + "/") for p in root_paths)
-        ]
+        posted_grids = [g for g in posted_grids if not any(is_below(g.scope_path, p) for p in root_paths)]
 
     # Sorted here, not by the database, whose collation may ignore the slashes.
     units.sort(key=lambda u: u.path)

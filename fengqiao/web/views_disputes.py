@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fengqiao.core.casework import Conflict
+from fengqiao.core.scoping import scope_q
 from fengqiao.disputes import actions, conf, stats
 from fengqiao.disputes import selectors as ledger
 from fengqiao.disputes.actions import PartyData, Registration
@@ -334,12 +335,7 @@ def _units_for(user):
     qs = PoliceUnit.objects.exclude(kind="district").order_by("path")
     if prefixes is None:
         return qs
-    from django.db.models import Q
-
-    q = Q(pk__in=[])
-    for p in prefixes:
-        q |= Q(path=p) | Q(path__startswith=p + "/")
-    return qs.filter(q)
+    return qs.filter(scope_q(prefixes, "path"))
 
 
 @require_GET

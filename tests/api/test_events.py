@@ -13,9 +13,8 @@ from fengqiao.events.actions import move
 from fengqiao.events.choices import Channel, Status
 from fengqiao.events.models import Event
 from fengqiao.events.selectors import EventFilter
-from tests.api.conftest import fields_of
-from tests.events.conftest import categories, monday_morning, report  # noqa: F401
-from tests.registry.conftest import make_address
+from tests.fixtures.api import fields_of
+from tests.fixtures.registry import make_address
 
 EVENTS = "/api/v1/events"
 
@@ -53,7 +52,7 @@ def test_the_filter_parameters_are_the_selectors_vocabulary(client):
     assert set(FILTER_HELP) == set(names)
 
 
-def test_the_list_is_scoped_newest_first_and_paginated(api, personas, report):  # noqa: F811
+def test_the_list_is_scoped_newest_first_and_paginated(api, personas, report):
     first = report(at=timezone.now() - dt.timedelta(hours=2))
     second = report(at=timezone.now() - dt.timedelta(hours=1))
     in_b = report(lon=106.115, lat=37.905, actor=personas.grid_b)
@@ -69,7 +68,7 @@ def test_the_list_is_scoped_newest_first_and_paginated(api, personas, report):  
     assert "reporter_phone" not in item and "tracking_code" not in item
 
 
-def test_the_list_costs_the_same_queries_for_more_events(api, personas, report):  # noqa: F811
+def test_the_list_costs_the_same_queries_for_more_events(api, personas, report):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -86,7 +85,7 @@ def test_the_list_costs_the_same_queries_for_more_events(api, personas, report):
     assert queries() == few
 
 
-def test_the_list_takes_the_shared_filters(api, personas, report):  # noqa: F811
+def test_the_list_takes_the_shared_filters(api, personas, report):
     t = personas.territory
     a = report()
     b = report(lon=106.115, lat=37.905, actor=personas.grid_b)
@@ -122,7 +121,7 @@ def test_anonymous_callers_are_401(api, db):
 # --- detail -----------------------------------------------------------------------------------
 
 
-def test_the_detail_has_timeline_steps_and_the_version_as_etag(api, personas, report):  # noqa: F811
+def test_the_detail_has_timeline_steps_and_the_version_as_etag(api, personas, report):
     event = report(reporter_name="周九", reporter_phone="13912345678")
     event = move(event, "file", actor=personas.grid_a, version=event.version)
     response = api.get(f"{EVENTS}/{event.number}", as_=personas.grid_a)
@@ -162,7 +161,7 @@ def test_an_unknown_number_is_404(api, personas):
 # --- intake -----------------------------------------------------------------------------------
 
 
-def test_staff_take_in_an_event_at_a_point(api, personas, categories):  # noqa: F811
+def test_staff_take_in_an_event_at_a_point(api, personas, categories):
     response = api.post(
         EVENTS,
         {
@@ -198,7 +197,7 @@ def test_staff_take_in_an_event_at_a_point(api, personas, categories):  # noqa: 
     assert again.json()["possible_duplicates"] == [event.number]
 
 
-def test_staff_take_in_an_event_at_a_registry_address(api, personas, categories):  # noqa: F811
+def test_staff_take_in_an_event_at_a_registry_address(api, personas, categories):
     address = make_address(personas.territory.grid_a)
     response = api.post(
         EVENTS, {"category": "0502", "title": "老人求助", "address": address.code}, as_=personas.grid_a
@@ -223,14 +222,14 @@ def test_staff_take_in_an_event_at_a_registry_address(api, personas, categories)
         ({"category": "0401", "title": "x", "lon": 106.105, "lat": 37.905, "colour": "red"}, "colour"),
     ],
 )
-def test_bad_intake_is_422_naming_the_field_and_keeps_nothing(api, personas, categories, body, field):  # noqa: F811
+def test_bad_intake_is_422_naming_the_field_and_keeps_nothing(api, personas, categories, body, field):
     response = api.post(EVENTS, body, as_=personas.grid_a)
     assert response.status_code == 422, response.content
     assert fields_of(response) == {field}
     assert not Event.objects.unscoped(reason="test").exists()
 
 
-def test_intake_outside_the_callers_area_is_refused_and_rolled_back(api, personas, categories):  # noqa: F811
+def test_intake_outside_the_callers_area_is_refused_and_rolled_back(api, personas, categories):
     # grid B's point, sent by grid A's worker: nothing is kept, not even a number
     response = api.post(
         EVENTS, {"category": "0401", "title": "x", "lon": 106.115, "lat": 37.905}, as_=personas.grid_a
@@ -246,7 +245,7 @@ def test_intake_outside_the_callers_area_is_refused_and_rolled_back(api, persona
     assert response.status_code == 422 and fields_of(response) == {"address"}
 
 
-def test_residents_do_not_take_in_events_through_the_api(api, personas, categories):  # noqa: F811
+def test_residents_do_not_take_in_events_through_the_api(api, personas, categories):
     response = api.post(
         EVENTS, {"category": "0401", "title": "x", "lon": 106.105, "lat": 37.905}, as_=personas.resident
     )
@@ -257,7 +256,7 @@ def test_residents_do_not_take_in_events_through_the_api(api, personas, categori
 # --- moves ------------------------------------------------------------------------------------
 
 
-def test_a_move_with_if_match_goes_through_and_gives_the_new_etag(api, personas, report):  # noqa: F811
+def test_a_move_with_if_match_goes_through_and_gives_the_new_etag(api, personas, report):
     event = report()
     response = transition(api, event.number, {"transition": "file"}, as_=personas.grid_a, if_match='"1"')
     assert response.status_code == 200, response.content
@@ -275,7 +274,7 @@ def test_a_move_with_if_match_goes_through_and_gives_the_new_etag(api, personas,
     assert stored(event.number).status == Status.DISPATCHED
 
 
-def test_the_version_may_come_in_the_body(api, personas, report):  # noqa: F811
+def test_the_version_may_come_in_the_body(api, personas, report):
     event = report()
     response = transition(api, event.number, {"transition": "file", "version": 1}, as_=personas.grid_a)
     assert response.status_code == 200 and response.json()["version"] == 2
@@ -290,7 +289,7 @@ def test_the_version_may_come_in_the_body(api, personas, report):  # noqa: F811
     assert response.status_code == 422 and fields_of(response) == {"version"}
 
 
-def test_a_move_without_a_version_is_428(api, personas, report):  # noqa: F811
+def test_a_move_without_a_version_is_428(api, personas, report):
     event = report()
     response = transition(api, event.number, {"transition": "file"}, as_=personas.grid_a)
     assert response.status_code == 428
@@ -298,14 +297,14 @@ def test_a_move_without_a_version_is_428(api, personas, report):  # noqa: F811
     assert stored(event.number).status == Status.REPORTED
 
 
-def test_a_malformed_if_match_is_422(api, personas, report):  # noqa: F811
+def test_a_malformed_if_match_is_422(api, personas, report):
     event = report()
     for value in ("*", '"1", "2"', "abc"):
         response = transition(api, event.number, {"transition": "file"}, as_=personas.grid_a, if_match=value)
         assert response.status_code == 422 and fields_of(response) == {"If-Match"}, value
 
 
-def test_two_clients_on_one_version_one_wins_the_other_gets_412(api, personas, report):  # noqa: F811
+def test_two_clients_on_one_version_one_wins_the_other_gets_412(api, personas, report):
     event = report()
     # given the grid worker and the officer both loaded version 1
     seen = api.get(f"{EVENTS}/{event.number}", as_=personas.grid_a)["ETag"]
@@ -333,7 +332,7 @@ def test_two_clients_on_one_version_one_wins_the_other_gets_412(api, personas, r
     assert stored(event.number).version == 2
 
 
-def test_a_step_not_the_callers_is_403(api, personas, report):  # noqa: F811
+def test_a_step_not_the_callers_is_403(api, personas, report):
     event = report()
     event = move(
         event,
@@ -369,7 +368,7 @@ def test_a_step_not_the_callers_is_403(api, personas, report):  # noqa: F811
         ({"transition": "request_extension", "note": "x", "data": {"hours": "many"}}, "hours"),
     ],
 )
-def test_a_step_not_possible_now_is_422_naming_the_field(api, personas, report, body, field):  # noqa: F811
+def test_a_step_not_possible_now_is_422_naming_the_field(api, personas, report, body, field):
     event = report()
     response = transition(api, event.number, body, as_=personas.grid_a, if_match='"1"')
     assert response.status_code == 422, response.content
@@ -377,7 +376,7 @@ def test_a_step_not_possible_now_is_422_naming_the_field(api, personas, report, 
     assert stored(event.number).version == 1
 
 
-def test_dispatch_data_is_checked(api, personas, report):  # noqa: F811
+def test_dispatch_data_is_checked(api, personas, report):
     event = move(report(), "file", actor=personas.grid_a, version=1)
     body = {"transition": "dispatch", "data": {"holder_path": personas.territory.grid_b.scope_path}}
     response = transition(api, event.number, body, as_=personas.grid_a, if_match='"2"')
@@ -390,7 +389,7 @@ def test_dispatch_data_is_checked(api, personas, report):  # noqa: F811
 # --- inbox and board --------------------------------------------------------------------------
 
 
-def test_the_inbox_holds_what_is_the_callers_to_do(api, personas, report):  # noqa: F811
+def test_the_inbox_holds_what_is_the_callers_to_do(api, personas, report):
     mine = report()
     escalated = report()
     move(escalated, "escalate", actor=personas.grid_a, version=1, note="需要民警")
@@ -404,7 +403,7 @@ def test_the_inbox_holds_what_is_the_callers_to_do(api, personas, report):  # no
     )
 
 
-def test_the_board_shows_overdue_and_escalated_events(api, personas, report):  # noqa: F811
+def test_the_board_shows_overdue_and_escalated_events(api, personas, report):
     calm = report()
     late = report(at=timezone.now() - dt.timedelta(days=10))
     climbed = report()

@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from fengqiao.core.models import TimelineEntry
 from fengqiao.events.models import Event
-from tests.events.conftest import categories, report  # noqa: F401
-from tests.test_scoping_matrix import PERSONAS, VISIBLE, Door
+from tests.fixtures.matrix import PERSONAS, VISIBLE, Door
 
 EVENTS = "/api/v1/events"
 POINTS = {"A": (106.105, 37.905), "B": (106.115, 37.905), "C": (106.005, 38.005)}
@@ -24,7 +23,7 @@ def unscoped():
 
 
 @pytest.fixture
-def events(personas, report):  # noqa: F811
+def events(personas, report):
     """One event in each grid, reported ten days ago, so each is past its first limit (on the board)."""
     at = timezone.now() - dt.timedelta(days=10)
     return {
@@ -100,7 +99,7 @@ def test_moves_are_404_outside_scope_and_change_nothing(persona, events, door):
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_nobody_takes_in_an_event_outside_their_scope(persona, door, categories, personas):  # noqa: F811
+def test_nobody_takes_in_an_event_outside_their_scope(persona, door, categories, personas):
     at = door(persona)
     user = getattr(personas, persona)
     staff = user.role != "resident"

@@ -6,8 +6,8 @@ from django.test.utils import CaptureQueriesContext
 
 from fengqiao.core.models import AuditEntry
 from fengqiao.geo.models import Grid
-from tests.api.conftest import fields_of
 from tests.conftest import make_grid, square
+from tests.fixtures.api import fields_of
 
 GRIDS = "/api/v1/grids"
 

@@ -3,7 +3,7 @@
 import pytest
 
 from fengqiao.geo.models import Grid
-from tests.api.conftest import fields_of
+from tests.fixtures.api import fields_of
 
 LOCATE = "/api/v1/locate"
 IN_A = {"lon": 106.105, "lat": 37.905}

@@ -16,8 +16,7 @@ from fengqiao.core.models import AuditEntry
 from fengqiao.events.actions import move
 from fengqiao.events.choices import Channel
 from fengqiao.events.models import Event
-from tests.events.conftest import categories, report  # noqa: F401
-from tests.registry.conftest import make_address
+from tests.fixtures.registry import make_address
 
 V2 = "/open311/v2"
 FORMATS = ["json", "xml"]
@@ -97,7 +96,7 @@ def test_discovery_names_the_v2_endpoint_and_its_formats(client, db, fmt):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_services_are_the_public_categories(client, categories, fmt):  # noqa: F811
+def test_services_are_the_public_categories(client, categories, fmt):
     response = client.get(f"{V2}/services.{fmt}", headers={"Accept-Language": "en"})
     assert response.status_code == 200
     services = {row["service_code"]: row for row in rows(response, fmt)}
@@ -110,13 +109,13 @@ def test_services_are_the_public_categories(client, categories, fmt):  # noqa: F
     assert "安全隐患" in hazard["keywords"]
 
 
-def test_service_names_follow_the_language(client, categories):  # noqa: F811
+def test_service_names_follow_the_language(client, categories):
     response = client.get(f"{V2}/services.json", headers={"Accept-Language": "zh-hans"})
     assert {r["service_code"]: r["service_name"] for r in response.json()}["0401"] == "安全隐患"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_a_service_definition_has_no_extra_attributes(client, categories, fmt):  # noqa: F811
+def test_a_service_definition_has_no_extra_attributes(client, categories, fmt):
     response = client.get(f"{V2}/services/0401.{fmt}")
     assert response.status_code == 200
     body = parse(response, fmt)
@@ -130,7 +129,7 @@ def test_a_service_definition_has_no_extra_attributes(client, categories, fmt): 
 
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("code", ["0101", "9999"])  # police incidents are not public; 9999 is nothing
-def test_a_service_outside_the_public_list_is_404(client, categories, fmt, code):  # noqa: F811
+def test_a_service_outside_the_public_list_is_404(client, categories, fmt, code):
     response = client.get(f"{V2}/services/{code}.{fmt}")
     assert response.status_code == 404
     assert errors(response, fmt) == [(404, f"No service with the code {code}.")]
@@ -140,7 +139,7 @@ def test_a_service_outside_the_public_list_is_404(client, categories, fmt, code)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_create_then_read_by_id_then_by_token(client, personas, categories, key, fmt):  # noqa: F811
+def test_create_then_read_by_id_then_by_token(client, personas, categories, key, fmt):
     # when a client posts a request at a point in grid A, form-encoded as the spec says
     response = post_form(
         client,
@@ -194,7 +193,7 @@ def test_create_then_read_by_id_then_by_token(client, personas, categories, key,
     assert rows(response, fmt) == [{"service_request_id": event.number, "token": event.tracking_code}]
 
 
-def test_create_accepts_a_json_body_and_a_registry_address(client, personas, categories, key):  # noqa: F811
+def test_create_accepts_a_json_body_and_a_registry_address(client, personas, categories, key):
     address = make_address(personas.territory.grid_b)
     body = {"api_key": key, "service_code": "0502", "address_id": address.code, "description": "求助"}
     response = client.post(f"{V2}/requests.json", body, content_type="application/json")
@@ -226,7 +225,7 @@ def test_create_accepts_a_json_body_and_a_registry_address(client, personas, cat
         ({"lat": None, "long": None, "address_string": "火星路1号"}, 400, "address_string"),
     ],
 )
-def test_bad_posts_get_the_specs_errors_and_keep_nothing(client, categories, key, fmt, changes, code, says):  # noqa: F811
+def test_bad_posts_get_the_specs_errors_and_keep_nothing(client, categories, key, fmt, changes, code, says):
     data = {"api_key": key, "service_code": "0401", "lat": "37.905", "long": "106.105", "description": "x"}
     for name, value in changes.items():
         if value is None:
@@ -240,14 +239,14 @@ def test_bad_posts_get_the_specs_errors_and_keep_nothing(client, categories, key
     assert not Event.objects.unscoped(reason="test").exists()
 
 
-def test_a_revoked_key_is_refused(client, personas, categories, key):  # noqa: F811
+def test_a_revoked_key_is_refused(client, personas, categories, key):
     open311_keys.revoke_key(Open311Key.objects.get(), actor=personas.admin)
     data = {"api_key": key, "service_code": "0401", "lat": "37.905", "long": "106.105"}
     response = post_form(client, f"{V2}/requests.json", data)
     assert response.status_code == 403 and errors(response, "json")[0][0] == 403
 
 
-def test_a_post_needs_no_csrf_token(personas, categories, key):  # noqa: F811
+def test_a_post_needs_no_csrf_token(personas, categories, key):
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
@@ -263,7 +262,7 @@ def test_a_post_needs_no_csrf_token(personas, categories, key):  # noqa: F811
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_the_list_is_public_only_public_categories_and_nothing_personal(client, personas, report, fmt):  # noqa: F811
+def test_the_list_is_public_only_public_categories_and_nothing_personal(client, personas, report, fmt):
     hazard = report("0401", reporter_name="周九", reporter_phone="13900001111", description="张三家门口")
     incident = report("0102", actor=personas.officer, title="打架")  # a police incident: never public
     response = client.get(f"{V2}/requests.{fmt}")
@@ -278,7 +277,7 @@ def test_the_list_is_public_only_public_categories_and_nothing_personal(client, 
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_the_list_filters(client, personas, report, fmt):  # noqa: F811
+def test_the_list_filters(client, personas, report, fmt):
     now = timezone.now()
     old = report("0401", at=now - dt.timedelta(days=200))
     week = report("0403", at=now - dt.timedelta(days=7))
@@ -310,7 +309,7 @@ def test_the_list_filters(client, personas, report, fmt):  # noqa: F811
     assert closed["status"] == "closed" and closed["status_notes"] == str(stored(today.number).status_label)
 
 
-def test_an_offset_whose_plus_came_through_as_a_space_still_parses(client, report):  # noqa: F811
+def test_an_offset_whose_plus_came_through_as_a_space_still_parses(client, report):
     event = report("0401")
     start = (timezone.localtime() - dt.timedelta(days=1)).isoformat(timespec="seconds")
     response = client.get(f"{V2}/requests.json?start_date={start.replace('+', ' ')}")  # the + unescaped
@@ -335,7 +334,7 @@ def test_bad_list_parameters_are_400(client, db, fmt, params, says):
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
-def test_unknown_ids_and_tokens_are_404(client, report, fmt):  # noqa: F811
+def test_unknown_ids_and_tokens_are_404(client, report, fmt):
     hidden = report("02", title="案情")  # case information: not public, its token unknown to Open311
     for url in (
         f"{V2}/requests/E-640302-20260101-9999.{fmt}",

@@ -10,13 +10,12 @@ from django.utils import timezone
 from fengqiao.api.routers import registry as registry_api
 from fengqiao.core.models import AuditEntry
 from fengqiao.registry.models import House, Organisation, Person, RecordHistory
-from tests.api.conftest import fields_of
-from tests.registry.conftest import (  # noqa: F401
+from tests.fixtures.api import fields_of
+from tests.fixtures.registry import (
     make_address,
     make_house,
     make_organisation,
     make_person,
-    registry_world,
     valid_credit_code,
     valid_id_number,
 )
@@ -35,7 +34,7 @@ def names(response) -> list[str]:
 
 
 @pytest.fixture
-def world(registry_world):  # noqa: F811
+def world(registry_world):
     """registry_world (张三 in A, 李四 in B, 王五 in C), plus 张伟 and 周松 in A."""
     w = registry_world
     w.zhangwei = make_person(w.address_a, name="张伟", phone="13800001111")

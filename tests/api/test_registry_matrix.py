@@ -14,8 +14,8 @@ import pytest
 
 from fengqiao.registry.models import Address, House, Organisation, Person
 from fengqiao.registry.selectors import may_collect
-from tests.registry.conftest import make_address, make_organisation, registry_world, valid_credit_code  # noqa: F401
-from tests.test_scoping_matrix import PERSONAS, VISIBLE, Door, ScopedRoutes
+from tests.fixtures.matrix import PERSONAS, VISIBLE, Door, ScopedRoutes
+from tests.fixtures.registry import make_address, make_organisation, valid_credit_code
 
 API = "/api/v1/registry"
 
@@ -30,7 +30,7 @@ def unscoped(model):
 
 
 @pytest.fixture
-def world(registry_world):  # noqa: F811
+def world(registry_world):
     w = registry_world
     for place in "abc":
         address = getattr(w, f"address_{place}")

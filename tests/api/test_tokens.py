@@ -11,8 +11,8 @@ from fengqiao.accounts.actions import authenticate_token, issue_api_token, revok
 from fengqiao.accounts.models import ApiToken
 from fengqiao.api.auth import token_auth
 from fengqiao.core.models import AuditEntry
-from tests.api.conftest import fields_of
 from tests.conftest import PASSWORD
+from tests.fixtures.api import fields_of
 
 TOKEN_URL = "/api/v1/auth/token"
 

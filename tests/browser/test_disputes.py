@@ -12,7 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 
 from fengqiao.disputes.models import Dispute, ScreeningReturn
-from tests.disputes.conftest import APPLICANT_ID, RESPONDENT_ID
+from tests.fixtures.disputes import APPLICANT_ID, RESPONDENT_ID
 
 pytestmark = pytest.mark.browser
 

@@ -6,7 +6,6 @@ import pytest
 
 from fengqiao.events.models import Event
 from tests.browser.conftest import _open
-from tests.events.conftest import categories  # noqa: F401
 from tests.web.test_events_pages import png_bytes
 
 pytestmark = pytest.mark.browser
@@ -61,7 +60,7 @@ def take(page, name, fill=None):
         page.locator(f"#move-{name} button[type=submit]").click()
 
 
-def test_a_residents_report_goes_round_the_loop_to_its_rating(tab, personas, categories):  # noqa: F811
+def test_a_residents_report_goes_round_the_loop_to_its_rating(tab, personas, categories):
     # given a resident on a phone, without an account
     resident = tab(PHONE)
     page = resident.page
@@ -153,7 +152,7 @@ def test_a_residents_report_goes_round_the_loop_to_its_rating(tab, personas, cat
     assert event.rating == 5 and event.status == "closed"
 
 
-def test_staff_intake_on_a_phone_suggests_the_duplicate(tab, personas, categories):  # noqa: F811
+def test_staff_intake_on_a_phone_suggests_the_duplicate(tab, personas, categories):
     from fengqiao.events.actions import Report, report_event
 
     earlier = report_event(
@@ -184,7 +183,7 @@ def test_staff_intake_on_a_phone_suggests_the_duplicate(tab, personas, categorie
     assert worker.no_horizontal_scroll()
 
 
-def test_the_staff_pages_fit_a_phone(tab, personas, categories):  # noqa: F811
+def test_the_staff_pages_fit_a_phone(tab, personas, categories):
     from fengqiao.events.actions import Report, move, report_event
 
     event = report_event(

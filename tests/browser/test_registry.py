@@ -5,7 +5,7 @@ import pytest
 
 from fengqiao.core.models import AuditEntry
 from fengqiao.registry.models import Person
-from tests.registry import conftest as registry_fixtures
+from tests.fixtures import registry as registry_fixtures
 
 # The registry's small world (an address, a house and a person in each of grids A, B and C).
 world = registry_fixtures.registry_world

@@ -3,8 +3,8 @@
 import pytest
 from django.utils import timezone
 
-from tests.api.conftest import ApiCaller
-from tests.disputes.conftest import APPLICANT_ID, RESPONDENT_ID
+from tests.fixtures.api import ApiCaller
+from tests.fixtures.disputes import APPLICANT_ID, RESPONDENT_ID
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.disputes.api_urls")]
 BASE = "/api/test/disputes"

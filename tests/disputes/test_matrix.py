@@ -5,9 +5,8 @@ import pytest
 
 from fengqiao.disputes.actions import may_register
 from fengqiao.disputes.models import Dispute
-from tests import test_scoping_matrix as matrix
-from tests.disputes.conftest import APPLICANT_ID, RESPONDENT_ID
-from tests.test_scoping_matrix import PERSONAS, ScopedRoutes, door  # noqa: F401
+from tests.fixtures.disputes import APPLICANT_ID, RESPONDENT_ID
+from tests.fixtures.matrix import PERSONAS, VISIBLE, ScopedRoutes, ScopingMatrix
 
 PLACES = ("A", "B", "C")
 
@@ -65,23 +64,12 @@ ROUTES = ScopedRoutes(
 )
 
 
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_list_shows_exactly_what_is_in_scope(persona, personas, door):  # noqa: F811
-    matrix.test_list_shows_exactly_what_is_in_scope(ROUTES, persona, personas, door)
+class TestDisputePages(ScopingMatrix):
+    ROUTES = [ROUTES]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)
-def test_detail_is_404_outside_scope(persona, personas, door):  # noqa: F811
-    matrix.test_detail_is_404_outside_scope(ROUTES, persona, personas, door)
-
-
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_nobody_creates_outside_their_scope(persona, personas, door):  # noqa: F811
-    matrix.test_nobody_creates_outside_their_scope(ROUTES, persona, personas, door)
-
-
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_documents_and_moves_are_404_outside_scope(persona, personas, door):  # noqa: F811
+def test_documents_and_moves_are_404_outside_scope(persona, personas, door):
     at = door(persona, ROUTES)
     for place, dispute in personas.territory.disputes.items():
         moved = at.create(
@@ -89,6 +77,6 @@ def test_documents_and_moves_are_404_outside_scope(persona, personas, door):  # 
         )
         session = at.get(f"/disputes/{dispute.number}/sessions/new/")
         pdf = at.get(f"/disputes/{dispute.number}/agreement.pdf")
-        if place not in matrix.VISIBLE[persona]:
+        if place not in VISIBLE[persona]:
             assert (moved.status_code, session.status_code, pdf.status_code) == (404, 404, 404), persona
             assert Dispute.objects.unscoped(reason="test").get(pk=dispute.pk).status == "registered"

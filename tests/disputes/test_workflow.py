@@ -15,7 +15,7 @@ from fengqiao.disputes import actions
 from fengqiao.disputes.actions import PartyData
 from fengqiao.disputes.choices import Outcome, Performance, Status
 from fengqiao.disputes.models import Dispute, FollowUp
-from tests.disputes.conftest import APPLICANT_ID, RESPONDENT_ID, THIRD_ID
+from tests.fixtures.disputes import APPLICANT_ID, RESPONDENT_ID, THIRD_ID
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +88,7 @@ def test_outside_the_grid_workers_scope_nothing_is_registered(register, personas
 
 
 def test_a_registry_person_is_linked_by_id_number(register, personas):
-    from tests.registry.conftest import make_address, make_person
+    from tests.fixtures.registry import make_address, make_person
 
     person = make_person(make_address(personas.territory.grid_a), name="甲某")
     dispute = register(applicant=person.id_number)

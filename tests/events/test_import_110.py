@@ -22,7 +22,7 @@ from fengqiao.events.models import Event
 from fengqiao.geo import locator
 from fengqiao.geo.datum import wgs84_point_to_gcj02
 from fengqiao.registry.importing.base import RowRejected
-from tests.registry.conftest import make_address
+from tests.fixtures.registry import make_address
 
 pytestmark = pytest.mark.django_db
 

@@ -245,7 +245,7 @@ def test_the_page(client, personas, story):
 
 
 def test_the_api(client, personas, story):
-    from tests.api.conftest import ApiCaller
+    from tests.fixtures.api import ApiCaller
 
     api = ApiCaller(client)
     t = personas.territory

@@ -34,7 +34,7 @@ def test_a_report_without_a_title_takes_the_first_line_of_its_description(person
 
 
 def test_staff_place_by_an_address_code_of_their_own_area_only(personas, categories):
-    from tests.registry.conftest import make_address
+    from tests.fixtures.registry import make_address
 
     address = make_address(personas.territory.grid_b)
     found = errors_of(

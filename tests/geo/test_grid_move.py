@@ -17,7 +17,7 @@ from fengqiao.events.models import Category, Event
 from fengqiao.geo.actions import update_grid
 from fengqiao.registry.models import Address, House, Person, Residence
 from tests.conftest import make_user
-from tests.registry.conftest import make_address, make_house, make_person, make_residence
+from tests.fixtures.registry import make_address, make_house, make_person, make_residence
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from fengqiao.core.scoping import OutOfScope
 from fengqiao.registry import actions, selectors
 from fengqiao.registry.choices import CareTagKind, HistoryAction, ResidenceType, ResidentType
 from fengqiao.registry.models import Address, CareTag, House, Person, RecordHistory, Residence
-from tests.registry.conftest import (
+from tests.fixtures.registry import (
     make_address,
     make_house,
     make_person,

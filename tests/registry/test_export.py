@@ -13,7 +13,7 @@ from fengqiao.core.models import AuditEntry
 from fengqiao.registry.exporting import export_records
 from fengqiao.registry.importing.columns import PEOPLE
 from fengqiao.registry.importing.runner import run_import
-from tests.registry.conftest import make_address, make_house, make_person
+from tests.fixtures.registry import make_address, make_house, make_person
 from tests.registry.files import read_csv, read_xlsx
 
 urlpatterns = [path("imports/", include("fengqiao.web.urls_imports")), *fengqiao.urls.urlpatterns]

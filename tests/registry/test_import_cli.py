@@ -19,8 +19,8 @@ from fengqiao.core.models import AuditEntry
 from fengqiao.geo import locator
 from fengqiao.registry.importing import runner
 from fengqiao.registry.models import ImportBatch, Person, RecordHistory
+from tests.fixtures.registry import make_address, valid_id_number
 from tests.registry import files
-from tests.registry.conftest import make_address, valid_id_number
 from tests.registry.files import read_csv, read_xlsx, write_csv, write_xlsx
 
 # fixtures for tests whose data a worker or a subprocess reads

@@ -12,7 +12,7 @@ from fengqiao.geo import locator
 from fengqiao.registry.importing import columns
 from fengqiao.registry.importing.runner import run_import
 from fengqiao.registry.models import Address, Employment, House, Organisation, RecordHistory, Residence
-from tests.registry.conftest import (
+from tests.fixtures.registry import (
     make_address,
     make_house,
     make_organisation,

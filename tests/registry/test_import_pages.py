@@ -12,8 +12,8 @@ import fengqiao.urls
 from fengqiao.core.models import AuditEntry
 from fengqiao.geo import locator
 from fengqiao.registry.models import ImportBatch, Person
+from tests.fixtures.registry import make_address, valid_id_number
 from tests.registry import files
-from tests.registry.conftest import make_address, valid_id_number
 
 # The pages' own URLs with the import pages under /imports/ (as fengqiao.web.urls includes them).
 urlpatterns = [path("imports/", include("fengqiao.web.urls_imports")), *fengqiao.urls.urlpatterns]

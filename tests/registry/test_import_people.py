@@ -14,7 +14,7 @@ from fengqiao.registry import history
 from fengqiao.registry.choices import HistoryAction, ImportStatus
 from fengqiao.registry.importing.runner import run_import
 from fengqiao.registry.models import ImportBatch, Person, RecordHistory
-from tests.registry.conftest import make_address, make_person, valid_id_number
+from tests.fixtures.registry import make_address, make_person, valid_id_number
 from tests.registry.files import read_csv, read_xlsx, write_csv, write_xlsx
 
 HEADER = ["公民身份号码", "姓名", "性别", "出生日期", "联系电话", "现住址"]

@@ -9,7 +9,7 @@ from fengqiao.core.scoping import ScopeNotApplied
 from fengqiao.registry import history
 from fengqiao.registry.choices import CareTagKind, HistoryAction, ImportStatus, RecordKind, ResidenceType
 from fengqiao.registry.models import CareTag, ImportBatch, Person, RecordHistory
-from tests.registry.conftest import make_address, make_house, make_person, make_residence
+from tests.fixtures.registry import make_address, make_house, make_person, make_residence
 
 pytestmark = pytest.mark.django_db
 

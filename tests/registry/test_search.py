@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from fengqiao.registry import search
 from fengqiao.registry.search import Key, classify
-from tests.registry.conftest import (
+from tests.fixtures.registry import (
     make_address,
     make_house,
     make_organisation,

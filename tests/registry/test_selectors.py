@@ -12,7 +12,7 @@ from fengqiao.core.scoping import OutOfScope
 from fengqiao.registry import selectors
 from fengqiao.registry.choices import CareTagKind, ResidenceType, ResidentType
 from fengqiao.registry.models import CareTag
-from tests.registry.conftest import make_address, make_house, make_person, make_residence
+from tests.fixtures.registry import make_address, make_house, make_person, make_residence
 
 pytestmark = pytest.mark.django_db
 

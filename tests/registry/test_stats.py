@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from fengqiao.registry.stats import collection_statistics, collection_totals, year_on_year
-from tests.registry.conftest import make_address, make_house, make_organisation, make_person
+from tests.fixtures.registry import make_address, make_house, make_organisation, make_person
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,7 @@ import pytest
 from fengqiao.events.actions import attach, move
 from fengqiao.events.models import Attachment, Event
 from fengqiao.events.workflow import EVENT_WORKFLOW
-from tests import test_scoping_matrix as matrix
-from tests.events.conftest import categories, report  # noqa: F401
-from tests.test_scoping_matrix import PERSONAS, VISIBLE, ScopedRoutes, door  # noqa: F401
+from tests.fixtures.matrix import PERSONAS, VISIBLE, ScopedRoutes, ScopingMatrix
 from tests.web.test_events_pages import png
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +25,7 @@ def media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
-def event_places(personas, report, media):  # noqa: F811
+def event_places(personas, report, media):
     """An event with a photo in each of grids A, B and C."""
     t = personas.territory
     t.events = {}
@@ -79,15 +77,8 @@ def payload(name: str, event: Event, personas) -> dict:
     return {f"{name}-{key}": value for key, value in data.items()}
 
 
-@pytest.mark.parametrize("routes", [ROUTES, MAP_POINTS], ids=lambda r: r.name)
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_lists_show_exactly_what_is_in_scope(routes, persona, personas, door):  # noqa: F811
-    matrix.test_list_shows_exactly_what_is_in_scope(routes, persona, personas, door)
-
-
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_the_event_page_is_404_outside_scope(persona, personas, door):  # noqa: F811
-    matrix.test_detail_is_404_outside_scope(ROUTES, persona, personas, door)
+class TestEventPages(ScopingMatrix):
+    ROUTES = [ROUTES, MAP_POINTS]
 
 
 @pytest.mark.parametrize("persona", PERSONAS)

@@ -15,8 +15,7 @@ from fengqiao.core.models import TimelineEntry
 from fengqiao.events.actions import move
 from fengqiao.events.choices import Channel, Status
 from fengqiao.events.models import Attachment, Event
-from tests.events.conftest import categories, monday_morning, report  # noqa: F401
-from tests.registry.conftest import make_address
+from tests.fixtures.registry import make_address
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +78,7 @@ def html(response) -> str:
 # the list, the map, the inbox and the board
 
 
-def test_the_list_shows_the_events_in_scope_with_their_facts(logged_in, personas, report, english):  # noqa: F811
+def test_the_list_shows_the_events_in_scope_with_their_facts(logged_in, personas, report, english):
     # given an event in grid A and one in grid B, the one in A past its limit
     late = report(at=timezone.now() - dt.timedelta(days=3), title="路灯不亮")
     other = report(lon=106.115, lat=37.905, actor=personas.grid_b, title="垃圾堆放")
@@ -95,7 +94,7 @@ def test_the_list_shows_the_events_in_scope_with_their_facts(logged_in, personas
     assert late.number in page and other.number not in page
 
 
-def test_the_list_filters_with_the_shared_vocabulary(logged_in, personas, report, english):  # noqa: F811
+def test_the_list_filters_with_the_shared_vocabulary(logged_in, personas, report, english):
     t = personas.territory
     a = report(title="楼道堵塞")
     b = report(lon=106.115, lat=37.905, actor=personas.grid_b, title="噪音扰民")
@@ -119,7 +118,7 @@ def test_the_list_filters_with_the_shared_vocabulary(logged_in, personas, report
     assert f'<input type="hidden" name="unit" value="{t.district_a.path}">' in page
 
 
-def test_the_list_is_paginated(logged_in, personas, report):  # noqa: F811
+def test_the_list_is_paginated(logged_in, personas, report):
     numbers = [report(title=f"事件{n}").number for n in range(31)]
     client = logged_in(personas.grid_a)
     first, second = html(client.get("/events/")), html(client.get("/events/?page=2"))
@@ -127,7 +126,7 @@ def test_the_list_is_paginated(logged_in, personas, report):  # noqa: F811
     assert numbers[0] in second and 'rel="prev"' in second
 
 
-def test_the_map_serves_open_events_in_scope_as_points(logged_in, personas, report):  # noqa: F811
+def test_the_map_serves_open_events_in_scope_as_points(logged_in, personas, report):
     a, done = report(), report(title="已处理")
     move(done, "reject", actor=personas.grid_a, version=done.version, note="重复")
     report(lon=106.115, lat=37.905, actor=personas.grid_b)
@@ -140,7 +139,7 @@ def test_the_map_serves_open_events_in_scope_as_points(logged_in, personas, repo
     assert [f["id"] for f in everything["features"]] == [done.number]
 
 
-def test_inbox_and_board(logged_in, personas, report, english):  # noqa: F811
+def test_inbox_and_board(logged_in, personas, report, english):
     mine = report(title="我的事件")
     climbed = report(title="上报事件")
     climbed = move(climbed, "escalate", actor=personas.grid_a, version=climbed.version, note="需要民警")
@@ -163,7 +162,7 @@ def test_inbox_and_board(logged_in, personas, report, english):  # noqa: F811
 def test_the_event_page_shows_facts_timeline_and_a_form_per_available_step(
     logged_in,
     personas,
-    report,  # noqa: F811
+    report,
     english,
 ):
     event = report(reporter_name="马丽", reporter_phone="13912345678", address_text="金积村三组")
@@ -181,7 +180,7 @@ def test_the_event_page_shows_facts_timeline_and_a_form_per_available_step(
     assert "/move/approve_extension/" in officer_page
 
 
-def test_moves_through_the_page_and_dispatch_offers_the_holders_staff(logged_in, personas, report):  # noqa: F811
+def test_moves_through_the_page_and_dispatch_offers_the_holders_staff(logged_in, personas, report):
     event = report()
     client = logged_in(personas.grid_a)
     response = client.post(f"/events/{event.number}/move/file/", {"file-version": event.version})
@@ -203,7 +202,7 @@ def test_moves_through_the_page_and_dispatch_offers_the_holders_staff(logged_in,
     assert event.status == Status.DISPATCHED and event.assignee == personas.grid_a
 
 
-def test_a_stale_version_says_so_and_applies_nothing(logged_in, personas, report, english):  # noqa: F811
+def test_a_stale_version_says_so_and_applies_nothing(logged_in, personas, report, english):
     event = report()
     seen = event.version
     # given the officer files the event while the grid worker still has version 1 open
@@ -222,7 +221,7 @@ def test_a_stale_version_says_so_and_applies_nothing(logged_in, personas, report
     assert f'name="dispatch-version" value="{seen + 1}"' in page
 
 
-def test_validation_errors_show_on_the_form(logged_in, personas, report, english):  # noqa: F811
+def test_validation_errors_show_on_the_form(logged_in, personas, report, english):
     event = report()
     client = logged_in(personas.grid_a)
     response = client.post(f"/events/{event.number}/move/reject/", {"reject-version": event.version})
@@ -245,7 +244,7 @@ def test_validation_errors_show_on_the_form(logged_in, personas, report, english
     assert client.post(f"/events/{event.number}/move/fly/", {}).status_code == 404
 
 
-def test_merge_from_the_page_and_the_duplicate_points_to_the_original(logged_in, personas, report):  # noqa: F811
+def test_merge_from_the_page_and_the_duplicate_points_to_the_original(logged_in, personas, report):
     original, duplicate = report(title="原始"), report(title="重复")
     client = logged_in(personas.grid_a)
     page = html(client.get(f"/events/{duplicate.number}/"))
@@ -263,7 +262,7 @@ def test_merge_from_the_page_and_the_duplicate_points_to_the_original(logged_in,
 # staff intake
 
 
-def test_staff_take_in_a_call_with_a_photo(logged_in, personas, categories, media):  # noqa: F811
+def test_staff_take_in_a_call_with_a_photo(logged_in, personas, categories, media):
     client = logged_in(personas.grid_a)
     assert client.get("/events/new/").status_code == 200
     response = client.post(
@@ -291,7 +290,7 @@ def test_staff_take_in_a_call_with_a_photo(logged_in, personas, categories, medi
     assert served.status_code == 200 and b"".join(served.streaming_content) == png_bytes()
 
 
-def test_intake_suggests_duplicates_and_finds_registry_addresses(logged_in, personas, report, english):  # noqa: F811
+def test_intake_suggests_duplicates_and_finds_registry_addresses(logged_in, personas, report, english):
     earlier = report(title="楼道堵塞")
     client = logged_in(personas.grid_a)
     # the duplicate suggestions for a point 30 m away in the same category
@@ -314,7 +313,7 @@ def test_intake_suggests_duplicates_and_finds_registry_addresses(logged_in, pers
     assert event.address == address and event.grid == personas.territory.grid_a
 
 
-def test_intake_errors_keep_the_form_and_save_nothing(logged_in, personas, categories, english, media):  # noqa: F811
+def test_intake_errors_keep_the_form_and_save_nothing(logged_in, personas, categories, english, media):
     client = logged_in(personas.grid_a)
     response = client.post("/events/new/", {"category": "0401", "title": "无处可去", "channel": "staff"})
     assert response.status_code == 400 and "Give a point on the map or an address." in html(response)
@@ -336,7 +335,7 @@ def test_intake_errors_keep_the_form_and_save_nothing(logged_in, personas, categ
     assert not any(p.is_file() for p in Path(media).rglob("*"))
 
 
-def test_residents_may_not_take_in_events(logged_in, personas, categories):  # noqa: F811
+def test_residents_may_not_take_in_events(logged_in, personas, categories):
     assert logged_in(personas.resident).get("/events/new/").status_code == 403
 
 
@@ -357,7 +356,7 @@ def portal_report(client, **extra):
     return client.post("/report/", data)
 
 
-def test_a_resident_reports_with_a_photo_and_gets_a_tracking_code(client, personas, categories, english):  # noqa: F811
+def test_a_resident_reports_with_a_photo_and_gets_a_tracking_code(client, personas, categories, english):
     assert client.get("/report/").status_code == 200
     response = portal_report(client, photos=[png()])
     assert response.status_code == 302 and response.url == "/report/sent/"
@@ -370,7 +369,7 @@ def test_a_resident_reports_with_a_photo_and_gets_a_tracking_code(client, person
     assert f"/track/{event.tracking_code}/" in page
 
 
-def test_the_portal_refuses_a_program_dressed_as_a_photo(client, personas, categories, english, media):  # noqa: F811
+def test_the_portal_refuses_a_program_dressed_as_a_photo(client, personas, categories, english, media):
     response = portal_report(client, photos=[exe_as_jpg()])
     assert response.status_code == 400
     page = html(response)
@@ -380,7 +379,7 @@ def test_the_portal_refuses_a_program_dressed_as_a_photo(client, personas, categ
     assert not any(p.is_file() for p in Path(media).rglob("*"))
 
 
-def test_the_portal_wants_a_place(client, personas, categories, english):  # noqa: F811
+def test_the_portal_wants_a_place(client, personas, categories, english):
     response = portal_report(client, lon="", lat="", address_text="不存在的地方")
     assert response.status_code == 400
     assert "We could not find this address: tap the place on the map instead." in html(response)
@@ -393,7 +392,7 @@ def test_the_portal_wants_a_place(client, personas, categories, english):  # noq
     assert portal_report(client, category="0101").status_code == 400
 
 
-def test_tracking_shows_progress_without_names_or_notes(client, personas, categories, english):  # noqa: F811
+def test_tracking_shows_progress_without_names_or_notes(client, personas, categories, english):
     portal_report(client)
     event = events().get()
     event = move(event, "file", actor=personas.grid_a, version=event.version, note="内部备注：联系物业王经理")
@@ -415,7 +414,7 @@ def close(event, personas):
     return move(event, "pass", actor=personas.officer, version=event.version)
 
 
-def test_rate_and_reopen_by_tracking_code(client, personas, categories, english):  # noqa: F811
+def test_rate_and_reopen_by_tracking_code(client, personas, categories, english):
     portal_report(client)
     event = close(events().get(), personas)
     url = f"/track/{event.tracking_code}/"
@@ -435,7 +434,7 @@ def test_rate_and_reopen_by_tracking_code(client, personas, categories, english)
     assert "Reopened" in html(client.get(url))
 
 
-def test_reopening_is_offered_only_within_the_allowed_days(client, personas, categories, english, settings):  # noqa: F811
+def test_reopening_is_offered_only_within_the_allowed_days(client, personas, categories, english, settings):
     settings.FENGQIAO_REOPEN_DAYS = 7
     portal_report(client)
     event = close(events().get(), personas)
@@ -448,7 +447,7 @@ def test_reopening_is_offered_only_within_the_allowed_days(client, personas, cat
     assert fresh(event).status == Status.CLOSED
 
 
-def test_a_merged_duplicate_follows_the_original(client, personas, report, english):  # noqa: F811
+def test_a_merged_duplicate_follows_the_original(client, personas, report, english):
     original = report()
     portal_report(client)
     duplicate = events().get(channel=Channel.PORTAL)
@@ -460,7 +459,7 @@ def test_a_merged_duplicate_follows_the_original(client, personas, report, engli
     assert "楼道堵塞" not in page  # the original's own words stay with its reporter
 
 
-def test_a_logged_in_residents_reports_are_listed(logged_in, client, personas, categories):  # noqa: F811
+def test_a_logged_in_residents_reports_are_listed(logged_in, client, personas, categories):
     assert client.get("/my-reports/").status_code == 302  # to the log-in page
     resident = logged_in(personas.resident)
     portal_report(resident, reporter_name="", reporter_phone="")

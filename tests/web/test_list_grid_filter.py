@@ -4,8 +4,7 @@ city's thousands), a box for the grid's code that filters the same way and stays
 import pytest
 
 from fengqiao.web import selectors
-from tests.events.conftest import categories, monday_morning, report  # noqa: F401
-from tests.registry import conftest as registry_fixtures
+from tests.fixtures import registry as registry_fixtures
 
 world = registry_fixtures.registry_world
 
@@ -24,7 +23,7 @@ def test_a_few_grids_are_picked_from_a_select(logged_in, personas):
     assert f'value="{personas.territory.grid_b.code}"' in page
 
 
-def test_past_the_limit_the_events_list_takes_a_grid_code(logged_in, personas, report, many_grids):  # noqa: F811
+def test_past_the_limit_the_events_list_takes_a_grid_code(logged_in, personas, report, many_grids):
     t = personas.territory
     a = report(title="楼道堵塞")
     b = report(lon=106.115, lat=37.905, actor=personas.grid_b, title="噪音扰民")

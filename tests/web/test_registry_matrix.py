@@ -1,6 +1,6 @@
 """The registry's pages join the scoping matrix: every persona on every record kind's list, page,
 creation form and edit form, through the same machinery and checks as the grid routes
-(``tests/test_scoping_matrix.py``).
+(``tests/fixtures/matrix.py``).
 
 Each place (grid A, grid B, grid C) holds an address, a house, a person and an organisation, and
 a spare address without a house for the house creation form.
@@ -11,15 +11,14 @@ import pytest
 from fengqiao.registry.models import Address, House, Organisation, Person
 from fengqiao.registry.selectors import may_collect
 from fengqiao.registry.validators import mask_id_number
-from tests import test_scoping_matrix as matrix
-from tests.registry.conftest import (
+from tests.fixtures.matrix import ScopedRoutes, ScopingMatrix
+from tests.fixtures.registry import (
     make_address,
     make_organisation,
     make_person,
     valid_credit_code,
     valid_id_number,
 )
-from tests.test_scoping_matrix import PERSONAS, VISIBLE, ScopedRoutes, door  # noqa: F401
 
 PLACES = ("A", "B", "C")
 NEW_NAME = "改名网格"  # what the matrix's edit check looks for in ``name``
@@ -129,6 +128,7 @@ ROUTES = {
             "door_plate": a.door_plate,
             "in_use": "on",
         },
+        edited=lambda a: a.street == "改名路",
         create_url="/registry/addresses/new/",
         create_payload=address_payload,
         created=lambda t, place: everything(Address).filter(code=t.registry[place]["new_address_code"]),
@@ -144,6 +144,7 @@ ROUTES = {
         detail_url=lambda h: f"/registry/houses/{h.pk}/",
         edit_url=lambda h: f"/registry/houses/{h.pk}/edit/",
         edit_payload=lambda h: {"address": h.address.code, "use": "commercial"},
+        edited=lambda h: h.use == "commercial",
         create_url="/registry/houses/new/",
         create_payload=house_payload,
         created=lambda t, place: everything(House).filter(address=t.registry[place]["spare_address"]),
@@ -172,60 +173,7 @@ ROUTES = {
         may_change=may_collect,
     ),
 }
-ALL = list(ROUTES.values())
-# The matrix's own edit check looks at ``name``; addresses and houses have none, so their edits are
-# checked below on the field the payload changes.
-NAMED = [ROUTES["person"], ROUTES["organisation"]]
-CHANGED = {
-    "address pages": lambda obj: obj.street == "改名路",
-    "house pages": lambda obj: obj.use == "commercial",
-}
 
 
-def ids(routes):
-    return routes.name
-
-
-@pytest.mark.parametrize("routes", ALL, ids=ids)
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_list_shows_exactly_what_is_in_scope(routes, persona, personas, door):  # noqa: F811
-    matrix.test_list_shows_exactly_what_is_in_scope(routes, persona, personas, door)
-
-
-@pytest.mark.parametrize("routes", ALL, ids=ids)
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_detail_is_404_outside_scope(routes, persona, personas, door):  # noqa: F811
-    matrix.test_detail_is_404_outside_scope(routes, persona, personas, door)
-
-
-@pytest.mark.parametrize("routes", NAMED, ids=ids)
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_edit_is_404_outside_scope_and_403_without_the_role(routes, persona, personas, door):  # noqa: F811
-    matrix.test_edit_is_404_outside_scope_and_403_without_the_role(routes, persona, personas, door)
-
-
-@pytest.mark.parametrize("routes", [ROUTES["address"], ROUTES["house"]], ids=ids)
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_edit_of_unnamed_records_is_404_outside_scope(routes, persona, personas, door):  # noqa: F811
-    # the same check as the matrix's edit test, on the field the payload changes
-    at = door(persona, routes)
-    user = getattr(personas, persona)
-    changed = CHANGED[routes.name]
-    for place, obj in routes.objects(personas.territory).items():
-        status = at.edit(routes.edit_url(obj), routes.edit_payload(obj)).status_code
-        after = routes.model._base_manager.get(pk=obj.pk)
-        if place not in VISIBLE[persona]:
-            assert status == 404, f"{persona} / {place}"
-            assert not changed(after)
-        elif not routes.may_change(user):
-            assert status == 403, f"{persona} / {place}"
-            assert not changed(after)
-        else:
-            assert status == 302, f"{persona} / {place}: {status}"
-            assert changed(after), f"{persona} / {place}"
-
-
-@pytest.mark.parametrize("routes", ALL, ids=ids)
-@pytest.mark.parametrize("persona", PERSONAS)
-def test_nobody_creates_outside_their_scope(routes, persona, personas, door):  # noqa: F811
-    matrix.test_nobody_creates_outside_their_scope(routes, persona, personas, door)
+class TestRegistryPages(ScopingMatrix):
+    ROUTES = list(ROUTES.values())

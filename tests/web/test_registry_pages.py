@@ -13,8 +13,8 @@ from fengqiao.accounts.models import User
 from fengqiao.core.models import AuditEntry
 from fengqiao.registry.choices import CareTagKind, ResidenceType, ResidentType
 from fengqiao.registry.models import CareTag, House, Person, RecordHistory, Residence
-from tests.registry import conftest as registry_fixtures
-from tests.registry.conftest import (
+from tests.fixtures import registry as registry_fixtures
+from tests.fixtures.registry import (
     make_address,
     make_employment,
     make_organisation,

@@ -15,8 +15,7 @@ from fengqiao.accounts.actions import (
 )
 from fengqiao.accounts.models import Posting, User
 from fengqiao.api.schemas import ErrorOut, MeOut, PlaceIn, PostingOut, ReasonIn, StaffOut, UnlockOut
-from fengqiao.core.roles import STAFF_ROLES
-from fengqiao.core.scoping import path_within, scope_prefixes
+from fengqiao.core.scoping import is_staff, path_within, scope_prefixes
 from fengqiao.geo.models import Grid, PoliceUnit
 
 router = Router(tags=["accounts"])
@@ -92,7 +91,7 @@ def staff(request):
 def create_posting(request, username: str, payload: PlaceIn):
     """Post a member of staff at a unit or grid below the caller's post; audited."""
     user = User.objects.filter(username=username).first()
-    if user is None or not (user.is_superuser or user.role in STAFF_ROLES):
+    if user is None or not is_staff(user):
         raise Http404("no such member of staff")
     return Status(
         201, post_staff(user, _place(request.auth, payload), actor=request.auth, reason=payload.reason)
