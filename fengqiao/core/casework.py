@@ -17,6 +17,7 @@ moves never interleave.
 import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django import forms
 from django.conf import settings
@@ -27,6 +28,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django_stubs_ext import StrOrPromise
 
 from fengqiao.core import audit, workcalendar
 from fengqiao.core.models import CaseCounter, TimelineEntry
@@ -61,13 +63,13 @@ class NotAvailable(ValidationError):
     """The transition does not start from the case's status."""
 
 
-Guard = Callable[[object, "Case"], bool]
+Guard = Callable[[Any, "Case"], bool]  # (a user, the case)
 
 
 @dataclass(frozen=True)
 class State:
     name: str
-    label: str
+    label: StrOrPromise
     open: bool = True
 
 
@@ -102,13 +104,13 @@ class Input(forms.Form):
 @dataclass(frozen=True)
 class Transition:
     name: str
-    label: str
+    label: StrOrPromise
     sources: tuple[str, ...]
     target: str | None  # None: the status stays (a note, a reassignment, an extension)
     allowed: Guard
     needs_note: bool = False
     public: bool = False  # may be taken without an account (a resident with a tracking code)
-    effect: Callable[["Case", Move], None] | None = None
+    effect: Callable[["Case", Move], object] | None = None
     input: type[Input] | None = None  # what the step asks for; None: nothing beyond the note
     restarts_clock: bool | None = None  # default: when the status changes
 
@@ -126,7 +128,7 @@ class Workflow:
     # deadline(case, status, start) -> the due time of the step the case enters, or None
     deadline: Callable[["Case", str, dt.datetime], dt.datetime | None] = lambda case, status, start: None
     # recipients(case, transition) -> users told about the move
-    recipients: Callable[["Case", Transition], Iterable] = lambda case, transition: ()
+    recipients: Callable[["Case", Transition | None], Iterable] = lambda case, transition: ()
     # How long a rung of the ladder gets after an escalation, and how early a reminder comes.
     escalation_limit: dt.timedelta = dt.timedelta(hours=24)
     # The cases whose limits count working hours on the calendar (a condition on the case row, or
@@ -228,7 +230,7 @@ class Case(ScopedModel):
 
     @property
     def status_label(self) -> str:
-        return self.workflow.state(self.status).label
+        return str(self.workflow.state(self.status).label)
 
     @property
     def overdue(self) -> bool:

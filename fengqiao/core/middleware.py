@@ -18,6 +18,7 @@ from fengqiao.core.scoping import is_staff
 API_PREFIXES = ("/api/", "/open311/")
 # A caller's request id is kept only if it looks like one: it lands in the audit log.
 REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+UNESCAPED = {"ensure_ascii": False}  # Chinese as itself in JSON answers
 
 
 class AuditContextMiddleware:
@@ -105,10 +106,9 @@ class AnonymousRateLimitMiddleware:
     def __call__(self, request):
         if ratelimit.refused(request) is not None:
             message = _("Too many requests from your address: please try again in a minute.")
+            response: HttpResponse
             if request.path.startswith(API_PREFIXES):
-                response = JsonResponse(
-                    {"detail": message}, status=429, json_dumps_params={"ensure_ascii": False}
-                )
+                response = JsonResponse({"detail": message}, status=429, json_dumps_params=UNESCAPED)
             else:
                 response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
             response["Retry-After"] = "60"
