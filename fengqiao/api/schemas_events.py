@@ -7,10 +7,9 @@ from typing import Any
 from ninja import Field, Schema
 from pydantic import create_model
 
-from fengqiao.api.schemas import GridRef, InputSchema, Text
+from fengqiao.api.schemas import GridRef, InputSchema, Text, TransitionOut
 from fengqiao.core.casework import LEVELS
 from fengqiao.events.selectors import EventFilter
-from fengqiao.events.workflow import TRANSITIONS
 from fengqiao.registry.selectors import shown_phone
 
 # What each parameter of ``events.selectors.EventFilter`` means, for the OpenAPI page.
@@ -100,50 +99,6 @@ class TimelineOut(Schema):
         return entry.actor_label
 
 
-class InputFieldOut(Schema):
-    name: str
-    label: str
-    required: bool
-    type: str = Field(description="The form field's kind, e.g. IntegerField, ChoiceField, DateField.")
-    choices: list[str] | None = Field(description="The values it takes, when they are a fixed list.")
-
-    @staticmethod
-    def resolve_label(pair) -> str:
-        return str(pair[1].label or pair[0])
-
-    @staticmethod
-    def resolve_name(pair) -> str:
-        return pair[0]
-
-    @staticmethod
-    def resolve_required(pair) -> bool:
-        return pair[1].required
-
-    @staticmethod
-    def resolve_type(pair) -> str:
-        return type(pair[1]).__name__
-
-    @staticmethod
-    def resolve_choices(pair) -> list[str] | None:
-        choices = getattr(pair[1], "choices", None)
-        return [str(value) for value, _label in choices if value != ""] if choices else None
-
-
-class TransitionOut(Schema):
-    name: str
-    label: str
-    needs_note: bool
-    input: list[InputFieldOut] = Field(description="What to send in `data` with this step.")
-
-    @staticmethod
-    def resolve_label(transition) -> str:
-        return str(transition.label)
-
-    @staticmethod
-    def resolve_input(transition) -> list:
-        return list(transition.input.base_fields.items()) if transition.input else []
-
-
 class AttachmentOut(Schema):
     name: str
     content_type: str
@@ -222,25 +177,6 @@ class EventCreatedOut(Schema):
         description="The nearest (at most 10) open events of the same category within 100 m and 7 days "
         "that you can see, nearest first."
     )
-
-
-class TransitionIn(InputSchema):
-    transition: str = Field(min_length=1, max_length=32, description="The step, e.g. `file` or `dispatch`.")
-    note: Text = Field("", max_length=10_000)
-    data: dict[str, Any] = Field(
-        default_factory=dict,
-        description="What the step declares as its input (an event's `transitions[].input`): "
-        + "; ".join(f"{t.name} {list(t.input.base_fields)}" for t in TRANSITIONS if t.input)
-        + ".",
-    )
-    version: int | None = Field(
-        None, ge=1, description="The version you saw, when you cannot send `If-Match`."
-    )
-
-
-class ConflictOut(Schema):
-    detail: str
-    current_version: int
 
 
 class InboxItem(Schema):

@@ -142,7 +142,7 @@ def write_history(rows: Iterable[RecordHistory]) -> int:
         return 0
     _next_versions(rows)
     if connection.vendor == "postgresql" and len(rows) >= CHUNK:
-        copy_in(rows)  # an import's thousands (docs/adr/0004)
+        copy_in(rows)  # an import's thousands (docs/adr/0005)
     else:
         RecordHistory.objects.bulk_create(rows, batch_size=CHUNK)
     return len(rows)

@@ -7,25 +7,19 @@ engine — the doors the pages use. Moves are optimistic: a client sends the ver
 move without any version is 428, so nobody overwrites a step they have not seen.
 """
 
-import re
-
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
-from fengqiao.api.errors import field_errors_payload
+from fengqiao.api import cases
 from fengqiao.api.pagination import LimitOffset, paginate
-from fengqiao.api.schemas import ErrorOut
+from fengqiao.api.schemas import ConflictOut, ErrorOut, TransitionIn
 from fengqiao.api.schemas_events import (
-    ConflictOut,
     EventCreatedOut,
     EventFilters,
     EventIn,
     EventListItem,
     EventOut,
     InboxItem,
-    TransitionIn,
 )
 from fengqiao.core import casework
 from fengqiao.events import actions, selectors
@@ -35,13 +29,6 @@ from fengqiao.events.selectors import EventFilter
 router = Router(tags=["events"])
 
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-IF_MATCH = "If-Match"
-# One entity tag, strong or weak: "3", W/"3", or a bare 3 from a lenient client.
-ETAG = re.compile(r'^(?:W/)?"?([0-9]{1,9})"?$')
-
-
-def etag(version: int) -> str:
-    return f'"{version}"'
 
 
 def _ordered(events):
@@ -79,7 +66,7 @@ def create_event(request, payload: EventIn, response: HttpResponse):
     event = actions.report_event(report, actor=user, channel=Channel.API)
     duplicates = actions.duplicate_numbers(report.category, event.lon, event.lat, user=user, exclude=event)
     response["Location"] = f"{request.path.rstrip('/')}/{event.number}"
-    response["ETag"] = etag(event.version)
+    response["ETag"] = cases.etag(event.version)
     return Status(
         201,
         {
@@ -116,7 +103,7 @@ def get_event(request, number: str, response: HttpResponse):
     """An event with its timeline and the steps the caller may take; the ``ETag`` header is its
     version, to send back in ``If-Match`` with a move. 404 outside the caller's scope."""
     event = selectors.event_for(request.auth, number)
-    response["ETag"] = etag(event.version)
+    response["ETag"] = cases.etag(event.version)
     return event
 
 
@@ -125,18 +112,7 @@ def get_event(request, number: str, response: HttpResponse):
     response={200: EventOut, 412: ConflictOut, 428: ErrorOut, **ERRORS},
     url_name="event-transition",
     summary="Move an event one step",
-    openapi_extra={
-        "parameters": [
-            {
-                "in": "header",
-                "name": IF_MATCH,
-                "required": False,
-                "schema": {"type": "string"},
-                "description": 'The event\'s version as its ETag gave it, e.g. "3"; required unless the '
-                "body carries `version`.",
-            }
-        ]
-    },
+    openapi_extra=cases.IF_MATCH_PARAMETER,
 )
 def move_event(request, number: str, payload: TransitionIn, response: HttpResponse):
     """Take one step of the loop (``file``, ``dispatch``, ``accept``, ``report_back``, ``pass``,
@@ -146,33 +122,12 @@ def move_event(request, number: str, payload: TransitionIn, response: HttpRespon
     caller's to take, 422 naming the field when it is not possible now or its input is wrong."""
     user = request.auth
     event = selectors.event_for(user, number)
-    seen = _seen_version(request, payload)
-    if seen is None:
-        message = _('Send the version you saw: the header If-Match: "<version>" (or "version" in the body).')
-        return Status(428, field_errors_payload([(IF_MATCH, message)]))
-    try:
-        actions.move(
-            event, payload.transition, actor=user, version=seen, note=payload.note, data=payload.data
-        )
-    except casework.Conflict as conflict:
-        response["ETag"] = etag(conflict.case.version)
-        return Status(412, {"detail": str(conflict), "current_version": conflict.case.version})
+    refused = cases.move(request, event, payload, response, take=actions.move)
+    if refused is not None:
+        return refused
     moved = selectors.event_for(user, number)
-    response["ETag"] = etag(moved.version)
+    response["ETag"] = cases.etag(moved.version)
     return moved
-
-
-def _seen_version(request, payload: TransitionIn) -> int | None:
-    header = request.headers.get(IF_MATCH)
-    if header is None:
-        return payload.version
-    match = ETAG.match(header.strip())
-    if match is None:
-        raise ValidationError({IF_MATCH: [_('Give one version, as the ETag gave it: "3".')]})
-    seen = int(match.group(1))
-    if payload.version is not None and payload.version != seen:
-        raise ValidationError({"version": [_("It differs from the version in If-Match.")]})
-    return seen
 
 
 @router.get(

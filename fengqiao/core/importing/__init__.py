@@ -82,7 +82,7 @@ def copy_in(objs: list) -> None:
     """Insert new records of one model into PostgreSQL with ``COPY``, each value made as
     ``bulk_create`` makes it (``pre_save``, ``get_db_prep_save``); their ids are not set.
     ``bulk_create`` sends a chunk as arrays that the client quotes value by value in Python: on
-    a file of people that costs more than everything else the import does (docs/adr/0004)."""
+    a file of people that costs more than everything else the import does (docs/adr/0005)."""
     model = type(objs[0])
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its per-thread proxy

@@ -8,8 +8,8 @@ from django.core.management.base import CommandError
 from django.utils.translation import gettext as _
 
 from fengqiao.core.commands import ActingCommand
-from fengqiao.events.importing import CHUNK_SIZE, import_110
 from fengqiao.core.importing import ImportFileError
+from fengqiao.events.importing import CHUNK_SIZE, import_110
 from fengqiao.geo.datum import DATUMS
 
 
