@@ -41,6 +41,10 @@ class ErrorOut(Schema):
     errors: list[FieldError] | None = None
 
 
+# The answers every endpoint may give besides its own.
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
 # --- auth -------------------------------------------------------------------------------------
 
 

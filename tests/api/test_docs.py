@@ -33,8 +33,6 @@ ENDPOINTS = {
     "/api/v1/disputes/quota": {"get"},
     "/api/v1/disputes/statistics": {"get"},
     "/api/v1/disputes/{number}": {"get"},
-    "/api/v1/disputes/{number}/agreement": {"post"},
-    "/api/v1/disputes/{number}/sessions": {"post"},
     "/api/v1/disputes/{number}/transitions": {"post"},
     **{
         path: ops

@@ -3,16 +3,21 @@
 import pytest
 from django.utils import timezone
 
-from tests.fixtures.api import ApiCaller
 from tests.fixtures.disputes import APPLICANT_ID, RESPONDENT_ID
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.disputes.api_urls")]
-BASE = "/api/test/disputes"
+pytestmark = pytest.mark.django_db
+BASE = "/api/v1/disputes"
 
 
-@pytest.fixture
-def api(client):
-    return ApiCaller(client)
+def step(api, number, transition, officer, **data):
+    """Take a step against the version the dispute's ETag gave."""
+    seen = api.get(f"{BASE}/{number}", as_=officer)["ETag"]
+    return api.client.post(
+        f"{BASE}/{number}/transitions",
+        {"transition": transition, "data": data},
+        content_type="application/json",
+        headers={**api.headers(officer), "If-Match": seen},
+    )
 
 
 def body(grid_code, **extra):
@@ -44,29 +49,38 @@ def test_register_mediate_agree_resolve_and_count(api, personas):
         f"{BASE}/{number}/transitions", {"transition": "start", "version": dispute["version"]}, as_=officer
     )
     assert moved.json()["status"] == "mediating"
+    # a step against a version someone has moved on from is 412, and without a version 428
     stale = api.post(
         f"{BASE}/{number}/transitions", {"transition": "terminate", "version": 1, "note": "x"}, as_=officer
     )
-    assert stale.status_code == 409
-    today = timezone.localdate().isoformat()
+    assert stale.status_code == 412 and stale.json()["current_version"] == moved.json()["version"]
     assert (
-        api.post(
-            f"{BASE}/{number}/sessions",
-            {"held_on": today, "place": "社区", "participants": "王五（民警）", "minutes": "调解成功"},
-            as_=officer,
-        ).status_code
-        == 201
+        api.post(f"{BASE}/{number}/transitions", {"transition": "terminate"}, as_=officer).status_code == 428
     )
-    agreement = api.post(
-        f"{BASE}/{number}/agreement",
-        {"terms": "限定施工时间", "performance_method": "自觉遵守", "perform_by": today},
-        as_=officer,
-    ).json()
+    today = timezone.localdate().isoformat()
+    session = step(
+        api,
+        number,
+        "record_session",
+        officer,
+        held_on=today,
+        place="社区",
+        participants="王五（民警）",
+        minutes="调解成功",
+    )
+    assert session.status_code == 200, session.content
+    agreed = step(
+        api,
+        number,
+        "record_agreement",
+        officer,
+        terms="限定施工时间",
+        performance_method="自觉遵守",
+        perform_by=today,
+    )
+    agreement = agreed.json()["agreement"]
     assert agreement["serial"].startswith("TJXY-") and "/verify/agreement/" in agreement["verify_url"]
-    version = api.get(f"{BASE}/{number}", as_=officer).json()["version"]
-    resolved = api.post(
-        f"{BASE}/{number}/transitions", {"transition": "resolve", "version": version}, as_=officer
-    )
+    resolved = step(api, number, "resolve", officer)
     assert resolved.json()["outcome"] == "resolved"
     figures = api.get(f"{BASE}/statistics", as_=personas.station).json()
     assert figures["total"]["found"] == 1 and figures["total"]["rate"] == 1.0
