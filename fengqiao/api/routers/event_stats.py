@@ -5,12 +5,10 @@ import datetime as dt
 
 from ninja import Field, Query, Router, Schema
 
-from fengqiao.api.schemas import ErrorOut, InputSchema, Text
+from fengqiao.api.schemas import ERRORS, InputSchema, Text
 from fengqiao.events import indicators as ind
 
 router = Router(tags=["events"])
-
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class IndicatorFilters(InputSchema):

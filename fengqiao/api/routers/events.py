@@ -12,7 +12,7 @@ from ninja import Query, Router, Status
 
 from fengqiao.api import cases
 from fengqiao.api.pagination import LimitOffset, paginate
-from fengqiao.api.schemas import ConflictOut, ErrorOut, TransitionIn
+from fengqiao.api.schemas import ERRORS, ConflictOut, ErrorOut, TransitionIn
 from fengqiao.api.schemas_events import (
     EventCreatedOut,
     EventFilters,
@@ -27,8 +27,6 @@ from fengqiao.events.choices import Channel
 from fengqiao.events.selectors import EventFilter
 
 router = Router(tags=["events"])
-
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 def _ordered(events):

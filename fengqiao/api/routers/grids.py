@@ -6,8 +6,8 @@ from ninja import Query, Router, Status
 
 from fengqiao.api.pagination import LimitOffset, paginate
 from fengqiao.api.schemas import (
+    ERRORS,
     GRID_CODE,
-    ErrorOut,
     GridCreateIn,
     GridFeature,
     GridFilters,
@@ -19,8 +19,6 @@ from fengqiao.geo.actions import create_grid, update_grid
 from fengqiao.geo.models import Grid
 
 router = Router(tags=["grids"])
-
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 def visible_grids(user, filters: GridFilters | None = None):

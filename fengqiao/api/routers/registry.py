@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from fengqiao.api.pagination import LimitOffset, paginate
-from fengqiao.api.schemas import ErrorOut
+from fengqiao.api.schemas import ERRORS
 from fengqiao.api.schemas_registry import (
     AddressIn,
     AddressOut,
@@ -48,7 +48,6 @@ from fengqiao.registry.validators import InvalidValue, parse_id_number
 
 router = Router(tags=["registry"])
 
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 # How many matches a list counts before it says "at least this many": a search is for finding
 # someone, and counting a whole city's people on every page would cost more than the page.
