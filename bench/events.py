@@ -53,6 +53,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -440,27 +441,53 @@ def stop_server(server: subprocess.Popen) -> None:
             server.wait()
 
 
-def server_cpu_seconds(*, server_pid: int, database: str | None) -> float:
-    """CPU time (user + system) used so far by the server (its main process and its workers)
-    and, on PostgreSQL, by the backends serving this database: what the server spent, whatever
-    else the machine is doing."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            text = (proc / "stat").read_text()
-            title = (proc / "cmdline").read_bytes().decode(errors="replace") if database else ""
-        except OSError:  # the process ended meanwhile
-            continue
-        fields = text[text.rindex(")") + 2 :].split()
-        # A backend's title reads "postgres: <user> <database> <client> <state>".
-        if (
-            int(proc.name) == server_pid
-            or int(fields[1]) == server_pid
-            or (database and title.startswith("postgres: ") and f" {database} " in title)
-        ):
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-    return total / tick
+class CpuMeter:
+    """CPU time (user + system) the server spends between ``start()`` and ``stop()``: its main
+    process and workers and, on PostgreSQL, the backends serving this database, read from /proc
+    (whatever else the machine is doing). Sampled every quarter second, each process by its id
+    and start time, so one that ends meanwhile (a database connection past its age) keeps what it
+    had spent but its last quarter second, and one that starts counts from nothing."""
+
+    def __init__(self, *, server_pid: int, database: str | None):
+        self.server_pid, self.database = server_pid, database
+        self.first: dict[tuple[str, str], int] = {}
+        self.last: dict[tuple[str, str], int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _sample(self, *, initial: bool = False) -> None:
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                text = (proc / "stat").read_text()
+                title = (proc / "cmdline").read_bytes().decode(errors="replace") if self.database else ""
+            except OSError:  # the process ended meanwhile
+                continue
+            fields = text[text.rindex(")") + 2 :].split()
+            # A backend's title reads "postgres: <user> <database> <client> <state>".
+            if (
+                int(proc.name) == self.server_pid
+                or int(fields[1]) == self.server_pid
+                or (self.database and title.startswith("postgres: ") and f" {self.database} " in title)
+            ):
+                key = (proc.name, fields[19])  # pid and start time: a reused pid is another process
+                ticks = int(fields[11]) + int(fields[12])  # utime, stime
+                self.first.setdefault(key, ticks if initial else 0)
+                self.last[key] = ticks
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            self._sample()
+
+    def start(self) -> "CpuMeter":
+        self._sample(initial=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        self._sample()
+        return sum(self.last[k] - self.first[k] for k in self.last) / os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -602,9 +629,9 @@ def measure(name, path, *, server, tag, wrk, port, script_dir, token, codes, squ
     )
     loadavg_before = os.getloadavg()[0]
     tables_before = table_rows() if name in WRITERS else {}
-    cpu_before = server_cpu_seconds(server_pid=args.server_pid, database=args.database_name)
+    meter = CpuMeter(server_pid=args.server_pid, database=args.database_name).start()
     result = run_wrk(wrk, url, script, **load)
-    result["cpu"] = server_cpu_seconds(server_pid=args.server_pid, database=args.database_name) - cpu_before
+    result["cpu"] = meter.stop()
     result["created"] = settled_count(name, tag)
     if name in WRITERS:
         result["per_event"] = {
@@ -651,8 +678,8 @@ def measure_open(name, path, *, tag, port, token, codes, squares, args) -> dict:
     when they are due, however slowly the server answers."""
     from bench.openloop import open_loop
 
-    cpu_before = server_cpu_seconds(server_pid=args.server_pid, database=args.database_name)
     loadavg_before = os.getloadavg()[0]
+    meter = CpuMeter(server_pid=args.server_pid, database=args.database_name).start()
     run = open_loop(
         f"http://127.0.0.1:{port}{path}",
         rate=args.rate,
@@ -664,7 +691,7 @@ def measure_open(name, path, *, tag, port, token, codes, squares, args) -> dict:
     )
     numbers = [json.loads(b).get("number", "") for b in run.bodies]
     created = settled_count(name, tag)  # also what the server finished after the client gave up
-    cpu = server_cpu_seconds(server_pid=args.server_pid, database=args.database_name) - cpu_before
+    cpu = meter.stop()
     result = {**run.summary(), "cpu": cpu, "load": loadavg_before, "elapsed": run.elapsed}
     seen, missing, twice = check_numbers([n for n in numbers if n])
     # CPU per intake written: a request the client gave up on still cost the server its work.
