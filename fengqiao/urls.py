@@ -6,7 +6,7 @@ from fengqiao.api.api import api
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
-    path("open311/", include("fengqiao.api.open311_urls")),
+    path("open311/", include("fengqiao.api.open311.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("fengqiao.web.urls")),
 ]

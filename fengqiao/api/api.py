@@ -16,8 +16,15 @@ from ninja.openapi.docs import Swagger
 from ninja.parser import Parser
 
 from fengqiao.api import errors
+from fengqiao.api.accounts import router as accounts
+from fengqiao.api.accounts import tokens as auth
 from fengqiao.api.auth import session_auth, token_auth
-from fengqiao.api.routers import accounts, auth, disputes, event_stats, events, grids, locate, registry
+from fengqiao.api.disputes import router as disputes
+from fengqiao.api.events import router as events
+from fengqiao.api.events import stats as event_stats
+from fengqiao.api.grids import locate
+from fengqiao.api.grids import router as grids
+from fengqiao.api.registry import router as registry
 
 
 class StrictJSONParser(Parser):

@@ -18,7 +18,7 @@ from fengqiao.registry import history as registry_history
 from fengqiao.registry import search, selectors, stats
 from fengqiao.registry.choices import SpecialTrade
 from fengqiao.registry.models import Address, House, Organisation, Person
-from fengqiao.web import registry_rules as rules
+from fengqiao.web.registry import rules
 
 # How many care-tagged people a tag filter reads at most (each read is one audit entry).
 TAG_FILTER_LIMIT = 2000

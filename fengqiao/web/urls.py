@@ -1,7 +1,9 @@
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from fengqiao.web import views, views_event_stats, views_events
+from fengqiao.web import views
+from fengqiao.web.events import stats as views_event_stats
+from fengqiao.web.events import views as views_events
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -18,13 +20,13 @@ urlpatterns = [
     path("grids/new/", views.grid_create, name="grid_create"),
     path("grids/<str:code>/", views.grid_detail, name="grid_detail"),
     path("grids/<str:code>/edit/", views.grid_edit, name="grid_edit"),
-    path("registry/", include("fengqiao.web.urls_registry")),
-    path("imports/", include("fengqiao.web.urls_imports")),
-    path("notifications/", include("fengqiao.web.urls_notifications")),
-    path("", include("fengqiao.web.urls_disputes")),
+    path("registry/", include("fengqiao.web.registry.urls")),
+    path("imports/", include("fengqiao.web.imports.urls")),
+    path("notifications/", include("fengqiao.web.notifications.urls")),
+    path("", include("fengqiao.web.disputes.urls")),
     path("events/indicators/", views_event_stats.indicators, name="event_indicators"),
-    path("events/", include("fengqiao.web.urls_events")),
+    path("events/", include("fengqiao.web.events.urls")),
     path("staff/", include("fengqiao.web.staff.urls")),
     path("inbox/", views_events.inbox, name="inbox"),
-    path("", include("fengqiao.web.urls_portal")),
+    path("", include("fengqiao.web.portal.urls")),
 ]

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from fengqiao.api.schemas_events import FILTER_HELP
+from fengqiao.api.events.schemas import FILTER_HELP
 from fengqiao.core.models import AuditEntry, TimelineEntry
 from fengqiao.events.actions import move
 from fengqiao.events.choices import Channel, Status

@@ -10,8 +10,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from fengqiao.api import open311_keys
 from fengqiao.api.models import Open311Key
+from fengqiao.api.open311 import keys as open311_keys
 from fengqiao.core.models import AuditEntry
 from fengqiao.events.actions import move
 from fengqiao.events.choices import Channel

@@ -7,7 +7,7 @@ import pytest
 from django.test import override_settings
 from django.utils import timezone
 
-from fengqiao.api.routers import registry as registry_api
+from fengqiao.api.registry import router as registry_api
 from fengqiao.core.models import AuditEntry
 from fengqiao.registry.models import House, Organisation, Person, RecordHistory
 from tests.fixtures.api import fields_of

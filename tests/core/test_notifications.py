@@ -33,7 +33,7 @@ from fengqiao.core.notifications.models import Channel, Delivery, Notification
 
 # The project's URLs plus the notification pages, whether or not web/urls.py includes them yet.
 urlpatterns = [
-    path("notifications/", include("fengqiao.web.urls_notifications")),
+    path("notifications/", include("fengqiao.web.notifications.urls")),
     *fengqiao.urls.urlpatterns,
 ]
 

@@ -16,7 +16,7 @@ from fengqiao.registry.importing.runner import run_import
 from tests.fixtures.registry import make_address, make_house, make_person
 from tests.registry.files import read_csv, read_xlsx
 
-urlpatterns = [path("imports/", include("fengqiao.web.urls_imports")), *fengqiao.urls.urlpatterns]
+urlpatterns = [path("imports/", include("fengqiao.web.imports.urls")), *fengqiao.urls.urlpatterns]
 pytestmark = pytest.mark.urls(__name__)
 
 

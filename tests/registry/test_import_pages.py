@@ -16,7 +16,7 @@ from tests.fixtures.registry import make_address, valid_id_number
 from tests.registry import files
 
 # The pages' own URLs with the import pages under /imports/ (as fengqiao.web.urls includes them).
-urlpatterns = [path("imports/", include("fengqiao.web.urls_imports")), *fengqiao.urls.urlpatterns]
+urlpatterns = [path("imports/", include("fengqiao.web.imports.urls")), *fengqiao.urls.urlpatterns]
 pytestmark = pytest.mark.urls(__name__)
 
 # fixtures for tests whose data a worker or a subprocess reads

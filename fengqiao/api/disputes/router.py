@@ -13,15 +13,15 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from fengqiao.api import cases
-from fengqiao.api.pagination import LimitOffset, paginate
-from fengqiao.api.schemas import ERRORS, ConflictOut, ErrorOut, TransitionIn
-from fengqiao.api.schemas_disputes import (
+from fengqiao.api.disputes.schemas import (
     DisputeIn,
     DisputeListItem,
     DisputeOut,
     DisputeStatisticsOut,
     QuotaOut,
 )
+from fengqiao.api.pagination import LimitOffset, paginate
+from fengqiao.api.schemas import ERRORS, ConflictOut, ErrorOut, TransitionIn
 from fengqiao.disputes import actions, stats
 from fengqiao.disputes import selectors as ledger
 from fengqiao.disputes.actions import PartyData, Registration

@@ -11,9 +11,7 @@ from django.http import HttpResponse
 from ninja import Query, Router, Status
 
 from fengqiao.api import cases
-from fengqiao.api.pagination import LimitOffset, paginate
-from fengqiao.api.schemas import ERRORS, ConflictOut, ErrorOut, TransitionIn
-from fengqiao.api.schemas_events import (
+from fengqiao.api.events.schemas import (
     EventCreatedOut,
     EventFilters,
     EventIn,
@@ -21,6 +19,8 @@ from fengqiao.api.schemas_events import (
     EventOut,
     InboxItem,
 )
+from fengqiao.api.pagination import LimitOffset, paginate
+from fengqiao.api.schemas import ERRORS, ConflictOut, ErrorOut, TransitionIn
 from fengqiao.core import casework
 from fengqiao.events import actions, selectors
 from fengqiao.events.choices import Channel

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path, register_converter
 
-from fengqiao.api import open311
+from fengqiao.api.open311 import views as open311
 
 
 class FormatConverter:

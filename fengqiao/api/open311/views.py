@@ -29,7 +29,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
-from fengqiao.api import open311_keys
+from fengqiao.api.open311 import keys as open311_keys
 from fengqiao.core.context import Source, acting_as
 from fengqiao.core.models import TimelineEntry
 from fengqiao.events import actions

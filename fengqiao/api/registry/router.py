@@ -16,8 +16,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
 from fengqiao.api.pagination import LimitOffset, paginate
-from fengqiao.api.schemas import ERRORS
-from fengqiao.api.schemas_registry import (
+from fengqiao.api.registry.schemas import (
     AddressIn,
     AddressOut,
     AddressPatchIn,
@@ -41,6 +40,7 @@ from fengqiao.api.schemas_registry import (
     SearchInfo,
     StatisticsFilters,
 )
+from fengqiao.api.schemas import ERRORS
 from fengqiao.geo.models import Division
 from fengqiao.registry import actions, history, search, selectors, stats
 from fengqiao.registry.models import Address, House, Organisation, Person

@@ -16,7 +16,7 @@ from fengqiao.disputes.choices import (
     Status,
 )
 from fengqiao.web import selectors
-from fengqiao.web.forms_registry import GridChoiceField, date_widget, id_number_field, phone_widget
+from fengqiao.web.registry.forms import GridChoiceField, date_widget, id_number_field, phone_widget
 
 
 def _textarea(rows: int = 4, **attrs) -> forms.Textarea:

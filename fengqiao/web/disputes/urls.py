@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fengqiao.web import views_disputes as views
+from fengqiao.web.disputes import views
 
 urlpatterns = [
     path("disputes/", views.dispute_list, name="dispute_list"),

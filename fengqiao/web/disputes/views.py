@@ -27,7 +27,7 @@ from fengqiao.disputes.actions import PartyData, Registration
 from fengqiao.disputes.models import Agreement
 from fengqiao.geo.models import PoliceUnit
 from fengqiao.registry.selectors import shown_id_number, shown_phone
-from fengqiao.web import forms_disputes as forms
+from fengqiao.web.disputes import forms
 from fengqiao.web.forms import ActionErrorsMixin
 
 PER_PAGE = 50

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fengqiao.web import views_events as views
+from fengqiao.web.events import views
 
 urlpatterns = [
     path("", views.event_list, name="event_list"),

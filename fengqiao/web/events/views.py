@@ -21,7 +21,7 @@ from fengqiao.events.models import Category, Event
 from fengqiao.events.selectors import EventFilter
 from fengqiao.geo.models import Grid, PoliceUnit
 from fengqiao.registry import search
-from fengqiao.web import forms_events as forms
+from fengqiao.web.events import forms
 from fengqiao.web.selectors import grid_feature
 
 EVENTS_PER_PAGE = 30

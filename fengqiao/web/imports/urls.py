@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fengqiao.web import views_imports as views
+from fengqiao.web.imports import views
 
 urlpatterns = [
     path("", views.import_index, name="import_index"),

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fengqiao.web import views_notifications as views
+from fengqiao.web.notifications import views
 
 urlpatterns = [
     path("", views.notification_list, name="notification_list"),

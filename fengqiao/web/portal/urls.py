@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fengqiao.web import views_portal as views
+from fengqiao.web.portal import views
 
 urlpatterns = [
     path("report/", views.report, name="portal_report"),

@@ -21,8 +21,8 @@ from fengqiao.events.inputs import category_label
 from fengqiao.events.workflow import reopen_days
 from fengqiao.geo.choices import DivisionLevel
 from fengqiao.geo.models import Division, Grid
-from fengqiao.web import forms_events as forms
-from fengqiao.web.views_events import _map_settings, rename_file_errors
+from fengqiao.web.events import forms
+from fengqiao.web.events.views import _map_settings, rename_file_errors
 
 SESSION_KEY = "portal_reported"
 UNSCOPED_EXTENT = "portal: the extent of the territory, so a resident's map opens over it"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fengqiao.web import views_registry as views
+from fengqiao.web.registry import views
 
 # (url segment, kind, the plural url name of its list)
 KINDS = [

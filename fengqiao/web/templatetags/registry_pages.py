@@ -3,7 +3,8 @@
 from django import template
 
 from fengqiao.registry.choices import SpecialTrade
-from fengqiao.web import registry_rules, selectors_registry
+from fengqiao.web import selectors_registry
+from fengqiao.web.registry import rules as registry_rules
 
 register = template.Library()
 

@@ -3,8 +3,8 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import CommandError
 
-from fengqiao.api import open311_keys
 from fengqiao.api.models import Open311Key
+from fengqiao.api.open311 import keys as open311_keys
 from fengqiao.core.commands import ActingCommand
 
 
