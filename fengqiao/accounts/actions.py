@@ -182,6 +182,12 @@ def _check_manages(actor, user: User, *paths: str) -> None:
             raise PermissionDenied(_("This place or this member of staff is outside your area."))
 
 
+def _locked(posting: Posting) -> Posting:
+    """The posting again, locked until the transaction ends (its unit or grid may be null)."""
+    rows = Posting.objects.select_for_update(of=("self",)).select_related("user", "unit", "grid")
+    return rows.get(pk=posting.pk)
+
+
 @transaction.atomic
 def post_staff(user: User, node, *, actor, reason: str = "") -> Posting:
     """Post ``user`` (staff) at ``node``, a police unit or a grid, below the actor's own post."""
@@ -200,7 +206,11 @@ def post_staff(user: User, node, *, actor, reason: str = "") -> Posting:
 @transaction.atomic
 def move_posting(posting: Posting, node, *, actor, reason: str) -> Posting:
     """Move a posting to another place below the actor's post; the user sees the new subtree at once."""
-    posting = Posting.objects.select_for_update().select_related("user", "unit", "grid").get(pk=posting.pk)
+    posting = (
+        Posting.objects.select_for_update(of=("self",))
+        .select_related("user", "unit", "grid")
+        .get(pk=posting.pk)
+    )
     _check_manages(actor, posting.user, _node_path(node))
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the posting changes.")})
@@ -215,7 +225,11 @@ def move_posting(posting: Posting, node, *, actor, reason: str) -> Posting:
 @transaction.atomic
 def end_posting(posting: Posting, *, actor, reason: str) -> None:
     """End a posting. A member of staff left with none sees nothing, and their API tokens die."""
-    posting = Posting.objects.select_for_update().select_related("user", "unit", "grid").get(pk=posting.pk)
+    posting = (
+        Posting.objects.select_for_update(of=("self",))
+        .select_related("user", "unit", "grid")
+        .get(pk=posting.pk)
+    )
     _check_manages(actor, posting.user)
     if not reason.strip():
         raise ValidationError({"reason": _("Say why the posting ends.")})

@@ -9,6 +9,8 @@ import os
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck
 from hypothesis import settings as fuzzing
 from schemathesis.checks import not_a_server_error, response_schema_conformance
@@ -18,6 +20,18 @@ from fengqiao.wsgi import application
 EXAMPLES = int(os.environ.get("FENGQIAO_FUZZ_EXAMPLES", "8"))
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+
+
+@pytest.fixture(autouse=True)
+def one_connection():
+    """The app is called as WSGI, not through Django's test client, which would keep the test's
+    connection open: around each request Django closes a connection that is in a
+    transaction (the test's), so keep it, as the test client does."""
+    for signal in (request_started, request_finished):
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in (request_started, request_finished):
+        signal.connect(close_old_connections)
 
 
 @pytest.fixture
