@@ -24,8 +24,8 @@ from fengqiao.registry import actions, selectors
 from fengqiao.registry.choices import RevealField
 from fengqiao.registry.models import Address, CareTag, Employment, House, Organisation, Person, Residence
 from fengqiao.registry.validators import InvalidValue
-from fengqiao.web import selectors_registry as reads
 from fengqiao.web.registry import forms, rules
+from fengqiao.web.registry import selectors as reads
 
 PER_PAGE = 50
 SUGGESTIONS = 10

@@ -3,8 +3,8 @@
 from django import template
 
 from fengqiao.registry.choices import SpecialTrade
-from fengqiao.web import selectors_registry
 from fengqiao.web.registry import rules as registry_rules
+from fengqiao.web.registry import selectors as selectors_registry
 
 register = template.Library()
 
