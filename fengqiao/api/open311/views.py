@@ -7,8 +7,9 @@ Plain Django views rather than ninja: the spec wants XML as well as JSON, its ow
   attributes (``metadata`` false, an empty ``attributes`` list in its definition).
 - ``POST requests`` needs an ``api_key`` (``fengqiao open311-key create NAME``). The event is made
   at once, anonymously (actor None, channel ``open311``), through ``events.actions.report_event``,
-  so the answer carries both our number (``service_request_id``) and the tracking code
-  (``token``), with which the reporter follows, rates and reopens it.
+  so the answer carries its number (``service_request_id``; the spec gives an id or a token,
+  never both), and its notice the tracking code with which the reporter follows, rates and
+  reopens it (``GET tokens/{token}`` still leads from that code to the id).
 - ``GET requests`` is public: only events of public categories, and nothing personal — never the
   reporter's name or phone, and the description only of requests that came in through Open311
   (staff write other events' descriptions for themselves).
@@ -415,9 +416,9 @@ def _create_request(request, fmt: str) -> HttpResponse:
     notice = _("Keep the token %(token)s: with it you follow, rate and reopen your report.") % {
         "token": event.tracking_code
     }
+    # GeoReport v2 answers an id or a token, never both: the request has its id at once.
     row = {
         "service_request_id": event.number,
-        "token": event.tracking_code,
         "service_notice": notice,
         "account_id": None,
     }
