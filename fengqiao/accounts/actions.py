@@ -19,8 +19,8 @@ from fengqiao.accounts.models import ApiToken, Posting, User
 from fengqiao.core import audit
 from fengqiao.core.refcache import Reference
 from fengqiao.core.roles import can_manage_postings
-from fengqiao.core.scoping import is_below, is_staff, scope_prefixes, scope_q
-from fengqiao.geo.models import Grid
+from fengqiao.core.scoping import OutOfScope, is_below, is_staff, path_within, scope_prefixes, scope_q
+from fengqiao.geo.models import Grid, PoliceUnit
 
 # How stale ``last_used_at`` may get before a request writes it again: one write a minute per
 # token at most, rather than one per request.
@@ -180,6 +180,28 @@ def _check_manages(actor, user: User, *paths: str) -> None:
     for path in (*user.scope_paths(), *paths):
         if not any(is_below(path, a) for a in own):
             raise PermissionDenied(_("This place or this member of staff is outside your area."))
+
+
+def grid_in_area(actor, code: str, *, field: str = "grid") -> Grid:
+    grid = Grid.objects.visible_to(actor).filter(code=code.strip()).first()
+    if grid is None:
+        raise ValidationError({field: [_("No grid with this code in your area.")]})
+    return grid
+
+
+def unit_in_area(actor, path: str, *, field: str = "unit") -> PoliceUnit:
+    unit = PoliceUnit.objects.filter(path=path.strip()).first()
+    if unit is None or not path_within(unit.path, scope_prefixes(actor)):
+        raise ValidationError({field: [_("No police unit with this path in your area.")]})
+    return unit
+
+
+def posting_in_area(actor, posting_id: int) -> Posting:
+    """A posting within the actor's area; any other is 404, as a missing one."""
+    posting = Posting.objects.select_related("user", "unit", "grid").filter(pk=posting_id).first()
+    if posting is None or not path_within(posting.path, scope_prefixes(actor)):
+        raise OutOfScope("no such posting in your area")
+    return posting
 
 
 def _locked(posting: Posting) -> Posting:

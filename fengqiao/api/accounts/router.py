@@ -7,16 +7,18 @@ from ninja import Router, Status
 
 from fengqiao.accounts.actions import (
     end_posting,
+    grid_in_area,
     list_staff_under,
     may_unlock,
     move_posting,
     post_staff,
+    posting_in_area,
+    unit_in_area,
     unlock_login,
 )
-from fengqiao.accounts.models import Posting, User
+from fengqiao.accounts.models import User
 from fengqiao.api.schemas import ErrorOut, MeOut, PlaceIn, PostingOut, ReasonIn, StaffOut, UnlockOut
-from fengqiao.core.scoping import is_staff, path_within, scope_prefixes
-from fengqiao.geo.models import Grid, PoliceUnit
+from fengqiao.core.scoping import is_staff
 
 router = Router(tags=["accounts"])
 
@@ -48,26 +50,10 @@ def unlock(request, username: str, payload: ReasonIn):
 
 
 def _place(user, payload: PlaceIn):
-    """The unit or grid named, within the caller's scope; a field error otherwise."""
+    """The unit or grid named, within the caller's area; a field error otherwise."""
     if bool(payload.unit) == bool(payload.grid):
         raise ValidationError({"unit": [_("Name either a police unit or a grid.")]})
-    if payload.grid:
-        grid = Grid.objects.visible_to(user).filter(code=payload.grid).first()
-        if grid is None:
-            raise ValidationError({"grid": [_("No grid with this code in your area.")]})
-        return grid
-    unit = PoliceUnit.objects.filter(path=payload.unit).first()
-    if unit is None or not path_within(unit.path, scope_prefixes(user)):
-        raise ValidationError({"unit": [_("No police unit with this path in your area.")]})
-    return unit
-
-
-def _managed_posting(user, posting_id: int) -> Posting:
-    """A posting below the caller's post; any other is 404, as a missing one."""
-    posting = Posting.objects.select_related("user", "unit", "grid").filter(pk=posting_id).first()
-    if posting is None or not path_within(posting.path, scope_prefixes(user)):
-        raise Http404("no such posting in your area")
-    return posting
+    return grid_in_area(user, payload.grid) if payload.grid else unit_in_area(user, payload.unit)
 
 
 @router.get(
@@ -105,7 +91,7 @@ def create_posting(request, username: str, payload: PlaceIn):
     summary="Move a posting",
 )
 def move(request, posting_id: int, payload: PlaceIn):
-    posting = _managed_posting(request.auth, posting_id)
+    posting = posting_in_area(request.auth, posting_id)
     return move_posting(posting, _place(request.auth, payload), actor=request.auth, reason=payload.reason)
 
 
@@ -116,5 +102,5 @@ def move(request, posting_id: int, payload: PlaceIn):
     summary="End a posting",
 )
 def end(request, posting_id: int, payload: ReasonIn):
-    end_posting(_managed_posting(request.auth, posting_id), actor=request.auth, reason=payload.reason)
+    end_posting(posting_in_area(request.auth, posting_id), actor=request.auth, reason=payload.reason)
     return Status(204, None)

@@ -5,16 +5,21 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from fengqiao.accounts.actions import end_posting, list_staff_under, post_staff
-from fengqiao.accounts.models import Posting, User
+from fengqiao.accounts.actions import (
+    end_posting,
+    grid_in_area,
+    list_staff_under,
+    post_staff,
+    posting_in_area,
+    unit_in_area,
+)
+from fengqiao.accounts.models import User
 from fengqiao.core.roles import can_manage_postings
-from fengqiao.core.scoping import path_within, scope_prefixes
-from fengqiao.geo.models import Grid, PoliceUnit
 
 
 class PostForm(forms.Form):
@@ -38,14 +43,10 @@ class PostForm(forms.Form):
 
     def clean_place(self):
         text = self.cleaned_data["place"].strip()
-        node = Grid.objects.visible_to(self.actor).filter(code=text).first()
-        if node is None:
-            node = PoliceUnit.objects.filter(path=text).first()
-            if node is not None and not path_within(node.path, scope_prefixes(self.actor)):
-                node = None
-        if node is None:
-            raise ValidationError(_("No grid or police unit with this code or path in your area."))
-        return node
+        try:  # a grid's code has no slash, a unit's path has
+            return unit_in_area(self.actor, text) if "/" in text else grid_in_area(self.actor, text)
+        except ValidationError:
+            raise ValidationError(_("No grid or police unit with this code or path in your area.")) from None
 
 
 def _require_manager(user) -> None:
@@ -75,9 +76,7 @@ def staff_list(request):
 @login_required
 def posting_end(request, posting_id: int):
     _require_manager(request.user)
-    posting = get_object_or_404(Posting.objects.select_related("user", "unit", "grid"), pk=posting_id)
-    if not path_within(posting.path, scope_prefixes(request.user)):
-        raise PermissionDenied  # never reached for a posting the page listed
+    posting = posting_in_area(request.user, posting_id)
     try:
         end_posting(posting, actor=request.user, reason=request.POST.get("reason", ""))
     except (ValidationError, PermissionDenied) as error:
