@@ -9,6 +9,8 @@ __all__ = ["LimitOffset", "paginate"]
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+# Far beyond any list, and small enough that offset + limit stays a 64-bit integer in SQL.
+MAX_OFFSET = 2**53
 
 
 class LimitOffset(PaginationBase):
@@ -16,7 +18,7 @@ class LimitOffset(PaginationBase):
         limit: int = Field(
             DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"At most {MAX_LIMIT} items a page."
         )
-        offset: int = Field(0, ge=0)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
     class Output(Schema):
         items: list[Any]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +31,7 @@ REPORT = audit.register("event_report", "reported an event", needs_actor=False) 
 ATTACH = audit.register("event_attach", "attached a file to an event", needs_actor=False)  # portal photos
 
 UNSCOPED_PUBLIC = "events: a resident follows their own report by its tracking code"
+UNSCOPED_EXTERNAL = "events: an external number is taken in once per channel, whoever holds it"
 UNSCOPED_ADDRESS = "events: the public place a report by any registry address"
 
 # Anyone may report through these, even without an account; every other channel is staff's.
@@ -48,6 +49,20 @@ CATEGORIES = Reference(
     lambda: {c.code: c for c in Category.objects.select_related("parent")},
     models=("events.Category",),
 )
+
+
+class AlreadyTakenIn(Exception):
+    """The channel's external number (a 110 incident's, another system's) is on file already:
+    the event that holds it is ``event``."""
+
+    def __init__(self, event: "Event"):
+        super().__init__(event.number)
+        self.event = event
+
+
+def _holding(channel: str, external_id: str) -> "Event | None":
+    events = Event.objects.unscoped(reason=UNSCOPED_EXTERNAL)
+    return events.filter(channel=channel, external_id=external_id).first()
 
 
 def may_take_in(user) -> bool:
@@ -223,15 +238,23 @@ def report_event(
         external_id=report.external_id,
     )
     after = {"channel": channel, "category": report.category.code, "grid": grid.code, "via": report.via}
-    return casework.open_case(
-        event,
-        actor=actor,
-        county=grid.scope_path.split("/")[1],
-        at=at,
-        clock_from=timezone.now() if imported else None,
-        quiet=imported,
-        record=lambda case: audit.record(REPORT, case, actor=actor, after=after),
-    )
+    if event.external_id and (held := _holding(channel, event.external_id)) is not None:
+        raise AlreadyTakenIn(held)
+    try:
+        return casework.open_case(
+            event,
+            actor=actor,
+            county=grid.scope_path.split("/")[1],
+            at=at,
+            clock_from=timezone.now() if imported else None,
+            quiet=imported,
+            record=lambda case: audit.record(REPORT, case, actor=actor, after=after),
+        )
+    except IntegrityError:
+        # Another request took the same number in between the check and the insert.
+        if event.external_id and (held := _holding(channel, event.external_id)) is not None:
+            raise AlreadyTakenIn(held) from None
+        raise
 
 
 def move(event: Event, transition: str, *, actor, version: int | None, note: str = "", data=None) -> Event:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -39,7 +39,7 @@ from fengqiao.core.importing.errors import Rejection, Rejections, error_file_suf
 from fengqiao.core.importing.rows import Row, RowRejected, chunks, rejected_from
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.scoping import path_within, scope_prefixes
-from fengqiao.events.actions import build_report, may_take_in, report_event
+from fengqiao.events.actions import AlreadyTakenIn, build_report, may_take_in, report_event
 from fengqiao.events.choices import Channel
 from fengqiao.events.models import Category, Event
 from fengqiao.geo import datum as datums
@@ -388,12 +388,8 @@ class _Import:
                 except RowRejected as exc:
                     reject(incident.row, exc)
                     continue
-                except IntegrityError as exc:
-                    if self.known(incident.number):  # another import of the export took it in just now
-                        unchanged += 1
-                    else:
-                        reason = _("the database refused the row: %(error)s") % {"error": exc}
-                        reject(incident.row, RowRejected("", reason))
+                except AlreadyTakenIn:  # another import of the export took it in just now
+                    unchanged += 1
                     continue
                 except DatabaseError as exc:
                     # A rule of the database the checks did not foresee: only this row is lost.
@@ -406,10 +402,6 @@ class _Import:
         result.unchanged += unchanged
         result.rejected += len(rejections)
         result.rejections.extend(rejections.in_order())
-
-    def known(self, number: str) -> bool:
-        events = Event.objects.unscoped(reason=UNSCOPED_KNOWN)
-        return events.filter(channel=Channel.DISPATCH_110, external_id=number).exists()
 
     def report(self, incident: Incident) -> Event:
         address = None

@@ -263,7 +263,7 @@ def _clean_division_row(row: dict, datum: str) -> dict:
         if parent == code:
             raise ValueError(_("a division cannot be its own parent"))
     ur_code = row.get("ur_code", "")
-    if ur_code and not (ur_code.isdigit() and len(ur_code) == 3):
+    if ur_code and not (ur_code.isascii() and ur_code.isdigit() and len(ur_code) == 3):
         raise ValueError(_("ur_code %(value)r is not a 3-digit urban–rural class") % {"value": ur_code})
     lon = _float_or_none(row.get("longitude", ""), "longitude", -180, 180)
     lat = _float_or_none(row.get("latitude", ""), "latitude", -90, 90)
@@ -364,7 +364,7 @@ def _geometry_items(document, default_code: str | None):
 
 def _pad_code(code) -> str:
     code = str(code).strip()
-    return code.ljust(12, "0") if code.isdigit() and len(code) in (2, 4, 6, 9) else code
+    return code.ljust(12, "0") if code.isascii() and code.isdigit() and len(code) in (2, 4, 6, 9) else code
 
 
 @transaction.atomic

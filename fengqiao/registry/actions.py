@@ -188,7 +188,7 @@ def _grid(value) -> Grid:
     qs = Grid.objects.unscoped(reason="registry: resolving a grid reference; scope checked after the write")
     text = rules.text(value)
     grid = qs.filter(code=text).first() if len(text) >= 14 else None
-    if grid is None and text.isdigit():
+    if grid is None and text.isascii() and text.isdigit():
         grid = qs.filter(pk=int(text)).first()
     if grid is None or not grid.is_active:
         raise InvalidValue(_("no such grid"), "unknown")

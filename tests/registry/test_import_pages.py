@@ -1,12 +1,15 @@
 """The import page as a user drives it: upload, the worker runs the import, the page polls the
 batch until it is done, the rejected rows download; templates; who may."""
 
+from pathlib import Path
+
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import include, path, reverse
 from django.utils import translation
+from django_tasks_db.models import DBTaskResult
 
 import fengqiao.urls
 from fengqiao.core.models import AuditEntry
@@ -111,6 +114,11 @@ def test_uploading_the_same_file_again_while_unfinished_resumes_that_batch(clien
             {"kind": "people", "file": SimpleUploadedFile("p.csv", body, content_type="text/csv")},
         )
     assert ImportBatch.objects.count() == 1
+    # one task for it, and the second copy of the file is not kept
+    assert DBTaskResult.objects.count() == 1
+    assert [p.name for p in (settings.DATA_DIR / "imports" / "uploads").iterdir()] == [
+        Path(ImportBatch.objects.get().options["path"]).name
+    ]
     run_worker()
     assert ImportBatch.objects.get().status == "done"
     assert Person.objects.unscoped(reason="test").count() == 1

@@ -8,10 +8,12 @@ move without any version is 428, so nobody overwrites a step they have not seen.
 """
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Status
 
 from fengqiao.api import cases
 from fengqiao.api.events.schemas import (
+    AlreadyTakenInOut,
     EventCreatedOut,
     EventFilters,
     EventIn,
@@ -49,7 +51,7 @@ def list_events(request, filters: Query[EventFilters]):
 
 @router.post(
     "/events",
-    response={201: EventCreatedOut, **ERRORS},
+    response={201: EventCreatedOut, 409: AlreadyTakenInOut, **ERRORS},
     url_name="event-create",
     summary="Take in an event",
 )
@@ -61,7 +63,10 @@ def create_event(request, payload: EventIn, response: HttpResponse):
     report = actions.build_report(**payload.dict(), public_only=False, actor=user)
     # report_event refuses a caller who is not staff, or a place outside their area, before it
     # writes anything.
-    event = actions.report_event(report, actor=user, channel=Channel.API)
+    try:
+        event = actions.report_event(report, actor=user, channel=Channel.API)
+    except actions.AlreadyTakenIn as taken:
+        return Status(409, _already_taken_in(taken.event, user))
     duplicates = actions.duplicate_numbers(report.category, event.lon, event.lat, user=user, exclude=event)
     response["Location"] = f"{request.path.rstrip('/')}/{event.number}"
     response["ETag"] = cases.etag(event.version)
@@ -75,6 +80,15 @@ def create_event(request, payload: EventIn, response: HttpResponse):
             "possible_duplicates": duplicates,
         },
     )
+
+
+def _already_taken_in(event, user) -> dict:
+    """The 409 answer: the event's number when the caller may see it (else only that it exists)."""
+    visible = selectors.events_for(user).filter(pk=event.pk).exists()
+    return {
+        "detail": _("An event with this external number was taken in already."),
+        "number": event.number if visible else None,
+    }
 
 
 # Declared before /events/{number}, which would otherwise take "board" for a number.

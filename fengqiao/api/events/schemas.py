@@ -168,6 +168,11 @@ class EventIn(InputSchema):
     external_id: Text = Field("", max_length=64, description="The number another system gave it.")
 
 
+class AlreadyTakenInOut(Schema):
+    detail: str
+    number: str | None = Field(description="The event holding the number, when you may see it.")
+
+
 class EventCreatedOut(Schema):
     number: str
     tracking_code: str

@@ -100,7 +100,10 @@ def import_index(request):
                 batch = queue_upload(
                     form.cleaned_data["kind"], path, actor=request.user, file_name=upload.name
                 )
-                transaction.on_commit(lambda: run_import_batch.enqueue(batch.pk))
+                if batch.options.get("path") == str(path):
+                    transaction.on_commit(lambda: run_import_batch.enqueue(batch.pk))
+            if batch.options.get("path") != str(path):  # the same file is on its way already
+                path.unlink(missing_ok=True)
         except ImportFileError as exc:
             path.unlink(missing_ok=True)
             form.add_error("file", str(exc))

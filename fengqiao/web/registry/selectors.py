@@ -554,7 +554,7 @@ def create_initial(slug: str, request) -> dict:
     if len(grids) == 1:
         initial["grid"] = grids[0]
     address_pk = request.GET.get("address", "")
-    if address_pk.isdigit():
+    if address_pk.isascii() and address_pk.isdigit():
         address = Address.objects.visible_to(request.user).filter(pk=address_pk).first()
         if address is not None:
             initial["address" if slug in ("house", "organisation") else "current_address"] = address
