@@ -189,6 +189,8 @@ globals().update(
             "FENGQIAO_HOLIDAYS": env_list,
             "FENGQIAO_REOPEN_DAYS": env_int,
             "FENGQIAO_MAX_UPLOAD_MB": env_int,
+            "FENGQIAO_REPORT_MAX_PHOTOS": env_int,
+            "FENGQIAO_REPORT_MAX_MB": env_int,
             "FENGQIAO_REGISTRY_WHOLE_NUMBER_ROLES": env_list,
             "FENGQIAO_DISPUTE_GRADES": env_hours,
             "FENGQIAO_DISPUTE_QUOTA": env_int,

@@ -39,6 +39,8 @@ def _message(error: dict) -> str:
         return _("Unknown field.")
     if error.get("type") == "missing":
         return _("This field is required.")
+    if error.get("type") == "string_too_long":
+        return _("At most %(n)s characters.") % {"n": (error.get("ctx") or {}).get("max_length")}
     return str(error.get("msg", "")).removeprefix("Value error, ")
 
 

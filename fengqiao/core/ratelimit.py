@@ -35,20 +35,31 @@ def limits() -> list[Limit]:
     ]
 
 
-def hit(key: str, per_minute: int, now: dt.datetime | None = None) -> bool:
-    """Count one request under ``key`` in the current minute; whether it is within the limit."""
+def hit(key: str, per_minute: int, now: dt.datetime | None = None, *, cost: int = 1) -> bool:
+    """Count one request (or ``cost`` of them) under ``key`` in the current minute; whether it is
+    within the limit."""
     now = now or timezone.now()
     window = now.replace(second=0, microsecond=0)
     counted = RateWindow.objects.filter(key=key, window=window)
     with transaction.atomic():
-        if not counted.update(hits=F("hits") + 1):
+        if not counted.update(hits=F("hits") + cost):
             try:
                 with transaction.atomic():
-                    RateWindow.objects.create(key=key, window=window, hits=1)
-                return per_minute >= 1
+                    RateWindow.objects.create(key=key, window=window, hits=cost)
+                return per_minute >= cost
             except IntegrityError:  # another process opened the window first
-                counted.update(hits=F("hits") + 1)
+                counted.update(hits=F("hits") + cost)
         return counted.values_list("hits", flat=True).get() <= per_minute
+
+
+def address_key(limit_name: str, address: str | None) -> str:
+    return f"{limit_name}:{address or ''}"
+
+
+def charge_public(address: str | None, cost: int) -> None:
+    """Spend ``cost`` requests of an address's public budget at once: a wrong answer to a check
+    anyone may try (a phone's last digits) costs more than a read, so guessing runs out soon."""
+    hit(address_key("public", address), settings.ANONYMOUS_READS_PER_MINUTE, cost=cost)
 
 
 def forget_old_windows(now: dt.datetime | None = None) -> int:
@@ -64,7 +75,7 @@ def refused(request) -> Limit | None:
     over = None
     for limit in limits():
         if request.method in limit.methods and request.path.startswith(limit.prefixes):
-            key = f"{limit.name}:{request.META.get('REMOTE_ADDR', '')}"
+            key = address_key(limit.name, request.META.get("REMOTE_ADDR", ""))
             if not hit(key, limit.per_minute) and over is None:
                 over = limit
     return over

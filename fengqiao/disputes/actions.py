@@ -143,9 +143,9 @@ def _party(actor, number: int, data: PartyData) -> DisputeParty:
         except InvalidValue as exc:
             raise error(exc.reason) from None
     if person is None and id_number:
-        from fengqiao.registry.models import Person
+        from fengqiao.registry.access import person_by_whole_id_number
 
-        person = Person.objects.visible_to(actor).filter(id_number=id_number, retired_at=None).first()
+        person = person_by_whole_id_number(actor, id_number, current_only=True)
     phone = ""
     if str(data.phone or "").strip():
         try:
@@ -360,7 +360,7 @@ def _agreement_of(dispute: Dispute) -> Agreement:
 
 def upload_signed_copy(dispute: Dispute, upload, *, actor) -> Agreement:
     """Keep the scanned agreement with the parties' and the mediator's signatures."""
-    kind = check_upload(upload)
+    checked = check_upload(upload)  # the copy to keep: an image encoded again, a PDF that parses
     old_file = None
     with transaction.atomic():
         dispute = _locked(dispute)
@@ -369,17 +369,17 @@ def upload_signed_copy(dispute: Dispute, upload, *, actor) -> Agreement:
         if agreement.form != AgreementForm.WRITTEN:
             raise ValidationError({"file": [_("An oral agreement has no signed copy.")]})
         old_file = agreement.signed_copy.name or None
-        agreement.signed_copy_type, agreement.signed_copy_extension = kind
-        agreement.signed_copy_name = upload.name[-200:]
+        agreement.signed_copy_type, agreement.signed_copy_extension = checked.content_type, checked.extension
+        agreement.signed_copy_name = checked.name[-200:]
         agreement.signed_copy_uploaded_at = timezone.now()
-        agreement.signed_copy.save("upload", upload, save=False)
+        agreement.signed_copy.save("upload", checked.file, save=False)
         try:
             agreement.save()
             audit.record(
                 SIGNED_COPY,
                 dispute,
                 actor=actor,
-                after={"serial": agreement.serial, "file": agreement.signed_copy_name, "size": upload.size},
+                after={"serial": agreement.serial, "file": agreement.signed_copy_name, "size": checked.size},
             )
         except BaseException:
             agreement.signed_copy.delete(save=False)  # no file without its row

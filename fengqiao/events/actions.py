@@ -15,13 +15,14 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
 
-from fengqiao.core import audit, casework
+from fengqiao.core import audit, casework, context, ratelimit
 from fengqiao.core.refcache import Reference
 from fengqiao.core.scoping import is_staff, path_within, scope_prefixes
 from fengqiao.core.uploads import check_upload
-from fengqiao.events import routing
+from fengqiao.events import routing, rules
 from fengqiao.events.choices import Channel, EventKind
 from fengqiao.events.models import DEFAULT_LIMITS, Attachment, Category, Event
 from fengqiao.events.workflow import OPEN
@@ -176,6 +177,7 @@ def build_report(
     title = (title or "").strip() or first_line(description) or fallback
     if not title and category is not None:
         errors["title"] = [_("Say in a few words what happened.")]
+    errors.update(rules.check_lengths(title=title, description=description))
     reporter_phone = (reporter_phone or "").strip()
     if reporter_phone and not PHONE.match(reporter_phone):
         errors["reporter_phone"] = [_("Give a phone number of digits (spaces and dashes are fine).")]
@@ -211,6 +213,9 @@ def report_event(
     title = (report.title or "").strip()
     if not title:
         raise ValidationError({"title": [_("Say in a few words what happened.")]})
+    too_long = rules.check_lengths(title=title, description=report.description.strip())
+    if too_long:
+        raise ValidationError(too_long)
     grid = routing.place(lon=report.lon, lat=report.lat, address=report.address)
     staff = may_take_in(actor)
     # Staff take in events in their own area (a caller elsewhere is passed on, not entered).
@@ -222,7 +227,7 @@ def report_event(
     event = Event(
         kind=report.category.kind,
         category=report.category,
-        title=title[:200],
+        title=title,
         description=report.description.strip(),
         channel=channel,
         grid=grid,
@@ -269,33 +274,85 @@ def find_by_tracking_code(code: str) -> Event | None:
     return Event.objects.unscoped(reason=UNSCOPED_PUBLIC).filter(tracking_code=code).first()
 
 
-def move_by_tracking_code(code: str, transition: str, *, note: str = "", data=None, actor=None) -> Event:
-    """A reporter without an account rates or reopens their own event with its tracking code."""
+# A wrong guess of a phone's last four digits: at most this many tries per report a minute,
+# whoever makes them, and each wrong one spends this many of the address's public requests.
+PHONE_TRIES_PER_MINUTE = 3
+WRONG_DIGITS_COST = 10
+
+
+def phone_digits_needed(event: Event, user=None) -> bool:
+    """Whether a rating or reopening of ``event`` by ``user`` (None: nobody logged in) must give
+    the last four digits of the phone the reporter gave: unless they are the logged-in reporter,
+    whenever there is a phone."""
+    if user is not None and user.is_authenticated and event.reporter_id == user.pk:
+        return False
+    return bool(_last_digits(event.reporter_phone))
+
+
+def _last_digits(phone: str) -> str:
+    return re.sub(r"\D", "", phone or "")[-4:]
+
+
+def _prove_reporter(event: Event, phone_digits: str) -> None:
+    """The one who holds the tracking code also knows the last four digits of the reporter's
+    phone, when one was given; guessing is slowed by ``core.ratelimit``."""
+    expected = _last_digits(event.reporter_phone)
+    if not expected:
+        return
+    if not ratelimit.hit(f"reporter-phone:{event.pk}", PHONE_TRIES_PER_MINUTE):
+        raise ValidationError(
+            {"phone_digits": [_("Too many tries for this report: wait a minute and try again.")]}
+        )
+    given = re.sub(r"\s", "", phone_digits or "")
+    if not constant_time_compare(given, expected):
+        ctx = context.current()
+        ratelimit.charge_public(ctx.ip if ctx is not None else None, WRONG_DIGITS_COST)
+        raise ValidationError(
+            {
+                "phone_digits": [
+                    _("These are not the last four digits of the phone number given with the report.")
+                ]
+            }
+        )
+
+
+def move_by_tracking_code(
+    code: str, transition: str, *, note: str = "", data=None, actor=None, phone_digits: str = ""
+) -> Event:
+    """The reporter rates or reopens their own event with its tracking code and, when they gave a
+    phone, its last four digits (``phone_digits``); a logged-in reporter acts as themselves. Staff
+    never rate or reopen: the rating is the reporter's word on the staff's work."""
     event = find_by_tracking_code(code)
     if event is None:
         raise ValidationError({"tracking_code": [_("No report has this tracking code.")]})
     if transition not in ("rate", "reopen"):
         raise PermissionDenied(_("Only rating and reopening are open to reporters."))
-    return casework.apply(event, transition, actor=actor, version=None, note=note, data=data)
+    if actor is not None and is_staff(actor):
+        raise PermissionDenied(_("Only the reporter may rate or reopen a report, not staff."))
+    mover = actor if actor is not None and actor.is_authenticated and event.reporter_id == actor.pk else None
+    if phone_digits_needed(event, mover):
+        _prove_reporter(event, phone_digits)
+    return casework.apply(event, transition, actor=mover, version=None, note=note, data=data)
 
 
 def attach(event: Event, upload, *, actor) -> Attachment:
-    """Keep an uploaded photo or PDF after checking what it really is and how big it is."""
-    size = upload.size
-    kind = check_upload(upload)
-    content_type, extension = kind
+    """Keep an uploaded photo or PDF after checking what it really is and how big it is: what is
+    kept is the checked copy (an image encoded again without its metadata), never the upload."""
+    checked = check_upload(upload)
     attachment = Attachment(
         event=event,
-        original_name=upload.name[-200:],
-        content_type=content_type,
-        extension=extension,
-        size=size,
+        original_name=checked.name[-200:],
+        content_type=checked.content_type,
+        extension=checked.extension,
+        size=checked.size,
     )
-    attachment.file.save("upload", upload, save=False)
+    attachment.file.save("upload", checked.file, save=False)
     try:
         with transaction.atomic():
             attachment.save()
-            audit.record(ATTACH, event, actor=actor, after={"file": attachment.original_name, "size": size})
+            audit.record(
+                ATTACH, event, actor=actor, after={"file": attachment.original_name, "size": attachment.size}
+            )
     except BaseException:
         attachment.file.delete(save=False)  # no file without its row
         raise
@@ -318,7 +375,10 @@ def attach_all(event, files, *, actor) -> list:
 
 def report_with_files(report: Report, files, *, actor, channel: str) -> Event:
     """Take in a report with its files in one transaction: a rejected file rejects the report,
-    so the reporter fixes it and sends again, and nothing half-made is left behind."""
+    so the reporter fixes it and sends again, and nothing half-made is left behind. A report
+    carries at most ``rules.max_photos()`` files of ``rules.max_report_bytes()`` in all."""
+    files = list(files)
+    rules.check_files(files)
     with transaction.atomic():
         event = report_event(report, actor=actor, channel=channel)
         attach_all(event, files, actor=actor)
@@ -373,7 +433,17 @@ def _nearest_open(category, lon, lat, *, user, at=None, exclude=None) -> list[tu
 
 CATEGORIES_FILE = Path(__file__).parent / "data" / "categories.json"
 LOAD_CATEGORIES = audit.register("event_categories", "loaded the event categories")
-CATEGORY_FIELDS = ("name", "name_en", "kind", "description", "public", "responsible", "clock_hours", "limits")
+CATEGORY_FIELDS = (
+    "name",
+    "name_en",
+    "kind",
+    "description",
+    "public",
+    "shown_publicly",
+    "responsible",
+    "clock_hours",
+    "limits",
+)
 
 
 def load_categories(rows: list[dict], *, actor) -> dict:

@@ -3,7 +3,7 @@
 import secrets
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.casework import Case
 from fengqiao.events.choices import Channel, EventKind, Responsible, Status
+from fengqiao.events.rules import DESCRIPTION_MAX, TITLE_MAX, TOO_LONG
 from fengqiao.geo.models import Grid
 
 # Steps whose time limit a category sets, with the limit when it sets none (hours).
@@ -48,6 +49,15 @@ class Category(models.Model):
     description = models.TextField(_("description"), blank=True)
     public = models.BooleanField(
         _("open to the public"), default=False, help_text=_("Residents may report it; an Open311 service.")
+    )
+    shown_publicly = models.BooleanField(
+        _("reports shown publicly"),
+        default=False,
+        help_text=_(
+            "Its reports appear in the public Open311 list, the place rounded to about 100 m and the "
+            "address reduced to its community. Only for problems of public spaces (roads, lamps, "
+            "sanitation, hazards); never for tips, police matters or anything about a person."
+        ),
     )
     responsible = models.CharField(
         _("responsible"), max_length=16, choices=Responsible.choices, default=Responsible.GRID
@@ -89,8 +99,13 @@ class Event(Case):
     category = models.ForeignKey(
         Category, on_delete=models.PROTECT, related_name="events", verbose_name=_("category")
     )
-    title = models.CharField(_("title"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    title = models.CharField(_("title"), max_length=TITLE_MAX)
+    description = models.TextField(
+        _("description"),
+        blank=True,
+        max_length=DESCRIPTION_MAX,
+        validators=[MaxLengthValidator(DESCRIPTION_MAX, message=TOO_LONG["description"])],
+    )
     channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="events", verbose_name=_("grid"))
     address = models.ForeignKey(

@@ -69,12 +69,24 @@ def _rework(event: Event, move: Move) -> None:
     event.rework_count += 1
 
 
+def _by_reporter(event: Event, move: Move) -> None:
+    """A rating or reopening is the reporter's: its audit entry says so, and how they proved it
+    (``events.actions.move_by_tracking_code`` asks the phone's last digits of anyone else)."""
+    if move.actor is not None:
+        proof = "account"
+    else:
+        proof = "tracking code and phone digits" if event.reporter_phone else "tracking code"
+    move.after.update({"by": "reporter", "proof": proof})
+
+
 def _rate(event: Event, move: Move) -> None:
+    _by_reporter(event, move)
     event.rating = move.data["rating"]
     event.rated_at = move.at
 
 
 def _reopen(event: Event, move: Move) -> None:
+    _by_reporter(event, move)
     if event.closed_at is None or move.at - event.closed_at > dt.timedelta(days=reopen_days()):
         raise ValidationError(
             {

@@ -3,6 +3,7 @@ the event page and its moves (with the conflict of a stale version), staff intak
 the board; reporting without an account, tracking, rating and reopening."""
 
 import datetime as dt
+import io
 import struct
 import zlib
 from pathlib import Path
@@ -284,10 +285,24 @@ def test_staff_take_in_a_call_with_a_photo(logged_in, personas, categories, medi
     assert event.channel == Channel.PHONE and event.reporter_name == "马丽" and event.reporter is None
     assert event.grid == personas.territory.grid_a
     [attachment] = event.attachments.all()
-    assert attachment.content_type == "image/png" and Path(attachment.file.path).read_bytes() == png_bytes()
-    # the page links the photo, which is served to those who see the event
+    kept = Path(attachment.file.path).read_bytes()
+    assert attachment.content_type == "image/png" and same_pixels(kept, png_bytes())
+    # the tracking code is shown once, to read out to the caller; the event's page never shows it
+    page = html(client.get(response.url))
+    assert event.tracking_code in page
+    assert event.tracking_code not in html(client.get(response.url))
+    # the page links the photo, which is served to those who see the event, sandboxed
     served = client.get(f"/events/{event.number}/files/{attachment.pk}/")
-    assert served.status_code == 200 and b"".join(served.streaming_content) == png_bytes()
+    assert served.status_code == 200 and b"".join(served.streaming_content) == kept
+    assert served["Content-Security-Policy"] == "sandbox" and served["X-Content-Type-Options"] == "nosniff"
+    assert not served.get("Content-Disposition", "").startswith("attachment")  # a photo shows inline
+
+
+def same_pixels(a: bytes, b: bytes) -> bool:
+    from PIL import Image
+
+    first, second = Image.open(io.BytesIO(a)), Image.open(io.BytesIO(b))
+    return first.size == second.size and first.convert("L").tobytes() == second.convert("L").tobytes()
 
 
 def test_intake_suggests_duplicates_and_finds_registry_addresses(logged_in, personas, report, english):
@@ -420,14 +435,15 @@ def test_rate_and_reopen_by_tracking_code(client, personas, categories, english)
     url = f"/track/{event.tracking_code}/"
     page = html(client.get(url))
     assert 'id="rate"' in page and 'id="reopen"' in page
-    assert client.post(url + "rate/", {"rating": "9"}).status_code == 400
-    response = client.post(url + "rate/", {"rating": "4"})
+    assert client.post(url + "rate/", {"rating": "9", "phone_digits": "1111"}).status_code == 400
+    response = client.post(url + "rate/", {"rating": "4", "phone_digits": "1111"})
     assert response.status_code == 302 and fresh(event).rating == 4
-    assert 'id="public-rating">4 / 5' in html(client.get(url))
+    page = html(client.get(url))
+    assert 'id="public-rating">4 / 5' in page and "Thank you: your rating was recorded." in page
     # reopening needs a reason
-    response = client.post(url + "reopen/", {"note": ""})
+    response = client.post(url + "reopen/", {"note": "", "phone_digits": "1111"})
     assert response.status_code == 400 and "Say why: a note is required for this step." in html(response)
-    response = client.post(url + "reopen/", {"note": "灯又坏了"})
+    response = client.post(url + "reopen/", {"note": "灯又坏了", "phone_digits": "1111"})
     assert response.status_code == 302
     event = fresh(event)
     assert event.status == Status.HANDLING and event.reopen_count == 1
@@ -441,7 +457,7 @@ def test_reopening_is_offered_only_within_the_allowed_days(client, personas, cat
     events().filter(pk=event.pk).update(closed_at=timezone.now() - dt.timedelta(days=8))
     url = f"/track/{event.tracking_code}/"
     assert 'id="reopen"' not in html(client.get(url))
-    response = client.post(url + "reopen/", {"note": "又坏了"})
+    response = client.post(url + "reopen/", {"note": "又坏了", "phone_digits": "1111"})
     assert response.status_code == 400
     assert "An event can be reopened within 7 days of closing." in html(response)
     assert fresh(event).status == Status.CLOSED
@@ -481,3 +497,63 @@ def test_the_portals_map_opens_over_the_territory(client, personas):
     assert data["type"] == "FeatureCollection"
     west, south, east, north = data["bbox"]
     assert west <= 106.005 and east >= 106.115 and south <= 37.905 and north >= 38.005
+
+
+# ---------------------------------------------------------------------------------------------
+# the public surface: limits, files served sandboxed, ratings that are the reporter's
+
+
+def test_the_portal_holds_a_reports_limits(client, personas, categories, english):
+    response = portal_report(client, description="很" * 2001)
+    assert response.status_code == 400
+    assert "Description: at most 2000 characters (this one has 2001)." in html(response)
+    response = portal_report(client, photos=[png(f"p{n}.png") for n in range(6)])
+    assert response.status_code == 400
+    assert "At most 5 photos or documents per report (6 were sent)." in html(response)
+    assert not events().exists()
+
+
+def test_a_pdf_is_served_as_a_sandboxed_download(logged_in, client, personas, categories, media):
+    from reportlab.pdfgen import canvas
+
+    pdf = io.BytesIO()
+    drawing = canvas.Canvas(pdf)
+    drawing.drawString(72, 720, "井盖位置图")
+    drawing.save()
+    response = portal_report(client, photos=[SimpleUploadedFile("图纸.pdf", pdf.getvalue())])
+    assert response.status_code == 302
+    event = events().get()
+    attachment = event.attachments.get()
+    served = logged_in(personas.grid_a).get(f"/events/{event.number}/files/{attachment.pk}/")
+    assert served.status_code == 200 and served["Content-Type"] == "application/pdf"
+    assert served["Content-Disposition"].startswith("attachment")
+    assert served["Content-Security-Policy"] == "sandbox" and served["X-Content-Type-Options"] == "nosniff"
+
+
+def test_rating_takes_the_phones_last_digits_and_never_staff(
+    logged_in, client, personas, categories, english
+):
+    portal_report(client)  # the reporter gave 13800001111
+    event = close(events().get(), personas)
+    url = f"/track/{event.tracking_code}/"
+    page = html(client.get(url))
+    assert 'name="phone_digits"' in page
+    # the code alone, or the code with wrong digits, rates nothing
+    assert client.post(url + "rate/", {"rating": "5"}).status_code == 400
+    response = client.post(url + "rate/", {"rating": "5", "phone_digits": "2222"})
+    assert response.status_code == 400
+    assert "These are not the last four digits of the phone number given with the report." in html(response)
+    assert fresh(event).rating is None
+    # staff, who might read the code somewhere, are refused and offered no form
+    staff = logged_in(personas.officer)
+    assert 'id="rate"' not in html(staff.get(url))
+    response = staff.post(url + "rate/", {"rating": "5", "phone_digits": "1111"})
+    assert response.status_code == 403
+    assert "Only the reporter may rate or reopen a report, not staff." in html(response)
+    assert fresh(event).rating is None
+    staff.logout()
+    # the reporter, with the digits
+    response = client.post(url + "rate/", {"rating": "5", "phone_digits": "1111"})
+    assert response.status_code == 302 and fresh(event).rating == 5
+    entry = TimelineEntry.objects.get(case_id=event.pk, transition="rate")
+    assert entry.actor is None

@@ -9,6 +9,7 @@ from pydantic import create_model
 
 from fengqiao.api.schemas import GridRef, InputSchema, Text, TransitionOut
 from fengqiao.core.casework import LEVELS
+from fengqiao.events.rules import DESCRIPTION_MAX, TITLE_MAX
 from fengqiao.events.selectors import EventFilter
 from fengqiao.registry.selectors import shown_phone
 
@@ -115,7 +116,6 @@ class EventOut(EventListItem):
     address: str | None = Field(description="The registry address code, when it was given.")
     reporter_name: str
     reporter_phone: str = Field(description="Masked unless the caller's role sees phones whole.")
-    tracking_code: str = Field(description="What the reporter follows, rates and reopens the event with.")
     external_id: str
     duplicate_of: str | None = Field(description="The number of the event this one was merged into.")
     rework_count: int
@@ -157,8 +157,8 @@ class EventIn(InputSchema):
     address code (``address``); the point wins when both are given."""
 
     category: str = Field(min_length=1, max_length=16, description="A category code, e.g. 0401.")
-    title: Text = Field(min_length=1, max_length=200, description="A few words on what happened.")
-    description: Text = Field("", max_length=10_000)
+    title: Text = Field(min_length=1, max_length=TITLE_MAX, description="A few words on what happened.")
+    description: Text = Field("", max_length=DESCRIPTION_MAX)
     lon: float | None = Field(None, ge=-180, le=180, strict=True, allow_inf_nan=False)
     lat: float | None = Field(None, ge=-90, le=90, strict=True, allow_inf_nan=False)
     address: str | None = Field(None, max_length=64, description="A standard address code in your area.")
@@ -175,7 +175,10 @@ class AlreadyTakenInOut(Schema):
 
 class EventCreatedOut(Schema):
     number: str
-    tracking_code: str
+    tracking_code: str = Field(
+        description="Given once, here: read it out to the caller, who follows, rates and reopens the "
+        "event with it (and the last four digits of their phone). No other answer shows it."
+    )
     status: str
     version: int
     possible_duplicates: list[str] = Field(

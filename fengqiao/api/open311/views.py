@@ -10,9 +10,15 @@ Plain Django views rather than ninja: the spec wants XML as well as JSON, its ow
   so the answer carries its number (``service_request_id``; the spec gives an id or a token,
   never both), and its notice the tracking code with which the reporter follows, rates and
   reopens it (``GET tokens/{token}`` still leads from that code to the id).
-- ``GET requests`` is public: only events of public categories, and nothing personal — never the
-  reporter's name or phone, and the description only of requests that came in through Open311
-  (staff write other events' descriptions for themselves).
+- ``GET requests`` is public, so it shows only requests of the categories about public spaces
+  (``Category.shown_publicly``: a broken lamp, rubbish, a hazard in the street; never a tip, a
+  police matter or anything about a person, see events migration 0006), and of those nothing that
+  places a person: the point rounded to about 100 m (``PUBLIC_DECIMALS`` decimals of a degree),
+  the address reduced to its community, no registry address code, never the reporter's name or
+  phone, and the description only of requests that came in through Open311 (staff write other
+  events' descriptions for themselves). A request of any other category is 404 as a missing one.
+  The services still offer every category open to residents: GeoReport's services are what may
+  be reported, its requests what the public may read.
 """
 
 import datetime as dt
@@ -42,7 +48,9 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-29T00:00:00+08:00"  # when this endpoint's behaviour last changed
 CONTENT_TYPES = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
 
-UNSCOPED_PUBLIC = "open311: the public list of service requests, only of public categories"
+UNSCOPED_PUBLIC = "open311: the public list of service requests, only of categories shown publicly"
+# 3 decimals of a degree: about 110 m north-south, 90 m east-west here — the street, not the door.
+PUBLIC_DECIMALS = 3
 
 OFFSET_AS_SPACE = re.compile(r"(?<=:[0-9]{2}) ([0-9]{2}:?[0-9]{2})$")
 
@@ -238,13 +246,24 @@ def _request_row(event: Event) -> dict:
         "requested_datetime": iso(event.opened_at),
         "updated_datetime": iso(event.updated or event.opened_at),
         "expected_datetime": None,
-        "address": event.address_text,
-        "address_id": event.address.code if event.address_id else "",
+        "address": _community(event),
+        "address_id": "",
         "zipcode": "",
-        "lat": event.lat,
-        "long": event.lon,
+        "lat": _rounded(event.lat),
+        "long": _rounded(event.lon),
         "media_url": "",
     }
+
+
+def _rounded(degrees: float | None) -> float | None:
+    return None if degrees is None else round(degrees, PUBLIC_DECIMALS)
+
+
+def _community(event: Event) -> str:
+    """Where the request is, as far as the public is told: its community (with its township)."""
+    community = event.grid.community
+    township = community.parent
+    return f"{township.name}{community.name}" if township is not None else community.name
 
 
 def _public_requests():
@@ -256,8 +275,8 @@ def _public_requests():
     )
     return (
         Event.objects.unscoped(reason=UNSCOPED_PUBLIC)
-        .filter(category__public=True)
-        .select_related("category__parent", "grid__district__parent", "address")
+        .filter(category__shown_publicly=True)
+        .select_related("category__parent", "grid__district__parent", "grid__community__parent")
         .annotate(updated=Subquery(last_step))
         .order_by("-opened_at", "-id")
     )

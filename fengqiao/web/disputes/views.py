@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fengqiao.core.casework import Conflict
 from fengqiao.core.scoping import scope_q
+from fengqiao.core.uploads import serve_upload
 from fengqiao.disputes import actions, conf, stats
 from fengqiao.disputes import selectors as ledger
 from fengqiao.disputes.actions import PartyData, Registration
@@ -266,7 +267,7 @@ def signed_copy(request, number: str):
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
             return redirect(_back(dispute))
-        return FileResponse(
+        return serve_upload(
             agreement.signed_copy.open("rb"),
             content_type=agreement.signed_copy_type,
             filename=f"{agreement.serial}{agreement.signed_copy_extension}",

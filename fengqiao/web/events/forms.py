@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.events import rules
 from fengqiao.events.actions import Report, build_report
 from fengqiao.events.choices import Channel, EventKind, Status
 from fengqiao.events.inputs import RateInput, category_choices
@@ -32,13 +33,35 @@ class MultipleFileInput(forms.ClearableFileInput):
 
 
 class PhotosField(forms.FileField):
-    """Several files at once; what each really is, is for ``events.actions.attach`` to check."""
+    """Several files at once; what each really is, is for ``events.actions.attach`` to check.
+    The files of a report (``per_report``) are held to the report's count and total size
+    (``events.rules.check_files``, which the intake action applies again)."""
 
     widget = MultipleFileInput(attrs={"accept": "image/jpeg,image/png,application/pdf"})
 
+    def __init__(self, *args, per_report: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.per_report = per_report
+
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else ([data] if data else [])
-        return [super(PhotosField, self).clean(f, initial) for f in files]
+        cleaned = [super(PhotosField, self).clean(f, initial) for f in files]
+        if self.per_report:
+            try:
+                rules.check_files(cleaned)
+            except ValidationError as error:
+                raise ValidationError(error.messages) from None
+        return cleaned
+
+
+def limited(label, name: str, **kwargs) -> forms.CharField:
+    """A title or description field held to its limit in ``events.rules``, with the rule's message."""
+    return forms.CharField(
+        label=label,
+        max_length=rules.LIMITS[name],
+        error_messages={"max_length": rules.TOO_LONG[name]},
+        **kwargs,
+    )
 
 
 def point_fields(form: forms.Form) -> None:
@@ -130,9 +153,9 @@ class EventIntakeForm(ReportForm):
     """Staff take in an event, their own or on a caller's behalf."""
 
     category = forms.ChoiceField(label=_("Category"))
-    title = forms.CharField(label=_("What happened (in a few words)"), max_length=200)
-    description = forms.CharField(
-        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    title = limited(_("What happened (in a few words)"), "title")
+    description = limited(
+        _("Description"), "description", required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     channel = forms.ChoiceField(
         label=_("Came in by"),
@@ -147,7 +170,7 @@ class EventIntakeForm(ReportForm):
         required=False,
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
     )
-    photos = PhotosField(label=_("Photos or documents"), required=False)
+    photos = PhotosField(label=_("Photos or documents"), required=False, per_report=True)
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -197,11 +220,7 @@ class PortalReportForm(ReportForm):
     public_only = True
 
     category = forms.ChoiceField(label=_("What is it about?"))
-    description = forms.CharField(
-        label=_("What happened?"),
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 5}),
-    )
+    description = limited(_("What happened?"), "description", widget=forms.Textarea(attrs={"rows": 5}))
     address_text = forms.CharField(
         label=_("Address or description of the place"),
         max_length=400,
@@ -216,13 +235,20 @@ class PortalReportForm(ReportForm):
         widget=forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "tel"}),
     )
     photos = PhotosField(
-        label=_("Photos (optional)"), required=False, help_text=_("JPEG, PNG or PDF, up to %(mb)s MB each.")
+        label=_("Photos (optional)"),
+        required=False,
+        per_report=True,
+        help_text=_("JPEG, PNG or PDF: at most %(n)s files, %(mb)s MB each and %(total)s MB in all."),
     )
 
     def __init__(self, *args, max_mb: int = 10, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", "---------")] + category_choices(public_only=True)
-        self.fields["photos"].help_text = self.fields["photos"].help_text % {"mb": max_mb}
+        self.fields["photos"].help_text = self.fields["photos"].help_text % {
+            "n": rules.max_photos(),
+            "mb": max_mb,
+            "total": rules.max_report_bytes() // 2**20,
+        }
         point_fields(self)
         self.order_fields(["category", "description", "lon", "lat", "address_text"])
 
@@ -240,14 +266,37 @@ class TrackForm(forms.Form):
         return re.sub(r"[\s-]+", "", self.cleaned_data["code"]).upper()
 
 
-class RateForm(ActionErrorsMixin, RateInput):
-    pass
+class ReporterProofMixin:
+    """The last four digits of the phone the reporter gave: asked of whoever rates or reopens by
+    tracking code (``events.actions.move_by_tracking_code`` checks them)."""
+
+    def add_phone_digits(self, needed: bool) -> None:
+        if needed:
+            self.fields["phone_digits"] = forms.CharField(
+                label=_("Last four digits of the phone you gave"),
+                min_length=4,
+                max_length=4,
+                help_text=_("So that only you can rate or reopen your report."),
+                widget=forms.TextInput(
+                    attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{4}", "size": 4}
+                ),
+            )
 
 
-class ReopenForm(ActionErrorsMixin, forms.Form):
+class RateForm(ReporterProofMixin, ActionErrorsMixin, RateInput):
+    def __init__(self, *args, phone_digits: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_phone_digits(phone_digits)
+
+
+class ReopenForm(ReporterProofMixin, ActionErrorsMixin, forms.Form):
     note = forms.CharField(
         label=_("Why is it not solved?"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+    def __init__(self, *args, phone_digits: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.add_phone_digits(phone_digits)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fengqiao.core import casework
 from fengqiao.core.casework import Conflict, NotAvailable
+from fengqiao.core.uploads import serve_upload
 from fengqiao.events import actions, selectors
 from fengqiao.events.actions import may_take_in
 from fengqiao.events.inputs import category_label
@@ -303,12 +304,8 @@ def event_move(request, number, name):
 def event_attachment(request, number, pk):
     event = selectors.event_for(request.user, number)
     attachment = get_object_or_404(event.attachments, pk=pk)
-    inline = attachment.content_type.startswith("image/")
-    return FileResponse(
-        attachment.file.open("rb"),
-        content_type=attachment.content_type,
-        as_attachment=not inline,
-        filename=attachment.original_name,
+    return serve_upload(
+        attachment.file.open("rb"), content_type=attachment.content_type, filename=attachment.original_name
     )
 
 
@@ -359,7 +356,15 @@ def event_create(request):
             except ValidationError as error:
                 form.add_action_errors(rename_file_errors(error))
             else:
-                messages.success(request, _("Event %(number)s taken in.") % {"number": event.number})
+                # The caller's tracking code, once, to read out to them: no staff page shows it again.
+                messages.success(
+                    request,
+                    _(
+                        "Event %(number)s taken in. Read the caller their tracking code: %(code)s "
+                        "(it is not shown again)."
+                    )
+                    % {"number": event.number, "code": event.tracking_code},
+                )
                 return redirect("event_detail", number=event.number)
         status = 400
     return render(

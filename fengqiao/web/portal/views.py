@@ -3,6 +3,7 @@ rate the handling and reopen it. What a resident sees here names no staff and no
 
 import datetime as dt
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -14,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fengqiao.core.scoping import is_staff
 from fengqiao.core.uploads import max_upload_bytes
 from fengqiao.events import actions, selectors
 from fengqiao.events.choices import Channel, Status
@@ -44,12 +46,14 @@ PUBLIC_STEPS = {
 }
 
 
-def _reporter(request, event):
-    """The logged-in reporter acts as themselves; anyone else acts by the tracking code alone."""
-    user = request.user
-    if user.is_authenticated and event.reporter_id == user.pk:
-        return user
-    return None
+def _user(request):
+    """Who is logged in, if anyone: the action decides whether they rate as the reporter, by the
+    tracking code and phone digits, or (staff) not at all."""
+    return request.user if request.user.is_authenticated else None
+
+
+def _digits_needed(request, event) -> bool:
+    return actions.phone_digits_needed(event, _user(request))
 
 
 @require_http_methods(["GET", "POST"])
@@ -142,6 +146,13 @@ def _track_page(request, event, *, rate_form=None, reopen_form=None, page_errors
     closed = event.status == Status.CLOSED
     window = dt.timedelta(days=reopen_days())
     may_reopen = closed and event.closed_at is not None and timezone.now() - event.closed_at <= window
+    # Staff follow the event on its staff page; rating and reopening are the reporter's alone.
+    reporter_may = not is_staff(request.user)
+    digits = _digits_needed(request, event)
+    if reporter_may and closed and rate_form is None:
+        rate_form = forms.RateForm(initial={"rating": event.rating}, phone_digits=digits)
+    if reporter_may and may_reopen and reopen_form is None:
+        reopen_form = forms.ReopenForm(phone_digits=digits)
     return render(
         request,
         "portal/track_detail.html",
@@ -151,8 +162,8 @@ def _track_page(request, event, *, rate_form=None, reopen_form=None, page_errors
             "merged": followed is not event,
             "category": category_label(event.category),
             "timeline": public_timeline(followed),
-            "rate_form": rate_form or (forms.RateForm(initial={"rating": event.rating}) if closed else None),
-            "reopen_form": reopen_form or (forms.ReopenForm() if may_reopen else None),
+            "rate_form": rate_form,
+            "reopen_form": reopen_form,
             "reopen_days": reopen_days(),
             "page_errors": list(page_errors),
         },
@@ -172,39 +183,54 @@ def track_detail(request, code):
     return _track_page(request, _event_by_code(code))
 
 
+def _move(request, event, transition: str, form, **kwargs) -> int | None:
+    """Rate or reopen as the form says; None when done, else the status of the page showing why."""
+    try:
+        actions.move_by_tracking_code(
+            event.tracking_code,
+            transition,
+            actor=_user(request),
+            phone_digits=form.cleaned_data.get("phone_digits", ""),
+            **kwargs,
+        )
+    except PermissionDenied as error:
+        form.add_action_errors(_as_validation_error(error))
+        return 403
+    except ValidationError as error:
+        form.add_action_errors(_as_validation_error(error))
+        return 400
+    return None
+
+
 @require_POST
 def rate(request, code):
     event = _event_by_code(code)
-    form = forms.RateForm(request.POST)
+    form = forms.RateForm(request.POST, phone_digits=_digits_needed(request, event))
+    status = 400
     if form.is_valid():
-        try:
-            actions.move_by_tracking_code(
-                code, "rate", data={"rating": form.cleaned_data["rating"]}, actor=_reporter(request, event)
-            )
-        except (ValidationError, PermissionDenied) as error:
-            form.add_action_errors(_as_validation_error(error))
-        else:
+        status = _move(request, event, "rate", form, data={"rating": form.cleaned_data["rating"]})
+        if status is None:
+            messages.success(request, _("Thank you: your rating was recorded."))
             return redirect("portal_track_detail", code=event.tracking_code)
-    return _track_page(request, event, rate_form=form, status=400)
+    if status == 403:
+        return _track_page(request, event, page_errors=_messages(form), status=status)
+    return _track_page(request, event, rate_form=form, status=status)
 
 
 @require_POST
 def reopen(request, code):
     event = _event_by_code(code)
-    form = forms.ReopenForm(request.POST)
+    form = forms.ReopenForm(request.POST, phone_digits=_digits_needed(request, event))
+    status = 400
     if form.is_valid():
-        try:
-            actions.move_by_tracking_code(
-                code, "reopen", note=form.cleaned_data["note"], actor=_reporter(request, event)
-            )
-        except (ValidationError, PermissionDenied) as error:
-            form.add_action_errors(_as_validation_error(error))
-        else:
+        status = _move(request, event, "reopen", form, note=form.cleaned_data["note"])
+        if status is None:
+            messages.success(request, _("Your report was reopened: it is being handled again."))
             return redirect("portal_track_detail", code=event.tracking_code)
-    if event.status == Status.CLOSED:
-        return _track_page(request, event, reopen_form=form, status=400)
-    # Not closed (any more): there is no reopen form to show the error on.
-    return _track_page(request, event, page_errors=_messages(form), status=400)
+    if event.status == Status.CLOSED and status != 403:
+        return _track_page(request, event, reopen_form=form, status=status)
+    # Not closed (any more), or not the reporter's: there is no reopen form to show the error on.
+    return _track_page(request, event, page_errors=_messages(form), status=status)
 
 
 def _messages(form) -> list[str]:
