@@ -30,10 +30,12 @@ var/secret_key: | $(BIN)/.installed
 
 # The demo: an embedded SQLite database under ./var, a generated city, the demo accounts, a real
 # HTTP server (gunicorn) and the worker (background tasks, the deadline sweep). Re-running reuses
-# the database and the city.
+# the database and the city. Two factors are optional and passwords do not expire, unless set.
 demo: install var/secret_key
 	@export FENGQIAO_SECRET_KEY="$$(cat var/secret_key)" FENGQIAO_HTTPS=0 \
-	  FENGQIAO_ALLOWED_HOSTS="$${FENGQIAO_ALLOWED_HOSTS:-127.0.0.1,localhost}"; \
+	  FENGQIAO_ALLOWED_HOSTS="$${FENGQIAO_ALLOWED_HOSTS:-127.0.0.1,localhost}" \
+	  FENGQIAO_STAFF_MFA="$${FENGQIAO_STAFF_MFA:-optional}" \
+	  FENGQIAO_STAFF_PASSWORD_DAYS="$${FENGQIAO_STAFF_PASSWORD_DAYS:-0}"; \
 	$(BIN)/fengqiao migrate --noinput -v0 && \
 	$(BIN)/fengqiao demo $(if $(DEMO_SCALE),--scale $(DEMO_SCALE)) && \
 	echo "Serving on http://$(HOST):$(PORT)/ with the background worker (Ctrl-C stops both)" && \

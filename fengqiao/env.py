@@ -135,3 +135,14 @@ def origin_of(url: str) -> str:
     if "{" in host.split(".", 1)[0]:
         host = "*." + host.split(".", 1)[1]
     return f"{parts.scheme}://{host}"
+
+
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices``; anything else stops start-up naming the variable and the choices."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
+    return value

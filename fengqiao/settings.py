@@ -7,6 +7,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from fengqiao.env import (
     env_bool,
+    env_choice,
     env_database,
     env_dir,
     env_hours,
@@ -50,13 +51,17 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin, on a site that asks staff for their second factor (accounts.admin_site).
+    "fengqiao.accounts.admin_site.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "django_tasks",
     "django_tasks_db",
@@ -80,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "fengqiao.core.middleware.StaffSessionLimitsMiddleware",
     "fengqiao.core.middleware.PrivateAnswersMiddleware",
     "fengqiao.core.middleware.AnonymousRateLimitMiddleware",
@@ -87,6 +93,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "fengqiao.core.middleware.AuditContextMiddleware",
+    # After the audit context: a page owed a second factor or a new password is sent there.
+    "fengqiao.web.account.middleware.AccountDueMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -122,6 +130,8 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "fengqiao.accounts.lockout.lockout_response"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# What axes keeps of a failed attempt leaves out the password and the one-time code.
+AXES_SENSITIVE_PARAMETERS = ["password", "otp", "otp_token"]
 # What one address may send without an account, per minute (core.ratelimit): reports, and reads
 # of the public pages (tracking, Open311, agreement checks).
 ANONYMOUS_REPORTS_PER_MINUTE = env_int("FENGQIAO_ANONYMOUS_REPORTS_PER_MINUTE", 5)
@@ -134,11 +144,30 @@ API_TOKEN_DAYS = env_int("FENGQIAO_API_TOKEN_DAYS", 30)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Two factors for staff (django-otp: TOTP, and one-time recovery codes): "required" sends a member
+# of staff who has only given the password to enrol or verify, and the token endpoint asks for the
+# code; "optional" asks only those who have enrolled; "off" never asks.
+STAFF_MFA = env_choice("FENGQIAO_STAFF_MFA", "required", ("required", "optional", "off"))
+OTP_TOTP_ISSUER = "枫桥"
+# Passwords (MLPS level 3): a length, three of four kinds of character, none of the last few again,
+# and a staff password lasts this many days (0: for ever). A password set by someone else is
+# changed at the next log-in.
+PASSWORD_MIN_LENGTH = env_int("FENGQIAO_PASSWORD_MIN_LENGTH", 10)
+PASSWORD_CLASSES = env_int("FENGQIAO_PASSWORD_CLASSES", 3)
+if not 1 <= PASSWORD_CLASSES <= 4:
+    raise ImproperlyConfigured(f"FENGQIAO_PASSWORD_CLASSES must be 1 to 4, got {PASSWORD_CLASSES}")
+PASSWORD_HISTORY = env_int("FENGQIAO_PASSWORD_HISTORY", 5)
+STAFF_PASSWORD_DAYS = env_int("FENGQIAO_STAFF_PASSWORD_DAYS", 90)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "fengqiao.accounts.passwords.CharacterClassesValidator"},
+    {"NAME": "fengqiao.accounts.passwords.HistoryValidator"},
 ]
 
 LANGUAGE_CODE = "zh-hans"

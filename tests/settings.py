@@ -18,3 +18,6 @@ MEDIA_ROOT = Path(tempfile.gettempdir()) / f"fengqiao-test-media-{os.getpid()}"
 # The suite sends many anonymous requests from one address in a minute; the rate-limit tests set
 # the limits they test.
 ANONYMOUS_REPORTS_PER_MINUTE = ANONYMOUS_READS_PER_MINUTE = 10_000
+
+# Two factors: the suite's staff have no authenticator app; the two-factor tests set "required".
+STAFF_MFA = "optional"

@@ -1,4 +1,4 @@
-"""Changes of state for accounts: API tokens.
+"""Changes of state for accounts: API tokens, lock-outs, postings, passwords and second factors.
 
 A token is shown once, when it is issued; only its SHA-256 digest is stored, so a leaked
 database does not leak working tokens.
@@ -9,13 +9,19 @@ import datetime as dt
 
 from axes.utils import reset as axes_reset
 from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_otp import devices_for_user
+from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from fengqiao.accounts.models import ApiToken, Posting, User
+from fengqiao.accounts import mfa, passwords
+from fengqiao.accounts.models import ApiToken, PasswordRecord, Posting, User
 from fengqiao.core import audit
 from fengqiao.core.refcache import Reference
 from fengqiao.core.roles import can_manage_postings
@@ -276,3 +282,182 @@ def list_staff_under(actor) -> dict[User, list[Posting]]:
 
 def _posted_under(prefixes: list[str]) -> Q:
     return scope_q(prefixes, "unit__path") | scope_q(prefixes, "grid__scope_path")
+
+
+# --- passwords ----------------------------------------------------------------------------------
+
+PASSWORD_CHANGE = audit.register("password_change", "changed their password")
+PASSWORD_SET_FOR = audit.register("password_set_for", "set the password of another user")
+
+
+def _validated(password: str, user: User, field: str) -> None:
+    """Django's validators (settings.AUTH_PASSWORD_VALIDATORS), their messages on ``field``."""
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({field: exc.messages}) from None
+
+
+@transaction.atomic
+def change_own_password(user: User, new_password: str, *, actor, field: str = "new_password1") -> None:
+    """The user chooses a new password of their own: the rules apply, a pending change is done,
+    their API tokens die (ApiToken.password_mark)."""
+    if actor is None or not actor.is_authenticated or actor.pk != user.pk:
+        raise PermissionDenied(_("Only the user themself chooses their password here."))
+    _validated(new_password, user, field)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])  # the validators' password_changed keeps the record
+    audit.record(PASSWORD_CHANGE, user, actor=actor)
+
+
+def _must_change(user: User) -> None:
+    record = passwords.current_record(user)
+    if record is None:  # a password saved without the validators' hook (a bulk write)
+        record = PasswordRecord.objects.create(user=user, password=user.password)
+    PasswordRecord.objects.filter(pk=record.pk).update(must_change=True)
+
+
+@transaction.atomic
+def password_set_by_other(user: User, *, actor, reason: str = "") -> None:
+    """``actor`` has just chosen ``user``'s password (a new account in the admin, the admin's
+    password form): the user must change it at their next log-in."""
+    if actor is None or not actor.is_authenticated or actor.pk == user.pk:
+        return
+    _must_change(user)
+    audit.record(PASSWORD_SET_FOR, user, actor=actor, reason=reason)
+
+
+@transaction.atomic
+def reset_password(user: User, *, actor, reason: str) -> str:
+    """A superior (as for an unlock) gives ``user`` a new random password, returned once, which the
+    user must change at the next log-in; their sessions and API tokens end with the old one."""
+    if not may_unlock(actor, user):
+        raise PermissionDenied(_("Only a superior of this account may reset its password."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the password is reset.")})
+    raw = passwords.temporary_password()
+    user.set_password(raw)
+    user.save(update_fields=["password"])
+    _must_change(user)
+    audit.record(PASSWORD_SET_FOR, user, actor=actor, reason=reason)
+    return raw
+
+
+# --- second factors (django-otp) ----------------------------------------------------------------
+
+MFA_ENROL = audit.register("mfa_enrol", "enrolled a second factor")
+MFA_RECOVERY_CODES = audit.register("mfa_recovery_codes", "made new recovery codes")
+MFA_RECOVERY_USED = audit.register("mfa_recovery_used", "used a recovery code")
+MFA_RESET = audit.register("mfa_reset", "removed the second factor of a user")
+
+
+def start_enrolment(user: User) -> TOTPDevice:
+    """The TOTP device being enrolled (unconfirmed, so it counts for nothing until its first code
+    is typed): the same one on every visit, so the QR code does not change under the user."""
+    if not mfa.may_enrol(user):
+        raise PermissionDenied(_("This account already has a second factor, or needs none."))
+    device = mfa.totp_device(user, confirmed=False)
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=_("Authenticator app"), confirmed=False)
+    return device
+
+
+def _new_recovery_codes(user: User) -> list[str]:
+    device = mfa.recovery_device(user)
+    if device is None:
+        device = StaticDevice.objects.create(user=user, name=_("Recovery codes"))
+    device.token_set.all().delete()
+    device.throttle_reset()
+    codes = [StaticToken.random_token() for _i in range(mfa.RECOVERY_CODES)]
+    StaticToken.objects.bulk_create([StaticToken(device=device, token=code) for code in codes])
+    return [mfa.grouped(code) for code in codes]
+
+
+def _wait_message(device) -> str:
+    allowed, info = device.verify_is_allowed()
+    if allowed:
+        return ""
+    seconds = max(1, int((info["locked_until"] - timezone.now()).total_seconds()) + 1)
+    return _("Too many wrong codes: wait %(seconds)d seconds before the next try.") % {"seconds": seconds}
+
+
+def confirm_enrolment(user: User, code: str, *, actor) -> tuple[TOTPDevice, list[str]]:
+    """The first code from the app confirms the device; ten recovery codes come with it (shown
+    once). A wrong code keeps the device unconfirmed, and counts for django-otp's throttle."""
+    if actor is None or actor.pk != user.pk:
+        raise PermissionDenied(_("Only the user themself enrols their second factor."))
+    if not mfa.may_enrol(user):
+        raise PermissionDenied(_("This account already has a second factor, or needs none."))
+    code, wait, codes = mfa.normalise(code), "", []
+    with transaction.atomic():  # the throttle's count is kept even when the code is wrong
+        device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=False).order_by("-id")
+        device = device.first()
+        if device is None:
+            raise ValidationError({"code": _("Start the enrolment again: scan the new QR code.")})
+        wait = _wait_message(device)
+        ok = not wait and mfa.is_totp_code(code) and device.verify_token(code)
+        if ok:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+            codes = _new_recovery_codes(user)
+            audit.record(MFA_ENROL, user, actor=actor, after={"device": device.name})
+    if not ok:
+        raise ValidationError({"code": wait or _("Wrong code: type the six digits the app shows now.")})
+    return device, codes
+
+
+@transaction.atomic
+def regenerate_recovery_codes(user: User, *, actor) -> list[str]:
+    """Ten new recovery codes (shown once); the old ones stop working."""
+    if actor is None or actor.pk != user.pk:
+        raise PermissionDenied(_("Only the user themself makes their recovery codes."))
+    if mfa.totp_device(user) is None:
+        raise PermissionDenied(_("Enrol an authenticator app first."))
+    codes = _new_recovery_codes(user)
+    audit.record(MFA_RECOVERY_CODES, user, actor=actor, after={"codes": len(codes)})
+    return codes
+
+
+def verify_second_factor(user: User, code: str, *, request) -> tuple[object | None, str]:
+    """Check a code from the user's app, or one of their recovery codes (used up by this).
+    Returns the device that accepted it, or None and why not. A wrong code is a failed log-in:
+    audited, throttled by django-otp, and counted towards django-axes' lock-out."""
+    code, device, wait, left = mfa.normalise(code), None, "", None
+    with transaction.atomic():  # the device is locked: a code is accepted once
+        if mfa.is_totp_code(code):
+            device = TOTPDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        elif code:
+            device = StaticDevice.objects.select_for_update().filter(user=user, confirmed=True).first()
+        if device is not None:
+            wait = _wait_message(device)
+        ok = device is not None and not wait and device.verify_token(code)
+        if ok and isinstance(device, StaticDevice):
+            left = device.token_set.count()
+            audit.record(MFA_RECOVERY_USED, user, actor=user, after={"left": left})
+    if ok:
+        return device, ""
+    # Django's own signal of a failed log-in: the audit log (accounts.signals) and django-axes.
+    user_login_failed.send(
+        sender=__name__,
+        credentials={"username": user.get_username(), "second_factor": True},
+        request=request,
+    )
+    return None, wait or _("Wrong code: type the six digits your app shows now, or a recovery code.")
+
+
+@transaction.atomic
+def reset_second_factor(user: User, *, actor, reason: str) -> int:
+    """A superior (as for an unlock) removes every device of ``user``, who then enrols again (a
+    lost phone). Returns how many devices went."""
+    if not may_unlock(actor, user):
+        raise PermissionDenied(_("Only a superior of this account may reset its second factor."))
+    reason = reason.strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the second factor is reset.")})
+    devices = list(devices_for_user(user, confirmed=None))
+    for device in devices:
+        device.delete()
+    audit.record(MFA_RESET, user, actor=actor, reason=reason, before={"devices": [d.name for d in devices]})
+    return len(devices)

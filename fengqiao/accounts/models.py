@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.roles import Role
@@ -135,6 +136,26 @@ class ApiToken(models.Model):
             and self.password_mark == self.password_mark_of(user)
             and (not is_staff(user) or user.is_superuser or bool(user.scope_paths()))
         )
+
+
+class PasswordRecord(models.Model):
+    """A password a user has had: its hash (no reuse of the last few), when it was set, and whether
+    someone else set it (then it must be changed at the next log-in). The newest is the current one."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="password_records", verbose_name=_("user")
+    )
+    password = models.CharField(max_length=128, editable=False)
+    set_at = models.DateTimeField(_("set at"), default=timezone.now)
+    must_change = models.BooleanField(_("must be changed"), default=False)
+
+    class Meta:
+        verbose_name = _("password record")
+        verbose_name_plural = _("password records")
+        indexes = [models.Index(fields=["user", "-set_at", "-id"], name="password_record_newest")]
+
+    def __str__(self):
+        return f"{self.user} @ {self.set_at:%Y-%m-%d %H:%M}"
 
 
 def _posted_ids(paths) -> list[int]:

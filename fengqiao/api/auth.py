@@ -6,6 +6,7 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
+from fengqiao.accounts import mfa
 from fengqiao.accounts.actions import authenticate_token
 
 
@@ -31,6 +32,8 @@ class SessionAuth(APIKeyCookie):
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated:
+            return None
+        if mfa.owed_in_session(request):  # the password alone does not open the API either
             return None
         if self.csrf and not getattr(request, "_ninja_csrf_exempt", False) and check_csrf(request):
             raise HttpError(403, _("X-CSRFToken: a session request that changes data needs the CSRF token."))

@@ -54,6 +54,12 @@ class TokenIn(InputSchema):
     name: Text = Field(
         "", max_length=100, description="A label for the token, e.g. the integration using it."
     )
+    otp: Text = Field(
+        "",
+        max_length=32,
+        description="The code of the user's authenticator app, or one of their recovery codes: "
+        "needed for staff when two factors are on (FENGQIAO_STAFF_MFA).",
+    )
 
 
 class TokenOut(Schema):

@@ -15,6 +15,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/", include("fengqiao.web.account.urls")),
     path("grids/", views.grid_list, name="grid_list"),
     path("grids.geojson", views.grids_geojson, name="grids_geojson"),
     path("grids/new/", views.grid_create, name="grid_create"),

@@ -1,7 +1,7 @@
 """The caller (who they are and where they are posted), and the accounts under them."""
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
@@ -13,10 +13,13 @@ from fengqiao.accounts.actions import (
     move_posting,
     post_staff,
     posting_in_area,
+    reset_password,
+    reset_second_factor,
     unit_in_area,
     unlock_login,
 )
 from fengqiao.accounts.models import User
+from fengqiao.api.accounts.schemas import PasswordResetOut, SecondFactorResetOut
 from fengqiao.api.schemas import ErrorOut, MeOut, PlaceIn, PostingOut, ReasonIn, StaffOut, UnlockOut
 from fengqiao.core.scoping import is_staff
 
@@ -44,6 +47,44 @@ def unlock(request, username: str, payload: ReasonIn):
         raise Http404("no such account under you")
     was_locked = unlock_login(user, actor=request.auth, reason=payload.reason)
     return {"username": user.get_username(), "was_locked": was_locked}
+
+
+def _subordinate(request, username: str) -> User:
+    """An account under the caller (as for an unlock); any other is 404, as a missing one."""
+    user = User.objects.filter(username=username).first()
+    if user is None or not may_unlock(request.auth, user):
+        raise Http404("no such account under you")
+    return user
+
+
+@router.post(
+    "/users/{username}/second-factor/reset",
+    response={200: SecondFactorResetOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    url_name="user-second-factor-reset",
+    summary="Reset a second factor",
+)
+def second_factor_reset(request, username: str, payload: ReasonIn):
+    """Remove the authenticator app and recovery codes of an account posted below the caller (a
+    lost phone), with the reason; audited. The user enrols again at their next log-in."""
+    user = _subordinate(request, username)
+    removed = reset_second_factor(user, actor=request.auth, reason=payload.reason)
+    return {"username": user.get_username(), "devices_removed": removed}
+
+
+@router.post(
+    "/users/{username}/password/reset",
+    response={200: PasswordResetOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut},
+    url_name="user-password-reset",
+    summary="Reset a password",
+)
+def password_reset(request, username: str, payload: ReasonIn, response: HttpResponse):
+    """Give an account posted below the caller a new random password, shown only in this answer,
+    with the reason; audited. The user must change it at their next log-in; their sessions and
+    tokens end."""
+    user = _subordinate(request, username)
+    raw = reset_password(user, actor=request.auth, reason=payload.reason)
+    response["Cache-Control"] = "no-store"
+    return {"username": user.get_username(), "password": raw, "must_change": True}
 
 
 # --- postings -----------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 from ninja.errors import AuthenticationError, HttpError
 
-from fengqiao.accounts.actions import issue_api_token, revoke_api_token
+from fengqiao.accounts import mfa, passwords
+from fengqiao.accounts.actions import issue_api_token, revoke_api_token, verify_second_factor
 from fengqiao.accounts.models import ApiToken
 from fengqiao.api.schemas import ErrorOut, TokenIn, TokenListItem, TokenOut
 
@@ -23,12 +24,41 @@ router = Router(tags=["auth"])
 )
 def create_token(request, payload: TokenIn, response: HttpResponse):
     """Exchange a username and password for a bearer token. The token is shown only in this answer;
-    send it as ``Authorization: Bearer <token>``. A failed attempt is audited as ``login_failed``."""
+    send it as ``Authorization: Bearer <token>``. A failed attempt is audited as ``login_failed``.
+
+    Staff with two factors on (FENGQIAO_STAFF_MFA) also send ``otp``: the code of their
+    authenticator app or one of their recovery codes; a wrong one counts as a failed log-in. No
+    token is given while the user must first enrol a second factor or change their password
+    (both on the web pages)."""
     # Django's authenticate() sends user_login_failed, which the audit log records.
     user = authenticate(request, username=payload.username, password=payload.password)
     if user is None:
         raise AuthenticationError(
             401, _("username, password: wrong username or password, or the account is disabled.")
+        )
+    owed = mfa.owed_by(user)
+    if owed == mfa.ENROL:
+        raise HttpError(
+            403,
+            _(
+                "otp: this account must set up two-step log-in first: log in on the web pages and "
+                "follow the steps there."
+            ),
+        )
+    if owed == mfa.VERIFY:
+        if not payload.otp.strip():
+            raise AuthenticationError(
+                401, _("otp: give the code of your authenticator app, or one of your recovery codes.")
+            )
+        device, problem = verify_second_factor(user, payload.otp, request=request)
+        if device is None:
+            raise AuthenticationError(401, "otp: " + problem)
+    due = passwords.change_due(user)
+    if due:
+        raise HttpError(
+            403,
+            _("password: %(why)s No token is given until then; the page is /account/password/.")
+            % {"why": passwords.due_message(due)},
         )
     user_logged_in.send(sender=type(user), request=request, user=user)
     token, raw = issue_api_token(user, actor=user, name=payload.name)
