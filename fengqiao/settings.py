@@ -12,6 +12,7 @@ from fengqiao.env import (
     env_dir,
     env_hours,
     env_int,
+    env_key,
     env_list,
     env_optional,
     env_periods,
@@ -193,6 +194,24 @@ STORAGES = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Backups (core.backup, docs/adr/0008): encrypted with AES-256-GCM under FENGQIAO_BACKUP_KEY (32
+# bytes, hex or base64), else the key file, made with 0600 permissions on the first backup. Keep the
+# key apart from the backups: whoever holds both holds the city's registry.
+BACKUP_KEY = env_key("FENGQIAO_BACKUP_KEY")
+if BACKUP_KEY is not None and len(BACKUP_KEY) != 32:
+    raise ImproperlyConfigured(f"FENGQIAO_BACKUP_KEY must be a key of 32 bytes, got {len(BACKUP_KEY)}")
+BACKUP_KEY_FILE = Path(env_str("FENGQIAO_BACKUP_KEY_FILE", "") or DATA_DIR / "backup.key").expanduser()
+# Generated exports and import error files may be downloaded for this long, then the worker deletes them.
+EXPORT_HOURS = env_int("FENGQIAO_EXPORT_HOURS", 24)
+if EXPORT_HOURS < 1:
+    raise ImproperlyConfigured(f"FENGQIAO_EXPORT_HOURS must be at least 1, got {EXPORT_HOURS}")
+# People retired from the registry (moved away, deceased) are anonymised this many days after.
+DEPARTED_RETENTION_DAYS = env_int("FENGQIAO_DEPARTED_RETENTION_DAYS", 3 * 365)
+if DEPARTED_RETENTION_DAYS < 1:
+    raise ImproperlyConfigured(
+        f"FENGQIAO_DEPARTED_RETENTION_DAYS must be at least 1, got {DEPARTED_RETENTION_DAYS}"
+    )
 
 # Links in SMS, WeCom and e-mail messages are made absolute with this (e.g. https://fq.example.gov.cn).
 SITE_URL = env_str("FENGQIAO_SITE_URL", "")
