@@ -413,3 +413,17 @@ def test_the_board_shows_overdue_and_escalated_events(api, personas, report):
     assert board == [climbed.number, late.number]  # the higher rung first
     assert calm.number not in board
     assert numbers(api.get(f"{EVENTS}/board", as_=personas.grid_b)) == []
+
+
+def test_intake_holds_the_reports_limits_naming_the_field(api, personas, categories):
+    body = {"category": "0401", "title": "井" * 101, "lon": 106.105, "lat": 37.905}
+    response = api.post(EVENTS, body, as_=personas.grid_a)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [{"field": "title", "message": "At most 100 characters."}]
+    response = api.post(EVENTS, {**body, "title": "井盖", "description": "很" * 2001}, as_=personas.grid_a)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "description"
+    assert not Event.objects.unscoped(reason="test").exists()
+    # the schema says so too
+    schema = api.get("/api/v1/openapi.json", as_=personas.grid_a).json()["components"]["schemas"]["EventIn"]
+    assert schema["properties"]["title"]["maxLength"] == 100
+    assert schema["properties"]["description"]["maxLength"] == 2000

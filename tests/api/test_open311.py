@@ -406,3 +406,45 @@ def test_only_the_city_command_manages_keys(personas):
     _, raw = open311_keys.create_key("x", actor=personas.city)
     with pytest.raises(PermissionDenied):
         open311_keys.revoke_key(Open311Key.objects.get(), actor=personas.officer)
+
+
+# --- privacy of the public list ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_tips_may_be_sent_but_never_read_publicly(client, personas, categories, key, fmt):
+    # given: a resident's tip (举报) about a neighbour, sent with the exact room and point
+    data = {
+        "api_key": key,
+        "service_code": "0504",
+        "lat": "37.905678",
+        "long": "106.105123",
+        "address_string": "利民巷12号3单元502室",
+        "description": "502室有人聚众赌博",
+    }
+    created = post_form(client, f"{V2}/requests.json", data)
+    assert created.status_code == 200, created.content
+    tip = stored(created.json()[0]["service_request_id"])
+    # then: the service is offered for submission (GeoReport's services are what may be reported) …
+    assert "0504" in {r["service_code"] for r in rows(client.get(f"{V2}/services.{fmt}"), fmt)}
+    # … but no list and no detail shows the request, with or without its code
+    for params in ({"service_code": "0504"}, {}, {"service_request_id": tip.number}):
+        response = client.get(f"{V2}/requests.{fmt}", params)
+        assert response.status_code == 200 and rows(response, fmt) == []
+        assert "502" not in response.content.decode() and tip.number not in response.content.decode()
+    assert client.get(f"{V2}/requests/{tip.number}.{fmt}").status_code == 404
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_public_requests_show_the_street_not_the_door(client, personas, report, fmt):
+    grid = personas.territory.grid_a
+    address = make_address(grid, street="利民巷", door_plate="12")
+    lamp = report("0403", lon=106.105123, lat=37.905678, address=address, address_text=address.full_text)
+    (row,) = rows(client.get(f"{V2}/requests.{fmt}", {"service_code": "0403"}), fmt)
+    assert row["service_request_id"] == lamp.number
+    assert float(row["lat"]) == 37.906 and float(row["long"]) == 106.105
+    community = grid.community
+    assert row["address"] == f"{community.parent.name}{community.name}"
+    assert row["address_id"] == "" and "利民巷" not in client.get(f"{V2}/requests.{fmt}").content.decode()
+    (detail,) = rows(client.get(f"{V2}/requests/{lamp.number}.{fmt}"), fmt)
+    assert float(detail["lat"]) == 37.906 and detail["address"] == row["address"]

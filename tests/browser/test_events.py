@@ -143,9 +143,12 @@ def test_a_residents_report_goes_round_the_loop_to_its_rating(tab, personas, cat
     assert "张三" not in body and "王五" not in body and "已更换灯泡" not in body
     # and rates it five
     page.locator("#rate label").filter(has=page.locator("input[value='5']")).click()
+    # with the last four digits of the phone they gave, so that nobody else rates for them
+    page.locator("#rate-phone-digits").fill("1111")
     with page.expect_navigation():
         page.locator("#rate button[type=submit]").click()
     assert page.locator("#public-rating").inner_text() == "5 / 5"
+    assert page.locator(".messages .success").count() == 1  # the rating is confirmed
     assert resident.no_horizontal_scroll()
     page.screenshot(path=f"{SCREENSHOTS}/fengqiao-phone-track.png", full_page=True)
     event.refresh_from_db()

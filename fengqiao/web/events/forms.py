@@ -270,7 +270,8 @@ class ReporterProofMixin:
     """The last four digits of the phone the reporter gave: asked of whoever rates or reopens by
     tracking code (``events.actions.move_by_tracking_code`` checks them)."""
 
-    def add_phone_digits(self, needed: bool) -> None:
+    def add_phone_digits(self, needed: bool, *, form_id: str) -> None:
+        """Both forms may share a page: each field has an id of its own."""
         if needed:
             self.fields["phone_digits"] = forms.CharField(
                 label=_("Last four digits of the phone you gave"),
@@ -278,7 +279,13 @@ class ReporterProofMixin:
                 max_length=4,
                 help_text=_("So that only you can rate or reopen your report."),
                 widget=forms.TextInput(
-                    attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]{4}", "size": 4}
+                    attrs={
+                        "id": f"{form_id}-phone-digits",
+                        "inputmode": "numeric",
+                        "autocomplete": "off",
+                        "pattern": "[0-9]{4}",
+                        "size": 4,
+                    }
                 ),
             )
 
@@ -286,7 +293,7 @@ class ReporterProofMixin:
 class RateForm(ReporterProofMixin, ActionErrorsMixin, RateInput):
     def __init__(self, *args, phone_digits: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.add_phone_digits(phone_digits)
+        self.add_phone_digits(phone_digits, form_id="rate")
 
 
 class ReopenForm(ReporterProofMixin, ActionErrorsMixin, forms.Form):
@@ -296,7 +303,7 @@ class ReopenForm(ReporterProofMixin, ActionErrorsMixin, forms.Form):
 
     def __init__(self, *args, phone_digits: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.add_phone_digits(phone_digits)
+        self.add_phone_digits(phone_digits, form_id="reopen")
 
 
 # ---------------------------------------------------------------------------------------------
