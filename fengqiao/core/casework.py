@@ -365,6 +365,11 @@ def _permitted(t: Transition, user, case) -> bool:
 # numbers
 
 
+def number(prefix: str, county: str, day: dt.date, n: int) -> str:
+    """The ``n``-th number of a case type, county and day: ``E-640302-20261129-0007``."""
+    return f"{prefix}-{county}-{day:%Y%m%d}-{n:04d}"
+
+
 def next_number(prefix: str, county: str, day: dt.date) -> str:
     """``E-640302-20261129-0007``: unique per case type, county and day, readable on the phone."""
     counter = CaseCounter.objects.filter(prefix=prefix, county=county, day=day)
@@ -373,11 +378,11 @@ def next_number(prefix: str, county: str, day: dt.date) -> str:
             try:
                 with transaction.atomic():
                     CaseCounter.objects.create(prefix=prefix, county=county, day=day, last=1)
-                return f"{prefix}-{county}-{day:%Y%m%d}-0001"
+                return number(prefix, county, day, 1)
             except IntegrityError:  # another writer created it first
                 counter.update(last=F("last") + 1)
         last = counter.values_list("last", flat=True).get()  # the row is ours until commit
-    return f"{prefix}-{county}-{day:%Y%m%d}-{last:04d}"
+    return number(prefix, county, day, last)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,8 +482,7 @@ def apply(
         fresh.closed_at = None if workflow.state(fresh.status).open else (fresh.closed_at or now)
         fresh.version += 1
         fresh.save()
-        given = {k: getattr(v, "pk", v) for k, v in values.items() if v not in (None, "")}
-        _timeline(fresh, actor, t.name, from_status, fresh.status, note, given, now)
+        _timeline(fresh, actor, t.name, from_status, fresh.status, note, _given(values), now)
         changed_before, changed_after = audit.diff(before, audit.snapshot(fresh))
         audit.record(
             TRANSITION if actor is not None else PUBLIC_TRANSITION,
@@ -490,6 +494,11 @@ def apply(
         )
         _notify(fresh, t, actor)
     return fresh
+
+
+def _given(values: dict) -> dict:
+    """A move's input as its timeline entry keeps it: what was given, records by their ids."""
+    return {k: getattr(v, "pk", v) for k, v in values.items() if v not in (None, "")}
 
 
 def parse_input(t: Transition, data: dict | None, case: Case, user) -> dict:
@@ -512,7 +521,15 @@ def _set_deadline(case: Case, workflow: Workflow, start: dt.datetime) -> None:
 
 
 def _timeline(case, actor, transition, from_status, to_status, note, data, at) -> TimelineEntry:
-    entry = TimelineEntry(
+    entry = timeline_entry(case, actor, transition, from_status, to_status, note, data, at)
+    entry.save(force_insert=True)
+    return entry
+
+
+def timeline_entry(case, actor, transition, from_status, to_status, note, data, at) -> TimelineEntry:
+    """The timeline row of a move (unsaved): who, when, from which status to which, the holder
+    after it, the note and the move's input."""
+    return TimelineEntry(
         case_type=case.workflow.case_type,
         case_id=case.pk,
         at=at,
@@ -525,8 +542,6 @@ def _timeline(case, actor, transition, from_status, to_status, note, data, at) -
         note=note,
         data=audit.to_json(data) or {},
     )
-    entry.save(force_insert=True)
-    return entry
 
 
 def _notify(case: Case, transition: Transition | None, actor) -> None:
@@ -551,6 +566,174 @@ def _send(case: Case, transition: Transition | None, users: list) -> None:
         link=case.get_absolute_url() if hasattr(case, "get_absolute_url") else "",
         scope_path=case.holder_path,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# the bulk path: lives played in memory
+
+
+class Numbers:
+    """Numbers of one prefix handed out in memory, in :func:`next_number`'s format, for a bulk load;
+    :meth:`save` then leaves the counters where the engine's next number follows them."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+        self.last: dict[tuple[str, dt.date], int] = {}
+
+    def next(self, county: str, day: dt.date) -> str:
+        n = self.last[county, day] = self.last.get((county, day), 0) + 1
+        return number(self.prefix, county, day, n)
+
+    def save(self) -> int:
+        """Write the counters (raising those of the days the load numbered); returns how many."""
+        counters = [
+            CaseCounter(prefix=self.prefix, county=county, day=day, last=last)
+            for (county, day), last in sorted(self.last.items())
+        ]
+        CaseCounter.objects.bulk_create(
+            counters,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["prefix", "county", "day"],
+            update_fields=["last"],
+        )
+        return len(counters)
+
+
+class BulkLoad:
+    """Cases of one workflow made in bulk (the demo city's past): their numbers, and whether each
+    counts its limits in working hours, asked once per kind of case."""
+
+    def __init__(self, workflow: Workflow):
+        self.workflow = workflow
+        self.numbers = Numbers(workflow.prefix)
+        self._working: dict[tuple, bool] = {}
+
+    def open(self, case: Case, *, county: str, actor, at: dt.datetime, note: str = "", data=None) -> "Life":
+        """The case opened at ``at``, as :func:`open_case` opens it; its life goes on in memory."""
+        case.number = self.numbers.next(county, timezone.localdate(at))
+        return Life(self, case, actor=actor, at=at, note=note, data=data)
+
+    def works_hours(self, case: Case) -> bool:
+        """Whether the case's limits count working hours: ``workflow.working_hours`` asked of the
+        case's own values (``Q.check``), once per combination of the values it names."""
+        rule = self.workflow.working_hours
+        if isinstance(rule, bool):
+            return rule
+        names = sorted(_fields_named(rule))
+        values = {name: case.serializable_value(name) for name in names}
+        key = tuple(values.values())
+        if key not in self._working:
+            self._working[key] = rule.check(values)
+        return self._working[key]
+
+
+def _fields_named(q: Q) -> set[str]:
+    """The case fields a condition's lookups start from."""
+    names: set[str] = set()
+    for child in q.children:
+        if isinstance(child, Q):
+            names |= _fields_named(child)
+        elif isinstance(child, tuple):
+            names.add(child[0].split("__")[0])
+    return names
+
+
+class Life:
+    """One case's life played in memory: the engine's bulk path, for cases made by the thousand
+    (the demo city's two years), where a transaction per move would take hours.
+
+    Each move is taken as :func:`apply` takes it: the transition must start from the case's
+    status and have its note; the status goes to its target; the clock restarts as the
+    transition declares, with the next limit from the workflow's ``deadline`` (the working
+    calendar); ``closed_at`` and the version follow; the timeline row is :func:`timeline_entry`'s.
+    :meth:`overdue` is the deadline sweep's escalation, one rung up. What is skipped: permission
+    checks, notifications and the audit entry of each move (the caller records one entry for the
+    whole load), and effects that need the database (they write rows beside the case, which the
+    caller writes in bulk itself): such a move states what its effect sets on the case
+    (``sets``); a move without ``sets`` runs its transition's declared effect on the case in memory.
+    ``entries`` are the timeline rows, unsaved, for the case (its ``pk`` set) once it is written."""
+
+    def __init__(self, load: BulkLoad, case: Case, *, actor, at: dt.datetime, note: str = "", data=None):
+        self.load, self.case, self.workflow = load, case, load.workflow
+        case.status = self.workflow.initial
+        case.opened_at = case.step_started_at = at
+        _set_deadline(case, self.workflow, at)
+        self.at = at
+        self.entries = [timeline_entry(case, actor, "open", "", case.status, note, data or {}, at)]
+
+    @property
+    def status(self) -> str:
+        return self.case.status
+
+    def move(
+        self,
+        name: str,
+        *,
+        at: dt.datetime,
+        actor=None,
+        note: str = "",
+        data: dict | None = None,
+        sets: dict | None = None,
+    ) -> "Life":
+        """Take transition ``name`` at ``at`` (not before the previous move)."""
+        case, workflow = self.case, self.workflow
+        t = workflow.transition(name)
+        if case.status not in t.sources:
+            raise NotAvailable({"transition": [f"{case.number}: {name} is not possible from {case.status}"]})
+        if t.needs_note and not note.strip():
+            raise ValidationError({"note": [f"{case.number}: {name} needs a note"]})
+        self._at(at)
+        data = data or {}
+        from_status = case.status
+        if t.target:
+            case.status = t.target
+        if sets is not None:
+            for attname, value in sets.items():
+                setattr(case, attname, value)
+        elif t.effect:
+            t.effect(case, Move(actor, at, note.strip(), data))
+        restart = t.restarts_clock if t.restarts_clock is not None else case.status != from_status
+        if restart:
+            case.step_started_at = at
+            _set_deadline(case, workflow, at)
+        case.closed_at = None if workflow.state(case.status).open else (case.closed_at or at)
+        case.version += 1
+        self.entries.append(
+            timeline_entry(case, actor, name, from_status, case.status, note, _given(data), at)
+        )
+        return self
+
+    def overdue(self, at: dt.datetime) -> "Life":
+        """The deadline sweep at ``at`` finds the case past its limit: one rung up (the city keeps
+        its own), a missed deadline, the escalation limit (see :func:`sweep`)."""
+        case = self.case
+        if not case.is_open or case.due_at is None or case.due_at > at:
+            raise NotAvailable({"transition": [f"{case.number} is not overdue at {at}"]})
+        self._at(at)
+        below = case.holder_path
+        if "/" in below:
+            case.holder_path, case.level = _parent(below), case.level + 1
+        case.due_at, case.remind_at = escalation_due(self.workflow, at, working=self.load.works_hours(case))
+        case.reminded = False
+        case.step_started_at = at
+        case.missed_deadlines += 1
+        case.version += 1
+        self.entries.append(
+            timeline_entry(case, None, "escalate", case.status, case.status, "", {"from": below}, at)
+        )
+        return self
+
+    def _at(self, at: dt.datetime) -> None:
+        if at < self.at:
+            raise ValueError(f"{self.case.number}: a move at {at} comes before the one at {self.at}")
+        self.at = at
+
+    def rows(self) -> list[TimelineEntry]:
+        """The timeline rows, pointing at the case (whose ``pk`` is set by now)."""
+        for entry in self.entries:
+            entry.case_id = self.case.pk
+        return self.entries
 
 
 # ---------------------------------------------------------------------------------------------
@@ -681,15 +864,20 @@ def _locked_chunks(cases, size: int = 50_000):
         yield rows[start : start + size]
 
 
+def escalation_due(workflow: Workflow, now: dt.datetime, *, working: bool) -> tuple[dt.datetime, dt.datetime]:
+    """The due time and reminder of the rung a case escalated at ``now`` climbs to."""
+    due = workcalendar.deadline(now, workflow.escalation_limit / dt.timedelta(hours=1), working=working)
+    return due, workflow.reminder(now, due)
+
+
 def _escalation_limit(workflow: Workflow, now: dt.datetime):
     """The due time and reminder of the rung an escalated case climbs to, counted as its steps'
     limits are: on the working calendar for the cases ``workflow.working_hours`` selects, in
     clock hours for the others."""
-    hours = workflow.escalation_limit / dt.timedelta(hours=1)
 
     def limit(working: bool):
-        due = workcalendar.deadline(now, hours, working=working)
-        return Value(due), Value(workflow.reminder(now, due))
+        due, remind = escalation_due(workflow, now, working=working)
+        return Value(due), Value(remind)
 
     if isinstance(workflow.working_hours, bool):
         return limit(workflow.working_hours)

@@ -8,7 +8,10 @@ Working hours are the setting ``FENGQIAO_WORKING_HOURS``: (start, end) pairs, by
 08:30–12:00 and 13:30–17:30.
 """
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
+from contextvars import ContextVar
 
 import chinese_calendar
 from django.conf import settings
@@ -97,8 +100,22 @@ def _load_exceptions() -> dict[dt.date, bool]:
     return exceptions
 
 
+_PINNED: ContextVar["Calendar | None"] = ContextVar("fengqiao_calendar", default=None)
+
+
 def calendar() -> Calendar:
-    return Calendar()
+    return _PINNED.get() or Calendar()
+
+
+@contextlib.contextmanager
+def pinned() -> Iterator[Calendar]:
+    """The calendar read once for everything inside (a bulk load's thousands of deadlines),
+    rather than its version looked up for each deadline."""
+    token = _PINNED.set(Calendar())
+    try:
+        yield _PINNED.get() or Calendar()
+    finally:
+        _PINNED.reset(token)
 
 
 def deadline(start: dt.datetime, hours: float, *, working: bool) -> dt.datetime:

@@ -10,7 +10,6 @@ rows come from :func:`fengqiao.demo.registry.plan_registry` and are written in b
 
 import datetime as dt
 import json
-import operator
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,13 +25,13 @@ from shapely.geometry import shape
 
 from fengqiao.accounts.models import Posting, User
 from fengqiao.core import audit, workcalendar
+from fengqiao.core.importing import bulk_load, copy_in, secondary_indexes
 from fengqiao.core.models import CaseCounter, TimelineEntry
 from fengqiao.core.roles import Role
 from fengqiao.core.scoping import is_below
 from fengqiao.demo import events as demo_events
 from fengqiao.demo import names
 from fengqiao.demo import registry as demo_registry
-from fengqiao.demo.bulk import BulkWriter, bulk_load, secondary_indexes
 from fengqiao.demo.city import CityPlan, County, PlanError, Township, Village, plan_city, seeded
 from fengqiao.demo.names import (
     GENERATED_USERNAME,
@@ -43,7 +42,6 @@ from fengqiao.demo.names import (
     station_username,
 )
 from fengqiao.events.actions import CATEGORIES_FILE, load_categories
-from fengqiao.events.choices import Responsible
 from fengqiao.events.models import Attachment, Category, Event
 from fengqiao.events.workflow import EVENT_WORKFLOW
 from fengqiao.geo import actions as geo_actions
@@ -508,7 +506,7 @@ def _grid_sites() -> list[demo_registry.GridSite]:
         collectors.setdefault(grid_id, user_id)
         if username in (DemoAccount.GRID, DemoAccount.GRID2):
             showcases.add(grid_id)
-    rows = (
+    rows = list(
         Grid.objects.unscoped(reason=UNSCOPED_REGISTRY)
         .filter(is_active=True)
         .order_by("code")
@@ -524,6 +522,11 @@ def _grid_sites() -> list[demo_registry.GridSite]:
             "community__urban_rural_code",
         )
     )
+    communities = (
+        Division.objects.select_related("parent")
+        .defer("outline", "parent__outline")
+        .in_bulk({row[4] for row in rows})
+    )
     return [
         demo_registry.GridSite(
             pk=pk,
@@ -531,6 +534,7 @@ def _grid_sites() -> list[demo_registry.GridSite]:
             scope_path=path,
             polygon=shape(geometry),
             community_pk=community,
+            community=communities[community],
             village_name=village,
             township_name=township or "",
             county_name=county or "",
@@ -540,6 +544,48 @@ def _grid_sites() -> list[demo_registry.GridSite]:
         )
         for pk, code, path, geometry, community, village, township, county, ur in rows
     ]
+
+
+class _Records:
+    """The planned rows as records, their derived columns (scope, full address, pinyin keys) made
+    by the models' ``refresh_derived`` as the importer's are, written with the import path's
+    ``copy_in`` every ``CHUNK`` rows, in the order their foreign keys need."""
+
+    CHUNK = 20_000
+
+    def __init__(self, sites: list[demo_registry.GridSite]):
+        self.grids = (
+            Grid.objects.unscoped(reason=UNSCOPED_REGISTRY).defer("geometry").in_bulk([s.pk for s in sites])
+        )
+        self.communities = {s.community_pk: s.community for s in sites}
+        self.pending: dict[str, list] = {key: [] for key in REGISTRY_MODELS}
+        self.written = dict.fromkeys(REGISTRY_MODELS, 0)
+
+    def add(self, rows: dict[str, list[dict]]) -> None:
+        made: dict[str, dict] = {}
+        parents = {"residence": "house", "employment": "organisation", "care_tag": "person"}
+        for key, model in REGISTRY_MODELS.items():
+            parent = made.get(parents.get(key, ""))
+            objs = made[key] = {}
+            for row in rows[key]:
+                obj = objs[row["id"]] = model(**row)
+                if parent is not None:  # a relation lies where its house, organisation or person does
+                    setattr(obj, parents[key], parent[getattr(obj, f"{parents[key]}_id")])
+                else:
+                    obj.grid = self.grids[obj.grid_id]
+                if key == "address":
+                    obj.community = self.communities[obj.community_id]
+                obj.refresh_derived()
+            self.pending[key].extend(objs.values())
+        if max(len(objs) for objs in self.pending.values()) >= self.CHUNK:
+            self.flush()
+
+    def flush(self) -> dict[str, int]:
+        for key, objs in self.pending.items():
+            copy_in(objs)
+            self.written[key] += len(objs)
+            objs.clear()
+        return dict(self.written)
 
 
 def _first_free_ids() -> dict[str, int]:
@@ -575,22 +621,20 @@ def generate_demo_registry(
     sites = _grid_sites()
     if not sites:
         raise DemoError(_("there are no grids to fill: generate the city first"))
-    with bulk_load():
-        # The tables are empty (or just emptied): build their indexes once, at the end.
-        writer = BulkWriter(REGISTRY_MODELS, defer_indexes=True)
+    # The tables are empty (or just emptied): their indexes are built once, at the end.
+    with bulk_load(REGISTRY_MODELS.values(), defer_indexes=True):
+        records = _Records(sites)
         try:
             plan = demo_registry.plan_registry(
                 sites, scale=scale, seed=seed, today=today, first_ids=_first_free_ids()
             )
             for done, grid_rows in enumerate(plan, start=1):
-                for key, rows in grid_rows.rows.items():
-                    writer.add(key, rows)
-                writer.maybe_flush()
+                records.add(grid_rows.rows)
                 if progress is not None:
                     progress(done, len(sites))
         except demo_registry.PlanError as exc:
             raise DemoError(str(exc)) from exc
-        counts = writer.finish()
+        counts = records.flush()
     audit.record(
         DEMO_REGISTRY,
         actor=actor,
@@ -666,13 +710,9 @@ def _clear_events() -> dict:
     return {"events": events, "timeline": timeline, "attachments": attachments}
 
 
-def _person(user_id, username, name="", phone="") -> demo_events.Person:
-    return demo_events.Person(user_id, username, name, phone)
-
-
 def _event_sites() -> list[demo_events.GridSite]:
     """The grids with who works their events, and which of them the demo accounts look at."""
-    first_at: dict[str, demo_events.Person] = {}
+    first_at: dict[str, User] = {}
     accounts: dict[str, str] = {}
     for username, user_id, grid_path, unit_path in (
         Posting.objects.filter(user__is_active=True)
@@ -680,7 +720,7 @@ def _event_sites() -> list[demo_events.GridSite]:
         .values_list("user__username", "user_id", "grid__scope_path", "unit__path")
     ):
         path = grid_path or unit_path
-        first_at.setdefault(path, _person(user_id, username))
+        first_at.setdefault(path, User(pk=user_id, username=username))
         accounts[username] = path
     showcase = {accounts.get(DemoAccount.GRID), accounts.get(DemoAccount.GRID2)}
     rows = list(
@@ -713,56 +753,6 @@ def _event_sites() -> list[demo_events.GridSite]:
             )
         )
     return sites
-
-
-def _category_sites() -> list[demo_events.CategorySite]:
-    return [
-        demo_events.CategorySite(
-            pk=c.pk,
-            code=c.code,
-            kind=c.kind,
-            station=c.responsible == Responsible.STATION,
-            clock_hours=c.clock_hours,
-            limits=c.limits or {},
-        )
-        for c in Category.objects.filter(active=True)
-    ]
-
-
-class _RowAdapter:
-    """Rows of the plan straight into a BulkWriter table's buffer, as tuples the driver takes.
-
-    The plan gives every field of the two tables with plain values; only datetimes (aware) and
-    JSON need adapting, which done here in bulk costs a fraction of the per-value field methods
-    the writer's generic ``add`` calls (hundreds of thousands of timeline rows)."""
-
-    def __init__(self, table):
-        self.table = table
-        fields = table.model._meta.concrete_fields
-        self.names = [f.attname for f in fields]
-        self.datetimes = [f.attname for f in fields if isinstance(f, models.DateTimeField)]
-        self.json = [f.attname for f in fields if isinstance(f, models.JSONField)]
-        self.getter = operator.itemgetter(*self.names)
-        self.sqlite = connection.vendor == "sqlite"
-
-    def add(self, rows: list[dict]) -> None:
-        names, datetimes, json_fields, sqlite = set(self.names), self.datetimes, self.json, self.sqlite
-        utc = dt.UTC
-        out = self.table.rows
-        for row in rows:
-            if row.keys() != names:
-                raise ValueError(
-                    f"{self.table.model._meta.label}: the plan's row has {sorted(row.keys() ^ names)}"
-                )
-            for name in json_fields:
-                value = row[name]
-                row[name] = json.dumps(value, ensure_ascii=False) if value else "{}"
-            if sqlite:  # as Django stores them there: naive UTC text
-                for name in datetimes:
-                    value = row[name]
-                    if value is not None:
-                        row[name] = value.astimezone(utc).replace(tzinfo=None).isoformat(" ")
-            out.append(self.getter(row))
 
 
 def _max_id(model) -> int:
@@ -798,49 +788,29 @@ def generate_demo_events(
     if not sites:
         raise DemoError(_("there are no grids to fill: generate the city first"))
     load_categories(json.loads(CATEGORIES_FILE.read_text(encoding="utf-8")), actor=actor)
-    calendar = workcalendar.calendar()
-
-    def deadline(category, start, hours):
-        if category.clock_hours:
-            return start + dt.timedelta(hours=hours)
-        return calendar.add_working_hours(start, hours)
-
     resident = User.objects.filter(username=DemoAccount.RESIDENT, is_active=True).first()
     try:
         plan = demo_events.plan_events(
             sites,
-            _category_sites(),
+            list(Category.objects.filter(active=True)),
             scale=scale,
             seed=seed,
             now=now,
-            first_ids={"event": _max_id(Event), "timeline": _max_id(TimelineEntry)},
-            deadline=deadline,
-            resident=_person(resident.pk, resident.username, resident.full_name, resident.phone)
-            if resident
-            else None,
+            first_id=_max_id(Event),
+            resident=resident,
         )
     except demo_events.PlanError as exc:
         raise DemoError(str(exc)) from exc
     # Counters of days without events are no use; the generated days get theirs below.
     CaseCounter.objects.filter(prefix=EVENT_PREFIX).delete()
-    with bulk_load():
-        writer = BulkWriter(
-            {"event": Event, "timeline": TimelineEntry},
-            defer_indexes=not events_exist(),
-        )
-        adapters = {key: _RowAdapter(table) for key, table in writer.tables.items()}
+    with workcalendar.pinned(), bulk_load([Event, TimelineEntry], defer_indexes=not events_exist()):
         for done, chunk in enumerate(plan.chunks, start=1):
-            for key, rows in chunk.items():
-                adapters[key].add(rows)
-            writer.maybe_flush()
+            copy_in(chunk["event"])
+            copy_in(chunk["timeline"])
             if progress is not None:
                 progress(done, demo_events.MONTHS)
-        writer.finish()
-    # a few thousand rows (one per county and day), after the events: the plan counted them
-    counters = CaseCounter.objects.bulk_create(
-        [CaseCounter(**row) for row in plan.counters()], batch_size=2000
-    )
-    counts = {**plan.counts, "counters": len(counters)}
+    counters = plan.numbers.save()
+    counts = {**plan.counts, "counters": counters}
     audit.record(
         DEMO_EVENTS,
         actor=actor,

@@ -1,6 +1,8 @@
 """Demo disputes at the seed city's rate: ~12,000 a year at scale 1.0, ~97 % of those whose month
-is over resolved, written in bulk (``demo.bulk.BulkWriter``: executemany on SQLite, COPY on
-PostgreSQL) with their parties, a session, the agreement and follow-up visits.
+is over resolved, with their parties, a session, the agreement and follow-up visits. Each
+dispute's steps are planned here and taken by the casework kernel's bulk path
+(``casework.Life``: statuses, limits, timeline rows, numbers as the engine makes them); the rows
+go in with the import path's ``copy_in``.
 
 Hook for the demo command: ``generate_demo_disputes(actor=..., scale=registry_scale, seed=seed)``
 after the registry; ``--reset`` passes ``reset=True``. Deterministic for a seed and a day.
@@ -20,12 +22,13 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.accounts.models import Posting
-from fengqiao.core import audit
+from fengqiao.accounts.models import Posting, User
+from fengqiao.core import audit, casework, workcalendar
+from fengqiao.core.importing import bulk_load, copy_in
 from fengqiao.core.models import CaseCounter, TimelineEntry
 from fengqiao.core.roles import Role
 from fengqiao.demo import names
-from fengqiao.demo.bulk import BulkWriter, bulk_load
+from fengqiao.disputes.actions import district_path
 from fengqiao.disputes.choices import (
     AgreementForm,
     Category,
@@ -33,13 +36,12 @@ from fengqiao.disputes.choices import (
     PartyRole,
     Performance,
     Source,
-    Status,
     VisitMethod,
 )
 from fengqiao.disputes.models import Agreement, Dispute, DisputeParty, FollowUp, MediationSession
-from fengqiao.disputes.workflow import DISPUTE_WORKFLOW
+from fengqiao.disputes.workflow import AGREEMENT_FIELDS, AGREEMENT_PREFIX, DISPUTE_WORKFLOW
 from fengqiao.geo.models import Grid
-from fengqiao.registry.validators import id_check_char
+from fengqiao.registry.validators import make_id_number
 
 DEMO_DISPUTES = audit.register("demo_disputes", "generated the demo disputes")
 UNSCOPED = "demo: the generator fills and clears the whole ledger"
@@ -100,8 +102,7 @@ def _pick(rng: random.Random, weights: dict):
 
 def _id_number(rng: random.Random, county: str) -> str:
     born = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 55))
-    body = f"{county}{born:%Y%m%d}{rng.randrange(1, 999):03d}"
-    return body + id_check_char(body)
+    return make_id_number(county, born, rng.choice("MF"), rng.randrange(500))
 
 
 def _sites():
@@ -123,46 +124,17 @@ def _sites():
     ]
 
 
-OUTCOME_STEPS = {
-    Outcome.RESOLVED: ("record_agreement", "resolve"),
-    Outcome.NOT_RESOLVED: ("fail",),
-    Outcome.REFERRED: ("refer",),
-    Outcome.TERMINATED: ("terminate",),
+OUTCOME_STEPS = {Outcome.NOT_RESOLVED: "fail", Outcome.REFERRED: "refer", Outcome.TERMINATED: "terminate"}
+NOTES = {
+    Outcome.NOT_RESOLVED: "双方分歧较大，调解未成。",
+    Outcome.REFERRED: "告知当事人向人民法院起诉。",
+    Outcome.TERMINATED: "一方当事人拒绝继续调解。",
 }
-
-
-def _steps(status, outcome, opened, outcome_at, now) -> list[tuple[str, dt.datetime]]:
-    """The steps that took a demo dispute to ``status``, and when."""
-    if status == Status.REGISTERED:
-        return []
-    started = opened + dt.timedelta(hours=2)
-    steps = [("start", started), ("record_session", min(outcome_at or now, now))]
-    if outcome:
-        steps += [(name, outcome_at) for name in OUTCOME_STEPS[outcome]]
-    if status in (Status.FOLLOW_UP, Status.ARCHIVED):
-        steps.append(("follow_up", min(outcome_at + dt.timedelta(days=10), now)))
-    if status == Status.ARCHIVED:
-        steps.append(("archive", outcome_at + dt.timedelta(days=30)))
-    return steps
-
-
-def _timeline(steps, row: dict, actor_id) -> list[dict]:
-    """The timeline rows of ``steps``, each taken as the dispute workflow declares it: from the
-    states it allows, to its target. The last must be the dispute's status."""
-    status = DISPUTE_WORKFLOW.initial
-    base = {"case_type": "dispute", "case_id": row["id"], "holder_path": row["holder_path"]}
-    entries = [{**base, "at": row["opened_at"], "transition": "open", "to_status": status}]
-    for name, at in steps:
-        step = DISPUTE_WORKFLOW.transition(name)
-        if status not in step.sources:
-            raise ValueError(f"the demo planned {name} from {status}")
-        to = step.target or status
-        entries.append({**base, "at": at, "transition": name, "from_status": status, "to_status": to})
-        entries[-1]["actor_id"] = actor_id
-        status = to
-    if status != row["status"]:
-        raise ValueError(f"the demo's steps end at {status}, not {row['status']}")
-    return entries
+SESSION = {
+    "place": "村（社区）调解室",
+    "participants": "社区民警、网格员、村干部",
+    "minutes": "听取双方陈述，释法明理，促成和解。",
+}
 
 
 def clear_demo_disputes() -> None:
@@ -201,37 +173,15 @@ def generate_demo_disputes(
         + dt.timedelta(minutes=rng.randrange(0, 10 * 60))
         for _ in range(total)
     )
-    first = {
-        m: (m.objects.unscoped(reason=UNSCOPED) if m is Dispute else m.objects).aggregate(x=Max("pk"))["x"]
-        or 0
-        for m in (Dispute, DisputeParty, MediationSession, Agreement, FollowUp, TimelineEntry)
-    }
-    through = Dispute.mediators.through
-    first[through] = through.objects.aggregate(x=Max("pk"))["x"] or 0
-    mediators = timeline = 0
-    writer = BulkWriter(
-        {
-            "dispute": Dispute,
-            "party": DisputeParty,
-            "session": MediationSession,
-            "agreement": Agreement,
-            "follow_up": FollowUp,
-            "mediator": Dispute.mediators.through,
-            "timeline": TimelineEntry,
-        },
-        batch_size=20_000,
-    )
-    counters: dict[tuple, int] = {}
-    counts = dict.fromkeys(("dispute", "party", "session", "agreement", "follow_up"), 0)
-    resolved = 0
-    with bulk_load():
+    first = Dispute.objects.unscoped(reason=UNSCOPED).aggregate(x=Max("pk"))["x"] or 0
+    load, agreements = casework.BulkLoad(DISPUTE_WORKFLOW), casework.Numbers(AGREEMENT_PREFIX)
+    rows: dict[type, list] = {m: [] for m in (Dispute, DisputeParty, MediationSession, Agreement, FollowUp)}
+    rows[Dispute.mediators.through], timeline = [], []
+    with workcalendar.pinned():
         for n, opened in enumerate(openings):
             if opened > now:
                 opened = now - dt.timedelta(minutes=1)
-            pk = first[Dispute] + n + 1
             grid_id, path, county, officer, worker = sites[rng.randrange(len(sites))]
-            day = timezone.localtime(opened, tz).date()
-            counters[("TJ", county, day)] = seq = counters.get(("TJ", county, day), 0) + 1
             category = _pick(rng, CATEGORY_WEIGHTS)
             grade = _pick(rng, GRADE_WEIGHTS)
             age = (now - opened).days
@@ -248,134 +198,110 @@ def generate_demo_disputes(
                 if outcome
                 else None
             )
-            if not outcome:
-                status = Status.MEDIATING if age >= 1 else Status.REGISTERED
-            elif age > 60:
-                status = Status.ARCHIVED
-            elif age > 14:
-                status = Status.FOLLOW_UP
-            else:
-                status = outcome
-            lead = officer or worker or actor.pk
-            row = {
-                "id": pk,
-                "scope_path": path,
-                "number": f"TJ-{county}-{day:%Y%m%d}-{seq:04d}",
-                "status": status,
-                "holder_path": path.rsplit("/", 1)[0],
-                "assignee_id": officer,
-                "opened_at": opened,
-                "step_started_at": outcome_at or opened,
-                "due_at": opened + dt.timedelta(days=LIMIT_DAYS) if not outcome else None,
-                "closed_at": outcome_at + dt.timedelta(days=30) if status == Status.ARCHIVED else None,
-                "title": TITLES.get(category, "矛盾纠纷")
+            lead = User(pk=officer or worker or actor.pk)
+            dispute = Dispute(
+                pk=first + n + 1,
+                scope_path=path,
+                holder_path=district_path(Grid(scope_path=path)),
+                assignee_id=officer,
+                title=TITLES.get(category, "矛盾纠纷")
                 + f"（{names.surname(rng)}某与{names.surname(rng)}某）",
-                "source": _pick(rng, SOURCE_WEIGHTS),
-                "category": category,
-                "grade": grade,
-                "grid_id": grid_id,
-                "people_count": rng.choice((2, 2, 2, 3, 4, 6)),
-                "amount": Decimal(rng.choice((0, 0, 500, 1200, 3000, 8000, 20000, 50000))),
-                "facts": "双方因" + TITLES.get(category, "琐事")[:-2] + "问题发生争执，经网格员排查发现。",
-                "points": "赔偿数额及履行方式。",
-                "registered_by_id": worker or officer or actor.pk,
-                "kept_from_criminal": rng.random() < 0.02,
-                "flagged": grade == "red",
-                "outcome": outcome,
-                "outcome_at": outcome_at,
-                "referred_to": "court" if outcome == Outcome.REFERRED else "",
-            }
-            entries = _timeline(_steps(status, outcome, opened, outcome_at, now), row, lead)
-            row["version"] = len(entries)
-            writer.add("dispute", [row])
-            writer.add(
-                "party",
-                [
-                    {
-                        "id": first[DisputeParty] + counts["party"] + i + 1,
-                        "dispute_id": pk,
-                        "role": role,
-                        "name": names.person_name(rng),
-                        "id_number": _id_number(rng, county),
-                    }
-                    for i, role in enumerate((PartyRole.APPLICANT, PartyRole.RESPONDENT))
-                ],
+                source=_pick(rng, SOURCE_WEIGHTS),
+                category=category,
+                grade=grade,
+                grid_id=grid_id,
+                people_count=rng.choice((2, 2, 2, 3, 4, 6)),
+                amount=Decimal(rng.choice((0, 0, 500, 1200, 3000, 8000, 20000, 50000))),
+                facts="双方因" + TITLES.get(category, "琐事")[:-2] + "问题发生争执，经网格员排查发现。",
+                points="赔偿数额及履行方式。",
+                registered_by_id=worker or officer or actor.pk,
+                kept_from_criminal=rng.random() < 0.02,
+                flagged=grade == "red",
             )
-            counts["party"] += 2
-            writer.add(
-                "timeline",
-                [{"id": first[TimelineEntry] + timeline + i, **e} for i, e in enumerate(entries, 1)],
-            )
-            timeline += len(entries)
-            if lead:
-                mediators += 1
-                writer.add(
-                    "mediator", [{"id": first[through] + mediators, "dispute_id": pk, "user_id": lead}]
+            life = load.open(dispute, county=county, actor=User(pk=dispute.registered_by_id), at=opened)
+            rows[Dispute].append(dispute)
+            rows[DisputeParty] += [
+                DisputeParty(
+                    dispute=dispute, role=role, name=names.person_name(rng), id_number=_id_number(rng, county)
                 )
-            if age >= 1 and lead:
-                counts["session"] += 1
-                writer.add(
-                    "session",
-                    [
-                        {
-                            "id": first[MediationSession] + counts["session"],
-                            "dispute_id": pk,
-                            "held_on": (outcome_at or now).date(),
-                            "place": "村（社区）调解室",
-                            "participants": "社区民警、网格员、村干部",
-                            "minutes": "听取双方陈述，释法明理，促成和解。",
-                            "recorded_by_id": lead,
-                        }
-                    ],
+                for role in (PartyRole.APPLICANT, PartyRole.RESPONDENT)
+            ]
+            rows[Dispute.mediators.through].append(Dispute.mediators.through(dispute=dispute, user=lead))
+            if age >= 1:  # mediating: the lead started it, and held a session
+                life.move("start", at=opened + dt.timedelta(hours=2), actor=lead, sets={})
+                session = MediationSession(
+                    dispute=dispute, held_on=(outcome_at or now).date(), recorded_by=lead, **SESSION
                 )
-            if outcome == Outcome.RESOLVED and lead:
-                resolved += 1
+                rows[MediationSession].append(session)
+                life.move(
+                    "record_session",
+                    at=min(outcome_at or now, now),
+                    actor=lead,
+                    data={"held_on": session.held_on, **SESSION},
+                    sets={},
+                )
+            if outcome == Outcome.RESOLVED:
                 signed = timezone.localtime(outcome_at, tz).date()
-                counters[("TJXY", county, signed)] = aseq = counters.get(("TJXY", county, signed), 0) + 1
-                serial = f"TJXY-{county}-{signed:%Y%m%d}-{aseq:04d}"
-                counts["agreement"] += 1
-                writer.add(
-                    "agreement",
-                    [
-                        {
-                            "id": first[Agreement] + counts["agreement"],
-                            "dispute_id": pk,
-                            "serial": serial,
-                            "form": AgreementForm.WRITTEN if rng.random() < 0.8 else AgreementForm.ORAL,
-                            "terms": "被申请人向申请人赔偿损失，双方就此了结。",
-                            "performance_method": "一次性支付",
-                            "perform_by": signed + dt.timedelta(days=15),
-                            "signed_on": signed,
-                            "made_by_id": lead,
-                            "content_hash": hashlib.sha256(f"{serial}:{seed}".encode()).hexdigest(),
-                            "performance": Performance.PERFORMED
-                            if status != Status.RESOLVED
-                            else Performance.PENDING,
-                        }
-                    ],
+                agreement = Agreement(
+                    dispute=dispute,
+                    serial=agreements.next(county, signed),
+                    form=AgreementForm.WRITTEN if rng.random() < 0.8 else AgreementForm.ORAL,
+                    terms="被申请人向申请人赔偿损失，双方就此了结。",
+                    performance_method="一次性支付",
+                    perform_by=signed + dt.timedelta(days=15),
+                    signed_on=signed,
+                    made_by=lead,
+                    performance=Performance.PERFORMED if age > 14 else Performance.PENDING,
                 )
-            if status in (Status.FOLLOW_UP, Status.ARCHIVED) and lead:
-                counts["follow_up"] += 1
-                writer.add(
+                agreement.content_hash = hashlib.sha256(f"{agreement.serial}:{seed}".encode()).hexdigest()
+                rows[Agreement].append(agreement)
+                terms = {name: getattr(agreement, name) for name in AGREEMENT_FIELDS}
+                life.move("record_agreement", at=outcome_at, actor=lead, data=terms, sets={})
+                life.move(
+                    "resolve", at=outcome_at, actor=lead, sets={"outcome": outcome, "outcome_at": outcome_at}
+                )
+            elif outcome:
+                data = {"to": "court"} if outcome == Outcome.REFERRED else {}
+                life.move(OUTCOME_STEPS[outcome], at=outcome_at, actor=lead, note=NOTES[outcome], data=data)
+            if outcome and age > 14:  # a follow-up visit; after two months the file is archived
+                visit = FollowUp(
+                    dispute=dispute,
+                    visited_on=(outcome_at + dt.timedelta(days=10)).date(),
+                    method=VisitMethod.PHONE,
+                    performance=Performance.PERFORMED if outcome == Outcome.RESOLVED else "",
+                    note="回访：双方无新矛盾。",
+                    visited_by=lead,
+                )
+                rows[FollowUp].append(visit)
+                data = {
+                    "visited_on": visit.visited_on,
+                    "method": visit.method,
+                    "performance": visit.performance,
+                }
+                life.move(
                     "follow_up",
-                    [
-                        {
-                            "id": first[FollowUp] + counts["follow_up"],
-                            "dispute_id": pk,
-                            "visited_on": (outcome_at + dt.timedelta(days=10)).date(),
-                            "method": VisitMethod.PHONE,
-                            "performance": Performance.PERFORMED if outcome == Outcome.RESOLVED else "",
-                            "note": "回访：双方无新矛盾。",
-                            "visited_by_id": lead,
-                        }
-                    ],
+                    at=min(outcome_at + dt.timedelta(days=10), now),
+                    actor=lead,
+                    note=visit.note,
+                    data=data,
+                    sets={},
                 )
-            writer.maybe_flush()
-        written = writer.finish()
-    # Numbers the engine gives later must follow the generated ones.
-    for (prefix, county, day), last in counters.items():
-        CaseCounter.objects.update_or_create(prefix=prefix, county=county, day=day, defaults={"last": last})
-    counts = {**{k: written[k] for k in counts}, "resolved": resolved}
+                if age > 60:
+                    life.move("archive", at=outcome_at + dt.timedelta(days=30), actor=lead)
+            timeline += life.rows()
+    with bulk_load([*rows, TimelineEntry]):
+        for objs in [*rows.values(), timeline]:
+            copy_in(objs)
+    load.numbers.save()
+    agreements.save()
+    counts = {
+        "dispute": len(rows[Dispute]),
+        "party": len(rows[DisputeParty]),
+        "session": len(rows[MediationSession]),
+        "agreement": len(rows[Agreement]),
+        "follow_up": len(rows[FollowUp]),
+        "resolved": len(rows[Agreement]),
+    }
     audit.record(
         DEMO_DISPUTES,
         None,

@@ -1,23 +1,23 @@
-"""Two years of events for the demo city, planned as rows (no database here).
+"""Two years of events for the demo city: each event's fate planned here, its life played by the
+casework kernel's bulk path.
 
-Each event lives its life in a few lines of arithmetic instead of through the casework engine's
-transaction per move (which would take hours for a city's two years), but every step it takes is
-the event workflow's own: from the states it declares, to its target, restarting the clock as it
-says (``_Life.move``): reported, then filed or rejected or merged as a
-duplicate, dispatched, handled, reported back, checked — passed or sent back for rework — closed,
-rated, now and then reopened; some are escalated by hand, some miss a limit and the sweep takes
-them one rung up. Every move is a timeline row just like the engine writes (the same transition
-names, statuses, holders and actors), so the event pages, the inboxes and the indicators read
-the demo as they read real work. A life stops at ``now``: the recent events are still open, in
-whatever step they had reached, a few of them past their limit.
+The plan says which step comes when and who takes it; :class:`fengqiao.core.casework.Life`
+takes each as the engine does (from the states the event workflow declares, to its target, the
+clock and the next limit on the working calendar, the timeline row), only in memory instead of
+in a transaction per move (which would take hours for a city's two years): reported, then filed
+or rejected or merged as a duplicate, dispatched, handled, reported back, checked — passed or
+sent back for rework — closed, rated, now and then reopened; some are escalated by hand, some
+miss a limit and the sweep takes them one rung up. So the event pages, the inboxes and the
+indicators read the demo as they read real work. A life stops at ``now``: the recent events are
+still open, in whatever step they had reached, a few of them past their limit.
 
 Rates: :data:`EVENTS_PER_GRID_YEAR` at events scale 1.0 (3,475 grids → about 350,000 a year,
 "hundreds of thousands", DESIGN.md); the demo's default is 0.1 of it. A little growth from the
 first year to the second, a season, quiet weekends and nights. The grids of the demo accounts
 get a handful of recent events besides, so their inboxes are never empty.
 
-Numbers follow :func:`fengqiao.core.casework.next_number` (``E-<county>-<yyyymmdd>-<nnnn>``, per
-county and local day, in the order opened); the counters to continue from are part of the plan.
+Numbers are the kernel's (:class:`fengqiao.core.casework.Numbers`, in the order opened); the
+counters to continue from are saved with the events.
 """
 
 from __future__ import annotations
@@ -27,16 +27,20 @@ import calendar
 import datetime as dt
 import itertools
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import shapely
 
+from fengqiao.accounts.models import User
+from fengqiao.core import casework
 from fengqiao.demo import names
 from fengqiao.demo.city import seeded
-from fengqiao.events.choices import Channel, Status
-from fengqiao.events.models import DEFAULT_LIMITS, TRACKING_ALPHABET
+from fengqiao.events import routing
+from fengqiao.events.choices import Channel, Responsible, Status
+from fengqiao.events.models import TRACKING_ALPHABET, Category, Event
 from fengqiao.events.workflow import EVENT_WORKFLOW
+from fengqiao.geo.models import Grid
 
 EVENTS_PER_GRID_YEAR = 100
 MONTHS = 24
@@ -109,14 +113,6 @@ class PlanError(ValueError):
 
 
 @dataclass(frozen=True)
-class Person:
-    pk: int
-    username: str
-    name: str = ""
-    phone: str = ""
-
-
-@dataclass(frozen=True)
 class GridSite:
     """One grid, with the people who work its events: the grid worker, the district's officer
     and the station's chief (any may be missing in a hand-made territory)."""
@@ -127,39 +123,31 @@ class GridSite:
     scope_path: str
     polygon: object  # shapely, WGS-84
     urban_rural_code: str = ""
-    worker: Person | None = None
-    officer: Person | None = None
-    chief: Person | None = None
+    worker: User | None = None
+    officer: User | None = None
+    chief: User | None = None
     showcase: bool = False
 
     @property
     def county(self) -> str:
         return self.scope_path.split("/")[1]
 
-    def person_at(self, holder: str) -> Person | None:
+    @property
+    def grid(self) -> Grid:
+        return Grid(pk=self.pk, code=self.code, name=self.name, scope_path=self.scope_path)
+
+    def person_at(self, holder: str) -> User | None:
         depth = holder.count("/") + 1
         return {5: self.worker, 4: self.officer, 3: self.chief}.get(depth)
 
 
-@dataclass(frozen=True)
-class CategorySite:
-    pk: int
-    code: str
-    kind: str
-    station: bool  # handled by the station from the start
-    clock_hours: bool
-    limits: dict
-
-    def limit(self, status: str) -> float:
-        return float(self.limits.get(status, DEFAULT_LIMITS.get(status, 24)))
-
-
 @dataclass
 class EventPlan:
-    """The rows, a month of opening dates at a time (``chunks``), and what they add up to."""
+    """The events and their timeline rows, a month of opening dates at a time (``chunks``), the
+    numbers they took (``numbers.save()`` once the chunks are consumed), and the counts."""
 
-    chunks: Iterator[dict[str, list[dict]]]
-    counters: Callable[[], list[dict]]  # call after the chunks are consumed
+    chunks: Iterator[dict[str, list]]
+    numbers: casework.Numbers
     counts: dict = field(default_factory=dict)
 
 
@@ -239,32 +227,17 @@ def _fate(rng: random.Random, *, showcase: bool = False) -> _Fate:
 
 
 class _Life:
-    """One event's moves, stopping at ``stop``: the rows of its timeline and its state."""
+    """One event's fate played through the kernel's bulk path, stopping at ``stop``."""
 
-    def __init__(
-        self,
-        site: GridSite,
-        category: CategorySite,
-        opened: dt.datetime,
-        stop: dt.datetime,
-        sweep_until,
-        deadline,
-    ):
-        self.site, self.category, self.stop, self.sweep_until = site, category, stop, sweep_until
-        self.deadline = deadline
-        self.t = opened
-        self.status = Status.REPORTED
-        self.holder = "/".join(site.scope_path.split("/")[:3]) if category.station else site.scope_path
-        self.level = self.missed = self.reworks = self.reopens = 0
-        self.step_started = opened
-        self.closed_at = None
-        self.assignee: Person | None = None
-        self.rating = self.rated_at = None
-        self.entries: list[tuple] = []  # (at, actor, transition, from, to, holder, note, data)
+    def __init__(self, life: casework.Life, site: GridSite, stop: dt.datetime, sweep_until: dt.datetime):
+        self.life, self.site, self.stop, self.sweep_until = life, site, stop, sweep_until
+        self.event: Event = life.case
+        self.t = life.at
         self.done = False  # stopped at ``stop`` before the life was over
-        self.swept = False  # the current limit is the sweep's (24 clock hours), not the category's
-        self.due = None  # the current limit when extensions moved it
-        self.extension_hours = None
+
+    @property
+    def holder(self) -> str:
+        return self.event.holder_path
 
     def _happen(self, hours: float) -> bool:
         """Advance the clock; False (and the life ends here) when that passes ``stop``."""
@@ -275,47 +248,26 @@ class _Life:
         self.t = at
         return True
 
-    def move(self, rng, name: str, hours: float, actor: Person | None, note="", data=None):
-        """Take step ``name`` as the event workflow declares it (from which states, to which, whether
-        its clock restarts): the demo plans when and by whom, the workflow says what a step does."""
+    def move(self, name: str, hours: float, actor: User | None, note="", data=None, sets=None) -> bool:
+        """Take step ``name`` ``hours`` from now, unless that is past ``stop``."""
         if self.done or not self._happen(hours):
             return False
-        before = self.status
-        step = self.record(self.t, actor, name, note, data)
-        if step.restarts_clock if step.restarts_clock is not None else self.status != before:
-            self.step_started = self.t
-            self.swept, self.due = False, None
+        self.life.move(name, at=self.t, actor=actor, note=note, data=data, sets=sets)
         return True
 
-    def record(self, at, actor: Person | None, name: str, note="", data=None):
-        """The timeline row of step ``name`` at ``at``, checked against the workflow's declaration."""
-        step = EVENT_WORKFLOW.transition(name)
-        if self.status not in step.sources:
-            raise PlanError(f"the demo planned {name} from {self.status}")
-        before, self.status = self.status, step.target or self.status
-        self.entries.append((at, actor, name, before, self.status, self.holder, note, data or {}))
-        return step
-
-    def up(self) -> None:
-        if "/" in self.holder:
-            self.holder = self.holder.rsplit("/", 1)[0]
-            self.level += 1
-
-    def wait(self, rng, status: str, late: bool) -> float:
-        """Hours until the step is done: well within its limit, or past it. Past the limit the
-        sweep takes the event one rung up (if the demo's worker was running then) and the new
-        holder acts within the 24 hours that gives; else it is still overdue now."""
-        limit = self.category.limit(status)
-        if not late:
-            return limit * rng.uniform(0.05, 0.85)  # clock hours: within any working-hours limit too
-        due = self.deadline(self.category, self.step_started, limit)
+    def wait(self, rng, late: bool = False) -> float:
+        """Hours until the current step is done: well within its limit, or past it. Past the limit
+        the sweep takes the event one rung up (if the demo's worker was running then) and the new
+        holder acts within the time that gives; else it is still overdue now."""
+        event = self.event
+        due = event.due_at
+        if not late or due is None:
+            hours = event.category.limit_hours(event.status) or 24
+            return hours * rng.uniform(0.05, 0.85)  # clock hours: within any working-hours limit too
         if due <= self.sweep_until:
-            below = self.holder
-            self.up()
-            self.missed += 1
-            self.record(due, None, "escalate", data={"from": below})
-            self.step_started, self.swept = due, True
-            done = due + dt.timedelta(hours=24 * rng.uniform(0.1, 0.8))
+            self.t = max(self.t, due)
+            self.life.overdue(self.t)
+            done = self.t + (event.due_at - self.t) * rng.uniform(0.1, 0.8)
         else:
             done = due + dt.timedelta(hours=rng.uniform(1, 48))
         return (done - self.t).total_seconds() / 3600
@@ -324,102 +276,80 @@ class _Life:
         """Hours until a long job is done (a complex dispute, weeks or months): whenever its limit
         nears, the holder asks for a month more and the level above approves."""
         done = self.t + dt.timedelta(days=rng.uniform(20, 200))
-        due = self.deadline(self.category, self.step_started, self.category.limit(Status.HANDLING))
         month = 24 * 30
-        while due < done:
-            asked = due - dt.timedelta(hours=rng.uniform(1, 8))
+        while self.event.due_at < done:
+            due = self.event.due_at
+            asked = max(self.t, due - dt.timedelta(hours=rng.uniform(1, 8)))
             approved = asked + (due - asked) * rng.uniform(0.2, 0.9)
             if asked > self.stop:
                 break
-            self.record(
-                asked, self.actor(), "request_extension", rng.choice(NOTES["extension"]), {"hours": month}
+            self.t = asked
+            note = rng.choice(NOTES["extension"])
+            self.life.move(
+                "request_extension", at=asked, actor=self.actor(), note=note, data={"hours": month}
             )
             if approved > self.stop:
-                self.extension_hours = month  # asked, not yet approved
                 break
-            self.record(approved, self.approver(), "approve_extension")
-            due += dt.timedelta(hours=month)
-        self.due = due
+            self.t = approved
+            self.life.move("approve_extension", at=approved, actor=self.approver())
         return (done - self.t).total_seconds() / 3600
 
-    def approver(self) -> Person | None:
+    def approver(self) -> User | None:
         """Someone above the holder."""
         return self.site.officer if self.holder.count("/") + 1 >= 5 else self.site.chief
 
-    def actor(self) -> Person | None:
+    def actor(self) -> User | None:
         """Whoever holds it acts: the grid worker, the district's officer, the station's chief."""
         return self.site.person_at(self.holder) or self.site.chief or self.site.officer
 
-    def checker(self) -> Person | None:
+    def checker(self) -> User | None:
         """The officer checks what the grid reports back; a unit checks its own."""
         if self.holder.count("/") + 1 >= 4:
             return self.site.officer or self.actor()
         return self.actor()
 
 
-def _live(
-    rng, site, category, opened, stop, sweep_until, deadline, fate: _Fate, opener, reporter, into
-) -> _Life:
-    """The moves of one event from ``opened`` up to ``stop`` (or the end of its life)."""
-    life = _Life(site, category, opened, stop, sweep_until, deadline)
-    life.entries.append((opened, opener, "open", "", Status.REPORTED, life.holder, "", {}))
+def _live(rng, life: _Life, fate: _Fate, reporter, into: Event | None) -> None:
+    """The moves of one event up to ``stop`` (or the end of its life)."""
 
     def note(kind):
         return rng.choice(NOTES[kind])
 
     if fate.reject:
-        life.move(rng, "reject", life.wait(rng, Status.REPORTED, False), life.actor(), note("reject"))
-        if not life.done:
-            life.closed_at = life.t
-        return life
-    if fate.merge and into:
-        life.move(rng, "merge", life.wait(rng, Status.REPORTED, False), life.actor(), "", {"into": into})
-        if not life.done:
-            life.closed_at = life.t
-        return life
+        life.move("reject", life.wait(rng), life.actor(), note("reject"))
+        return
+    if fate.merge and into is not None:
+        data, sets = {"into": into.number}, {"duplicate_of_id": into.pk}
+        life.move("merge", life.wait(rng), life.actor(), data=data, sets=sets)
+        return
     for _ in range(fate.escalations):
         if life.holder.count("/") + 1 >= 4:
-            actor = life.actor()
-            life.up()
-            life.move(rng, "escalate", rng.uniform(0.1, 1.5), actor, note("escalate"))
+            life.move("escalate", rng.uniform(0.1, 1.5), life.actor(), note("escalate"))
     if fate.hold:
-        return life
+        return
     late = fate.late_step
-    for name, status in (("file", Status.REPORTED), ("dispatch", Status.FILED)):
-        data = None
-        if name == "dispatch":
-            life.assignee = life.site.person_at(life.holder)
-            data = {"assignee": life.assignee.pk} if life.assignee else None
-        life.move(rng, name, life.wait(rng, status, late == status), life.actor(), data=data)
-    life.move(rng, "accept", life.wait(rng, Status.DISPATCHED, late == Status.DISPATCHED), life.actor())
+    life.move("file", life.wait(rng, late == Status.REPORTED), life.actor())
+    assignee = life.site.person_at(life.holder)
+    data, sets = ({"assignee": assignee.pk}, {"assignee": assignee}) if assignee else (None, {})
+    life.move("dispatch", life.wait(rng, late == Status.FILED), life.actor(), data=data, sets=sets)
+    life.move("accept", life.wait(rng, late == Status.DISPATCHED), life.actor())
     rounds = 1 + fate.reworks
     for i in range(rounds):
-        late_here = late == Status.HANDLING and i == 0
         if life.done:
             break
-        wait = life.drag(rng) if fate.long and i == 0 else life.wait(rng, Status.HANDLING, late_here)
-        life.move(rng, "report_back", wait, life.actor(), note("report_back"))
+        wait = life.drag(rng) if fate.long and i == 0 else life.wait(rng, late == Status.HANDLING and i == 0)
+        life.move("report_back", wait, life.actor(), note("report_back"))
         if i < rounds - 1:
-            wait = life.wait(rng, Status.REPORTED_BACK, False)
-            if life.move(rng, "rework", wait, life.checker(), note("rework")):
-                life.reworks += 1
-    if life.move(rng, "pass", life.wait(rng, Status.REPORTED_BACK, False), life.checker()):
-        life.closed_at = life.t
-    if fate.reopen and life.move(rng, "reopen", rng.uniform(2, 120), reporter, note("reopen")):
-        life.reopens += 1
-        life.closed_at = None
-        life.move(
-            rng, "report_back", life.wait(rng, Status.HANDLING, False), life.actor(), note("report_back")
-        )
-        if life.move(rng, "pass", life.wait(rng, Status.REPORTED_BACK, False), life.checker()):
-            life.closed_at = life.t
-    if fate.rated and life.status == Status.CLOSED:
+            life.move("rework", life.wait(rng), life.checker(), note("rework"))
+    life.move("pass", life.wait(rng), life.checker())
+    if fate.reopen and life.move("reopen", rng.uniform(2, 120), reporter, note("reopen")):
+        life.move("report_back", life.wait(rng), life.actor(), note("report_back"))
+        life.move("pass", life.wait(rng), life.checker())
+    if fate.rated and life.event.status == Status.CLOSED:
         rating = _RATINGS.pick(rng)
-        if life.reworks or life.missed:
+        if life.event.rework_count or life.event.missed_deadlines:
             rating = max(1, rating - rng.choice((0, 1, 2)))
-        if life.move(rng, "rate", rng.uniform(1, 72), reporter, "", {"rating": rating}):
-            life.rating, life.rated_at = rating, life.t
-    return life
+        life.move("rate", rng.uniform(1, 72), reporter, data={"rating": rating})
 
 
 _RATINGS = _Weighted(RATINGS)
@@ -427,20 +357,16 @@ _RATINGS = _Weighted(RATINGS)
 
 def plan_events(
     sites: list[GridSite],
-    categories: list[CategorySite],
+    categories: list[Category],
     *,
     scale: float,
     seed: int,
     now: dt.datetime,
-    first_ids: dict[str, int],
-    deadline: Callable[[CategorySite, dt.datetime, float], dt.datetime],
-    resident: Person | None = None,
+    first_id: int = 1,
+    resident: User | None = None,
 ) -> EventPlan:
-    """Plan two years of events up to ``now`` (aware) at ``scale`` of :data:`EVENTS_PER_GRID_YEAR`.
-
-    ``deadline(category, start, hours)`` gives the due time of an open event's current step (the
-    working calendar's, passed in so the plan stays free of the database). Rows come a month at a
-    time; ``counters()`` then gives the CaseCounter rows that continue the numbering."""
+    """Plan two years of events up to ``now`` (aware) at ``scale`` of :data:`EVENTS_PER_GRID_YEAR`,
+    their ids from ``first_id``. Events and timeline rows come a month at a time."""
     if not sites:
         raise PlanError("there are no grids to put events in")
     by_code = {c.code: c for c in categories}
@@ -479,54 +405,32 @@ def plan_events(
     channel_pick = {True: _Weighted(CHANNELS_INCIDENT), False: _Weighted(CHANNELS_OTHER)}
     hour_pick = _Weighted(enumerate(HOURS))
     points: dict[int, list] = {}
+    grids = {s.pk: s.grid for s in sites}
     showcase = [s for s in sites if s.showcase]
     sweep_until = now - SWEEP_PAUSE
+    load = casework.BulkLoad(EVENT_WORKFLOW)
 
-    state = {"event": first_ids.get("event", 1), "timeline": first_ids.get("timeline", 1)}
-    counters: dict[tuple[str, dt.date], int] = {}
+    ids = itertools.count(first_id)
     tracking: set[str] = set()
-    recent: dict[int, tuple[float, str]] = {}  # grid pk → (opened timestamp, number) of its last event
+    recent: dict[int, tuple[float, Event]] = {}  # grid pk → (opened timestamp, event) of its last event
     counts = {"events": 0, "timeline": 0, "open": 0, "done": 0}
 
-    pk_of: dict[str, int] = {}  # number → pk, for the originals of duplicates
-
-    def one(rng, site, category, opened, fate, reporter=None) -> tuple[dict, list[dict]]:
-        pk = state["event"]
-        state["event"] += 1
-        day = opened.astimezone(tz).date()
-        key = (site.county, day)
-        counters[key] = counters.get(key, 0) + 1
-        number = f"E-{site.county}-{day:%Y%m%d}-{counters[key]:04d}"
-        pk_of[number] = pk
+    def one(rng, site, category, opened, fate, reporter=None) -> tuple[Event, list]:
         last = recent.get(site.pk)
-        into = last[1] if last and opened.timestamp() - last[0] < 7 * 86400 else ""
-        recent[site.pk] = (opened.timestamp(), number)
-
+        into = last[1] if last and opened.timestamp() - last[0] < 7 * 86400 else None
         if reporter is not None:
             channel = Channel.PORTAL
         else:
             channel = channel_pick[category.code.startswith(INCIDENT_PREFIX)].pick(rng)
-        staff = site.chief if category.station or channel == Channel.DISPATCH_110 else site.worker
+        station = category.responsible == Responsible.STATION
+        staff = site.chief if station or channel == Channel.DISPATCH_110 else site.worker
         opener = staff if channel in (Channel.STAFF, Channel.PHONE, Channel.DISPATCH_110) else reporter
         anonymous = reporter is None and channel in (Channel.API, Channel.OPEN311) and rng.random() < 0.5
-        life = _live(rng, site, category, opened, now, sweep_until, deadline, fate, opener, reporter, into)
-
         if site.pk not in points:
             points[site.pk] = _points(site, seeded(seed, "event-points", site.code))
         lon, lat = rng.choice(points[site.pk])
-        status = life.status
-        is_open = status in OPEN_STATES
-        due = remind = None
-        if is_open:
-            if life.due is not None:
-                due = life.due
-            elif life.swept:
-                due = life.step_started + dt.timedelta(hours=24)
-            else:
-                due = deadline(category, life.step_started, category.limit(status))
-            remind = due - (due - life.step_started) * 0.2
         if reporter is not None:
-            reporter_name, reporter_phone = reporter.name, reporter.phone
+            reporter_name, reporter_phone = reporter.full_name, reporter.phone
         elif anonymous:
             reporter_name = reporter_phone = ""
         else:
@@ -534,68 +438,35 @@ def plan_events(
                 names.person_name(rng),
                 f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
             )
-        event = {
-            "id": pk,
-            "scope_path": site.scope_path,
-            "number": number,
-            "status": str(status),
-            "version": len(life.entries),  # one per move after the opening
-            "holder_path": life.holder,
-            "assignee_id": life.assignee.pk if life.assignee else None,
-            "level": life.level,
-            "opened_at": opened,
-            "step_started_at": life.step_started,
-            "due_at": due,
-            "remind_at": remind,
-            "reminded": False,
-            "missed_deadlines": life.missed,
-            "closed_at": life.closed_at,
-            "kind": category.kind,
-            "category_id": category.pk,
-            "title": rng.choice(titles[category.code]),
-            "description": "",
-            "channel": str(channel),
-            "grid_id": site.pk,
-            "address_id": None,
-            "address_text": f"{site.name}{rng.choice(PLACES)}",
-            "lon": lon,
-            "lat": lat,
-            "reporter_id": reporter.pk if reporter else None,
-            "reporter_name": reporter_name,
-            "reporter_phone": reporter_phone,
-            "tracking_code": _tracking(rng, tracking),
-            "external_id": f"110-{day:%Y%m%d}{rng.randrange(10**6):06d}"
+        grid = grids[site.pk]
+        day = opened.astimezone(tz).date()
+        event = Event(
+            pk=next(ids),
+            scope_path=site.scope_path,
+            holder_path=routing.holder_for(category, grid),
+            kind=category.kind,
+            category=category,
+            title=rng.choice(titles[category.code]),
+            channel=str(channel),
+            grid=grid,
+            address_text=f"{site.name}{rng.choice(PLACES)}",
+            lon=lon,
+            lat=lat,
+            reporter=reporter,
+            reporter_name=reporter_name,
+            reporter_phone=reporter_phone,
+            tracking_code=_tracking(rng, tracking),
+            external_id=f"110-{day:%Y%m%d}{rng.randrange(10**6):06d}"
             if channel == Channel.DISPATCH_110
             else "",
-            "duplicate_of_id": pk_of.get(into) if status == Status.MERGED else None,
-            "rework_count": life.reworks,
-            "reopen_count": life.reopens,
-            "extension_hours": life.extension_hours,
-            "rating": life.rating,
-            "rated_at": life.rated_at,
-        }
-        rows = []
-        for at, actor, name, before, after, holder, note, data in life.entries:
-            rows.append(
-                {
-                    "id": state["timeline"],
-                    "case_type": "event",
-                    "case_id": pk,
-                    "at": at,
-                    "actor_id": actor.pk if actor else None,
-                    "actor_label": actor.username if actor else "",
-                    "transition": name,
-                    "from_status": str(before),
-                    "to_status": str(after),
-                    "holder_path": holder,
-                    "note": note,
-                    "data": data,
-                }
-            )
-            state["timeline"] += 1
+        )
+        life = _Life(load.open(event, county=site.county, actor=opener, at=opened), site, now, sweep_until)
+        recent[site.pk] = (opened.timestamp(), event)
+        _live(rng, life, fate, reporter, into)
+        rows = life.life.rows()
         counts["events"] += 1
         counts["timeline"] += len(rows)
-        counts["open" if is_open else "done"] += 1
+        counts["open" if event.is_open else "done"] += 1
         return event, rows
 
     def chunks():
@@ -625,13 +496,7 @@ def plan_events(
                 timeline.extend(rows)
             yield {"event": events, "timeline": timeline}
 
-    def counter_rows():
-        return [
-            {"prefix": "E", "county": county, "day": day, "last": last}
-            for (county, day), last in sorted(counters.items())
-        ]
-
-    return EventPlan(chunks=chunks(), counters=counter_rows, counts=counts)
+    return EventPlan(chunks=chunks(), numbers=load.numbers, counts=counts)
 
 
 def _showcase(rng, sites, category_pick, by_code, now, resident) -> list[tuple]:

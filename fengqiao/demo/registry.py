@@ -28,8 +28,8 @@ organisations.
   Festival, more in the spring and autumn campaigns, less at weekends).
 
 Every random choice comes from a generator seeded with the seed and the thing being made (a grid
-code, a pool name), so the same input gives the same rows. Pinyin search keys are computed once
-per distinct name; nothing is hashed per row.
+code, a pool name), so the same input gives the same rows. Identifiers are made by the registry's
+validators (``make_id_number``, ``make_credit_code``) and the full address by the model.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ from shapely.geometry import Polygon
 
 from fengqiao.demo import names
 from fengqiao.demo.city import apportion, seeded
+from fengqiao.geo.models import Division
 from fengqiao.registry.choices import (
     AddressElement,
     CareTagKind,
@@ -59,8 +60,8 @@ from fengqiao.registry.choices import (
     ResidentType,
     Sex,
 )
-from fengqiao.registry.text import pinyin_keys
-from fengqiao.registry.validators import CREDIT_CHARS, credit_check_char, id_check_char
+from fengqiao.registry.models import Address
+from fengqiao.registry.validators import CREDIT_CHARS, make_credit_code, make_id_number
 
 # The article's city at scale 1.0.
 ARTICLE_PEOPLE = 733_000
@@ -280,6 +281,7 @@ class GridSite:
     county_name: str
     urban_rural_code: str = ""
     collector_pk: int | None = None  # the grid worker posted there, who "collected" its records
+    community: Division | None = None  # with its parent: the first words of the full addresses
     showcase: bool = False  # a demo account works here: make sure every kind of duty shows
 
     @property
@@ -376,39 +378,26 @@ def collection_dates(n: int, growth: float, today: dt.date, rng: random.Random) 
 
 
 class IdNumbers:
-    """Citizen ID numbers (GB 11643), unique across the plan: county code + birth date + a
-    sequence whose parity gives the sex + the check character."""
+    """Citizen ID numbers (GB 11643, made by ``registry.validators.make_id_number``), unique
+    across the plan."""
 
     def __init__(self):
         self.taken: set[str] = set()
 
     def new(self, rng: random.Random, county: str, born: dt.date, sex: str) -> str:
-        first14 = county + born.strftime("%Y%m%d")
-        parity = 1 if sex == Sex.MALE else 0
         while True:
-            first17 = f"{first14}{rng.randrange(0, 500) * 2 + parity:03d}"
-            number = first17 + id_check_char(first17)
+            number = make_id_number(county, born, sex, rng.randrange(0, 500))
             if number not in self.taken:
                 self.taken.add(number)
                 return number
-
-
-def organisation_code_check(body: str) -> str:
-    """The check character of an 8-character organisation code (GB 11714-1997): weights
-    3 7 9 10 5 8 4 2 on the values of the characters (0–9, A=10 … Z=35), 11 − sum mod 11,
-    10 → X and 11 → 0."""
-    total = sum(int(c, 36) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
-    check = 11 - total % 11
-    return "X" if check == 10 else "0" if check == 11 else str(check)
 
 
 _BODY_CHARS = CREDIT_CHARS  # an organisation code inside a credit code uses the same characters
 
 
 class CreditCodes:
-    """Unified social credit codes (GB 32100): authority and category (2 characters), the county
-    code (6), an organisation code with its own GB 11714 check (9: newly registered bodies get
-    ``MA`` codes), and the mod-31 check character; unique across the plan."""
+    """Unified social credit codes (GB 32100, made by ``registry.validators.make_credit_code``) of a
+    county, unique across the plan: newly registered market entities get ``MA`` bodies."""
 
     def __init__(self):
         self.taken: set[str] = set()
@@ -419,8 +408,7 @@ class CreditCodes:
                 body = "MA" + "".join(rng.choice(_BODY_CHARS) for _ in range(6))
             else:
                 body = "".join(rng.choice("0123456789") for _ in range(8))
-            first17 = f"{prefix}{county}{body}{organisation_code_check(body)}"
-            code = first17 + credit_check_char(first17)
+            code = make_credit_code(prefix, county, body)
             if code not in self.taken:
                 self.taken.add(code)
                 return code
@@ -475,18 +463,6 @@ def township_label(name: str) -> str:
     return name.removesuffix("办事处")
 
 
-_SUFFIXES = (("door_plate", "号"), ("building", "栋"), ("unit", "单元"), ("room", "室"))
-
-
-def address_text(site: GridSite, a: dict) -> str:
-    """The whole address as one string, as ``Address.compose_full_text`` writes it: township,
-    community, street, compound, then door plate, building, unit and room with their suffixes
-    (the generator gives them as bare numbers)."""
-    parts = [site.township_name, site.village_name, a["street"], a["compound"]]
-    parts += [a[name] + suffix for name, suffix in _SUFFIXES if a[name]]
-    return "".join(p for p in parts if p)
-
-
 def trade_name(rng: random.Random) -> str:
     return rng.choice(TRADE_FIRST) + rng.choice(TRADE_SECOND)
 
@@ -524,7 +500,7 @@ class _Person:
 
 
 class _GridMaker:
-    """Fills one grid. Shared state (ID numbers, credit codes, date pools, pinyin cache, ids)
+    """Fills one grid. Shared state (ID numbers, credit codes, date pools, ids)
     comes from the plan; everything random comes from the grid's own generator."""
 
     def __init__(self, plan: _Plan, site: GridSite, counts: dict[str, int]):
@@ -537,13 +513,6 @@ class _GridMaker:
         self.address_seq = 0
 
     # -- helpers
-
-    def _pinyin(self, name: str) -> tuple[str, str]:
-        cache = self.plan.pinyin
-        keys = cache.get(name)
-        if keys is None:
-            keys = cache[name] = pinyin_keys(name)
-        return keys
 
     def _birth(self, age: int) -> dt.date:
         today = self.plan.today
@@ -570,9 +539,8 @@ class _GridMaker:
             "in_use": True,
             "collected_at": collected_at,
             "collected_by_id": site.collector_pk,
-            "scope_path": site.scope_path,
         }
-        row["full_text"] = address_text(site, row)
+        row["full_text"] = Address(community=site.community, **parts).compose_full_text()
         self.out.rows["address"].append(row)
         return row
 
@@ -674,7 +642,6 @@ class _GridMaker:
     ) -> _Person:
         rng = self.rng
         born = self._birth(age)
-        full, initials = self._pinyin(name)
         if age < 18:
             marital = "未婚"
         elif age < 24:
@@ -693,8 +660,6 @@ class _GridMaker:
             "id": self.plan.ids.take("person"),
             "id_number": self.plan.id_numbers.new(rng, county, born, sex) if county else None,
             "name": name,
-            "name_pinyin": full,
-            "name_initials": initials,
             "sex": sex,
             "ethnicity": ethnicity,
             "birth_date": born,
@@ -708,7 +673,6 @@ class _GridMaker:
             "resident_type": resident_type,
             "collected_at": collected_at,
             "collected_by_id": self.site.collector_pk,
-            "scope_path": self.site.scope_path,
             **extra,
         }
         p = _Person(row, age, household)
@@ -938,7 +902,6 @@ class _GridMaker:
                 "end_date": None,
                 "registered_on": registered_on,
                 "grid_id": self.site.pk,
-                "scope_path": self.site.scope_path,
             }
         )
 
@@ -1022,7 +985,6 @@ class _GridMaker:
                 "grid_id": site.pk,
                 "collected_at": address["collected_at"],
                 "collected_by_id": site.collector_pk,
-                "scope_path": site.scope_path,
             }
             house_ids[i] = row["id"]
             self.out.rows["house"].append(row)
@@ -1111,7 +1073,6 @@ class _GridMaker:
                 "grid_id": site.pk,
                 "collected_at": collected,
                 "collected_by_id": site.collector_pk,
-                "scope_path": site.scope_path,
             }
             self.out.rows["organisation"].append(row)
             founded = collected - dt.timedelta(days=rng.randrange(30, 3650))
@@ -1130,7 +1091,6 @@ class _GridMaker:
                         + dt.timedelta(days=rng.randrange(0, max(1, (plan.today - founded).days))),
                         "end_date": None,
                         "grid_id": site.pk,
-                        "scope_path": site.scope_path,
                     }
                 )
 
@@ -1169,7 +1129,6 @@ class _GridMaker:
                         "until": until,
                         "note": "",
                         "grid_id": site.pk,
-                        "scope_path": site.scope_path,
                     }
                 )
 
@@ -1207,7 +1166,6 @@ class _Plan:
     pools: dict[str, list[dt.date]]
     id_numbers: IdNumbers = field(default_factory=IdNumbers)
     credit_codes: CreditCodes = field(default_factory=CreditCodes)
-    pinyin: dict[str, tuple[str, str]] = field(default_factory=dict)
     permits: int = 0
     villages: dict[str, list[str]] = field(default_factory=dict)  # county → 金积镇金积村, rural ones
 

@@ -61,6 +61,14 @@ def id_check_char(first17: str) -> str:
     return ID_CHECK_CHARS[total % 11]
 
 
+def make_id_number(county: str, born: dt.date, sex: str, n: int) -> str:
+    """The ID number of the ``n``-th (0–499) person of ``sex`` born on ``born`` in ``county``:
+    the county code, the birth date, a sequence whose parity is the sex (odd: male) and the check
+    character, as :func:`parse_id_number` reads them."""
+    first17 = f"{county}{born:%Y%m%d}{n * 2 + (1 if sex == 'M' else 0):03d}"
+    return first17 + id_check_char(first17)
+
+
 def _today() -> dt.date:
     return timezone.localdate()
 
@@ -163,6 +171,23 @@ def check_birth_date_matches(id_number: IdNumber, birth_date) -> None:
 CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 CREDIT_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _CREDIT_VALUE = {c: i for i, c in enumerate(CREDIT_CHARS)}
+
+
+def organisation_code_check_char(body: str) -> str:
+    """The check character of an 8-character organisation code (GB 11714-1997): weights
+    3 7 9 10 5 8 4 2 on the values of the characters (0–9, A=10 … Z=35), 11 − sum mod 11,
+    10 → X and 11 → 0."""
+    total = sum(int(c, 36) * w for c, w in zip(body, (3, 7, 9, 10, 5, 8, 4, 2), strict=True))
+    check = 11 - total % 11
+    return "X" if check == 10 else "0" if check == 11 else str(check)
+
+
+def make_credit_code(prefix: str, county: str, body: str) -> str:
+    """A credit code from its parts: registration authority and category (2 characters), the
+    county code (6), the 8-character organisation code body with its GB 11714 check character,
+    and the check character :func:`parse_credit_code` checks."""
+    first17 = f"{prefix}{county}{body}{organisation_code_check_char(body)}"
+    return first17 + credit_check_char(first17)
 
 
 def credit_check_char(first17: str) -> str:

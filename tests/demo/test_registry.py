@@ -35,6 +35,7 @@ from fengqiao.registry.text import pinyin_keys
 from fengqiao.registry.validators import (
     check_birth_date_matches,
     check_sex_matches,
+    organisation_code_check_char,
     parse_credit_code,
     parse_id_number,
 )
@@ -157,7 +158,7 @@ def test_every_identifier_is_valid_and_says_where_the_person_comes_from(small_re
     for code, grid_code in rows(Organisation).values_list("credit_code", "grid__code"):
         assert parse_credit_code(code) == code
         assert code[2:8] == grid_code[:6]
-        assert plan.organisation_code_check(code[8:16]) == code[16]
+        assert organisation_code_check_char(code[8:16]) == code[16]
 
 
 def test_every_address_lies_inside_its_grid(small_registry):
