@@ -30,6 +30,7 @@ from django.urls import path
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from fengqiao.core import audit
 from fengqiao.urls import urlpatterns as project_urlpatterns
 
 BARE_TABLE = "bench_bare_intake"
@@ -141,13 +142,6 @@ def _caller(request) -> tuple[int, str, list[str]] | None:
     if not rows:
         return None
     return rows[0][0], rows[0][1], [path for row in rows for path in row[2:] if path]
-
-
-def _audit_hash(entry: dict) -> str:
-    # The canonical form of core.audit.entry_hash, so the bench's chain still verifies.
-    payload = {**entry, "created_at": entry["created_at"].astimezone(dt.UTC).isoformat()}
-    canonical = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @csrf_exempt
@@ -282,21 +276,25 @@ def intake_sql(request):
             "request_id": secrets.token_hex(16),
             "ip": request.META.get("REMOTE_ADDR"),
             "prev_hash": cursor.fetchone()[0],
+            "scheme": audit.preferred_scheme(),
         }
-        entry_hash = _audit_hash(entry)
+        entry_hash = audit.chain_hash(entry)  # core.audit's own keyed hash: the chain still verifies
         cursor.execute(
             "INSERT INTO core_auditentry (created_at, actor_id, actor_label, action, object_type, object_id, "
-            "object_repr, before, after, reason, source, request_id, ip, prev_hash, entry_hash) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, %s, %s, %s, %s, %s, %s, %s)",
+            "object_repr, before, after, reason, source, request_id, ip, prev_hash, scheme, entry_hash) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, NULL, %s, %s, %s, %s, %s, %s, %s, %s)",
             [
                 *(entry[k] for k in ("created_at", "actor_id", "actor_label", "action", "object_type")),
                 *(entry[k] for k in ("object_id", "object_repr")),
                 json.dumps(entry["after"], ensure_ascii=False),
-                *(entry[k] for k in ("reason", "source", "request_id", "ip", "prev_hash")),
+                *(entry[k] for k in ("reason", "source", "request_id", "ip", "prev_hash", "scheme")),
                 entry_hash,
             ],
         )
-        cursor.execute("UPDATE core_auditchainhead SET last_hash = %s WHERE id = 1", [entry_hash])
+        cursor.execute(
+            "UPDATE core_auditchainhead SET last_hash = %s, mac = %s WHERE id = 1",
+            [entry_hash, audit.head_mac(entry_hash, entry["scheme"])],
+        )
     body = {"number": number, "tracking_code": tracking, "status": "reported", "version": 1}
     return JsonResponse(body, status=201)
 

@@ -146,3 +146,32 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, got {raw!r}")
     return value
+
+
+def parse_key(name: str, raw: str) -> bytes:
+    """A secret key written as hex (an even number of hex digits) or base64 (standard or URL-safe,
+    padding optional), at least 16 bytes; anything else is refused naming where it came from."""
+    import base64
+    import binascii
+    import string
+
+    text = "".join(raw.split())
+    key = b""
+    if text and len(text) % 2 == 0 and all(c in string.hexdigits for c in text):
+        key = bytes.fromhex(text)
+    else:
+        try:
+            key = base64.b64decode(
+                text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4), validate=True
+            )
+        except (binascii.Error, ValueError):
+            key = b""
+    if len(key) < 16:
+        raise ImproperlyConfigured(f"{name} must be a key of at least 16 bytes, written in hex or base64")
+    return key
+
+
+def env_key(name: str) -> bytes | None:
+    """A secret key from the environment (see :func:`parse_key`), or None when the variable is unset."""
+    raw = os.environ.get(name)
+    return None if raw is None or not raw.strip() else parse_key(name, raw)

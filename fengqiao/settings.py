@@ -195,6 +195,26 @@ STORAGES = {
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# The audit chain (docs/adr/0007): each entry is keyed with HMAC-SM3 (HMAC-SHA256 where OpenSSL has
+# no SM3) under a key kept outside the database: FENGQIAO_AUDIT_KEY (hex or base64), else the key
+# file, made with 0600 permissions on first use. The worker anchors the chain's head to a file that
+# only grows; entries leave the table for a signed archive only after the retention period.
+AUDIT_KEY = env_key("FENGQIAO_AUDIT_KEY")
+AUDIT_KEY_FILE = Path(env_str("FENGQIAO_AUDIT_KEY_FILE", "") or DATA_DIR / "audit.key").expanduser()
+AUDIT_ANCHOR_FILE = Path(
+    env_str("FENGQIAO_AUDIT_ANCHOR_FILE", "") or DATA_DIR / "audit-anchors.log"
+).expanduser()
+AUDIT_ANCHOR_HOURS = env_int("FENGQIAO_AUDIT_ANCHOR_HOURS", 24)
+if AUDIT_ANCHOR_HOURS < 1:
+    raise ImproperlyConfigured(f"FENGQIAO_AUDIT_ANCHOR_HOURS must be at least 1, got {AUDIT_ANCHOR_HOURS}")
+AUDIT_ARCHIVE_DIR = Path(env_str("FENGQIAO_AUDIT_ARCHIVE_DIR", "") or DATA_DIR / "audit-archive").expanduser()
+# MLPS level 3 asks that audit records be kept at least six months (GB/T 22239-2019, 8.1.4.3).
+AUDIT_RETENTION_DAYS = env_int("FENGQIAO_AUDIT_RETENTION_DAYS", 3 * 365)
+if AUDIT_RETENTION_DAYS < 183:
+    raise ImproperlyConfigured(
+        f"FENGQIAO_AUDIT_RETENTION_DAYS must be at least 183 (six months), got {AUDIT_RETENTION_DAYS}"
+    )
+
 # Backups (core.backup, docs/adr/0008): encrypted with AES-256-GCM under FENGQIAO_BACKUP_KEY (32
 # bytes, hex or base64), else the key file, made with 0600 permissions on the first backup. Keep the
 # key apart from the backups: whoever holds both holds the city's registry.

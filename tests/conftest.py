@@ -128,7 +128,7 @@ def atomic():
 # A transactional test's database is emptied after it by ``flush``. On SQLite that is a ``DELETE``
 # which the audit table's append-only triggers refuse (PostgreSQL's ``TRUNCATE`` does not fire
 # them), so the triggers are lifted just for the flush and put back after the module.
-_APPEND_ONLY = importlib.import_module("fengqiao.core.migrations.0002_audit_append_only")
+_APPEND_ONLY = importlib.import_module("fengqiao.core.migrations.0008_keyed_audit_chain")
 
 
 def _audit_triggers(on: bool) -> None:

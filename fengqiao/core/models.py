@@ -10,6 +10,13 @@ class AppendOnlyQuerySet(models.QuerySet):
     def delete(self):
         raise PermissionError("audit entries are append-only")
 
+    def delete_archived(self, cut: "AuditArchive") -> int:
+        """Delete the entries an archive cut holds, once its file is written (core.audit.archive).
+        The database lets these through only: entries a recorded cut covers, older than 183 days."""
+        covered = self.filter(id__gte=cut.first_id, id__lte=cut.last_id)
+        deleted, _by_model = models.QuerySet.delete(covered)
+        return deleted
+
 
 class AuditEntry(models.Model):
     """One thing someone did to one record. Append-only and hash-chained to its predecessor."""
@@ -36,6 +43,9 @@ class AuditEntry(models.Model):
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     prev_hash = models.CharField(max_length=64)
     entry_hash = models.CharField(max_length=64, unique=True)
+    # How entry_hash was made: "hmac-sm3" or "hmac-sha256" under the audit key, or "sha256" (no
+    # key) for the entries written before the chain was keyed (docs/adr/0007).
+    scheme = models.CharField(_("hash scheme"), max_length=16)
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -60,15 +70,44 @@ class AuditEntry(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """The single row that serialises appends to the audit chain and remembers its last hash."""
+    """The single row that serialises appends to the audit chain and remembers its last hash,
+    signed with the audit key (so the tail cannot be cut off without it)."""
 
     last_hash = models.CharField(max_length=64)
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("audit chain head")
 
     def __str__(self):
         return self.last_hash
+
+
+class AuditArchive(models.Model):
+    """One cut of the audit chain: the entries first_id..last_id, older than the retention period,
+    moved into a signed, compressed file (core.audit.archive). The chain left in the table starts
+    from the last cut's last_hash; the row is signed with the audit key."""
+
+    archived_at = models.DateTimeField(_("archived at"))
+    before = models.DateTimeField(_("entries before"))
+    first_id = models.BigIntegerField(_("first entry"))
+    last_id = models.BigIntegerField(_("last entry"), unique=True)
+    count = models.BigIntegerField(_("entries"))
+    total = models.BigIntegerField(_("entries archived in all"))
+    first_prev_hash = models.CharField(max_length=64)
+    last_hash = models.CharField(max_length=64)
+    file_name = models.CharField(_("file"), max_length=255)
+    file_hmac = models.CharField(max_length=64)
+    scheme = models.CharField(_("hash scheme"), max_length=16)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit archive")
+        verbose_name_plural = _("audit archives")
+        ordering = ["last_id"]
+
+    def __str__(self):
+        return f"{self.file_name}: #{self.first_id}-#{self.last_id} ({self.count})"
 
 
 class ReferenceVersion(models.Model):
