@@ -1,6 +1,7 @@
 """A dispute's life through the ledger's actions and the casework engine."""
 
 import datetime as dt
+import io
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -332,8 +333,19 @@ def test_signed_copy_is_checked_by_its_bytes(register, personas, settings, tmp_p
             dispute, SimpleUploadedFile("x.pdf", b"MZ\x90\x00 not a pdf"), actor=personas.officer
         )
     assert "file" in error.value.message_dict
+    # a file that only starts like a PDF is refused: it must parse (core.uploads)
+    with pytest.raises(ValidationError):
+        actions.upload_signed_copy(
+            dispute, SimpleUploadedFile("y.pdf", b"%PDF-1.4 signed"), actor=personas.officer
+        )
+    from reportlab.pdfgen import canvas
+
+    scan = io.BytesIO()
+    page = canvas.Canvas(scan)
+    page.drawString(72, 720, "signed")
+    page.save()
     agreement = actions.upload_signed_copy(
-        dispute, SimpleUploadedFile("signed.pdf", b"%PDF-1.4 signed"), actor=personas.officer
+        dispute, SimpleUploadedFile("signed.pdf", scan.getvalue()), actor=personas.officer
     )
     assert agreement.signed_copy_type == "application/pdf"
-    assert agreement.signed_copy.read() == b"%PDF-1.4 signed"
+    assert agreement.signed_copy.read() == scan.getvalue()
