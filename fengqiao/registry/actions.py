@@ -25,6 +25,7 @@ Decisions the DOMAIN leaves open, made here:
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, OuterRef, Subquery
@@ -888,3 +889,130 @@ def untag_person(tag: CareTag, *, actor, reason: str, until: dt.date | None = No
         raise ValidationError({"until": [_("The end comes before the start.")]})
     _retire(tag, actor=actor, reason=reason, until=end)
     return tag
+
+
+# ---------------------------------------------------------------------------------------------
+# people who have left: anonymised after the retention period
+
+ANONYMISE = audit.register("registry_anonymise", "anonymised departed people")
+UNSCOPED_RETENTION = "registry: anonymising departed people past the retention period, territory-wide"
+ANONYMOUS_NAME = "（已匿名）"
+# What a departed person keeps for statistics: sex, the birth year (the date becomes 1 January),
+# ethnicity, resident type, nationality, grid, when they were collected and retired. Everything
+# else that tells who they were goes, from the record and from its history.
+ANONYMISED_PERSON_FIELDS = (
+    "id_number",
+    "name",
+    "former_name",
+    "birth_date",
+    "native_place",
+    "marital_status",
+    "education",
+    "occupation",
+    "workplace",
+    "phone",
+    "hukou_address",
+    "current_address_id",
+    "reason_for_coming",
+    "residence_permit_number",
+    "residence_permit_expires",
+    "registered_on",
+    "document_type",
+    "document_number",
+    "entry_date",
+    "planned_exit_date",
+)
+
+
+def _anonymous_number(person: Person) -> str:
+    """A number that stays unique and that no search for a real ID number or document finds."""
+    return f"ANON{person.pk:014d}"
+
+
+def _anonymise(person: Person, *, actor, reason: str) -> None:
+    person.id_number = _anonymous_number(person) if person.id_number else None
+    person.name = ANONYMOUS_NAME
+    if person.birth_date:
+        person.birth_date = person.birth_date.replace(month=1, day=1)
+    for name in ("former_name", "native_place", "marital_status", "education", "occupation", "workplace"):
+        setattr(person, name, "")
+    for name in ("phone", "hukou_address", "reason_for_coming", "residence_permit_number"):
+        setattr(person, name, "")
+    for name in ("residence_permit_expires", "registered_on", "entry_date", "planned_exit_date"):
+        setattr(person, name, None)
+    person.current_address = None
+    if person.document_number:
+        person.document_number = _anonymous_number(person)
+    person.save()
+    history.redact(person, ANONYMISED_PERSON_FIELDS)
+    history.write_history(
+        [
+            history.history_row(
+                person,
+                action=HistoryAction.UPDATE,
+                after={"name": person.name, "id_number": person.id_number, "anonymised": True},
+                actor=actor,
+                reason=reason,
+            )
+        ]
+    )
+    # Care tags go whole, and what their history said; the notes of the person's relations too.
+    tags = CareTag.objects.unscoped(reason=UNSCOPED_RETENTION).filter(person=person)
+    for tag in tags:
+        history.redact(tag, None)
+    tags.delete()
+    for relation in Residence.objects.unscoped(reason=UNSCOPED_RETENTION).filter(person=person):
+        history.redact(relation, ("note",))
+        if relation.note:
+            relation.note = ""
+            relation.save(update_fields=["note", "updated_at"])
+    for employment in Employment.objects.unscoped(reason=UNSCOPED_RETENTION).filter(person=person):
+        history.redact(employment, ("role",))
+        if employment.role:
+            employment.role = ""
+            employment.save(update_fields=["role", "updated_at"])
+
+
+@transaction.atomic
+def anonymise_departed(*, actor, now: dt.datetime | None = None, limit: int = 2000) -> list[int]:
+    """Anonymise up to ``limit`` people retired (moved away, deceased …) more than
+    ``FENGQIAO_DEPARTED_RETENTION_DAYS`` ago: name, ID number, phone, addresses, documents and
+    notes wiped from the record and its history, care tags removed; sex, birth year, ethnicity and
+    grid kept for statistics. One audit entry per run lists the ids. Run by the worker as the
+    system account; returns the ids."""
+    if not getattr(actor, "is_superuser", False):
+        raise PermissionDenied(_("Only the system anonymises departed people."))
+    now = now or timezone.now()
+    days = settings.DEPARTED_RETENTION_DAYS
+    cutoff = now - dt.timedelta(days=days)
+    reason = _("retired more than %(days)d days ago: anonymised (retention period ended)") % {"days": days}
+    people = list(
+        Person.objects.unscoped(reason=UNSCOPED_RETENTION)
+        .select_for_update()
+        .filter(retired_at__isnull=False, retired_at__lte=cutoff)
+        .exclude(name=ANONYMOUS_NAME)
+        .order_by("id")[:limit]
+    )
+    for person in people:
+        _anonymise(person, actor=actor, reason=reason)
+    ids = [person.pk for person in people]
+    audit.record(
+        ANONYMISE,
+        actor=actor,
+        object_type="registry.person",
+        object_repr=_("%(n)d departed people anonymised") % {"n": len(ids)},
+        reason=reason,
+        after={"ids": ids, "count": len(ids), "retired_before": cutoff.isoformat(), "retention_days": days},
+    )
+    return ids
+
+
+def anonymise_all_departed(*, actor, now: dt.datetime | None = None, limit: int = 2000) -> list[int]:
+    """The worker's daily job: :func:`anonymise_departed` until no one is left, ``limit`` people
+    a transaction (and an audit entry)."""
+    ids: list[int] = []
+    while True:
+        done = anonymise_departed(actor=actor, now=now, limit=limit)
+        ids += done
+        if len(done) < limit:
+            return ids

@@ -193,6 +193,14 @@ def _own_fields(model) -> list[str]:
     return [f.attname for f in model._meta.concrete_fields if f.attname not in IGNORED_FIELDS]
 
 
+def redact(record, fields) -> int:
+    """Blank ``fields`` (every field when None) in the history of one record: only for the
+    anonymisation of a departed person (``actions.anonymise_departed``)."""
+    return RecordHistory.objects.filter(
+        record_kind=kind_of(record), record_model=record._meta.model_name, record_id=record.pk
+    ).redact(fields)
+
+
 def masked_changes(row: RecordHistory) -> list[tuple[str, object, object]]:
     """(field, before, after) of one history row, with ID numbers and phones masked."""
     before, after = masked(row.before) or {}, masked(row.after) or {}

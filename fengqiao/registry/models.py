@@ -527,6 +527,21 @@ class AppendOnlyQuerySet(models.QuerySet):
     def delete(self):
         raise PermissionError("record history is append-only")
 
+    def redact(self, fields) -> int:
+        """The one change history takes: when the person a record is about is anonymised
+        (``registry.actions.anonymise_departed``), the values of ``fields`` (every field when None)
+        become None in these rows' before and after. Returns how many rows changed."""
+        changed = 0
+        for pk, before, after in self.values_list("pk", "before", "after").iterator(chunk_size=500):
+            new = [
+                {k: None if fields is None or k in fields else v for k, v in d.items()}
+                for d in (before, after)
+            ]
+            if new != [before, after]:
+                models.QuerySet.update(self.model.objects.filter(pk=pk), before=new[0], after=new[1])
+                changed += 1
+        return changed
+
 
 class ImportBatch(models.Model):
     """One bulk import of one file: its progress (a checkpoint to resume from) and its summary."""

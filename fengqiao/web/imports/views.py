@@ -10,6 +10,7 @@ import uuid
 from pathlib import Path
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from fengqiao.core.importing import ImportFileError, imports_dir
+from fengqiao.core import tempfiles
+from fengqiao.core.importing import ImportFileError
 from fengqiao.registry import exporting
 from fengqiao.registry.choices import ImportStatus
 from fengqiao.registry.importing import columns
@@ -77,8 +79,8 @@ def _batch_for(user, pk) -> ImportBatch:
 
 
 def _save_upload(upload) -> Path:
-    folder = imports_dir() / "uploads"
-    folder.mkdir(parents=True, exist_ok=True)
+    """The upload, kept until its import is done (registry.tasks removes it)."""
+    folder = tempfiles.uploads_dir()
     suffix = Path(upload.name).suffix.lower()
     path = folder / f"{uuid.uuid4().hex}{suffix}"
     with path.open("wb") as fh:
@@ -156,8 +158,13 @@ def import_batch_progress(request, pk):
 def import_batch_errors(request, pk):
     batch = _batch_for(request.user, pk)
     path = Path(batch.errors_file) if batch.errors_file else None
-    if path is None or not path.is_file():
+    if path is None:
         raise Http404(_("This import has no rejected rows to download."))
+    if tempfiles.expired(batch.finished_at) or not path.is_file():
+        raise Http404(
+            _("The rejected rows were kept for %(hours)d hours after the import and have been deleted.")
+            % {"hours": settings.EXPORT_HOURS}
+        )
     name = f"{Path(batch.file_name).stem}-errors{path.suffix}"
     return FileResponse(path.open("rb"), as_attachment=True, filename=name)
 
@@ -191,7 +198,9 @@ def export_records(request):
         return HttpResponse(" ".join(str(e) for errors in form.errors.values() for e in errors), status=400)
     kind, fmt = form.cleaned_data["kind"], form.cleaned_data["format"]
     grid = form.cleaned_data["grid"].strip()
-    handle = tempfile.NamedTemporaryFile(suffix=f".{fmt}", dir=imports_dir())  # noqa: SIM115 - handed to the response
+    # The file goes when the download ends (closing it deletes it); one a killed process left
+    # behind goes with the expired exports (core.tempfiles).
+    handle = tempfile.NamedTemporaryFile(suffix=f".{fmt}", dir=tempfiles.exports_dir())  # noqa: SIM115 - handed to the response
     try:
         count = exporting.export_records(
             actor=request.user, kind=kind, fmt=fmt, path=handle.name, grids=[grid] if grid else []
@@ -199,6 +208,9 @@ def export_records(request):
     except ValidationError as exc:
         handle.close()
         return HttpResponse(" ".join(exc.messages), status=400)
+    except BaseException:
+        handle.close()
+        raise
     handle.seek(0)
     response = FileResponse(handle, as_attachment=True, filename=f"{kind}.{fmt}")
     response["X-Record-Count"] = str(count)
