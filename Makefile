@@ -10,7 +10,7 @@ DEMO_SCALE ?=
 
 export FENGQIAO_DATA_DIR ?= $(CURDIR)/var
 
-.PHONY: demo test install serve lint test-sqlite test-postgres check-postgres chromium messages clean
+.PHONY: demo test install serve lint test-sqlite test-postgres check-postgres chromium pg-client messages clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,7 +66,12 @@ check-postgres: install
 test-sqlite: install chromium
 	FENGQIAO_DATA_DIR=$(CURDIR)/var/test-sqlite $(BIN)/pytest
 
-test-postgres: install chromium check-postgres
+# PostgreSQL's client tools, for backups and their restore (pg_dump, pg_restore): Debian's package.
+pg-client:
+	@command -v pg_dump >/dev/null && command -v pg_restore >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; }
+
+test-postgres: install chromium check-postgres pg-client
 	FENGQIAO_DATA_DIR=$(CURDIR)/var/test-postgres FENGQIAO_DATABASE_URL=$(PG_URL) $(BIN)/pytest
 
 # The whole suite: lint, migrations check, then every test on SQLite and on PostgreSQL, the two
