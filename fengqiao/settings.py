@@ -97,6 +97,9 @@ MIDDLEWARE = [
     # After the audit context: a page owed a second factor or a new password is sent there.
     "fengqiao.web.account.middleware.AccountDueMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Inside the audit context: what a request read of the registry's personal data, written as
+    # one audit entry at its end; the registry's purpose and its look-up limit (docs/adr/0008).
+    "fengqiao.registry.access.ReadAuditMiddleware",
 ]
 
 ROOT_URLCONF = "fengqiao.urls"
@@ -137,6 +140,12 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp", "otp_token"]
 # of the public pages (tracking, Open311, agreement checks).
 ANONYMOUS_REPORTS_PER_MINUTE = env_int("FENGQIAO_ANONYMOUS_REPORTS_PER_MINUTE", 5)
 ANONYMOUS_READS_PER_MINUTE = env_int("FENGQIAO_ANONYMOUS_READS_PER_MINUTE", 60)
+# Reads of the registry's personal data (registry.access, docs/adr/0008): exact look-ups by a whole
+# ID number or phone a role that sees masked numbers may make in an hour; how many distinct people
+# one user may read in an hour, or outside working hours, before their superior is told.
+EXACT_LOOKUPS_PER_HOUR = env_int("FENGQIAO_EXACT_LOOKUPS_PER_HOUR", 30)
+READ_ALERT_PEOPLE_PER_HOUR = env_int("FENGQIAO_READ_ALERT_PEOPLE_PER_HOUR", 200)
+READ_ALERT_OFF_HOURS_PEOPLE = env_int("FENGQIAO_READ_ALERT_OFF_HOURS_PEOPLE", 50)
 # Staff sessions end when idle and at a hard limit (core.middleware.StaffSessionLimitsMiddleware).
 SESSION_IDLE_SECONDS = env_int("FENGQIAO_SESSION_IDLE_MINUTES", 30) * 60
 SESSION_MAX_SECONDS = env_int("FENGQIAO_SESSION_MAX_HOURS", 12) * 3600

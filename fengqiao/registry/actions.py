@@ -34,10 +34,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
+from fengqiao.core.roles import Role
 from fengqiao.core.scoping import OutOfScope, ensure_still_visible
 from fengqiao.geo import locator
 from fengqiao.geo.models import Grid
-from fengqiao.registry import history, rules
+from fengqiao.registry import access, history, rules
 from fengqiao.registry.choices import (
     AddressElement,
     CareTagKind,
@@ -57,6 +58,7 @@ from fengqiao.registry.models import (
     Organisation,
     Person,
     Residence,
+    ResidentLink,
 )
 from fengqiao.registry.selectors import (
     REVEALABLE,
@@ -457,6 +459,21 @@ def _place_person(person: Person, data: dict, errors: rules.Errors) -> None:
         errors.add("grid", _("A person without a current address needs a grid."))
 
 
+def _count_number_clash(actor, person: Person, before: dict | None) -> None:
+    """ "Already recorded" answers whether a whole ID number exists, anywhere: for a role that sees
+    masked numbers that answer is an exact look-up, counted and limited like one (registry.access)."""
+    if not person.id_number or (before is not None and before.get("id_number") == person.id_number):
+        return
+    taken = (
+        Person.objects.unscoped(reason=UNSCOPED_UNIQUE)
+        .filter(id_number=person.id_number)
+        .exclude(pk=person.pk)
+        .exists()
+    )
+    if taken:
+        access.exact_lookup(actor)
+
+
 @transaction.atomic
 def record_person(*, actor, data: dict, person: Person | None = None) -> Person:
     """Create (``person`` None) or update a person from ``data`` (field → value), validating the
@@ -479,6 +496,7 @@ def record_person(*, actor, data: dict, person: Person | None = None) -> Person:
     if before is None and not person.collected_by_id:
         person.collected_by = actor
     errors.raise_if_any()
+    _count_number_clash(actor, person, before)
     _full_clean(person, errors)
     old_grid = before["grid_id"] if before else None
     _save_with_history(person, before, actor=actor)
@@ -889,6 +907,25 @@ def untag_person(tag: CareTag, *, actor, reason: str, until: dt.date | None = No
         raise ValidationError({"until": [_("The end comes before the start.")]})
     _retire(tag, actor=actor, reason=reason, until=end)
     return tag
+
+
+RESIDENT_LINK = audit.register("registry_resident_link", "linked a resident's account to their record")
+
+
+@transaction.atomic
+def link_resident(user, person: Person, *, actor) -> ResidentLink:
+    """Link a resident's portal account to their own person record, once staff have seen their ID
+    card: the portal then shows them who read that record (PIPL's right to know). Staff in whose
+    scope the person is recorded do it; an account holds one link, which a new one replaces."""
+    _require_collector(actor)
+    _require_in_scope(actor, person)
+    if getattr(user, "role", None) != Role.RESIDENT:
+        raise ValidationError({"user": [_("Only a resident's account is linked to a person record.")]})
+    link, _created = ResidentLink.objects.update_or_create(
+        user=user, defaults={"person": person, "verified_by": actor, "verified_at": timezone.now()}
+    )
+    audit.record(RESIDENT_LINK, person, actor=actor, after={"user": user.get_username(), "person": person.pk})
+    return link
 
 
 # ---------------------------------------------------------------------------------------------

@@ -123,3 +123,14 @@ class RevealField(models.TextChoices):
 
     ID_NUMBER = "id_number", _("ID number")
     PHONE = "phone", _("phone")
+
+
+class ReadPurpose(models.TextChoices):
+    """Why a member of staff reads the registry: stated when they open it (pages) or with each
+    request (the API's ``X-Purpose`` header), and kept on every read entry of the audit log."""
+
+    VISIT = "visit", pgettext_lazy("purpose", "Home visit and check")
+    CASE = "case", pgettext_lazy("purpose", "Case handling")
+    DISPUTE = "dispute", pgettext_lazy("purpose", "Dispute mediation")
+    COLLECTION = "collection", pgettext_lazy("purpose", "Information collection")
+    OTHER = "other", pgettext_lazy("purpose", "Other")

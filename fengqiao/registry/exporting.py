@@ -7,6 +7,7 @@ export is one audit entry (``export``) with the count, the kind, the format and 
 Rows are streamed from the database to the file, never all held in memory.
 """
 
+import contextlib
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
@@ -18,8 +19,8 @@ from django.utils.translation import gettext as _
 from fengqiao.core import audit
 from fengqiao.core.exporting import write_table
 from fengqiao.geo.models import Grid
+from fengqiao.registry import access, reads, selectors
 from fengqiao.registry import rules as values
-from fengqiao.registry import selectors
 from fengqiao.registry.choices import SpecialTrade
 from fengqiao.registry.importing.columns import KINDS, kind_named
 from fengqiao.registry.models import Employment, Residence
@@ -71,6 +72,9 @@ class _Masks:
     def phone(self, value) -> str:
         return selectors.shown_phone(self.actor, value) if value else ""
 
+    def birth_date(self, value) -> str:
+        return selectors.shown_birth_date(self.actor, value)
+
 
 def _people(actor, masks: _Masks, qs):
     fields = {
@@ -79,7 +83,7 @@ def _people(actor, masks: _Masks, qs):
         "former_name": "former_name",
         "sex": lambda r: SEX_WORDS.get(r["sex"], r["sex"]),
         "ethnicity": "ethnicity",
-        "birth_date": "birth_date",
+        "birth_date": lambda r: masks.birth_date(r["birth_date"]),
         "native_place": "native_place",
         "marital_status": "marital_status",
         "education": "education",
@@ -173,6 +177,7 @@ def _relations_rows(actor, masks, grid_ids, include_retired):
     for r in (
         residences.order_by("id")
         .values(
+            "person_id",
             "person__id_number",
             "house__address__code",
             "house__address__full_text",
@@ -183,6 +188,7 @@ def _relations_rows(actor, masks, grid_ids, include_retired):
         )
         .iterator(chunk_size=2000)
     ):
+        reads.note(reads.PERSON, r["person_id"])
         yield {
             "id_number": masks.id_number(r["person__id_number"]),
             "address_code": r["house__address__code"],
@@ -196,9 +202,12 @@ def _relations_rows(actor, masks, grid_ids, include_retired):
         }
     for r in (
         employments.order_by("id")
-        .values("person__id_number", "organisation__credit_code", "role", "start_date", "end_date")
+        .values(
+            "person_id", "person__id_number", "organisation__credit_code", "role", "start_date", "end_date"
+        )
         .iterator(chunk_size=2000)
     ):
+        reads.note(reads.PERSON, r["person_id"])
         yield {
             "id_number": masks.id_number(r["person__id_number"]),
             "address_code": "",
@@ -211,6 +220,9 @@ def _relations_rows(actor, masks, grid_ids, include_retired):
             "registered_on": "",
         }
 
+
+# What an export puts on the record as read (registry.reads): the records carrying personal data.
+_READ_KINDS = {"people": reads.PERSON, "houses": reads.HOUSE, "organisations": reads.ORGANISATION}
 
 _RECORDS = {
     "people": (selectors.people_visible_to, _people),
@@ -231,7 +243,12 @@ def _record_rows(actor, masks, kind_name, grid_ids, include_retired):
     lookups = sorted(
         {v for v in fields.values() if isinstance(v, str)} | set(extra) | _lambda_keys(kind_name)
     )
+    read_kind = _READ_KINDS.get(kind_name)
+    if read_kind:
+        lookups = sorted({*lookups, "id"})
     for record in qs.order_by("id").values(*lookups).iterator(chunk_size=2000):
+        if read_kind:
+            reads.note(read_kind, record["id"])
         row = {}
         for name, how in fields.items():
             if how is None:
@@ -246,7 +263,7 @@ def _record_rows(actor, masks, kind_name, grid_ids, include_retired):
 def _lambda_keys(kind_name: str) -> set:
     """The stored fields the computed columns read."""
     return {
-        "people": {"id_number", "sex", "phone", "resident_type"},
+        "people": {"id_number", "sex", "phone", "resident_type", "birth_date"},
         "addresses": {"element_type"},
         "houses": {"use", "ownership"},
         "organisations": {"org_type", "legal_representative_id", "phone"},
@@ -283,7 +300,13 @@ def export_records(*, actor, kind: str, fmt: str, path, grids=(), include_retire
         rows = _record_rows(actor, masks, kind, grid_ids, include_retired)
     headers = [c.header for c in spec.columns]
     names = [c.field for c in spec.columns]
-    count = write_table(Path(path), fmt, headers, ([row.get(n, "") for n in names] for row in rows))
+    # The people, houses and organisations exported are read: on the request's read entry, or,
+    # outside a request (the worker, the CLI), on one of the export's own.
+    outer = reads.current()
+    with contextlib.nullcontext(outer) if outer is not None else reads.collecting() as collected:
+        count = write_table(Path(path), fmt, headers, ([row.get(n, "") for n in names] for row in rows))
+        if outer is None:
+            access.flush(actor, collected)
     audit.record(
         audit.EXPORT,
         actor=actor,

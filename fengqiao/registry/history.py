@@ -30,7 +30,7 @@ from fengqiao.registry.models import (
     RecordHistory,
     Residence,
 )
-from fengqiao.registry.validators import mask_id_number, mask_phone
+from fengqiao.registry.validators import mask_birth_date, mask_id_number, mask_phone
 
 KIND_OF_MODEL = {
     Address: RecordKind.ADDRESS,
@@ -50,6 +50,7 @@ MASKERS = {
     "id_number": mask_id_number,
     "legal_representative_id": mask_id_number,
     "phone": mask_phone,
+    "birth_date": mask_birth_date,
 }
 
 CHUNK = 2000

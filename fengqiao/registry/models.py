@@ -19,7 +19,7 @@ from django.utils.translation import pgettext_lazy
 
 from fengqiao.core.scoping import ScopedModel
 from fengqiao.geo.models import Division, Grid
-from fengqiao.registry import text
+from fengqiao.registry import reads, text
 from fengqiao.registry.choices import (
     AddressElement,
     CareTagKind,
@@ -29,6 +29,7 @@ from fengqiao.registry.choices import (
     HouseUse,
     ImportStatus,
     OrganisationType,
+    ReadPurpose,
     RecordKind,
     ResidenceType,
     ResidentType,
@@ -66,8 +67,21 @@ class RegistryRecord(ScopedModel):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
+    # The kind under which a read of this record is put on the record (registry.reads): people,
+    # houses and organisations carry personal data; addresses do not.
+    READ_KIND = ""
+
     class Meta:
         abstract = True
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        # Every record loaded while a request collects its reads is noted, however it was reached
+        # (a page, the API, a search, a related record): the one place read auditing cannot miss.
+        instance = super().from_db(db, field_names, values)
+        if cls.READ_KIND:
+            reads.note(cls.READ_KIND, instance.pk)
+        return instance
 
     @property
     def is_retired(self) -> bool:
@@ -150,6 +164,8 @@ class Address(RegistryRecord):
 
 class Person(RegistryRecord):
     """One member of the actual population (实有人口)."""
+
+    READ_KIND = reads.PERSON
 
     id_number = models.CharField(
         _("ID number"),
@@ -280,6 +296,8 @@ def _same_address(a: str, b: str) -> bool:
 class House(RegistryRecord):
     """One actual house (实有房屋) at one standard address."""
 
+    READ_KIND = reads.HOUSE
+
     address = models.OneToOneField(
         Address, on_delete=models.PROTECT, related_name="house", verbose_name=_("address")
     )
@@ -324,6 +342,8 @@ class House(RegistryRecord):
 
 class Organisation(RegistryRecord):
     """One actual unit (实有单位): a business or organisation with its staff."""
+
+    READ_KIND = reads.ORGANISATION
 
     credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
     name = models.CharField(_("name"), max_length=200, db_index=True)
@@ -669,3 +689,75 @@ class RecordHistory(models.Model):
     @property
     def changed_fields(self) -> list[str]:
         return list(dict.fromkeys([*self.before, *self.after]))
+
+
+class ReadLog(models.Model):
+    """One request's reads of registry personal data, beside the audit entry that lists them: who,
+    when, in which role and unit, why, and how many exact-number look-ups it made. The access
+    history, the look-up limit and the read alerts query this table, not the audit log."""
+
+    entry = models.OneToOneField(
+        "core.AuditEntry", on_delete=models.PROTECT, related_name="+", verbose_name=_("audit entry")
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("time"))
+    role = models.CharField(_("role"), max_length=32, blank=True)
+    unit = models.CharField(
+        _("police unit"), max_length=255, blank=True, help_text=_("The path of the reader's posting.")
+    )
+    purpose = models.CharField(_("purpose"), max_length=16, choices=ReadPurpose.choices, blank=True)
+    note = models.CharField(_("purpose note"), max_length=200, blank=True)
+    people = models.PositiveIntegerField(_("people read"), default=0)
+    lookups = models.PositiveSmallIntegerField(_("exact-number look-ups"), default=0)
+
+    class Meta:
+        verbose_name = _("registry read")
+        verbose_name_plural = _("registry reads")
+        indexes = [models.Index(fields=["actor", "at"], name="registry_read_actor_at")]
+
+    def __str__(self):
+        return f"{self.actor_id} @ {self.at:%Y-%m-%d %H:%M} {self.purpose}"
+
+
+class PersonRead(models.Model):
+    """One person named by one read: a person's access history is found through this."""
+
+    log = models.ForeignKey(ReadLog, on_delete=models.PROTECT, related_name="person_reads")
+    # A reference the log keeps, not a constraint checked on every read.
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", db_constraint=False, db_index=False
+    )
+
+    class Meta:
+        verbose_name = _("person read")
+        verbose_name_plural = _("person reads")
+        indexes = [models.Index(fields=["person", "log"], name="registry_person_read_idx")]
+
+    def __str__(self):
+        return f"{self.person_id} in {self.log_id}"
+
+
+class ResidentLink(models.Model):
+    """A resident's portal account and their own person record, linked by staff who saw the
+    resident's ID card: what the portal's "who read my record" page reads (PIPL's right to know)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="registry_link",
+        verbose_name=_("user"),
+    )
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", verbose_name=_("person"))
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("verified by")
+    )
+    verified_at = models.DateTimeField(_("verified at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("resident link")
+        verbose_name_plural = _("resident links")
+
+    def __str__(self):
+        return f"{self.user_id} → {self.person_id}"

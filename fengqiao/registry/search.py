@@ -39,6 +39,7 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import OrderBy
 from django.utils.translation import gettext as _
 
+from fengqiao.registry import access
 from fengqiao.registry.models import Address, House, Organisation, Person
 from fengqiao.registry.text import search_key
 from fengqiao.registry.validators import InvalidValue, parse_credit_code, parse_id_number, parse_phone
@@ -329,6 +330,10 @@ def search_people(
     value = classified.value
     if classified.key == Key.ALL or not value and not classified.notice:
         return _results([people.order_by("name_pinyin", "id")], classified)
+    if classified.key in (Key.ID_NUMBER, Key.PHONE):
+        # A whole number typed in confirms or refutes a guess: for a role that sees masked
+        # numbers it is a counted, limited look-up, on the record (registry.access).
+        access.exact_lookup(user)
     if classified.key == Key.ID_NUMBER:
         parts = [people.filter(id_number=value)]
     elif classified.key == Key.PHONE:

@@ -32,7 +32,7 @@ from fengqiao.registry.models import (
     RecordHistory,
     Residence,
 )
-from fengqiao.registry.validators import mask_id_number, mask_phone
+from fengqiao.registry.validators import mask_birth_date, mask_id_number, mask_phone
 
 # ---------------------------------------------------------------------------------------------
 # the rules
@@ -89,6 +89,18 @@ def shown_id_number(user, value) -> str:
 
 def shown_phone(user, value) -> str:
     return str(value or "") if sees_whole_numbers(user) else mask_phone(value)
+
+
+def shown_birth_date(user, value) -> str:
+    """A birth date as this user sees it: whole for roles that see whole numbers, else the year
+    (the date and a masked ID number together narrow the number down to a few candidates)."""
+    if not value:
+        return ""
+    return value.isoformat() if sees_whole_numbers(user) else mask_birth_date(value)
+
+
+def birth_year(value) -> int | None:
+    return value.year if value else None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -184,7 +184,7 @@ def test_numbers_are_masked_for_every_persona_by_default(api, world, persona):
     listed = api.get(PEOPLE, as_=user, params={"q": number}).json()["items"][0]
     detail = api.get(f"{PEOPLE}/{world.person_a.pk}", as_=user).json()
     for shown in (listed, detail):
-        assert shown["id_number"] == number[:4] + "*" * 10 + number[-4:]
+        assert shown["id_number"] == number[:4] + "*" * 12 + number[-2:]
         assert shown["phone"] == "139****5678"
     assert number.encode() not in api.get(f"{PEOPLE}/{world.person_a.pk}", as_=user).content
 
@@ -495,7 +495,7 @@ def test_a_house_is_recorded_with_its_owner_named_by_id_number(api, world):
     assert body["owner"] == {
         "id": owner.pk,
         "name": "张三",
-        "id_number": owner.id_number[:4] + "*" * 10 + owner.id_number[-4:],
+        "id_number": owner.id_number[:4] + "*" * 12 + owner.id_number[-2:],
     }
     assert body["area_m2"] == "89.50"
     assert everyone(House).get(pk=body["id"]).owner_id == owner.pk

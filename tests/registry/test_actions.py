@@ -81,7 +81,7 @@ def test_a_grid_worker_records_a_person_with_history_and_one_audit_entry(persona
     # one audit entry, numbers masked
     (entry,) = audit_entries(object_type="registry.person")
     assert entry.action == "create" and entry.actor == personas.grid_a
-    assert entry.after["id_number"] == number[:4] + "*" * 10 + number[-4:]
+    assert entry.after["id_number"] == number[:4] + "*" * 12 + number[-2:]
     assert entry.after["phone"] == "139****5678"
     assert number not in str(entry.after)
 

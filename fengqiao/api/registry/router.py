@@ -42,7 +42,7 @@ from fengqiao.api.registry.schemas import (
 )
 from fengqiao.api.schemas import ERRORS
 from fengqiao.geo.models import Division
-from fengqiao.registry import actions, history, search, selectors, stats
+from fengqiao.registry import access, actions, history, search, selectors, stats
 from fengqiao.registry.models import Address, House, Organisation, Person
 from fengqiao.registry.validators import InvalidValue, parse_id_number
 
@@ -118,7 +118,7 @@ def _person_by_id_number(user, number: str | None, field: str):
         normalised = parse_id_number(number).number
     except InvalidValue as exc:
         raise _field_error(field, exc.reason) from None
-    person = selectors.person_by_id_number(user, normalised)
+    person = access.person_by_whole_id_number(user, normalised)
     if person is None:
         raise _field_error(field, _("Nobody with this ID number is recorded in your area."))
     return person

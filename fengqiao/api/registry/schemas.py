@@ -84,7 +84,10 @@ class PersonListItem(Schema):
     id: int
     name: str
     sex: Sex
-    birth_date: dt.date | None
+    birth_date: dt.date | None = Field(
+        description="Null for roles that see masked numbers: they see `birth_year` only."
+    )
+    birth_year: int | None
     id_number: str | None = Field(description="Masked unless the caller's role sees whole numbers.")
     phone: str = Field(description="Masked unless the caller's role sees whole numbers.")
     resident_type: ResidentType
@@ -99,6 +102,15 @@ class PersonListItem(Schema):
     @staticmethod
     def resolve_phone(obj, context):
         return _phone(obj, context)
+
+    @staticmethod
+    def resolve_birth_date(obj, context):
+        # The date beside a masked ID number leaves a few candidates: masked roles get the year.
+        return obj.birth_date if selectors.sees_whole_numbers(_caller(context)) else None
+
+    @staticmethod
+    def resolve_birth_year(obj, context):
+        return selectors.birth_year(obj.birth_date)
 
 
 class PersonOut(PersonListItem):

@@ -21,7 +21,7 @@ from fengqiao.events.inputs import category_label
 from fengqiao.events.models import Category, Event
 from fengqiao.events.selectors import EventFilter
 from fengqiao.geo.models import Grid, PoliceUnit
-from fengqiao.registry import search
+from fengqiao.registry import reads, search
 from fengqiao.web.events import forms
 from fengqiao.web.selectors import grid_feature
 
@@ -304,6 +304,7 @@ def event_move(request, number, name):
 def event_attachment(request, number, pk):
     event = selectors.event_for(request.user, number)
     attachment = get_object_or_404(event.attachments, pk=pk)
+    reads.note(reads.EVENT_PHOTO, attachment.pk)  # a photo may show people: on the read record
     return serve_upload(
         attachment.file.open("rb"), content_type=attachment.content_type, filename=attachment.original_name
     )

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fengqiao.web.portal import views
+from fengqiao.web.portal import record_reads, views
 
 urlpatterns = [
     path("report/", views.report, name="portal_report"),
@@ -13,4 +13,5 @@ urlpatterns = [
     path("track/<str:code>/rate/", views.rate, name="portal_rate"),
     path("track/<str:code>/reopen/", views.reopen, name="portal_reopen"),
     path("my-reports/", views.my_reports, name="portal_my_reports"),
+    path("my-record/reads/", record_reads.my_record_reads, name="portal_my_record_reads"),
 ]

@@ -14,8 +14,17 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.geo.models import Grid
-from fengqiao.registry.choices import AddressElement, CareTagKind, ResidenceType, ResidentType, Sex
+from fengqiao.registry import access
+from fengqiao.registry.choices import (
+    AddressElement,
+    CareTagKind,
+    ReadPurpose,
+    ResidenceType,
+    ResidentType,
+    Sex,
+)
 from fengqiao.registry.models import Address, House, Organisation, Person
+from fengqiao.registry.selectors import sees_whole_numbers as selectors_sees_whole
 from fengqiao.registry.validators import (
     InvalidValue,
     mask_id_number,
@@ -166,7 +175,7 @@ class PersonByIdField(LookupField):
         if self.current is not None and value == mask_id_number(self.current.id_number):
             return self.current
         number = parsed(parse_id_number, value).number
-        person = Person.objects.visible_to(self.user).filter(id_number=number).first()
+        person = access.person_by_whole_id_number(self.user, number)
         if person is None:
             raise ValidationError(
                 _("Nobody with this ID number is recorded in your scope: record the person first."),
@@ -347,7 +356,15 @@ class PersonForm(RecordForm):
             from fengqiao.registry.validators import mask_phone
 
             return mask_phone(self.record.phone)
+        if name == "birth_date" and not selectors_sees_whole(self.user):
+            return None  # the date is not shown to a role that sees masked numbers: kept unless typed
         return super().initial_for(name)
+
+    def clean_birth_date(self):
+        value = self.cleaned_data.get("birth_date")
+        if value is None and self.record is not None and not selectors_sees_whole(self.user):
+            return self.record.birth_date
+        return value
 
     def clean_id_number(self):
         value = self.cleaned_data["id_number"].strip()
@@ -770,3 +787,26 @@ class StatisticsForm(forms.Form):
                 message = _("At most %(n)d periods at a time: choose a longer period or fewer dates.")
                 raise ValidationError({"start": message % {"n": MAX_PERIODS}})
         return cleaned
+
+
+class PurposeForm(forms.Form):
+    """Why the registry is opened: one of the purposes, with a note (needed for "other")."""
+
+    purpose = forms.ChoiceField(
+        label=_("Purpose of the work"), choices=ReadPurpose.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        max_length=access.NOTE_MAX,
+        help_text=_('Needed for "other": say what the work is (a case number, a task).'),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if "purpose" in data:
+            try:
+                data["chosen"] = access.parse_purpose(data["purpose"], data.get("note", ""))
+            except access.BadPurpose as error:
+                self.add_error("note", str(error))
+        return data

@@ -174,6 +174,10 @@ def _display(user, record, f: models.Field):
     return value, ""
 
 
+def _iso(value) -> str:
+    return value.isoformat() if value else ""
+
+
 def facts(user, record, names: list[str]) -> list[Fact]:
     """The named fields of a record, labelled, with ID numbers and phones as the user may see them."""
     out = []
@@ -189,6 +193,13 @@ def facts(user, record, names: list[str]) -> list[Fact]:
             whole = rules.shown(user, name, raw)
             reveal = isinstance(record, Person) and whole != raw and rules.may_reveal(user, record)
             out.append(Fact(f.verbose_name, whole, name=name, masked=whole != raw, reveal=reveal, mono=True))
+            continue
+        if name == "birth_date" and isinstance(record, Person):
+            # Masked roles see the year: the date beside a masked ID number narrows it to a few.
+            shown = selectors.shown_birth_date(user, record.birth_date)
+            out.append(
+                Fact(f.verbose_name, shown or None, name=name, masked=shown != _iso(record.birth_date))
+            )
             continue
         value, url = _display(user, record, f)
         out.append(Fact(f.verbose_name, value, name=name, url=url, mono=name in _MONO))

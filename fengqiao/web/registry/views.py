@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fengqiao.core.scoping import OutOfScope, get_visible_or_404
-from fengqiao.registry import actions, selectors
+from fengqiao.registry import access, actions, selectors
 from fengqiao.registry.choices import RevealField
 from fengqiao.registry.models import Address, CareTag, Employment, House, Organisation, Person, Residence
 from fengqiao.registry.validators import InvalidValue
@@ -208,6 +208,8 @@ def record_detail(request, kind: str, pk: int):
         "history": reads.history(user, record),
     }
     context.update(reads.detail_context(kind.slug, user, record))
+    if kind is PERSON and access.may_see_access_history(user, record):
+        context["access_history"] = access.access_history(user, record)
     return render(request, f"web/registry/{kind.slug}_detail.html", context)
 
 
@@ -554,4 +556,49 @@ def statistics(request):
         request,
         "web/registry/statistics.html",
         {"form": form, "stats": result},
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# the purpose of the work, and who read what
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def purpose(request):
+    """State (or change) the purpose of the work: kept for the session, on every read's record."""
+    _require_registry(request.user)
+    current = access.session_purpose(request.session)
+    initial = {"purpose": current.code, "note": current.note} if current else {}
+    form = forms.PurposeForm(request.POST or None, initial=initial)
+    asked = request.POST.get("next") or request.GET.get("next", "")
+    next_url = asked if asked.startswith("/") and not asked.startswith("//") else reverse("registry_home")
+    if form.is_valid():
+        access.keep_purpose(request.session, form.cleaned_data["chosen"])
+        return redirect(next_url)
+    return render(request, "web/registry/purpose.html", {"form": form, "next": next_url, "current": current})
+
+
+@require_GET
+@login_required
+def staff_reads_index(request):
+    """For a station chief (county, city): the staff under them who read people this week."""
+    _require_registry(request.user)
+    if not access.may_review_reads(request.user, None):
+        raise PermissionDenied
+    return render(
+        request, "web/registry/staff_reads_index.html", {"staff": access.staff_to_review(request.user)}
+    )
+
+
+@require_GET
+@login_required
+def staff_reads(request, pk: int):
+    """Whom one member of staff read and why (their superiors only; anyone else: 404)."""
+    _require_registry(request.user)
+    staff = access.reviewable_staff_or_404(request.user, pk)
+    return render(
+        request,
+        "web/registry/staff_reads.html",
+        {"staff": staff, "reads": access.staff_reads(request.user, staff)},
     )

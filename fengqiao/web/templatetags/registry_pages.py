@@ -2,6 +2,7 @@
 
 from django import template
 
+from fengqiao.registry import access
 from fengqiao.registry.choices import SpecialTrade
 from fengqiao.web.registry import rules as registry_rules
 from fengqiao.web.registry import selectors as selectors_registry
@@ -44,3 +45,15 @@ def percent_change(value) -> str:
     if percent < 0:
         return f"−{text}%"
     return "0%"
+
+
+@register.simple_tag
+def reviews_reads(user) -> bool:
+    """Whether the user reviews the reading of staff under them (station chiefs and above)."""
+    return access.may_review_reads(user)
+
+
+@register.simple_tag
+def reading_purpose(request):
+    """The purpose stated for this session's registry work, or None."""
+    return access.session_purpose(getattr(request, "session", None))
