@@ -39,7 +39,7 @@ from typing import IO, Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -614,7 +614,12 @@ def restore_backup(file: Path | str, *, actor_name: str = "") -> RestoreResult:
     file = Path(file)
     if not file.is_file():
         raise BackupError(_("%(file)s is not a file.") % {"file": file})
-    problems = target_problems()
+    if connections[DEFAULT_DB_ALIAS].vendor == "postgresql":
+        _tool("pg_restore")  # before anything is decrypted
+    try:
+        problems = target_problems()
+    except DatabaseError as exc:
+        raise BackupError(_("The database cannot be reached: %(error)s") % {"error": exc}) from None
     if problems:
         raise BackupError(
             _("A backup is restored only into an empty database and data directory: %(problems)s.")
