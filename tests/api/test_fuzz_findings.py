@@ -22,7 +22,13 @@ def test_a_grid_code_of_unicode_digits_is_422(api, personas, url):
 
 
 def test_the_same_external_id_twice_is_409_naming_the_first(api, personas, categories):
-    body = {"category": "0401", "title": "井盖缺失", "lon": 106.105, "lat": 37.905, "external_id": "110-2026-1"}
+    body = {
+        "category": "0401",
+        "title": "井盖缺失",
+        "lon": 106.105,
+        "lat": 37.905,
+        "external_id": "110-2026-1",
+    }
     first = api.post(EVENTS, body, as_=personas.officer)
     assert first.status_code == 201, first.content
     again = api.post(EVENTS, body, as_=personas.officer)
