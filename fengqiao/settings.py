@@ -98,7 +98,7 @@ MIDDLEWARE = [
     "fengqiao.web.account.middleware.AccountDueMiddleware",
     "axes.middleware.AxesMiddleware",
     # Inside the audit context: what a request read of the registry's personal data, written as
-    # one audit entry at its end; the registry's purpose and its look-up limit (docs/adr/0008).
+    # one audit entry at its end; the registry's purpose and its look-up limit (docs/adr/0009).
     "fengqiao.registry.access.ReadAuditMiddleware",
 ]
 
@@ -140,7 +140,7 @@ AXES_SENSITIVE_PARAMETERS = ["password", "otp", "otp_token"]
 # of the public pages (tracking, Open311, agreement checks).
 ANONYMOUS_REPORTS_PER_MINUTE = env_int("FENGQIAO_ANONYMOUS_REPORTS_PER_MINUTE", 5)
 ANONYMOUS_READS_PER_MINUTE = env_int("FENGQIAO_ANONYMOUS_READS_PER_MINUTE", 60)
-# Reads of the registry's personal data (registry.access, docs/adr/0008): exact look-ups by a whole
+# Reads of the registry's personal data (registry.access, docs/adr/0009): exact look-ups by a whole
 # ID number or phone a role that sees masked numbers may make in an hour; how many distinct people
 # one user may read in an hour, or outside working hours, before their superior is told.
 EXACT_LOOKUPS_PER_HOUR = env_int("FENGQIAO_EXACT_LOOKUPS_PER_HOUR", 30)

@@ -1,5 +1,5 @@
 """Reads of the registry's personal data: on the record, with a purpose, limited where they could
-undo masking, and watched for unusual volume (docs/adr/0008).
+undo masking, and watched for unusual volume (docs/adr/0009).
 
 - Every request that read people, houses or organisations writes one audit entry listing their
   ids by kind, with the reader's purpose, address and request id (``registry_read``, or
@@ -330,11 +330,11 @@ def _watch(user, now: dt.datetime, *, fresh: int) -> None:
     total = ReadLog.objects.filter(actor=user, at__gte=now - HOUR).aggregate(n=Sum("people"))["n"] or 0
     if total < threshold:
         return
-    distinct = people_read_since(user, now - HOUR)
-    if distinct < threshold:
-        return
     kind = "off_hours" if off_hours else "volume"
     if _already_told(READ_ALERT.name, f"{user.pk}:{kind}", now):
+        return  # once an hour: the distinct count is not made again on every read after it
+    distinct = people_read_since(user, now - HOUR)
+    if distinct < threshold:
         return
     audit.record(
         READ_ALERT,

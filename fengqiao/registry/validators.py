@@ -268,7 +268,7 @@ def mask_id_number(value) -> str:
 
     Beside the birth year that masked roles see, this leaves about 3,300 numbers one person's
     could be (365 days × 100 sequence numbers ÷ 11 check characters, in one county); first-4 and
-    last-4 left 33, fewer than the look-ups an hour allows (docs/adr/0008)."""
+    last-4 left 33, fewer than the look-ups an hour allows (docs/adr/0009)."""
     value = str(value or "")
     if not value:
         return ""

@@ -1,5 +1,5 @@
 """Trust II: masking that cannot be undone, every read of personal data on the record with its
-purpose, the access history, the resident's right to know, and the alerts (docs/adr/0008)."""
+purpose, the access history, the resident's right to know, and the alerts (docs/adr/0009)."""
 
 import datetime as dt
 
@@ -337,3 +337,14 @@ def test_bulk_reading_outside_working_hours_tells_the_superior(api, personas, gr
     (told,) = Notification.objects.filter(kind="registry_read_alert")
     assert told.recipient == personas.station
     assert AuditEntry.objects.get(action="registry_read_alert").after["kind"] == "off_hours"
+
+
+@pytest.mark.django_db
+def test_the_api_gives_the_access_history_to_officers_only(api, personas, grid_a_people):
+    person = grid_a_people[1]
+    api.get(f"{PEOPLE}/{person.pk}", as_=personas.grid_a)
+    history = api.get(f"{PEOPLE}/{person.pk}/reads", as_=personas.officer)
+    assert history.status_code == 200
+    assert history.json()[0]["staff"] == "grid_a" and history.json()[0]["unit"] == "金积第一警务区"
+    assert api.get(f"{PEOPLE}/{person.pk}/reads", as_=personas.grid_a).status_code == 403
+    assert api.get(f"{PEOPLE}/{person.pk}/reads", as_=personas.grid_b).status_code == 404

@@ -419,6 +419,33 @@ def reveal_person(request, record_id: int, payload: RevealIn):
     return {"field": payload.field, "value": value}
 
 
+class AccessOut(Schema):
+    at: dt.datetime
+    unit: str = Field(description="The police unit the reader was posted to.")
+    role: str
+    purpose: str
+    staff: str = Field(description="The reader's username.")
+
+
+@router.get(
+    "/people/{int:record_id}/reads",
+    response={200: list[AccessOut], **ERRORS},
+    url_name="registry-person-reads",
+    summary="Who read a person's record",
+)
+def person_reads(request, record_id: int):
+    """The access history of a person: every read of their record, newest first (unit, role,
+    purpose, time, who). Community officers and above, within their scope; others 403."""
+    user = request.auth
+    person = selectors.person_for(_staff_scope(user), record_id)
+    if not access.may_see_access_history(user, person):
+        raise PermissionDenied(_("The access history is for community officers and above."))
+    return [
+        {"at": line.at, "unit": line.unit, "role": line.role, "purpose": line.purpose, "staff": line.actor}
+        for line in access.access_history(user, person)
+    ]
+
+
 # --- statistics -------------------------------------------------------------------------------
 
 # Periods one answer may hold: ten years of months.

@@ -595,8 +595,7 @@ def staff_reads_index(request):
 @login_required
 def staff_reads(request, pk: int):
     """Whom one member of staff read and why (their superiors only; anyone else: 404)."""
-    _require_registry(request.user)
-    staff = access.reviewable_staff_or_404(request.user, pk)
+    staff = access.reviewable_staff_or_404(request.user, pk)  # 404 before 403, as for any record
     return render(
         request,
         "web/registry/staff_reads.html",
