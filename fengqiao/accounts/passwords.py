@@ -86,8 +86,8 @@ class HistoryValidator:
 
     def message(self, keep: int) -> str:
         return ngettext(
-            "This is your current password: choose another.",
-            "You have used this password among your last %(n)d: choose another.",
+            "A new password must differ from the last %(n)d password you used.",
+            "A new password must differ from the last %(n)d passwords you used.",
             keep,
         ) % {"n": keep}
 
