@@ -529,18 +529,19 @@ def _timeline(case, actor, transition, from_status, to_status, note, data, at) -
 def timeline_entry(case, actor, transition, from_status, to_status, note, data, at) -> TimelineEntry:
     """The timeline row of a move (unsaved): who, when, from which status to which, the holder
     after it, the note and the move's input."""
+    known = actor is not None and actor.is_authenticated
     return TimelineEntry(
         case_type=case.workflow.case_type,
         case_id=case.pk,
         at=at,
-        actor=actor if actor is not None and actor.is_authenticated else None,
-        actor_label=actor.get_username() if actor is not None and actor.is_authenticated else "",
+        actor_id=actor.pk if known else None,
+        actor_label=actor.get_username() if known else "",
         transition=transition,
         from_status=from_status,
         to_status=to_status,
         holder_path=case.holder_path,
         note=note,
-        data=audit.to_json(data) or {},
+        data=(audit.to_json(data) or {}) if data else {},
     )
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.color import no_style
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -86,10 +86,11 @@ def copy_in(objs: list) -> None:
     """Insert new records of one model, each value made as ``bulk_create`` makes it (``pre_save``,
     ``get_db_prep_save``): with ``COPY`` on PostgreSQL, one ``executemany`` on SQLite. Records
     that carry their primary key keep it (the caller numbered them: :func:`bulk_load` moves the
-    sequences past them at the end); otherwise their ids are not set. ``bulk_create`` sends a
-    chunk as arrays that the client quotes value by value in Python on PostgreSQL, and as
-    statements of at most 999 parameters on SQLite: on a file of people that costs more than
-    everything else the import does (docs/adr/0005)."""
+    sequences past them at the end); otherwise their ids are not set. (A str, int, float or bool
+    in one of Django's plain fields goes as it is: that is what its preparation makes of it.)
+    ``bulk_create`` sends a chunk as arrays that the client quotes value by value in Python on
+    PostgreSQL, and as statements of at most 999 parameters on SQLite: on a file of people that
+    costs more than everything else the import does (docs/adr/0005)."""
     if not objs:
         return
     model = type(objs[0])
@@ -98,7 +99,16 @@ def copy_in(objs: list) -> None:
     db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its per-thread proxy
     quote = db.ops.quote_name
     table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
-    rows = ([f.get_db_prep_save(f.pre_save(obj, True), db) for f in fields] for obj in objs)
+    as_is = [_passed_as_is(f) for f in fields]
+    rows = (
+        [
+            value
+            if plain is not None and ((value := getattr(obj, f.attname)) is None or type(value) is plain)
+            else f.get_db_prep_save(f.pre_save(obj, True), db)
+            for f, plain in zip(fields, as_is, strict=True)
+        ]
+        for obj in objs
+    )
     with db.cursor() as cursor, db.wrap_database_errors:
         if db.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -107,6 +117,36 @@ def copy_in(objs: list) -> None:
         else:
             marks = ", ".join(["%s"] * len(fields))
             cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(rows))
+
+
+# Django's own plain fields, and the one type of value their preparation gives back unchanged
+# (``get_db_prep_save`` of a str in a CharField is that str). Exact classes only: a subclass (an
+# encrypted field, say) may prepare its values otherwise, and goes the whole way.
+_AS_IS: dict[type, type] = {
+    **dict.fromkeys((models.CharField, models.TextField), str),
+    **dict.fromkeys(
+        (
+            models.AutoField,
+            models.BigAutoField,
+            models.IntegerField,
+            models.BigIntegerField,
+            models.SmallIntegerField,
+            models.PositiveIntegerField,
+            models.PositiveSmallIntegerField,
+            models.PositiveBigIntegerField,
+        ),
+        int,
+    ),
+    models.BooleanField: bool,
+    models.FloatField: float,
+}
+
+
+def _passed_as_is(field) -> type | None:
+    """The type of value ``field`` stores as it is (a foreign key: its target's), else None."""
+    if type(field) in (models.ForeignKey, models.OneToOneField):
+        field = field.target_field
+    return _AS_IS.get(type(field))
 
 
 def secondary_indexes(table: str) -> list[tuple[str, str]]:
