@@ -11,6 +11,7 @@ import contextlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.management.color import no_style
@@ -100,7 +101,7 @@ def copy_in(objs: list) -> None:
     quote = db.ops.quote_name
     table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
     as_is = [_passed_as_is(f) for f in fields]
-    rows = (
+    rows: Iterator[list[Any]] = (
         [
             value
             if plain is not None and ((value := getattr(obj, f.attname)) is None or type(value) is plain)
