@@ -65,6 +65,8 @@ def setup_django(database_url: str | None, data_dir: Path) -> None:
     # The city command sees masked numbers, so each ID look-up is counted against the hourly limit
     # (registry.access): the count is made on every look-up, and the limit is set past the run's.
     os.environ["FENGQIAO_EXACT_LOOKUPS_PER_HOUR"] = "1000000"
+    # The peer is the admin's changelist, reached with a forced log-in: no second factor to give.
+    os.environ.setdefault("FENGQIAO_STAFF_MFA", "off")
     if database_url:
         os.environ["FENGQIAO_DATABASE_URL"] = database_url
     else:

@@ -20,3 +20,7 @@ class RegistryConfig(AppConfig):
         # People retired more than FENGQIAO_DEPARTED_RETENTION_DAYS ago, anonymised.
         anonymise = lambda: anonymise_all_departed(actor=system_user())  # noqa: E731
         periodic.register("anonymise departed", anonymise, every=dt.timedelta(days=1))
+        # Unusual reading of personal data, told to the reader's superior (registry.access).
+        from fengqiao.registry.access import watch_reading
+
+        periodic.register("unusual reading", lambda: watch_reading(), every=dt.timedelta(minutes=1))

@@ -702,7 +702,7 @@ class ReadLog(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )
-    at = models.DateTimeField(_("time"))
+    at = models.DateTimeField(_("time"), db_index=True)  # the alerts' scan of the last hour
     role = models.CharField(_("role"), max_length=32, blank=True)
     unit = models.CharField(
         _("police unit"), max_length=255, blank=True, help_text=_("The path of the reader's posting.")

@@ -64,7 +64,7 @@ class Visit:
     def goto(self, path: str):
         return self.page.goto(self.url(path))
 
-    def login(self, username: str, password: str = PASSWORD) -> None:
+    def login(self, username: str, password: str = PASSWORD, *, purpose: str | None = "visit") -> None:
         self.goto("/login/")
         form = self.page.locator("section.login form")
         form.locator("input[name=username]").fill(username)
@@ -72,6 +72,21 @@ class Visit:
         with self.page.expect_navigation():
             form.locator("button[type=submit]").click()
         assert self.page.url == self.url("/"), self.page.url
+        if purpose:
+            self.state_purpose(purpose)
+
+    def state_purpose(self, purpose: str = "visit") -> None:
+        """Staff say once a session why they open the registry (docs/adr/0009); for anyone
+        without the registry the page is refused and nothing is said."""
+        if self.goto("/registry/purpose/?next=/").status != 200:
+            return
+        self.choose_purpose(purpose)
+
+    def choose_purpose(self, purpose: str) -> None:
+        form = self.page.locator("form.card")
+        form.locator(f"input[name=purpose][value={purpose}]").check()
+        with self.page.expect_navigation():
+            form.locator("button[type=submit]").click()
 
     def html_lang(self) -> str:
         return self.page.locator("html").get_attribute("lang")

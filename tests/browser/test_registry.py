@@ -103,9 +103,17 @@ def test_a_grid_worker_records_a_person_on_a_phone_and_an_officer_reveals_the_nu
 
 def test_registry_pages_fit_a_phone(phone, world):
     person, house = world.person_a, world.house_a
-    # when grid worker A goes through the registry's pages on a phone
-    phone.login("grid_a")
+    # given grid worker A, logged in on a phone, who has not said why they open the registry
+    phone.login("grid_a", purpose=None)
+    # when they open it, they are asked first, and then taken where they were going
+    phone.goto("/registry/people/")
+    assert "/registry/purpose/" in phone.page.url and phone.no_horizontal_scroll()
+    phone.choose_purpose("collection")
+    assert phone.page.url == phone.url("/registry/people/")
+    assert "信息采集" in phone.page.locator("nav.subnav a.purpose").inner_text()
+    # when they go through the registry's pages
     for path in (
+        "/registry/purpose/",
         "/registry/",
         "/registry/?q=zs",
         "/registry/people/",

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from fengqiao.core import periodic
 from fengqiao.core.models import AuditEntry, CalendarDay
 from fengqiao.core.notifications.models import Notification
 from fengqiao.registry import access, actions
@@ -317,9 +318,15 @@ def test_reading_many_people_in_an_hour_tells_the_superior_once(api, personas, g
     settings.READ_ALERT_OFF_HOURS_PEOPLE = 100
     for person in grid_a_people[:2]:
         api.get(f"{PEOPLE}/{person.pk}", as_=personas.grid_a)
-    assert not Notification.objects.filter(kind="registry_read_alert").exists()
-    for person in grid_a_people:  # the same two again do not count twice; the third does
         api.get(f"{PEOPLE}/{person.pk}", as_=personas.grid_a)
+    # the worker's check, every minute: two people, four reads, is not three people
+    assert access.watch_reading() == 0
+    assert not Notification.objects.filter(kind="registry_read_alert").exists()
+    for person in grid_a_people:
+        api.get(f"{PEOPLE}/{person.pk}", as_=personas.grid_a)
+    assert access.watch_reading() == 1
+    assert access.watch_reading() == 0  # once an hour
+    assert "unusual reading" in {job.name for job in periodic.jobs()}  # the worker runs it
     (told,) = Notification.objects.filter(kind="registry_read_alert")
     assert told.recipient == personas.station and "grid_a" in told.title
     assert AuditEntry.objects.get(action="registry_read_alert").after["kind"] == "volume"
@@ -331,9 +338,9 @@ def test_bulk_reading_outside_working_hours_tells_the_superior(api, personas, gr
     settings.READ_ALERT_PEOPLE_PER_HOUR = 100
     settings.READ_ALERT_OFF_HOURS_PEOPLE = 4
     api.get(PEOPLE, as_=personas.grid_a, params={"limit": 3})
-    assert not Notification.objects.filter(kind="registry_read_alert").exists()
+    assert access.watch_reading() == 0
     api.get(PEOPLE, as_=personas.grid_a, params={"limit": 50})
-    api.get(PEOPLE, as_=personas.grid_a, params={"limit": 50})
+    assert access.watch_reading() == 1
     (told,) = Notification.objects.filter(kind="registry_read_alert")
     assert told.recipient == personas.station
     assert AuditEntry.objects.get(action="registry_read_alert").after["kind"] == "off_hours"
