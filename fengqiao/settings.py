@@ -5,6 +5,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from fengqiao import logs
 from fengqiao.env import (
     env_bool,
     env_choice,
@@ -116,6 +117,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "fengqiao.web.menu.menu",
             ],
         },
     },
@@ -251,7 +253,8 @@ EMAIL_HOST_USER = env_str("FENGQIAO_EMAIL_USER", "")
 EMAIL_HOST_PASSWORD = env_str("FENGQIAO_EMAIL_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("FENGQIAO_EMAIL_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("FENGQIAO_EMAIL_FROM", "fengqiao@localhost")
-# Who runs the public reporting service, for Open311's discovery document.
+# Who runs the public reporting service, for Open311's discovery document (empty: a sentence naming
+# the city bureau's command centre, fengqiao.api.open311.views.DEFAULT_CONTACT).
 FENGQIAO_OPEN311_CONTACT = env_str("FENGQIAO_OPEN311_CONTACT", "")
 
 # Optional base map, e.g. a 天地图 tile URL with its key. Without one the map shows outlines only.
@@ -300,9 +303,6 @@ CONTENT_SECURITY_POLICY = {
 # The CSRF token is read from the form's hidden field, never by scripts from the cookie.
 CSRF_COOKIE_HTTPONLY = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env_str("FENGQIAO_LOG_LEVEL", "INFO")},
-}
+# One line per event in TIME_ZONE with its offset, like gunicorn's (fengqiao/gunicorn_conf.py);
+# a refused request is one warning line, without the traceback Django would give it.
+LOGGING = logs.config(level=env_str("FENGQIAO_LOG_LEVEL", "INFO"), zone=TIME_ZONE)

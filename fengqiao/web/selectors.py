@@ -1,15 +1,24 @@
 """Reads behind the pages. Every grid read goes through ``Grid.objects.visible_to(user)``."""
 
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from fengqiao.accounts.models import Posting
+from fengqiao.core import casework
 from fengqiao.core.scoping import is_below, is_under, scope_prefixes, scope_q
+from fengqiao.disputes.selectors import DisputeFilter, disputes_for, ledger_url
+from fengqiao.events.selectors import EventFilter, events_for
 from fengqiao.geo.choices import DivisionLevel, UnitKind
 from fengqiao.geo.models import Division, Grid, PoliceUnit
+from fengqiao.registry.stats import collection_totals
+from fengqiao.web import menu
 
 # How many leading digits of a 12-digit division code name the division and everything under it.
 _DIVISION_PREFIX_DIGITS = {
@@ -204,3 +213,122 @@ def grid_staff(grid: Grid) -> dict[str, list[Posting]]:
     for posting in postings:
         staff["grid" if posting.grid_id else "district"].append(posting)
     return {"grid": staff["grid"], "district": staff["district"]}
+
+
+# ---------------------------------------------------------------------------------------------
+# the staff home: what is waiting, and a few figures of the user's area
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One number on the home page, and the list of exactly what it counts."""
+
+    key: str
+    label: str
+    value: int
+    url: str
+    alert: bool = False  # a number that wants doing something about (overdue), when not zero
+
+
+@dataclass
+class Desk:
+    """What the staff home shows: what is waiting and the key figures, each linking to its list."""
+
+    waiting: list[Figure]
+    figures: list[Figure]
+    today: dt.date
+
+
+def _events_count(user, **params) -> int:
+    return EventFilter(**params).apply(events_for(user)).count()
+
+
+def _disputes_count(user, **params) -> int:
+    return DisputeFilter(**params).apply(disputes_for(user)).count()
+
+
+def _events_url(**params) -> str:
+    return reverse("event_list") + "?" + urlencode(params)
+
+
+def inbox_counts(user, now: dt.datetime | None = None) -> tuple[int, int]:
+    """How many open cases of every type are the user's to do (what ``/inbox/`` lists), and how
+    many of them are past their limit: one count per case type."""
+    now = now or timezone.now()
+    total = overdue = 0
+    for model in casework.case_models():
+        counts = (
+            model.objects.visible_to(user)
+            .filter(casework.inbox_q(user), status__in=model.workflow.open_states)
+            .aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_at__lte=now)))
+        )
+        total += counts["total"]
+        overdue += counts["overdue"]
+    return total, overdue
+
+
+def desk(user) -> Desk:
+    """The staff home's figures, for the modules the user's role may use (``web.menu``).
+
+    Each figure is counted by the filter its list applies (events' and disputes' ``…Filter``, the
+    registry's collection totals), so the number and the list it links to agree. A fixed number
+    of count queries, whatever the data.
+    """
+    today = timezone.localdate()
+    waiting: list[Figure] = []
+    figures: list[Figure] = []
+    if menu.may(user, "inbox"):
+        total, late = inbox_counts(user)
+        waiting.append(Figure("inbox", _("In my inbox"), total, reverse("inbox")))
+        waiting.append(Figure("inbox_overdue", _("Overdue in my inbox"), late, reverse("inbox"), alert=True))
+    if menu.may(user, "events"):
+        waiting.append(
+            Figure(
+                "events_overdue",
+                _("Overdue events"),
+                _events_count(user, overdue="1"),
+                _events_url(overdue="1"),
+                alert=True,
+            )
+        )
+        day = today.isoformat()
+        waiting.append(
+            Figure(
+                "events_today",
+                _("New events today"),
+                _events_count(user, opened_from=day, opened_to=day),
+                _events_url(opened_from=day, opened_to=day),
+            )
+        )
+        figures.append(
+            Figure(
+                "events_open",
+                _("Open events"),
+                _events_count(user, status="open"),
+                _events_url(status="open"),
+            )
+        )
+    if menu.may(user, "disputes"):
+        waiting.append(
+            Figure(
+                "disputes_overdue",
+                _("Overdue disputes"),
+                _disputes_count(user, overdue="1"),
+                ledger_url(overdue="1"),
+                alert=True,
+            )
+        )
+        figures.append(
+            Figure(
+                "disputes_open",
+                _("Disputes being mediated"),
+                _disputes_count(user, status="open"),
+                ledger_url(status="open"),
+            )
+        )
+    if menu.may(user, "registry_statistics"):
+        collected = collection_totals(user, start=today.replace(day=1), end=today).current
+        url = reverse("registry_statistics")
+        figures.append(Figure("people_month", _("People collected this month"), collected.people, url))
+        figures.append(Figure("houses_month", _("Houses collected this month"), collected.houses, url))
+    return Desk(waiting=waiting, figures=figures, today=today)

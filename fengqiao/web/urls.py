@@ -1,5 +1,7 @@
 from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from fengqiao.web import views
 from fengqiao.web.events import stats as views_event_stats
@@ -7,6 +9,8 @@ from fengqiao.web.events import views as views_events
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for it whatever the page links; it lives with the other static files.
+    path("favicon.ico", RedirectView.as_view(url=static("web/favicon.ico"), permanent=True)),
     path(
         "login/",
         auth_views.LoginView.as_view(

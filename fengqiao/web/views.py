@@ -16,6 +16,7 @@ from fengqiao.geo import actions as geo_actions
 from fengqiao.geo.models import Grid
 from fengqiao.web import selectors
 from fengqiao.web.forms import GridFilterForm, GridForm
+from fengqiao.web.menu import requires
 
 GRIDS_PER_PAGE = 50
 
@@ -28,11 +29,16 @@ def _map_settings() -> dict:
 @login_required
 def home(request):
     scope = selectors.user_scope(request.user)
-    return render(request, "web/home.html", {"scope": scope, "map": _map_settings()})
+    return render(
+        request,
+        "web/home.html",
+        {"scope": scope, "map": _map_settings(), "desk": selectors.desk(request.user)},
+    )
 
 
 @require_GET
 @login_required
+@requires("grids")
 def grid_list(request):
     form = GridFilterForm(request.user, request.GET or None)
     filters = form.filters() if form.is_bound else {}
@@ -55,6 +61,7 @@ def grid_list(request):
 
 @require_GET
 @login_required
+@requires("grids")
 def grids_geojson(request):
     form = GridFilterForm(request.user, request.GET or None)
     if form.is_bound and not form.is_valid():

@@ -34,6 +34,7 @@ from django.http import HttpResponse
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 
 from fengqiao.api.open311 import keys as open311_keys
@@ -168,12 +169,19 @@ def not_found(request, rest: str = ""):
 # --- discovery and services -------------------------------------------------------------------
 
 
+# Who to ask, when the deployment names nobody (FENGQIAO_OPEN311_CONTACT).
+DEFAULT_CONTACT = gettext_lazy(
+    "This service is run by the command centre of the city public security bureau: ask it for "
+    "help with the service. In an emergency, call 110."
+)
+
+
 @endpoint("GET")
 def discovery(request, *, fmt: str):
     """The service discovery document (http://wiki.open311.org/Service_Discovery)."""
     data = {
         "changeset": CHANGESET,
-        "contact": getattr(settings, "FENGQIAO_OPEN311_CONTACT", ""),
+        "contact": settings.FENGQIAO_OPEN311_CONTACT or str(DEFAULT_CONTACT),
         "key_service": _("Ask the city bureau's command for an api_key."),
         "endpoints": [
             {

@@ -23,6 +23,7 @@ from fengqiao.events.selectors import EventFilter
 from fengqiao.geo.models import Grid, PoliceUnit
 from fengqiao.registry import reads, search
 from fengqiao.web.events import forms
+from fengqiao.web.menu import requires
 from fengqiao.web.selectors import grid_feature
 
 EVENTS_PER_PAGE = 30
@@ -93,6 +94,7 @@ def _filtered(request):
 
 @require_GET
 @login_required
+@requires("events")
 def event_list(request):
     qs, errors = _filtered(request)
     page = Paginator(qs.order_by("-opened_at", "-id"), EVENTS_PER_PAGE).get_page(request.GET.get("page"))
@@ -112,6 +114,7 @@ def event_list(request):
 
 @require_GET
 @login_required
+@requires("events")
 def event_map(request):
     return render(
         request,
@@ -122,6 +125,7 @@ def event_map(request):
 
 @require_GET
 @login_required
+@requires("events")
 def event_map_geojson(request):
     """Open events (or what the query string asks for) with a point, as GeoJSON points."""
     params = request.GET.copy()
@@ -155,6 +159,7 @@ def event_map_geojson(request):
 
 @require_GET
 @login_required
+@requires("inbox")
 def inbox(request):
     cases = casework.inbox(request.user)
     shown = describe(cases[:INBOX_SIZE], request.user)
@@ -165,6 +170,7 @@ def inbox(request):
 
 @require_GET
 @login_required
+@requires("events")
 def event_board(request):
     page = Paginator(selectors.board(request.user), EVENTS_PER_PAGE).get_page(request.GET.get("page"))
     page.object_list = describe(page.object_list, request.user)
