@@ -32,6 +32,7 @@ from fengqiao.disputes.actions import district_path
 from fengqiao.disputes.choices import (
     AgreementForm,
     Category,
+    MediationKind,
     Outcome,
     PartyRole,
     Performance,
@@ -39,6 +40,7 @@ from fengqiao.disputes.choices import (
     VisitMethod,
 )
 from fengqiao.disputes.models import Agreement, Dispute, DisputeParty, FollowUp, MediationSession
+from fengqiao.disputes.rules import committee_name
 from fengqiao.disputes.workflow import AGREEMENT_FIELDS, AGREEMENT_PREFIX, DISPUTE_WORKFLOW
 from fengqiao.geo.models import Grid
 from fengqiao.registry.validators import make_id_number
@@ -174,6 +176,11 @@ def generate_demo_disputes(
         for _ in range(total)
     )
     first = Dispute.objects.unscoped(reason=UNSCOPED).aggregate(x=Max("pk"))["x"] or 0
+    # People's mediation by the grid's village committee; every tenth jointly with the station.
+    committees = {
+        pk: committee_name(name)
+        for pk, name in Grid.objects.unscoped(reason=UNSCOPED).values_list("pk", "community__name")
+    }
     load, agreements = casework.BulkLoad(DISPUTE_WORKFLOW), casework.Numbers(AGREEMENT_PREFIX)
     rows: dict[type, list] = {m: [] for m in (Dispute, DisputeParty, MediationSession, Agreement, FollowUp)}
     rows[Dispute.mediators.through], timeline = [], []
@@ -210,6 +217,8 @@ def generate_demo_disputes(
                 category=category,
                 grade=grade,
                 grid_id=grid_id,
+                kind=MediationKind.JOINT if n % 10 == 0 else MediationKind.PEOPLE,
+                committee=committees[grid_id],
                 people_count=rng.choice((2, 2, 2, 3, 4, 6)),
                 amount=Decimal(rng.choice((0, 0, 500, 1200, 3000, 8000, 20000, 50000))),
                 facts="双方因" + TITLES.get(category, "琐事")[:-2] + "问题发生争执，经网格员排查发现。",

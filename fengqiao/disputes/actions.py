@@ -25,10 +25,11 @@ from fengqiao.core import audit, casework
 from fengqiao.core.roles import Role
 from fengqiao.core.scoping import is_staff
 from fengqiao.core.uploads import check_upload
-from fengqiao.disputes import conf
+from fengqiao.disputes import conf, rules
 from fengqiao.disputes.choices import (
     AgreementForm,
     Category,
+    MediationKind,
     PartyRole,
     Source,
 )
@@ -123,6 +124,8 @@ class Registration:
     assignee: object | None = None
     origin_event: object | None = None
     kept_from_criminal: bool = False
+    kind: str = MediationKind.PEOPLE
+    committee: str = ""  # empty: the committee of the grid's village or community
 
 
 def _party(actor, number: int, data: PartyData) -> DisputeParty:
@@ -257,6 +260,14 @@ def register_dispute(reg: Registration, *, actor, at: dt.datetime | None = None)
     assignee = _staff_user(reg.assignee, "assignee") if reg.assignee is not None else None
     if reg.origin_event is not None and not reg.origin_event.is_visible_to(actor):
         raise ValidationError({"origin_event": [_("No such event in your area.")]})
+    kind = reg.kind or MediationKind.PEOPLE
+    committee = rules.check_kind(
+        kind,
+        category=reg.category,
+        origin_event=reg.origin_event,
+        committee=reg.committee,
+        community=grid.community.name,
+    )
     with transaction.atomic():
         dispute = Dispute(
             title=title,
@@ -264,6 +275,8 @@ def register_dispute(reg: Registration, *, actor, at: dt.datetime | None = None)
             category=reg.category,
             grade=reg.grade,
             grid=grid,
+            kind=kind,
+            committee=committee,
             scope_path=grid.scope_path,
             holder_path=district_path(grid),
             place=_text(reg.place, "place", required=False, limit=400),
@@ -296,6 +309,8 @@ def register_dispute(reg: Registration, *, actor, at: dt.datetime | None = None)
                 "source": dispute.source,
                 "category": dispute.category,
                 "grade": dispute.grade,
+                "kind": dispute.kind,
+                "committee": dispute.committee,
                 "grid": grid.code,
                 "parties": len(parties),
                 "amount": str(amount),
@@ -403,6 +418,7 @@ def remind_judicial_windows(*, today: dt.date | None = None) -> int:
             .filter(
                 form=AgreementForm.WRITTEN,
                 judicial_applied_on=None,
+                dispute__kind__in=[k for k in MediationKind.values if rules.may_be_confirmed(k)],
                 judicial_reminded_at=None,
                 signed_on__gte=earliest,
                 signed_on__lte=latest,
@@ -508,11 +524,44 @@ AGREEMENT_PDF = audit.register("dispute_agreement_pdf", "printed a mediation agr
 STATISTICS_EXPORT = audit.register("dispute_statistics_export", "exported the mediation statistics")
 
 
+@dataclass(frozen=True)
+class Organisations:
+    """Who makes the mediation, as its documents name them: the people's mediation committee
+    (people's and joint mediation), the police station (public-order and joint mediation)."""
+
+    kind: str
+    committee: str = ""
+    station: str = ""
+
+    def __str__(self):
+        return "、".join(name for name in (self.committee, self.station) if name)
+
+
+def station_name(path: str) -> str:
+    """The station's name as a document gives it, with the bureaus above it:
+    吴忠市公安局利通区分局金积派出所; 青铜峡市公安局小坝派出所."""
+    parts = path.split("/")
+    paths = ["/".join(parts[:n]) for n in (1, 2, 3)]
+    units = {u.path: u.name for u in PoliceUnit.objects.filter(path__in=paths)}
+    city, county, station = (units.get(p, "") for p in paths)
+    if not station or (county and station.startswith(county)):
+        return station
+    if county.endswith("分局") and not county.startswith(city):
+        county = city + county  # a branch bureau is named with its city's bureau
+    return county + station
+
+
+def organisations(dispute: Dispute) -> Organisations:
+    return Organisations(
+        kind=dispute.kind,
+        committee=dispute.committee if rules.names_committee(dispute.kind) else "",
+        station=station_name(station_path(dispute.scope_path)) if rules.names_station(dispute.kind) else "",
+    )
+
+
 def mediating_unit(dispute: Dispute) -> str:
-    """The name of the unit that mediated: the district holding the dispute, or its station."""
-    path = district_path(dispute.grid)
-    units = {u.path: u.name for u in PoliceUnit.objects.filter(path__in=[path, station_path(path)])}
-    return " ".join(name for name in (units.get(station_path(path)), units.get(path)) if name)
+    """The names of who mediated, for the verification page."""
+    return str(organisations(dispute))
 
 
 def agreement_document(dispute: Dispute, *, actor, base_url: str) -> bytes:
@@ -530,7 +579,7 @@ def agreement_document(dispute: Dispute, *, actor, base_url: str) -> bytes:
         dispute,
         agreement,
         verify_url=base_url.rstrip("/") + verification_path(agreement),
-        unit_name=mediating_unit(dispute),
+        organisations=organisations(dispute),
         shown_id=(lambda value: value) if whole else (lambda value: shown_id_number(actor, value)),
     )
     audit.record(

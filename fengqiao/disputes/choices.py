@@ -60,6 +60,15 @@ CATEGORY_TABLE_NAMES = {
 }
 
 
+class MediationKind(models.TextChoices):
+    """Which law the mediation is made under, and so which organisation makes it and which
+    document it ends in."""
+
+    PEOPLE = "people", _("people's mediation")  # 人民调解法: the village/community committee
+    PUBLIC_ORDER = "public_order", _("public-order mediation")  # 治安管理处罚法 art. 9: the police
+    JOINT = "joint", _("joint police and people's mediation")  # 警调联动: the committee with the station
+
+
 class Status(models.TextChoices):
     REGISTERED = "registered", _("registered")
     MEDIATING = "mediating", _("mediating")

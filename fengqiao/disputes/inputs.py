@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.casework import Input
-from fengqiao.disputes.choices import AgreementForm, Performance, ReferredTo, VisitMethod
+from fengqiao.disputes.choices import AgreementForm, MediationKind, Performance, ReferredTo, VisitMethod
 from fengqiao.disputes.models import Agreement
 
 
@@ -35,6 +35,23 @@ class ReferInput(Input):
         choices=ReferredTo.choices,
         error_messages={"required": _("Say where it goes: a court, arbitration or the petition office.")},
     )
+
+
+class KindInput(Input):
+    """Which kind of mediation this is, and the committee that makes it (people's and joint)."""
+
+    kind = forms.ChoiceField(label=_("Kind of mediation"), choices=MediationKind.choices)
+    committee = forms.CharField(
+        label=_("People's mediation committee"),
+        max_length=100,
+        required=False,
+        help_text=_("Left empty: the committee of the dispute's village or community."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.case is not None and not self.is_bound:
+            self.initial = {"kind": self.case.kind, "committee": self.case.committee}
 
 
 class FollowUpInput(Input):

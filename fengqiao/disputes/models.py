@@ -20,6 +20,7 @@ from fengqiao.disputes import conf
 from fengqiao.disputes.choices import (
     AgreementForm,
     Category,
+    MediationKind,
     Outcome,
     PartyRole,
     Performance,
@@ -40,6 +41,19 @@ class Dispute(Case):
         _("risk grade"), max_length=16, db_index=True, help_text=_("One of FENGQIAO_DISPUTE_GRADES.")
     )
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("grid"))
+    kind = models.CharField(
+        _("kind of mediation"),
+        max_length=16,
+        choices=MediationKind.choices,
+        default=MediationKind.PEOPLE,
+        db_index=True,
+    )
+    committee = models.CharField(
+        _("people's mediation committee"),
+        max_length=100,
+        blank=True,
+        help_text=_("The committee that mediates (people's and joint mediation), e.g. 金积村人民调解委员会."),
+    )
     place = models.CharField(_("place"), max_length=400, blank=True)
     people_count = models.PositiveIntegerField(_("people involved"), default=2)
     amount = models.DecimalField(_("amount involved (yuan)"), max_digits=14, decimal_places=2, default=0)
@@ -76,6 +90,13 @@ class Dispute(Case):
         _("outcome"), max_length=16, choices=Outcome.choices, blank=True, db_index=True
     )
     outcome_at = models.DateTimeField(_("outcome recorded"), null=True, blank=True, db_index=True)
+    to_punishment = models.BooleanField(
+        _("handed over for punishment"),
+        default=False,
+        help_text=_(
+            "A public-order mediation failed or was not performed: the punishment procedure goes on."
+        ),
+    )
     referred_to = models.CharField(_("referred to"), max_length=16, choices=ReferredTo.choices, blank=True)
     extension_days = models.PositiveSmallIntegerField(_("extension requested (days)"), null=True, blank=True)
     extended_days = models.PositiveSmallIntegerField(_("extension granted (days)"), default=0)

@@ -1,7 +1,11 @@
 """The life of a dispute as a casework workflow (prefix TJ, 调解).
 
 registered → mediating → resolved (with an agreement) / not resolved / referred (court,
-arbitration, petition office) / terminated → follow-up visits → archived. Mediation sessions, the
+arbitration, petition office) / terminated → follow-up visits → archived. The kind of mediation
+(people's, public-order, joint: ``disputes.rules``) is chosen at registration and may change
+until the agreement is recorded (``set_kind``). A public-order mediation that fails, or whose
+agreement is not performed, goes on to the punishment procedure (``to_punishment``) instead of
+ending as not resolved; its agreement has no judicial confirmation. Mediation sessions, the
 agreement and its performance are steps too (the status stays), each on the timeline and in the
 audit log with what it changed. Registration starts the
 grade's response time (red: 2 hours by default); mediation must end within
@@ -29,12 +33,13 @@ from fengqiao.core.casework import (
     holder,
     next_number,
 )
-from fengqiao.disputes import conf
-from fengqiao.disputes.choices import Outcome, Status
+from fengqiao.disputes import conf, rules
+from fengqiao.disputes.choices import MediationKind, Outcome, Performance, Status
 from fengqiao.disputes.inputs import (
     AgreementInput,
     FollowUpInput,
     JudicialInput,
+    KindInput,
     PerformanceInput,
     ReferInput,
     SessionInput,
@@ -81,6 +86,49 @@ def _resolve(dispute: Dispute, move: Move) -> None:
     if not Agreement.objects.filter(dispute=dispute).exists():
         raise ValidationError({"agreement": [_("Record the agreement first: a resolved dispute has one.")]})
     _outcome(Outcome.RESOLVED)(dispute, move)
+
+
+def _set_kind(dispute: Dispute, move: Move) -> None:
+    """Choose the kind of mediation (and its committee) before the agreement is made."""
+    if Agreement.objects.filter(dispute=dispute).exists():
+        raise ValidationError({"kind": [_("The agreement is recorded: its kind of mediation stays.")]})
+    committee = rules.check_kind(
+        move.data["kind"],
+        category=dispute.category,
+        origin_event=dispute.origin_event,
+        committee=move.data["committee"],
+        community=dispute.grid.community.name,
+    )
+    dispute.kind, dispute.committee = move.data["kind"], committee  # the engine audits the change
+
+
+def _public_order_only(dispute: Dispute):
+    if dispute.kind != MediationKind.PUBLIC_ORDER:
+        return _("Only a public-order mediation goes on to the punishment procedure.")
+    if dispute.status != S.MEDIATING:
+        agreement = Agreement.objects.filter(dispute=dispute).first()
+        if agreement is None or agreement.performance != Performance.BREACHED:
+            return _("Only when the agreement is not performed.")
+    return None
+
+
+def _not_public_order(dispute: Dispute):
+    if dispute.kind == MediationKind.PUBLIC_ORDER:
+        return _("A public-order mediation that fails goes on to the punishment procedure.")
+    return None
+
+
+def _confirmable(dispute: Dispute):
+    if not rules.may_be_confirmed(dispute.kind):
+        return _("A public-order mediation agreement is not judicially confirmed.")
+    return None
+
+
+def _to_punishment(dispute: Dispute, move: Move) -> None:
+    """Public-order mediation failed or its agreement is not performed: the station deals with the
+    case under the Punishments Law (art. 9), and the dispute's outcome is not resolved."""
+    dispute.to_punishment = True
+    _outcome(Outcome.NOT_RESOLVED)(dispute, move)
 
 
 def _refer(dispute: Dispute, move: Move) -> None:
@@ -230,6 +278,17 @@ TRANSITIONS = [
         staff,
         needs_note=True,
         effect=_outcome(Outcome.NOT_RESOLVED),
+        possible=_not_public_order,
+    ),
+    T(
+        "to_punishment",
+        gettext_lazy("hand over to the punishment procedure"),
+        (S.MEDIATING, S.RESOLVED, S.FOLLOW_UP),
+        S.NOT_RESOLVED,
+        staff,
+        needs_note=True,
+        effect=_to_punishment,
+        possible=_public_order_only,
     ),
     T(
         "refer",
@@ -261,6 +320,20 @@ TRANSITIONS = [
         input=FollowUpInput,
     ),
     T("archive", gettext_lazy("archive"), (S.FOLLOW_UP,), S.ARCHIVED, staff),
+    T(
+        "set_kind",
+        gettext_lazy("change the kind of mediation"),
+        BEFORE_OUTCOME,
+        None,
+        staff,
+        effect=_set_kind,
+        input=KindInput,
+        possible=lambda dispute: (
+            _("The agreement is recorded: its kind of mediation stays.")
+            if Agreement.objects.filter(dispute=dispute).exists()
+            else None
+        ),
+    ),
     T(
         "record_session",
         gettext_lazy("record a mediation session"),
@@ -296,6 +369,7 @@ TRANSITIONS = [
         staff,
         effect=_judicial,
         input=JudicialInput,
+        possible=_confirmable,
     ),
     *extension_steps(
         BEFORE_OUTCOME,

@@ -31,6 +31,13 @@ class DisputeIn(InputSchema):
     amount: Decimal = Decimal(0)
     place: Text = ""
     kept_from_criminal: bool = False
+    kind: str = Field(
+        "people",
+        description="people (人民调解), public_order (治安调解: minor public-order cases), joint (警调联动)",
+    )
+    committee: Text = Field(
+        "", description="the people's mediation committee; empty: that of the grid's village or community"
+    )
 
 
 class PartyOut(Schema):
@@ -48,6 +55,7 @@ class DisputeListItem(Schema):
     category: str
     source: str
     grade: str
+    kind: str
     grid: str = Field(description="The grid's code.")
 
     @staticmethod
@@ -76,6 +84,10 @@ class DisputeOut(DisputeListItem):
     people_count: int
     amount: Decimal
     kept_from_criminal: bool
+    committee: str
+    to_punishment: bool = Field(
+        description="A public-order mediation handed over to the punishment procedure."
+    )
     assignee: str | None
     parties: list[PartyOut]
     agreement: AgreementOut | None

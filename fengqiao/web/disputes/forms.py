@@ -10,6 +10,7 @@ from fengqiao.disputes import conf
 from fengqiao.disputes import selectors as ledger
 from fengqiao.disputes.choices import (
     Category,
+    MediationKind,
     Outcome,
     PartyRole,
     Source,
@@ -46,6 +47,22 @@ class DisputeForm(forms.Form):
         required=False,
         widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "0.01"}),
     )
+    kind = forms.ChoiceField(
+        label=_("Kind of mediation"),
+        choices=MediationKind.choices,
+        initial=MediationKind.PEOPLE,
+        required=False,
+        help_text=_(
+            "People's mediation by the village or community committee; public-order mediation by the "
+            "station for a minor public-order case; or the two jointly. It can change until the agreement."
+        ),
+    )
+    committee = forms.CharField(
+        label=_("People's mediation committee"),
+        max_length=100,
+        required=False,
+        help_text=_("Left empty: the committee of the dispute's village or community."),
+    )
     mediators = forms.ModelMultipleChoiceField(label=_("Mediators"), queryset=None, required=False)
     origin_event = forms.CharField(
         label=_("From event"),
@@ -62,6 +79,9 @@ class DisputeForm(forms.Form):
         self.fields["grade"].choices = conf.grade_choices()
         self.fields["mediators"].queryset = ledger.staff_in_scope(user)
         self.fields["mediators"].widget.attrs["size"] = 6
+
+    def clean_kind(self):
+        return self.cleaned_data["kind"] or MediationKind.PEOPLE
 
     def clean_origin_event(self):
         from fengqiao.events.models import Event

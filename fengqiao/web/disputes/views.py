@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fengqiao.core.casework import Conflict
 from fengqiao.core.scoping import scope_q
 from fengqiao.core.uploads import serve_upload
-from fengqiao.disputes import actions, conf, stats
+from fengqiao.disputes import actions, conf, rules, stats
 from fengqiao.disputes import selectors as ledger
 from fengqiao.disputes.actions import PartyData, Registration
 from fengqiao.disputes.models import Agreement
@@ -107,6 +107,8 @@ def dispute_create(request):
                 mediators=list(data["mediators"]),
                 origin_event=data["origin_event"],
                 kept_from_criminal=data["kept_from_criminal"],
+                kind=data["kind"],
+                committee=data["committee"],
             )
             try:
                 dispute = actions.register_dispute(reg, actor=user)
@@ -161,6 +163,8 @@ def dispute_detail(request, number: str):
             if agreement
             else "",
             "window_closes": agreement.judicial_window_closes if agreement else None,
+            "organisations": actions.organisations(dispute),
+            "confirmable": rules.may_be_confirmed(dispute.kind),
             "today": timezone.localdate(),
         },
     )
