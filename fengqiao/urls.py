@@ -10,3 +10,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("fengqiao.web.urls")),
 ]
+
+# A refusal says why (PermissionDenied's message), also to an htmx request.
+handler403 = "fengqiao.web.views.permission_denied"

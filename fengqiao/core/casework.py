@@ -113,6 +113,12 @@ class Transition:
     effect: Callable[["Case", Move], object] | None = None
     input: type[Input] | None = None  # what the step asks for; None: nothing beyond the note
     restarts_clock: bool | None = None  # default: when the status changes
+    # Separation of duties: not by whoever took the latest of these steps on the case (the one
+    # who reported the work back does not pass its check).
+    not_by: tuple[str, ...] = ()
+    # Why the step cannot be taken on the case as it stands (None: it can), beyond its sources:
+    # e.g. approving an extension nobody asked for. The step is not offered while it cannot be.
+    possible: Callable[["Case"], StrOrPromise | None] | None = None
 
 
 @dataclass
@@ -129,6 +135,9 @@ class Workflow:
     deadline: Callable[["Case", str, dt.datetime], dt.datetime | None] = lambda case, status, start: None
     # recipients(case, transition) -> users told about the move
     recipients: Callable[["Case", Transition | None], Iterable] = lambda case, transition: ()
+    # tell(case, transition, from_status, actor): what the case type says beyond the recipients'
+    # message, in its own words (a reporter's, say), after a move the engine applied
+    tell: Callable[["Case", Transition, str, Any], None] | None = None
     # How long a rung of the ladder gets after an escalation, and how early a reminder comes.
     escalation_limit: dt.timedelta = dt.timedelta(hours=24)
     # The cases whose limits count working hours on the calendar (a condition on the case row, or
@@ -168,11 +177,15 @@ class Workflow:
         return [s.name for s in self.states if s.open]
 
     def available(self, case: "Case", user) -> list[Transition]:
-        """The transitions this user may take on this case now."""
+        """The transitions this user may take on this case now: from its status, allowed to the
+        user (separation of duties included) and possible as the case stands."""
         return [
             t
             for t in self.transitions
-            if case.status in t.sources and user is not None and _permitted(t, user, case)
+            if case.status in t.sources
+            and user is not None
+            and refusal(t, user, case) is None
+            and (t.possible is None or t.possible(case) is None)
         ]
 
 
@@ -306,6 +319,9 @@ def extension_steps(
     def request(case, move: Move) -> None:
         setattr(case, pending, move.data[asks])
 
+    def requested(case) -> StrOrPromise | None:
+        return None if getattr(case, pending) else gettext_lazy("No extension has been requested.")
+
     def decided(case) -> int:
         amount = getattr(case, pending)
         if not amount:
@@ -341,6 +357,7 @@ def extension_steps(
             None,
             above_holder,
             effect=approve,
+            possible=requested,
         ),
         T(
             "refuse_extension",
@@ -350,6 +367,7 @@ def extension_steps(
             above_holder,
             needs_note=True,
             effect=lambda case, move: decided(case),
+            possible=requested,
         ),
     ]
 
@@ -359,6 +377,36 @@ def _permitted(t: Transition, user, case) -> bool:
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     return t.allowed(user, case)
+
+
+def refusal(t: Transition, user, case: "Case") -> str | None:
+    """Why ``user`` may not take ``t`` on ``case`` (None: they may): the transition's guard, then
+    its separation of duties (``not_by``). The one permission check of the pages, the API and
+    the engine, so a step refused here is neither offered nor taken."""
+    if not _permitted(t, user, case):
+        return _("You may not %(step)s this case.") % {"step": t.label}
+    return duty_refusal(t, user, case)
+
+
+def duty_refusal(t: Transition, user, case: "Case") -> str | None:
+    """Why ``t`` is someone else's because ``user`` took the latest of its ``not_by`` steps on
+    ``case`` (None: it is not)."""
+    if not t.not_by or user is None:
+        return None
+    last = (
+        case.timeline()
+        .filter(transition__in=t.not_by)
+        .order_by("-id")
+        .values_list("actor_id", "transition")
+        .first()
+    )
+    if last is None or last[0] != user.pk:
+        return None
+    done = case.workflow.transition(last[1]).label
+    return _("You took the step “%(done)s” yourself, so someone else must take “%(step)s”.") % {
+        "done": done,
+        "step": t.label,
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -454,8 +502,8 @@ def apply(
             raise Conflict(fresh, version)
         if actor is None and not t.public:
             raise PermissionDenied(_("Log in to do this."))
-        if actor is not None and not _permitted(t, actor, fresh):
-            raise PermissionDenied(_("You may not %(step)s this case.") % {"step": t.label})
+        if actor is not None and (why := refusal(t, actor, fresh)) is not None:
+            raise PermissionDenied(why)
         if fresh.status not in t.sources:
             raise NotAvailable(
                 {
@@ -465,6 +513,8 @@ def apply(
                     ]
                 }
             )
+        if t.possible is not None and (why_not := t.possible(fresh)) is not None:
+            raise NotAvailable({"transition": [str(why_not)]})
         if t.needs_note and not note:
             raise ValidationError({"note": [_("Say why: a note is required for this step.")]})
         values = parse_input(t, data, fresh, actor)
@@ -493,6 +543,8 @@ def apply(
             reason=note,
         )
         _notify(fresh, t, actor)
+        if workflow.tell is not None:
+            workflow.tell(fresh, t, from_status, actor)
     return fresh
 
 

@@ -15,6 +15,7 @@ from fengqiao.core.casework import Input
 from fengqiao.core.roles import STAFF_ROLES
 from fengqiao.core.scoping import path_within, scope_prefixes
 from fengqiao.events.models import Category
+from fengqiao.events.rules import REPLY_MAX, TOO_LONG
 from fengqiao.geo.models import Grid, PoliceUnit
 
 
@@ -23,17 +24,19 @@ def category_label(category: Category) -> str:
     return (category.name_en if english and category.name_en else category.name) or category.code
 
 
-def category_choices(*, public_only: bool = False) -> list[tuple[str, str]]:
-    """The active categories as an indented tree (codes nest: a child's code extends its parent's)."""
+def category_choices(*, public_only: bool = False, codes: bool = True) -> list[tuple[str, str]]:
+    """The active categories as an indented tree (codes nest: a child's code extends its parent's),
+    each labelled with its code for staff (``codes``) or its name alone for residents."""
     categories = Category.objects.filter(active=True).order_by("code")
     if public_only:
         categories = categories.filter(public=True)
     rows = list(categories)
-    codes = {c.code for c in rows}
+    known = {c.code for c in rows}
     choices = []
     for category in rows:
-        depth = sum(1 for other in codes if other != category.code and category.code.startswith(other))
-        choices.append((category.code, "\u2003" * depth + f"{category.code} {category_label(category)}"))
+        depth = sum(1 for other in known if other != category.code and category.code.startswith(other))
+        label = f"{category.code} {category_label(category)}" if codes else category_label(category)
+        choices.append((category.code, "\u2003" * depth + label))
     return choices
 
 
@@ -88,6 +91,26 @@ class ReassignInput(Input):
         ]
         self.fields["assignee"].widget = forms.Select(choices=[("", _("— nobody in particular —")), *people])
         self.fields["assignee"].initial = event.assignee_id
+
+
+class ReplyInput(Input):
+    """The reply to the reporter, written at report-back (a draft), at the check or when the
+    report is not taken up: what the reporter reads on the tracking page and in the SMS at
+    closing. The step's note stays inside."""
+
+    reply = forms.CharField(
+        label=_("Reply to the reporter"),
+        required=False,
+        max_length=REPLY_MAX,
+        error_messages={"max_length": TOO_LONG["reply"]},
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("The reporter reads this. Internal notes go in the note below."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound and self.case is not None:
+            self.fields["reply"].initial = self.case.reply
 
 
 class RateInput(Input):

@@ -10,8 +10,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.casework import Case
-from fengqiao.events.choices import Channel, EventKind, Responsible, Status
-from fengqiao.events.rules import DESCRIPTION_MAX, TITLE_MAX, TOO_LONG
+from fengqiao.events.choices import Channel, EventKind, Responsible, Status, public_status_label
+from fengqiao.events.rules import DESCRIPTION_MAX, REPLY_MAX, TITLE_MAX, TOO_LONG
 from fengqiao.geo.models import Grid
 
 # Steps whose time limit a category sets, with the limit when it sets none (hours).
@@ -148,6 +148,14 @@ class Event(Case):
         _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     rated_at = models.DateTimeField(_("rated"), null=True, blank=True)
+    # What the staff tell the reporter (the tracking page, "my reports", the SMS at closing); the
+    # notes of the steps stay inside.
+    reply = models.TextField(
+        _("reply to the reporter"),
+        blank=True,
+        max_length=REPLY_MAX,
+        validators=[MaxLengthValidator(REPLY_MAX, message=TOO_LONG["reply"])],
+    )
 
     class Meta:
         verbose_name = _("event")
@@ -171,6 +179,17 @@ class Event(Case):
 
     def get_absolute_url(self):
         return reverse("event_detail", args=[self.number])
+
+    @property
+    def public_status_label(self) -> str:
+        """The status in the reporter's words."""
+        return public_status_label(self.status)
+
+    @property
+    def public_reply(self) -> str:
+        """The reply the reporter is shown: once the event is done with (closed or not taken up);
+        a draft written at report-back may still change at the check."""
+        return "" if self.is_open else self.reply
 
 
 def _upload_to(instance, filename):

@@ -3,7 +3,8 @@ forms, the API's schema, ``events.actions.build_report`` (and so Open311 and the
 the attachments all take them from here, so a report is refused for the same reason whichever
 door it came through.
 
-- a title of at most ``TITLE_MAX`` characters, a description of at most ``DESCRIPTION_MAX``;
+- a title of at most ``TITLE_MAX`` characters, a description of at most ``DESCRIPTION_MAX``, and
+  the staff's reply to the reporter of at most ``REPLY_MAX`` (it goes out by SMS);
 - at most ``FENGQIAO_REPORT_MAX_PHOTOS`` files (5) and ``FENGQIAO_REPORT_MAX_MB`` (20) in all per
   report; each file is also held to ``FENGQIAO_MAX_UPLOAD_MB`` by ``core.uploads``.
 """
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy
 
 TITLE_MAX = 100
 DESCRIPTION_MAX = 2000
+REPLY_MAX = 300  # the staff's reply to the reporter: it goes out by SMS
 
 # What a text over its limit is told, naming the field (Django's forms and validators fill in
 # limit_value and show_value the same way).
@@ -23,8 +25,11 @@ TOO_LONG = {
     "description": gettext_lazy(
         "Description: at most %(limit_value)d characters (this one has %(show_value)d)."
     ),
+    "reply": gettext_lazy(
+        "Reply to the reporter: at most %(limit_value)d characters (this one has %(show_value)d)."
+    ),
 }
-LIMITS = {"title": TITLE_MAX, "description": DESCRIPTION_MAX}
+LIMITS = {"title": TITLE_MAX, "description": DESCRIPTION_MAX, "reply": REPLY_MAX}
 
 
 def max_photos() -> int:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -26,9 +27,10 @@ from fengqiao.core.casework import (
     holder,
     roles,
 )
+from fengqiao.core.notifications.actions import notify, text_phone
 from fengqiao.events import routing
-from fengqiao.events.choices import Status
-from fengqiao.events.inputs import MergeInput, RateInput, ReassignInput, RecategoriseInput
+from fengqiao.events.choices import Status, public_status_label
+from fengqiao.events.inputs import MergeInput, RateInput, ReassignInput, RecategoriseInput, ReplyInput
 from fengqiao.events.models import Category, Event
 
 OPEN = (Status.REPORTED, Status.FILED, Status.DISPATCHED, Status.HANDLING, Status.REPORTED_BACK)
@@ -63,6 +65,13 @@ def _reassign(event: Event, move: Move) -> None:
         event.assignee = routing.check_assignee(user_id, event.holder_path)
     elif moved:
         event.assignee = None
+
+
+def _reply(event: Event, move: Move) -> None:
+    """Keep the reply to the reporter the step was given (a step without one keeps the last)."""
+    reply = (move.data.get("reply") or "").strip()
+    if reply:
+        event.reply = reply
 
 
 def _rework(event: Event, move: Move) -> None:
@@ -143,6 +152,7 @@ def _deadline(event: Event, status: str, start: dt.datetime):
 
 
 def _recipients(event: Event, transition: Transition | None):
+    """The staff told of a move in the staff's words; reporters hear in theirs (``_tell``)."""
     User = get_user_model()
     if transition is None:  # a new event: the grid's workers and the district's community officer
         paths = [event.holder_path]
@@ -150,31 +160,62 @@ def _recipients(event: Event, transition: Transition | None):
             paths.append(event.grid.scope_path.rsplit("/", 1)[0])
         return User.list_posted_at(*paths)
     users = {u.pk: u for u in User.list_posted_at(event.holder_path)}
-    for extra in (event.assignee, event.reporter):
-        if extra is not None:
-            users[extra.pk] = extra
+    if event.assignee is not None:
+        users[event.assignee.pk] = event.assignee
+    reporters = {event.reporter_id} | set(_followers(event).values_list("reporter_id", flat=True))
+    return [u for u in users.values() if u.pk not in reporters]
+
+
+def _followers(event: Event):
+    """The events merged into ``event``: their reporters follow it."""
     duplicates = Event.objects.unscoped(reason="events: a duplicate's reporter follows the original")
-    for duplicate in duplicates.filter(duplicate_of=event).exclude(reporter=None).select_related("reporter"):
-        users[duplicate.reporter.pk] = duplicate.reporter  # a duplicate's reporter follows the original
-    return list(users.values())
+    return duplicates.filter(duplicate_of=event)
+
+
+DONE = (Status.CLOSED, Status.REJECTED)
+
+
+def _tell(event: Event, transition: Transition, from_status: str, actor) -> None:
+    """The reporter hears of a new status in their own words: in the app when they reported with
+    an account, and by SMS to the phone they gave once the event is closed or not taken up, with
+    the reply and the tracking page's link. A duplicate's reporter hears of the original's."""
+    if event.status == from_status or transition.public:  # rating and reopening are their own
+        return
+    status = public_status_label(event.status)
+    for followed in [event, *_followers(event).select_related("reporter")]:
+        title = _("Your report: %(status)s") % {"status": status}
+        if followed.pk != event.pk:
+            title = _("The report yours was joined with: %(status)s") % {"status": status}
+        message = {
+            "kind": "event_reporter",
+            "title": title,
+            "body": event.reply if event.status in DONE else "",
+            "link": reverse("portal_track_detail", args=[followed.tracking_code]),
+            "scope_path": event.scope_path,
+        }
+        if followed.reporter is not None:
+            if actor is None or followed.reporter.pk != actor.pk:
+                notify([followed.reporter], **message)  # their account's phone hears of it too
+        elif event.status in DONE and followed.reporter_phone:
+            text_phone(followed.reporter_phone, **message)
 
 
 S = Status
-STATES = [
-    State(S.REPORTED, gettext_lazy("reported")),
-    State(S.FILED, gettext_lazy("filed")),
-    State(S.REJECTED, gettext_lazy("rejected"), open=False),
-    State(S.DISPATCHED, gettext_lazy("dispatched")),
-    State(S.HANDLING, gettext_lazy("handling")),
-    State(S.REPORTED_BACK, gettext_lazy("reported back")),
-    State(S.CLOSED, gettext_lazy("closed"), open=False),
-    State(S.MERGED, gettext_lazy("merged as a duplicate"), open=False),
-]
+STATES = [State(status, status.label, open=status in OPEN) for status in Status]
 
 T = Transition
 TRANSITIONS = [
     T("file", pgettext_lazy("event step", "file"), (S.REPORTED,), S.FILED, staff),  # 立案, not a document
-    T("reject", gettext_lazy("reject"), (S.REPORTED,), S.REJECTED, staff, needs_note=True),
+    T(
+        "reject",
+        gettext_lazy("reject"),
+        (S.REPORTED,),
+        S.REJECTED,
+        staff,
+        needs_note=True,
+        effect=_reply,
+        input=ReplyInput,
+    ),
     T(
         "dispatch",
         gettext_lazy("dispatch"),
@@ -185,8 +226,27 @@ TRANSITIONS = [
         input=ReassignInput,
     ),
     T("accept", gettext_lazy("start handling"), (S.DISPATCHED,), S.HANDLING, staff),
-    T("report_back", gettext_lazy("report back"), (S.HANDLING,), S.REPORTED_BACK, staff, needs_note=True),
-    T("pass", gettext_lazy("pass the check"), (S.REPORTED_BACK,), S.CLOSED, staff),
+    T(
+        "report_back",
+        gettext_lazy("report back"),
+        (S.HANDLING,),
+        S.REPORTED_BACK,
+        staff,
+        needs_note=True,
+        effect=_reply,
+        input=ReplyInput,
+    ),
+    # The check is someone else's: not whoever reported the work back.
+    T(
+        "pass",
+        gettext_lazy("pass the check"),
+        (S.REPORTED_BACK,),
+        S.CLOSED,
+        staff,
+        effect=_reply,
+        input=ReplyInput,
+        not_by=("report_back",),
+    ),
     T(
         "rework",
         gettext_lazy("send back for rework"),
@@ -267,5 +327,6 @@ EVENT_WORKFLOW = Workflow(
     initial=S.REPORTED,
     deadline=_deadline,
     recipients=_recipients,
+    tell=_tell,
     working_hours=Q(category__in=Category.objects.filter(clock_hours=False)),
 )

@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from fengqiao.core.roles import can_manage_grids
-from fengqiao.core.scoping import OutOfScope, get_visible_or_404
+from fengqiao.core.scoping import OutOfScope, get_visible_or_404, is_staff
+from fengqiao.events import selectors as event_selectors
+from fengqiao.events.inputs import category_label
 from fengqiao.geo import actions as geo_actions
 from fengqiao.geo.models import Grid
 from fengqiao.web import selectors
@@ -19,6 +21,7 @@ from fengqiao.web.forms import GridFilterForm, GridForm
 from fengqiao.web.menu import requires
 
 GRIDS_PER_PAGE = 50
+HOME_REPORTS = 5  # a resident's latest reports on their home page; "my reports" has them all
 
 
 def _map_settings() -> dict:
@@ -29,11 +32,32 @@ def _map_settings() -> dict:
 @login_required
 def home(request):
     scope = selectors.user_scope(request.user)
+    reports = []
+    if not is_staff(request.user):  # a resident follows what they reported
+        own = event_selectors.own_reports(request.user).order_by("-opened_at", "-id")
+        reports = list(own[: HOME_REPORTS + 1])
+        for event in reports:
+            event.category_label = category_label(event.category)
     return render(
         request,
         "web/home.html",
-        {"scope": scope, "map": _map_settings(), "desk": selectors.desk(request.user)},
+        {
+            "scope": scope,
+            "map": _map_settings(),
+            "desk": selectors.desk(request.user),
+            "reports": reports[:HOME_REPORTS],
+            "more_reports": len(reports) > HOME_REPORTS,
+        },
     )
+
+
+def permission_denied(request, exception=None):
+    """The 403 answer (``handler403``) says why when the refusal did: the page, or for an htmx
+    request the reason alone, which the page shows where the answer was to go."""
+    reason = str(exception or "")
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "web/_refused.html", {"reason": reason}, status=403)
+    return render(request, "403.html", {"reason": reason}, status=403)
 
 
 @require_GET

@@ -146,11 +146,16 @@ def test_the_detail_has_timeline_steps_and_the_version_as_etag(api, personas, re
     assert body["reporter_phone"] == "139****5678"  # masked: no role sees phones whole by default
     # the tracking code is the reporter's: given once in the intake's answer, never in a read
     assert "tracking_code" not in body and event.tracking_code not in response.content.decode()
-    # The officer, above the holder, may approve an extension; the grid worker may not.
-    officer_steps = {
-        t["name"] for t in api.get(f"{EVENTS}/{event.number}", as_=personas.officer).json()["transitions"]
-    }
-    assert "approve_extension" in officer_steps
+
+    # The officer, above the holder, may approve an extension once one is asked for; the grid
+    # worker may not.
+    def officer_steps():
+        body = api.get(f"{EVENTS}/{event.number}", as_=personas.officer).json()
+        return {t["name"] for t in body["transitions"]}
+
+    assert "approve_extension" not in officer_steps() and "refuse_extension" not in officer_steps()
+    Event.objects.unscoped(reason="test").filter(pk=event.pk).update(extension_hours=4)
+    assert {"approve_extension", "refuse_extension"} <= officer_steps()
 
 
 def test_an_unknown_number_is_404(api, personas):
@@ -427,3 +432,65 @@ def test_intake_holds_the_reports_limits_naming_the_field(api, personas, categor
     schema = api.get("/api/v1/openapi.json", as_=personas.grid_a).json()["components"]["schemas"]["EventIn"]
     assert schema["properties"]["title"]["maxLength"] == 100
     assert schema["properties"]["description"]["maxLength"] == 2000
+
+
+# --- residents hear back; the check is someone else's (issue 15, items 2 and 6) ---------------
+
+
+def test_the_check_is_refused_to_whoever_reported_back_saying_why(api, personas, report):
+    # given an event grid A's worker reported back with a reply for the reporter
+    event = report()
+    for name, data in (("file", {}), ("dispatch", {}), ("accept", {}), ("report_back", {"reply": "已修好"})):
+        event = move(event, name, actor=personas.grid_a, version=event.version, note="说明", data=data)
+    body = api.get(f"{EVENTS}/{event.number}", as_=personas.grid_a).json()
+    # the draft reply is in the staff's view, and the check is not among the worker's steps
+    assert body["reply"] == "已修好"
+    assert "pass" not in {t["name"] for t in body["transitions"]}
+    # when they try it anyway: 403 with the reason, nothing moved
+    response = transition(
+        api, event.number, {"transition": "pass", "version": event.version}, as_=personas.grid_a
+    )
+    assert response.status_code == 403
+    assert response.json()["detail"] == (
+        "You took the step “report back” yourself, so someone else must take “pass the check”."
+    )
+    assert stored(event.number).status == Status.REPORTED_BACK
+    # the officer passes it with the final reply
+    response = transition(
+        api,
+        event.number,
+        {"transition": "pass", "version": event.version, "data": {"reply": "路灯已更换，感谢反映。"}},
+        as_=personas.officer,
+    )
+    assert response.status_code == 200 and response.json()["reply"] == "路灯已更换，感谢反映。"
+    # a reply over its limit is 422 naming the field
+    other = report()
+    response = transition(
+        api,
+        other.number,
+        {"transition": "reject", "version": other.version, "note": "x", "data": {"reply": "长" * 301}},
+        as_=personas.grid_a,
+    )
+    assert response.status_code == 422 and "reply" in response.content.decode()
+
+
+def test_a_resident_lists_their_reports_in_their_words(client, personas, report):
+    # given a resident's report, closed with a reply and an internal note
+    event = report("0502", actor=personas.resident, channel=Channel.PORTAL)
+    for name, data in (("file", {}), ("dispatch", {}), ("accept", {}), ("report_back", {"reply": "已调解"})):
+        event = move(
+            event, name, actor=personas.grid_a, version=event.version, note="内部：王经理", data=data
+        )
+    move(event, "pass", actor=personas.officer, version=event.version, note="内部：回访")
+    client.force_login(personas.resident)
+    response = client.get("/api/v1/my-reports", headers={"Accept-Language": "zh-hans"})
+    assert response.status_code == 200
+    (item,) = response.json()["items"]
+    assert item["tracking_code"] == event.tracking_code
+    assert (item["status"], item["status_label"], item["reply"]) == ("closed", "已办结", "已调解")
+    assert not item["category"].startswith("0502")
+    text = response.content.decode()
+    assert "王经理" not in text and "回访" not in text and "grid_a" not in text
+    # staff have no reports of their own there
+    client.force_login(personas.grid_a)
+    assert client.get("/api/v1/my-reports").json()["items"] == []

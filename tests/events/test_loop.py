@@ -217,7 +217,7 @@ def test_filters_share_one_vocabulary(personas, report):
     assert "status" in err.value.message_dict
 
 
-def test_moves_notify_the_holder_and_the_reporter_but_not_the_mover(personas, report):
+def test_moves_notify_the_holder_and_the_reporter_in_their_words_but_not_the_mover(personas, report):
     from fengqiao.core.notifications.models import Notification
 
     event = report("0502", actor=personas.resident, channel=Channel.PORTAL)
@@ -234,7 +234,11 @@ def test_moves_notify_the_holder_and_the_reporter_but_not_the_mover(personas, re
     told = Notification.objects.filter(title__startswith=event.number).exclude(
         recipient__username="officer_a"
     )
-    assert sorted(told.values_list("recipient__username", flat=True)) == ["grid_a", "resident"]
+    assert sorted(told.values_list("recipient__username", flat=True)) == ["grid_a"]
+    # the reporter hears in residents' words: no step names, no number
+    (heard,) = Notification.objects.filter(recipient=personas.resident)
+    assert (heard.kind, heard.title) == ("event_reporter", "Your report: accepted")
+    assert heard.link == f"/track/{event.tracking_code}/"
 
 
 def test_duplicate_suggestions_are_near_recent_open_same_category_and_in_scope(personas, report):

@@ -176,9 +176,20 @@ def test_the_event_page_shows_facts_timeline_and_a_form_per_available_step(
         assert f'action="/events/{event.number}/move/{name}/"' in page, name
     assert "/move/pass/" not in page and "/move/approve_extension/" not in page
     assert f'name="file-version" value="{event.version}"' in page
-    # the officer above the grid may approve extensions too
-    officer_page = html(logged_in(personas.officer).get(f"/events/{event.number}/"))
-    assert "/move/approve_extension/" in officer_page
+    # the officer above the grid is offered approving an extension only once one was asked for
+    officer = logged_in(personas.officer)
+    officer_page = html(officer.get(f"/events/{event.number}/"))
+    assert "/move/approve_extension/" not in officer_page and "/move/refuse_extension/" not in officer_page
+    move(
+        event,
+        "request_extension",
+        actor=personas.grid_a,
+        version=event.version,
+        note="需协调",
+        data={"hours": 4},
+    )
+    officer_page = html(officer.get(f"/events/{event.number}/"))
+    assert "/move/approve_extension/" in officer_page and "/move/refuse_extension/" in officer_page
 
 
 def test_moves_through_the_page_and_dispatch_offers_the_holders_staff(logged_in, personas, report):
@@ -417,7 +428,14 @@ def test_tracking_shows_progress_without_names_or_notes(client, personas, catego
     missing = client.get("/track/", {"code": "ZZZZZZZZZZ"})
     assert missing.status_code == 404 and "No report has this tracking code" in html(missing)
     page = html(client.get(f"/track/{event.tracking_code}/"))
-    assert "Accepted for handling" in page and "Received" in page
+    # the statuses in residents' words: no 立案, no step names
+    assert 'data-status="filed"' in page and ">Accepted<" in page
+    assert [
+        row.split("</strong>")[0] for row in page.split('id="public-timeline"')[1].split("<strong>")[1:]
+    ] == [
+        "Received",
+        "Accepted",
+    ]
     assert "张三" not in page and "王经理" not in page and "grid_a" not in page
     assert 'id="rate"' not in page and 'id="reopen"' not in page  # not closed yet
     assert client.get("/track/ZZZZZZZZZZ/").status_code == 404
@@ -471,7 +489,7 @@ def test_a_merged_duplicate_follows_the_original(client, personas, report, engli
     move(original, "file", actor=personas.grid_a, version=original.version)
     page = html(client.get(f"/track/{duplicate.tracking_code}/"))
     assert 'id="merged-notice"' in page
-    assert 'data-status="filed"' in page and "Accepted for handling" in page
+    assert 'data-status="filed"' in page and ">Accepted<" in page
     assert "楼道堵塞" not in page  # the original's own words stay with its reporter
 
 
@@ -557,3 +575,118 @@ def test_rating_takes_the_phones_last_digits_and_never_staff(
     assert response.status_code == 302 and fresh(event).rating == 5
     entry = TimelineEntry.objects.get(case_id=event.pk, transition="rate")
     assert entry.actor is None
+
+
+# ---------------------------------------------------------------------------------------------
+# residents hear back; steps offered only when they can succeed (issue 15, items 2 and 6)
+
+
+def reported_back(event, personas, reply=""):
+    for name, note, data in (
+        ("file", "", None),
+        ("dispatch", "", None),
+        ("accept", "", None),
+        ("report_back", "内部：找物业王经理借了梯子", {"reply": reply}),
+    ):
+        event = move(event, name, actor=personas.grid_a, version=event.version, note=note, data=data)
+    return event
+
+
+def test_whoever_reported_back_is_not_offered_the_check_and_a_forced_one_says_why(
+    logged_in, personas, report, english
+):
+    # given an event grid A's worker reported back
+    event = reported_back(report(), personas)
+    client = logged_in(personas.grid_a)
+    page = html(client.get(f"/events/{event.number}/"))
+    # then they are not offered the check, and the page says why
+    assert "/move/pass/" not in page and "/move/rework/" in page
+    assert "data-held-back>You took the step “report back” yourself, so someone else must take" in page
+    # and a forced POST is refused with the reason on the page, nothing moved
+    response = client.post(f"/events/{event.number}/move/pass/", {"pass-version": event.version})
+    assert response.status_code == 403
+    assert "so someone else must take “pass the check”" in html(response)
+    assert fresh(event).status == Status.REPORTED_BACK
+    # while the officer is offered it, with the handler's draft reply to better
+    page = html(logged_in(personas.officer).get(f"/events/{event.number}/"))
+    assert "/move/pass/" in page and "data-held-back" not in page
+
+
+def test_the_reporter_reads_the_reply_and_never_the_notes(client, personas, categories, english):
+    portal_report(client)
+    event = reported_back(events().get(), personas, reply="路灯已修好。")
+    url = f"/track/{event.tracking_code}/"
+    page = html(client.get(url))
+    # a draft reply is not shown before the check, and the notes never are
+    assert 'id="public-reply"' not in page and "路灯已修好" not in page and "王经理" not in page
+    assert ">Handled, being checked<" in page
+    event = move(
+        event,
+        "pass",
+        actor=personas.officer,
+        version=event.version,
+        note="内部：已电话回访",
+        data={"reply": "路灯已更换，感谢您的反映。"},
+    )
+    page = html(client.get(url))
+    assert 'id="public-reply"' in page and "路灯已更换，感谢您的反映。" in page
+    assert "王经理" not in page and "回访" not in page
+    assert 'data-status="closed"' in page and ">Closed<" in page
+    # staff see the reply on the event's page, each step's reply in the timeline
+    staff_page = html(logged_in_as(personas.officer).get(f"/events/{event.number}/"))
+    assert 'id="event-reply">路灯已更换，感谢您的反映。' in staff_page and "路灯已修好。" in staff_page
+
+
+def logged_in_as(user):
+    from django.test import Client
+
+    other = Client()
+    other.force_login(user)
+    return other
+
+
+def test_a_residents_home_and_my_reports_show_each_reports_status_and_reply(
+    logged_in, personas, categories, english
+):
+    resident = logged_in(personas.resident)
+    portal_report(resident, reporter_name="", reporter_phone="")
+    portal_report(resident, reporter_name="", reporter_phone="", description="楼道里堆满杂物")
+    done, waiting = events().order_by("id")
+    move(waiting, "file", actor=personas.grid_a, version=waiting.version, note="内部：王经理")
+    event = reported_back(done, personas, reply="路灯已修好。")
+    move(event, "pass", actor=personas.officer, version=event.version)
+    for url in ("/", "/my-reports/"):
+        page = html(resident.get(url))
+        assert f"/track/{done.tracking_code}/" in page and f"/track/{waiting.tracking_code}/" in page
+        assert 'data-status="closed">Closed<' in page and 'data-status="filed">Accepted<' in page
+        assert "路灯已修好。" in page and "王经理" not in page
+        assert "0401" not in page  # the category by its name, never its code
+
+
+def test_the_portal_names_categories_without_their_codes(client, categories):
+    page = html(client.get("/report/"))
+    assert ">0401 " not in page and "0401 " not in page.split('name="category"')[1].split("</select>")[0]
+    assert 'value="0401"' in page
+
+
+def test_a_refusal_says_why_on_its_page_and_to_htmx(client, personas, english):
+    from fengqiao.registry import access
+    from fengqiao.registry.choices import ReadPurpose
+    from tests.fixtures.registry import make_address, make_person
+
+    person = make_person(make_address(personas.territory.grid_a), name="张三", phone="13912345678")
+    client.force_login(personas.grid_a)
+    session = client.session
+    session[access.SESSION_KEY] = {"code": str(ReadPurpose.VISIT), "note": ""}
+    session.save()
+    url = f"/registry/people/{person.pk}/reveal/phone/"
+    # a grid worker opening the reveal URL is told why not, on the page
+    response = client.post(url, {"reason": "核实"})
+    assert response.status_code == 403
+    assert 'id="refusal-reason">Your role sees personal numbers masked only.' in html(response)
+    # and through htmx, the reason alone, for the page to show where the answer goes
+    response = client.post(url, {"reason": "核实"}, headers={"HX-Request": "true"})
+    assert response.status_code == 403
+    assert html(response).strip().startswith('<p class="error" role="alert" data-refused>')
+    assert "Your role sees personal numbers masked only." in html(response) and "<html" not in html(response)
+    assert "13912345678" not in html(response)

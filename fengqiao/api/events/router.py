@@ -20,6 +20,7 @@ from fengqiao.api.events.schemas import (
     EventListItem,
     EventOut,
     InboxItem,
+    MyReportOut,
 )
 from fengqiao.api.pagination import LimitOffset, paginate
 from fengqiao.api.schemas import ERRORS, ConflictOut, ErrorOut, TransitionIn
@@ -153,3 +154,16 @@ def my_inbox(request):
     """Every open case of every type that is the caller's to do — assigned to them, or held where
     they are posted — the most urgent first."""
     return casework.inbox(request.auth)
+
+
+@router.get(
+    "/my-reports",
+    response={200: list[MyReportOut], **ERRORS},
+    url_name="my-reports",
+    summary="My own reports",
+)
+@paginate(LimitOffset)
+def my_reports(request):
+    """What the caller reported with their account, newest first, as the portal's "my reports"
+    shows it: the status in residents' words and the reply once the event is closed."""
+    return selectors.own_reports(request.auth).order_by("-opened_at", "-id")

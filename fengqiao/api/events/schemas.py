@@ -9,6 +9,7 @@ from pydantic import create_model
 
 from fengqiao.api.schemas import GridRef, InputSchema, Text, TransitionOut
 from fengqiao.core.casework import LEVELS
+from fengqiao.events.inputs import category_label
 from fengqiao.events.rules import DESCRIPTION_MAX, TITLE_MAX
 from fengqiao.events.selectors import EventFilter
 from fengqiao.registry.selectors import shown_phone
@@ -123,6 +124,11 @@ class EventOut(EventListItem):
     extension_hours: int | None = Field(description="Hours of extension requested and not yet decided.")
     rating: int | None
     rated_at: dt.datetime | None
+    reply: str = Field(
+        description="The reply to the reporter (give it as `reply` in the data of report_back, pass or "
+        "reject): the reporter reads it once the event is closed or not taken up, and gets it by SMS "
+        "at closing when they gave a phone. The steps' notes are never shown to them."
+    )
     attachments: list[AttachmentOut]
     timeline: list[TimelineOut]
     transitions: list[TransitionOut] = Field(description="The steps the caller may take now.")
@@ -214,3 +220,30 @@ class InboxItem(Schema):
     @staticmethod
     def resolve_status_label(case) -> str:
         return str(case.status_label)
+
+
+class MyReportOut(Schema):
+    """One of the caller's own reports, as the reporter sees it: their words for its status, the
+    category's name, the reply once it is done with; no staff, notes, holder or codes."""
+
+    tracking_code: str
+    title: str
+    category: str = Field(description="The category's name.")
+    status: str
+    status_label: str = Field(description="The status in the words residents read.")
+    reply: str = Field(description="The reply of the people who handled it, once the event is closed.")
+    opened_at: dt.datetime
+    closed_at: dt.datetime | None
+    rating: int | None
+
+    @staticmethod
+    def resolve_category(event) -> str:
+        return category_label(event.category)
+
+    @staticmethod
+    def resolve_status_label(event) -> str:
+        return event.public_status_label
+
+    @staticmethod
+    def resolve_reply(event) -> str:
+        return event.public_reply

@@ -65,6 +65,51 @@ def notify(
     return rows
 
 
+def text_phone(
+    phone: str, *, kind: str, title: str, body: str = "", link: str = "", scope_path: str = ""
+) -> None:
+    """An SMS to a phone number that belongs to no account (a reporter without one), through the
+    SMS channel closest to ``scope_path`` that takes ``kind``; queued after the caller's commit,
+    like :func:`notify`'s deliveries, and nothing in the app."""
+    phone = (phone or "").strip()
+    if not phone or not kind or not title:
+        return
+    title = title[: Notification._meta.get_field("title").max_length]
+    payload = {"kind": kind, "title": title, "body": body, "link": link, "scope_path": scope_path}
+
+    def queue():
+        try:
+            channel = _personal_channels(_channels_for(kind, scope_path)).get(ChannelKind.SMS)
+            if channel is None:
+                return
+            with transaction.atomic():
+                now = timezone.now()
+                delivery = Delivery.objects.create(
+                    channel=channel,
+                    kind=kind,
+                    address=phone,
+                    payload=payload,
+                    next_attempt_at=now,
+                    created_at=now,
+                )
+                tasks.enqueue(delivery.pk)
+        except Exception:
+            logger.exception("could not queue the SMS of %s %r", kind, title)
+
+    transaction.on_commit(queue, robust=True)
+
+
+def _personal_channels(channels: list[Channel]) -> dict[str, Channel]:
+    """Per kind of personal channel (SMS, e-mail), the one closest to the place."""
+    personal: dict[str, Channel] = {}
+    for channel in channels:
+        if channel.kind in (ChannelKind.SMS, ChannelKind.EMAIL):
+            best = personal.get(channel.kind)
+            if best is None or len(channel.scope_path) > len(best.scope_path):
+                personal[channel.kind] = channel
+    return personal
+
+
 def _queue_deliveries(notification_ids: list[int], payload: dict) -> None:
     """After the caller's commit: one Delivery per address and channel, each with its task."""
     try:
@@ -87,12 +132,7 @@ def _channels_for(kind: str, scope_path: str) -> list[Channel]:
 def _plan_deliveries(notification_ids: list[int], payload: dict, channels: list[Channel]) -> list[Delivery]:
     kind, scope_path = payload["kind"], payload["scope_path"]
     # Per person, one SMS and one e-mail: through the channel closest to the place.
-    personal: dict[str, Channel] = {}
-    for channel in channels:
-        if channel.kind in (ChannelKind.SMS, ChannelKind.EMAIL):
-            best = personal.get(channel.kind)
-            if best is None or len(channel.scope_path) > len(best.scope_path):
-                personal[channel.kind] = channel
+    personal = _personal_channels(channels)
     now = timezone.now()
     plan = []
     notifications = Notification.objects.filter(pk__in=notification_ids).select_related("recipient")

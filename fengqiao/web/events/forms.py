@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.events import rules
 from fengqiao.events.actions import Report, build_report
@@ -104,7 +105,9 @@ class EventFilterForm(forms.Form):
         super().__init__(data)
         any_ = [("", _("Any"))]
         self.fields["status"].choices = (
-            any_ + [("open", _("open")), ("done", _("finished"))] + list(Status.choices)
+            any_
+            + [("open", _("open")), ("done", pgettext_lazy("event filter", "finished"))]
+            + list(Status.choices)
         )
         self.fields["kind"].choices = any_ + list(EventKind.choices)
         self.fields["category"].choices = any_ + category_choices()
@@ -243,7 +246,8 @@ class PortalReportForm(ReportForm):
 
     def __init__(self, *args, max_mb: int = 10, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [("", "---------")] + category_choices(public_only=True)
+        names = category_choices(public_only=True, codes=False)  # residents read names, not codes
+        self.fields["category"].choices = [("", "---------")] + names
         self.fields["photos"].help_text = self.fields["photos"].help_text % {
             "n": rules.max_photos(),
             "mb": max_mb,

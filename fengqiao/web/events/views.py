@@ -210,6 +210,7 @@ def timeline_rows(event, user) -> list[dict]:
                 "step": step,
                 "status": status,
                 "note": entry.note,
+                "reply": (entry.data or {}).get("reply", ""),
                 "holder": names.get(entry.holder_path, ""),
                 "missed": entry.transition == "escalate" and entry.actor_id is None,
             }
@@ -228,6 +229,17 @@ def transition_forms(event, user, data=None, posted=None) -> list:
     return result
 
 
+def held_back(event, user) -> list[str]:
+    """Why steps the user's role could take now are someone else's (separation of duties): said
+    beside the moves, so a missing button is not a puzzle."""
+    return [
+        why
+        for t in event.workflow.transitions
+        if t.not_by and event.status in t.sources and t.allowed(user, event)
+        if (why := casework.duty_refusal(t, user, event)) is not None
+    ]
+
+
 def _detail(request, event, *, posted=None, conflict: str = "", page_errors=(), status=200):
     user = request.user
     feature = grid_feature(event.grid)
@@ -243,6 +255,7 @@ def _detail(request, event, *, posted=None, conflict: str = "", page_errors=(), 
             "timeline": timeline_rows(event, user),
             "attachments": list(event.attachments.order_by("id")),
             "moves": transition_forms(event, user, posted=posted),
+            "held_back": held_back(event, user),
             "duplicates": list(event.duplicates.visible_to(user).order_by("number")),
             "places": {"type": "FeatureCollection", "features": [feature] + ([point] if point else [])},
             "map": _map_settings(),
@@ -292,6 +305,8 @@ def event_move(request, number, name):
             "Here it is as it stands now: check it and try again."
         )
         return _detail(request, fresh, posted=retry, conflict=message, status=409)
+    except PermissionDenied as error:  # not this user's step: the page says why
+        return _detail(request, event, page_errors=[str(error) or _("You may not do this.")], status=403)
     except ValidationError as error:
         if name not in {t.name for t in event.workflow.available(event, user)}:
             return _detail(request, event, page_errors=error.messages, status=400)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from fengqiao.core.scoping import is_staff
 from fengqiao.core.uploads import max_upload_bytes
 from fengqiao.events import actions, selectors
-from fengqiao.events.choices import Channel, Status
+from fengqiao.events.choices import Channel, Status, public_status_label
 from fengqiao.events.inputs import category_label
 from fengqiao.events.workflow import reopen_days
 from fengqiao.geo.choices import DivisionLevel
@@ -30,19 +30,11 @@ SESSION_KEY = "portal_reported"
 UNSCOPED_EXTENT = "portal: the extent of the territory, so a resident's map opens over it"
 REPORTS_PER_PAGE = 20
 
-# What a resident reads for each step of their report: no names, no notes.
-PUBLIC_STEPS = {
-    "open": gettext_lazy("Received"),
-    "file": gettext_lazy("Accepted for handling"),
-    "reject": gettext_lazy("Not taken up"),
-    "dispatch": gettext_lazy("Passed to the people who handle it"),
-    "accept": gettext_lazy("Being handled"),
-    "report_back": gettext_lazy("Handled, being checked"),
-    "pass": gettext_lazy("Closed"),
-    "rework": gettext_lazy("Sent back for more work"),
+# What a resident reads for the steps that are theirs; every other step shows the status it led
+# to in the resident's words (``events.choices.PUBLIC_STATUS``): no names, no notes.
+OWN_STEPS = {
     "rate": gettext_lazy("Rated"),
     "reopen": gettext_lazy("Reopened"),
-    "merge": gettext_lazy("Joined with a report of the same problem"),
 }
 
 
@@ -130,14 +122,20 @@ def _no_such_code():
 
 
 def public_timeline(event) -> list[dict]:
-    """The steps a resident sees: changes of status, rating and reopening; who and why stay inside."""
-    rows = []
+    """The steps a resident sees: the statuses the report went through, in their words, and
+    their own rating and reopening; who and why stay inside. A status that reads as the one
+    before it (dispatched, then being handled) is not said twice."""
+    rows: list[dict] = []
     for entry in event.timeline():
-        shown = entry.transition in PUBLIC_STEPS and (
-            entry.transition in ("open", "rate", "reopen") or entry.from_status != entry.to_status
-        )
-        if shown:
-            rows.append({"at": entry.at, "step": PUBLIC_STEPS[entry.transition]})
+        if entry.transition in OWN_STEPS:
+            step = str(OWN_STEPS[entry.transition])
+        elif entry.transition == "open" or entry.from_status != entry.to_status:
+            step = public_status_label(entry.to_status)
+        else:
+            continue
+        if rows and rows[-1]["step"] == step:
+            continue
+        rows.append({"at": entry.at, "step": step})
     return rows
 
 
