@@ -40,7 +40,7 @@ demo: install var/secret_key
 	$(BIN)/fengqiao demo $(if $(DEMO_SCALE),--scale $(DEMO_SCALE)) && \
 	echo "Serving on http://$(HOST):$(PORT)/ with the background worker (Ctrl-C stops both)" && \
 	{ $(BIN)/fengqiao worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
-	  $(BIN)/gunicorn fengqiao.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4 --access-logfile -; }
+	  $(BIN)/gunicorn -c python:fengqiao.gunicorn_conf fengqiao.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 4; }
 
 # Debian's chromium for the browser tests, and a Chinese font: the UI is Chinese, and without
 # one every character is drawn as an empty box of another width.

@@ -25,7 +25,8 @@ def test_a_grid_worker_records_a_person_on_a_phone_and_an_officer_reveals_the_nu
     # given grid worker A on a 375-pixel-wide phone
     phone.login("grid_a")
     page = phone.page
-    # when they open the registry from the navigation and choose to record a person
+    # when they open the registry from the menu (behind its button on a phone) and choose to record a person
+    page.locator("button.menu-button").click()
     with page.expect_navigation():
         page.locator("nav.nav a[href='/registry/']").click()
     assert phone.no_horizontal_scroll()
