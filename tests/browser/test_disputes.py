@@ -49,6 +49,7 @@ def test_from_screening_to_agreement_pdf_to_follow_up(visit, phone, personas):
     page.fill("#id_title", "宅基地边界争执")
     page.select_option("#id_grid", str(personas.territory.grid_a.pk))
     page.select_option("#id_grade", "orange")
+    page.select_option("#id_kind", "joint")  # 警调联动: the village committee with the station
     page.fill("#id_parties-0-name", "甲某")
     page.fill("#id_parties-0-id_number", APPLICANT_ID)
     page.fill("#id_parties-1-name", "乙某")
@@ -92,7 +93,9 @@ def test_from_screening_to_agreement_pdf_to_follow_up(visit, phone, personas):
     pdf = response.body()
     assert response.headers["content-type"] == "application/pdf" and pdf.startswith(b"%PDF")
     reader = PdfReader(io.BytesIO(pdf))
-    assert "人民调解协议书" in reader.pages[0].extract_text()
+    first = reader.pages[0].extract_text()
+    assert "人民调解协议书" in first
+    assert "金积村人民调解委员会" in first and "金积派出所" in first
     [qr] = [
         code.text
         for image in reader.pages[0].images
