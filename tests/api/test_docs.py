@@ -23,6 +23,7 @@ ENDPOINTS = {
     "/api/v1/locate": {"post"},
     "/api/v1/registry/statistics": {"get"},
     "/api/v1/registry/people/{record_id}/reveal": {"post"},
+    "/api/v1/registry/people/{record_id}/reads": {"get"},
     "/api/v1/events": {"get", "post"},
     "/api/v1/events/board": {"get"},
     "/api/v1/events/{number}": {"get"},
