@@ -121,12 +121,15 @@ def test_a_residents_report_goes_round_the_loop_to_its_rating(tab, personas, cat
     take(desk, "report_back", lambda p: p.locator("#id_report_back-note").fill("已更换灯泡"))
     assert desk.locator("#event-status").get_attribute("data-status") == "reported_back"
     desk.screenshot(path=f"{SCREENSHOTS}/fengqiao-event-page.png", full_page=True)
+    # and, having reported back, they are not offered the check of their own work, and told why
+    assert desk.locator("#move-pass").count() == 0
+    assert "“核查通过”须由其他人办理" in desk.locator("[data-held-back]").inner_text()
 
     # when officer A checks and passes it
     officer = tab(DESKTOP)
     officer.login("officer_a")
     officer.goto(f"/events/{event.number}/")
-    take(officer.page, "pass")
+    take(officer.page, "pass", lambda p: p.locator("#id_pass-reply").fill("路灯已更换，感谢您的反映。"))
     assert officer.page.locator("#event-status").get_attribute("data-status") == "closed"
     timeline = officer.page.locator("#timeline li")
     assert timeline.count() == 6  # reported, file, dispatch, accept, report back, pass
@@ -138,7 +141,11 @@ def test_a_residents_report_goes_round_the_loop_to_its_rating(tab, personas, cat
         page.locator("#track-form button[type=submit]").click()
     assert page.url == resident.url(f"/track/{code}/")
     assert page.locator("#public-status").get_attribute("data-status") == "closed"
-    assert page.locator("#public-timeline li").count() == 6
+    # received, accepted, being handled, handled and being checked, closed: in residents' words
+    assert page.locator("#public-timeline li").count() == 5
+    assert page.locator("#public-status").inner_text() == "已办结"
+    # and reads the reply meant for them, never the staff's notes or names
+    assert page.locator("#public-reply").inner_text().endswith("路灯已更换，感谢您的反映。")
     body = page.content()
     assert "张三" not in body and "王五" not in body and "已更换灯泡" not in body
     # and rates it five
