@@ -57,6 +57,7 @@ def test_the_menu_lists_exactly_the_modules_of_the_role_and_each_opens(logged_in
     body = client.get("/").content.decode()
     # then the menu holds exactly the modules their role may use
     assert modules(body) == MENUS[persona]
+    assert "{#" not in body and "{%" not in body  # no template text printed (a comment's end, say)
     # and every link of it opens for them
     for url in links(body):
         assert client.get(url).status_code == 200, url
