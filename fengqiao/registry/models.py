@@ -696,11 +696,21 @@ class ReadLog(models.Model):
     when, in which role and unit, why, and how many exact-number look-ups it made. The access
     history, the look-up limit and the read alerts query this table, not the audit log."""
 
-    entry = models.OneToOneField(
-        "core.AuditEntry", on_delete=models.PROTECT, related_name="+", verbose_name=_("audit entry")
+    # References the log keeps, each written once per read: no index of their own beyond those
+    # below (every index is one more page written by every read).
+    entry = models.ForeignKey(
+        "core.AuditEntry",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("audit entry"),
+        db_index=False,
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("by"),
+        db_index=False,
     )
     at = models.DateTimeField(_("time"), db_index=True)  # the alerts' scan of the last hour
     role = models.CharField(_("role"), max_length=32, blank=True)
@@ -715,7 +725,11 @@ class ReadLog(models.Model):
     class Meta:
         verbose_name = _("registry read")
         verbose_name_plural = _("registry reads")
-        indexes = [models.Index(fields=["actor", "at"], name="registry_read_actor_at")]
+        indexes = [
+            models.Index(fields=["actor", "at"], name="registry_read_actor_at"),
+            # The hourly look-up count reads only the reads that made look-ups.
+            models.Index(fields=["actor", "at"], condition=Q(lookups__gt=0), name="registry_read_lookups"),
+        ]
 
     def __str__(self):
         return f"{self.actor_id} @ {self.at:%Y-%m-%d %H:%M} {self.purpose}"
