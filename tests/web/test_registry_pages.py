@@ -298,6 +298,11 @@ def test_a_grid_worker_may_not_reveal(logged_in, world):
     # then it is refused, and nothing is revealed or logged as revealed
     assert response.status_code == 403
     assert person.id_number not in body(response) and reveals(person) == []
+    # and opening the reveal page says why at once, without asking for a reason first
+    opened = client.get(f"/registry/people/{person.pk}/reveal/id_number/")
+    assert opened.status_code == 403
+    assert "您的角色只能查看脱敏后的个人号码。" in body(opened)
+    assert 'name="reason"' not in body(opened)
 
 
 def test_revealing_outside_scope_is_404(logged_in, world):

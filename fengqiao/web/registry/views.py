@@ -324,6 +324,8 @@ def person_reveal(request, pk: int, field: str):
         raise Http404
     person = get_visible_or_404(Person.objects, request.user, pk=pk)
     _require_registry(request.user)
+    if not selectors.may_reveal(request.user, person):  # said before the reason is asked for
+        raise PermissionDenied(_("Your role sees personal numbers masked only."))
     form = forms.RevealForm(request.POST or None)
     value = None
     if form.is_valid():
