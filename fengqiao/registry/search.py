@@ -7,6 +7,10 @@ One search box takes whatever a clerk types and decides what it is (``classify``
 - a phone number (mobile or landline with area code, spaces and dashes allowed): exact match on the
   normalised digits. Not the last four digits: no index serves a suffix, and four digits name too
   many people to be a search;
+- a few digits that are no whole number (``6403``, ``403``: up to ten): never a prefix of an ID
+  number or a phone, which a role that sees numbers masked must not have (docs/adr/0009), and not
+  a phone to validate either: the digits are looked for in the address (a door or room number),
+  with a ``hint`` saying that numbers are found whole; fewer than three digits find nobody;
 - Latin letters: a prefix of the name's toneless pinyin (``zhang``, ``zhangsan``) or of its initials
   (``zs``); people whose pinyin matches come first, then those matched only by their initials;
 - Chinese characters: a prefix of the name (``张``, ``张三``); text that reads as an address (digits,
@@ -82,6 +86,27 @@ class Classified:
     key: str
     value: str
     notice: str = ""
+    # Shown beside the results without emptying them (a partial number searched as an address).
+    hint: str = ""
+
+
+_PARTIAL_DIGITS_MIN = 3
+_PARTIAL_DIGITS_MAX = 10
+
+
+def _partial_number() -> str:
+    return _("Type a whole ID number or phone number, or search by name or address")
+
+
+def _as_phone_or_partial(text: str) -> Classified:
+    """A whole phone number, or a few digits searched in the address (never as a number)."""
+    found = _as_phone(text)
+    digits = re.sub(r"[\s\-()（）]+", "", text)
+    if found.value or not digits.isdigit() or len(digits) > _PARTIAL_DIGITS_MAX:
+        return found
+    if len(digits) < _PARTIAL_DIGITS_MIN:
+        return Classified(Key.ADDRESS, "", _partial_number())
+    return Classified(Key.ADDRESS, digits, hint=_partial_number())
 
 
 def classify(query: str) -> Classified:
@@ -94,7 +119,7 @@ def classify(query: str) -> Classified:
     if _ID_LIKE.match(re.sub(r"\s+", "", text)) or _ID_MANGLED.match(compact) or _full_width_id(compact):
         return _as_id_number(raw)
     if _PHONE_LIKE.match(text):
-        return _as_phone(text)
+        return _as_phone_or_partial(text)
     if _HAN.search(text):
         if _looks_like_address(text):
             return Classified(Key.ADDRESS, text)
@@ -303,7 +328,7 @@ class Results:
 def _results(parts: list[QuerySet], classified: Classified) -> Results:
     if classified.notice:
         parts = [parts[0].none()]
-    return Results(parts=parts, key=classified.key, notice=classified.notice)
+    return Results(parts=parts, key=classified.key, notice=classified.notice or classified.hint)
 
 
 def _live(queryset: QuerySet, include_retired: bool) -> QuerySet:
@@ -427,7 +452,12 @@ def search_organisations(
             return _results([organisations], Classified(Key.CREDIT_CODE, "", notice))
         return _results([organisations.filter(credit_code=code)], Classified(Key.CREDIT_CODE, code))
     if _PHONE_LIKE.match(text):
-        classified = _as_phone(text)
-        return _results([organisations.filter(phone=classified.value).order_by("name", "id")], classified)
+        classified = _as_phone_or_partial(text)
+        if classified.key == Key.PHONE:
+            return _results([organisations.filter(phone=classified.value).order_by("name", "id")], classified)
+        # A few digits: looked for in the name and address, never as a prefix of the phone.
+        text, hint = re.sub(r"[\s\-()（）]+", "", text), _partial_number()
+    else:
+        hint = ""
     matches = organisations.filter(Q(name__contains=text) | Q(address__full_text__contains=text))
-    return _results([matches.order_by("name", "id")], Classified(Key.NAME, text))
+    return _results([matches.order_by("name", "id")], Classified(Key.NAME, text, hint=hint))

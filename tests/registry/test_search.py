@@ -87,8 +87,9 @@ def test_a_query_is_read_as_what_it_looks_like(query, key, value):
         ("6.40302E+17", Key.ID_NUMBER, "spreadsheet"),
         ("１１０１０５１９４９１２３１００２Ｘ", Key.ID_NUMBER, "full-width"),
         ("110105194913310028", Key.ID_NUMBER, "not a real date"),
-        ("5678", Key.PHONE, "not a mainland mobile"),
-        ("1391234567", Key.PHONE, "11 digits"),
+        ("139123456789", Key.PHONE, "11 digits"),
+        ("+86 5678", Key.PHONE, "not a mainland mobile"),
+        ("12", Key.ADDRESS, "Type a whole ID number or phone number"),
     ],
 )
 def test_a_query_that_cannot_match_says_why(query, key, reason):
@@ -181,11 +182,32 @@ def test_phone_finds_by_the_whole_number_however_it_is_typed(personas, people):
     assert names(search.search_people(personas.grid_a, "0953-1234567")) == ["李四"]
 
 
-def test_the_last_four_digits_of_a_phone_are_not_a_search(personas, people):
-    results = search.search_people(personas.grid_a, "5678")
-    assert results.key == Key.PHONE
-    assert results.count() == 0
-    assert results.notice
+@pytest.mark.parametrize("query", ["6403", "5678", "403", "1391234567", "64 03", "953-1234"])
+def test_a_few_digits_are_a_partial_number_searched_in_the_address_not_a_phone(query):
+    found = classify(query)
+    digits = query.replace(" ", "").replace("-", "")
+    assert (found.key, found.value, found.notice) == (Key.ADDRESS, digits, "")
+    assert "phone:" not in found.hint
+    assert "Type a whole ID number or phone number, or search by name or address" in found.hint
+
+
+def test_the_last_four_digits_of_a_phone_find_no_one_by_their_phone(personas, people, settings):
+    # given a grid worker (numbers masked) with no exact look-up left this hour
+    settings.EXACT_LOOKUPS_PER_HOUR = 0
+    # when they type the last four digits of 张三's phone, or the first four of an ID number
+    for typed in ("5678", "6403", "1101"):
+        results = search.search_people(personas.grid_a, typed)
+        # then it is no look-up (not refused, not counted), no phone or ID prefix, and says why
+        assert results.key == Key.ADDRESS
+        assert results.count() == 0
+        assert "Type a whole ID number or phone number" in results.notice
+
+
+def test_a_door_or_room_number_finds_the_people_living_there(personas, people, settings):
+    settings.EXACT_LOOKUPS_PER_HOUR = 0
+    results = search.search_people(personas.grid_a, "301")
+    assert sorted(names(results)) == ["张三", "李四"]
+    assert results.notice  # the hint that whole numbers are looked up whole
 
 
 def test_address_text_finds_the_people_living_there(personas, people):
@@ -286,6 +308,8 @@ def test_organisations_by_credit_code_phone_name_or_address(personas, territory)
     assert found(personas.grid_a, code) == [unit.pk]
     assert found(personas.grid_a, code.lower()) == [unit.pk]
     assert found(personas.grid_a, "0953-7654321") == [unit.pk]
+    assert found(personas.grid_a, "7654321") == []  # no prefix or suffix of a phone
+    assert found(personas.grid_a, "4321") == []
     assert found(personas.grid_a, "宾馆") == [unit.pk]
     assert found(personas.grid_a, "利民街8号") == [unit.pk]
     assert len(found(personas.station, "宾馆")) == 2
