@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.core.casework import Case
 from fengqiao.core.scoping import ScopedModel
@@ -129,7 +130,7 @@ class DisputeParty(models.Model):
     dispute = models.ForeignKey(
         Dispute, on_delete=models.CASCADE, related_name="parties", verbose_name=_("dispute")
     )
-    role = models.CharField(_("role"), max_length=16, choices=PartyRole.choices)
+    role = models.CharField(pgettext_lazy("dispute party", "role"), max_length=16, choices=PartyRole.choices)
     person = models.ForeignKey(
         "registry.Person",
         on_delete=models.PROTECT,
@@ -138,7 +139,7 @@ class DisputeParty(models.Model):
         related_name="dispute_parties",
         verbose_name=_("person in the registry"),
     )
-    name = models.CharField(_("name"), max_length=64)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
     id_number = models.CharField(_("ID number"), max_length=18, blank=True, db_index=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     address = models.CharField(_("address"), max_length=400, blank=True)

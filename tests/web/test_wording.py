@@ -1,8 +1,11 @@
 """Chinese that reads right, and forms that answer what the user meant (issue 15, items 7 and 8)."""
 
+import re
+
 import pytest
 
 from tests.fixtures import registry as registry_fixtures
+from tests.fixtures.registry import make_organisation
 
 world = registry_fixtures.registry_world
 
@@ -26,3 +29,31 @@ def test_a_few_digits_in_the_registry_search_are_a_partial_number_not_a_bad_phon
     # then it is not validated as a phone, and the page says how numbers are found
     assert "电话：" not in page and "不是中国大陆的手机或固定电话号码" not in page
     assert "请输入完整的身份证号或电话号码，或按姓名、地址查找" in page
+
+
+def headers(page: str) -> list[str]:
+    return re.findall(r"<th[^>]*>([^<]*)</th>", page)
+
+
+def test_a_persons_name_reads_xingming_and_an_organisations_mingcheng(logged_in, personas, world):
+    make_organisation(world.person_a.current_address, name="利民宾馆")
+    client = logged_in(personas.station)
+    people = text(client.get("/registry/people/"))
+    assert "姓名" in headers(people) and "名称" not in headers(people)
+    assert 'data-label="姓名"' in people
+    organisations = text(client.get("/registry/organisations/"))
+    assert "名称" in headers(organisations) and "姓名" not in headers(organisations)
+
+
+def test_a_dispute_partys_name_and_role_read_right(logged_in, personas, register):
+    dispute = register()
+    client = logged_in(personas.officer)
+    page = text(client.get(f"/disputes/{dispute.number}/"))
+    # the parties' table: 当事人类别 (申请人/被申请人) and 姓名, not 职务 and 名称
+    assert {"当事人类别", "姓名"} <= set(headers(page))
+    assert "职务" not in page and "名称" not in headers(page)
+    assert "申请人" in page and "被申请人" in page
+    # and the form that registers a dispute labels its party fields the same way
+    form = text(client.get("/disputes/new/"))
+    assert "职务" not in form
+    assert "当事人类别" in form and "姓名" in form

@@ -5,6 +5,7 @@ and their errors are shown on the fields they name."""
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from fengqiao.disputes import conf
 from fengqiao.disputes import selectors as ledger
@@ -97,8 +98,10 @@ class DisputeForm(forms.Form):
 
 class PartyForm(forms.Form):
     # A blank first choice, so the spare party form stays unchanged (and skipped) until filled in.
-    role = forms.ChoiceField(label=_("Role"), choices=[("", "—"), *PartyRole.choices])
-    name = forms.CharField(label=_("Name"), max_length=64)
+    role = forms.ChoiceField(
+        label=pgettext_lazy("dispute party", "Role"), choices=[("", "—"), *PartyRole.choices]
+    )
+    name = forms.CharField(label=pgettext_lazy("person", "Name"), max_length=64)
     id_number = id_number_field(_("ID number"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False, widget=phone_widget())
     address = forms.CharField(label=_("Address"), max_length=400, required=False)
