@@ -24,7 +24,7 @@ class Responsible(models.TextChoices):
 
 class Channel(models.TextChoices):
     STAFF = "staff", _("staff entry")
-    PHONE = "phone", _("phone call")
+    PHONE = "phone", pgettext_lazy("intake channel", "phone call")
     PORTAL = "portal", _("resident portal")
     API = "api", _("API")
     OPEN311 = "open311", _("Open311")

@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from fengqiao.disputes.choices import VisitMethod
 from tests.fixtures import registry as registry_fixtures
 from tests.fixtures.registry import make_organisation
 
@@ -57,3 +58,23 @@ def test_a_dispute_partys_name_and_role_read_right(logged_in, personas, register
     form = text(client.get("/disputes/new/"))
     assert "职务" not in form
     assert "当事人类别" in form and "姓名" in form
+
+
+def test_the_screening_return_is_submitted_not_a_file(logged_in, personas):
+    page = text(logged_in(personas.officer).get("/disputes/screening/"))
+    form = page.split('id="screening-form"', 1)[1].split("</form>", 1)[0]
+    assert re.search(r'<button type="submit" class="button">提交</button>', form)
+    assert "文件" not in form
+
+
+def test_the_intake_form_names_its_sections_and_channels_as_intake(logged_in, personas):
+    page = text(logged_in(personas.grid_a).get("/events/new/"))
+    form = page.split('id="intake"', 1)[1].split("</form>", 1)[0]
+    # no section titled 操作: the first one says what it holds
+    legends = re.findall(r"<legend>([^<]*)</legend>", form)
+    assert "操作" not in legends and legends[0] == "事件内容"
+    # the channels are ways an event comes in: a call from the public, not a follow-up call
+    assert "电话回访" not in form
+    assert '<option value="phone">群众来电</option>' in form
+    # while a dispute's follow-up by phone is still a 电话回访
+    assert str(VisitMethod.PHONE.label) == "电话回访"
