@@ -103,6 +103,7 @@ class Address(RegistryRecord):
         _("address code"),
         max_length=64,
         unique=True,
+        error_messages={"unique": _("This address code is already registered.")},
         help_text=_("The standard address code; generated from the grid code when not given."),
     )
     element_type = models.CharField(
@@ -171,6 +172,7 @@ class Person(RegistryRecord):
         _("ID number"),
         max_length=18,
         unique=True,
+        error_messages={"unique": _("This ID number is already registered.")},
         null=True,
         blank=True,
         help_text=_("Citizen ID number (GB 11643); empty only for overseas people, who have a document."),
@@ -345,7 +347,12 @@ class Organisation(RegistryRecord):
 
     READ_KIND = reads.ORGANISATION
 
-    credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    credit_code = models.CharField(
+        _("unified social credit code"),
+        max_length=18,
+        unique=True,
+        error_messages={"unique": _("This unified social credit code is already registered.")},
+    )
     name = models.CharField(_("name"), max_length=200, db_index=True)
     org_type = models.CharField(
         _("type"), max_length=32, choices=OrganisationType.choices, default=OrganisationType.ENTERPRISE

@@ -3,8 +3,10 @@
 import re
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from fengqiao.disputes.choices import VisitMethod
+from fengqiao.registry.models import Address, Person
 from tests.fixtures import registry as registry_fixtures
 from tests.fixtures.registry import make_organisation
 
@@ -78,3 +80,16 @@ def test_the_intake_form_names_its_sections_and_channels_as_intake(logged_in, pe
     assert '<option value="phone">群众来电</option>' in form
     # while a dispute's follow-up by phone is still a 电话回访
     assert str(VisitMethod.PHONE.label) == "电话回访"
+
+
+def test_a_number_already_registered_is_said_in_plain_chinese(world):
+    # given a person on file, when another record is checked with the same ID number
+    twin = Person(id_number=world.person_a.id_number)
+    with pytest.raises(ValidationError) as caught:
+        twin.validate_unique()
+    # then the reason is a sentence, not Django's "具有 公民身份号码 的 人员 已存在。"
+    assert caught.value.message_dict["id_number"] == ["该公民身份号码已登记"]
+    address = Address(code=world.person_a.current_address.code)
+    with pytest.raises(ValidationError) as caught:
+        address.validate_unique()
+    assert caught.value.message_dict["code"] == ["该地址编码已登记"]
