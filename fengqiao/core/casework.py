@@ -610,11 +610,15 @@ def _recipients(case: Case, transition: Transition | None, actor) -> list:
 def _send(case: Case, transition: Transition | None, users: list) -> None:
     if not users:
         return
-    label = transition.label if transition else _("new")
+    # A whole sentence in the catalogue (numbers first: lists and tests find a case's messages by it).
+    if transition is None:
+        title = _("%(number)s: a new %(kind)s") % {"number": case.number, "kind": case._meta.verbose_name}
+    else:
+        title = _("%(number)s: %(step)s") % {"number": case.number, "step": transition.label}
     notify(
         users,
         kind=case.workflow.case_type,
-        title=f"{case.number}: {label}",
+        title=title,
         body=str(getattr(case, "title", "") or ""),
         link=case.get_absolute_url() if hasattr(case, "get_absolute_url") else "",
         scope_path=case.holder_path,

@@ -5,7 +5,10 @@ import re
 import pytest
 from django.core.exceptions import ValidationError
 
+from fengqiao.core.notifications.models import Notification
 from fengqiao.disputes.choices import VisitMethod
+from fengqiao.events.actions import move
+from fengqiao.events.choices import Channel
 from fengqiao.registry.models import Address, Person
 from tests.fixtures import registry as registry_fixtures
 from tests.fixtures.registry import make_organisation
@@ -93,3 +96,14 @@ def test_a_number_already_registered_is_said_in_plain_chinese(world):
     with pytest.raises(ValidationError) as caught:
         address.validate_unique()
     assert caught.value.message_dict["code"] == ["该地址编码已登记"]
+
+
+def test_a_case_notification_title_is_a_whole_chinese_sentence(personas, report):
+    # when a resident reports an event and a grid worker files it
+    event = report("0502", actor=personas.resident, channel=Channel.PORTAL)
+    move(event, "file", actor=personas.grid_a, version=event.version)
+    titles = set(Notification.objects.filter(title__startswith=event.number).values_list("title", flat=True))
+    # then the staff's messages read as Chinese, not "E…: 新"
+    assert f"{event.number}：新事件" in titles
+    assert not any(t.endswith(": 新") or ": " in t for t in titles)
+    assert all(re.fullmatch(rf"{re.escape(event.number)}：\w+", t) for t in titles), titles
