@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import ValidationError
 from django.db.models.functions import Length
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from fengqiao.registry.choices import (
     AddressElement,
@@ -340,7 +341,7 @@ def check_person(person, data: dict, errors: Errors) -> None:
     """The rules that tie a person's fields together: the ID number's sex and birth date, the
     resident type's requirements."""
     if not person.name:
-        errors.add("name", _("The name is required."))
+        errors.add("name", pgettext("person", "The name is required."))
     if "id_number" in errors:
         pass
     elif person.id_number:

@@ -529,3 +529,17 @@ def test_an_overseas_person_without_an_id_number_is_keyed_by_their_document(pers
     # and the same file again finds both by their keys
     again = run_import("people", path, actor=personas.grid_a)
     assert again.counts() == {"read": 2, "inserted": 0, "updated": 0, "unchanged": 2, "rejected": 0}
+
+
+def test_a_row_wrong_in_several_columns_names_each_by_its_header_in_chinese(personas, home, tmp_path):
+    # given a row with a bad phone and no name
+    rows = [[valid_id_number(), "", "", "", "5678", home.full_text]]
+    path = write_csv(tmp_path / "people.csv", HEADER, rows)
+    # when a clerk imports it in Chinese
+    with translation.override("zh-hans"):
+        batch = run_import("people", path, actor=personas.grid_a)
+    # then the reason names each column by the file's header, in Chinese, with no field names
+    column, reason = error_rows(batch)[2]
+    assert "phone" not in reason and "name" not in reason, reason
+    assert reason.startswith("联系电话：") and "；姓名：" in reason, reason
+    assert column == "联系电话"

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from fengqiao.core.importing.columns import COLUMN_COLUMN, LINE_COLUMN, REASON_COLUMN
 from fengqiao.core.importing.readers import CSV, UTF8_BOM, XLSX, SourceFile
 
@@ -44,7 +47,15 @@ class Rejections(list):
 
     def __call__(self, row, exc) -> None:
         column = self.header.header_of(exc.field) if exc.field else ""
-        self.append(Rejection(row.line, column, exc.reason, row.cells))
+        reason = exc.reason
+        if getattr(exc, "parts", None):
+            # Each field at fault named by the file's header, in the reader's words and punctuation.
+            reason = pgettext("between reasons", "; ").join(
+                _("%(column)s: %(reason)s")
+                % {"column": self.header.header_of(name) if name != "__all__" else column, "reason": text}
+                for name, text in exc.parts
+            )
+        self.append(Rejection(row.line, column, reason, row.cells))
 
     def in_order(self) -> list[Rejection]:
         return sorted(self, key=lambda r: r.line)

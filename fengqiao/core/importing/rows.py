@@ -9,10 +9,12 @@ from django.core.exceptions import ValidationError
 class RowRejected(Exception):
     """A row that cannot go in: the field at fault (its column) and the reason."""
 
-    def __init__(self, field_name: str, reason: str):
+    def __init__(self, field_name: str, reason: str, parts: list[tuple[str, str]] | None = None):
         super().__init__(reason)
         self.field = field_name
         self.reason = str(reason)
+        # Several fields at fault: (field, reason) each, for the error file to name by their headers.
+        self.parts = parts or []
 
 
 def rejected_from(exc: Exception, default_field: str = "") -> RowRejected:
@@ -27,7 +29,7 @@ def rejected_from(exc: Exception, default_field: str = "") -> RowRejected:
             first = default_field
         if len(items) == 1:
             return RowRejected(first, items[0][1])
-        return RowRejected(first, "; ".join(f"{name}: {text}" for name, text in items))
+        return RowRejected(first, "; ".join(f"{name}: {text}" for name, text in items), parts=items)
     return RowRejected(default_field, " ".join(str(m) for m in exc.messages))
 
 
