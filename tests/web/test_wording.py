@@ -1,8 +1,11 @@
 """Chinese that reads right, and forms that answer what the user meant (issue 15, items 7 and 8)."""
 
 import re
+from pathlib import Path
 
+import polib
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from fengqiao.core.notifications.models import Notification
@@ -107,3 +110,67 @@ def test_a_case_notification_title_is_a_whole_chinese_sentence(personas, report)
     assert f"{event.number}：新事件" in titles
     assert not any(t.endswith(": 新") or ": " in t for t in titles)
     assert all(re.fullmatch(rf"{re.escape(event.number)}：\w+", t) for t in titles), titles
+
+
+# --- no English left where Chinese is read ------------------------------------------------------
+
+TEMPLATES = Path(settings.BASE_DIR) / "web" / "templates"
+PO_PATH = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
+# Names that are the same in every language: file formats, protocols, standards, units, CSS classes.
+CODE_WORDS = {"API", "CSV", "XLSX", "STARTTLS", "Open311", "SHA-256", "km²"}
+_REMOVED = [
+    r"\{%\s*(blocktranslate|blocktrans)\b.*?\{%\s*end(?:blocktranslate|blocktrans)\s*%\}",
+    r"\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}",
+    r"\{#.*?#\}",
+    r"<(script|style)\b.*?</\1>",
+    r"<!--.*?-->",
+    r"\{%\s*block\s+body_class\s*%\}.*?\{%\s*endblock\s*%\}",
+]
+_HUMAN_ATTRIBUTES = re.compile(r'\b(?:title|placeholder|aria-label|alt|data-label)="([^"]*)"')
+
+
+def visible_text(source: str) -> list[str]:
+    """The text a template shows outside {% translate %} and {% blocktranslate %}: the text between
+    tags and the attributes people read, with template tags and variables taken out."""
+    for pattern in _REMOVED:
+        source = re.sub(pattern, " ", source, flags=re.S | re.I)
+    attributes = _HUMAN_ATTRIBUTES.findall(source)
+    source = re.sub(r"\{%.*?%\}|\{\{.*?\}\}", " ", source, flags=re.S)
+    between = re.sub(r"<[^>]*>", "\n", source, flags=re.S).splitlines()
+    texts = [re.sub(r"\{%.*?%\}|\{\{.*?\}\}", " ", a, flags=re.S) for a in attributes] + between
+    return [t.strip() for t in texts if t.strip()]
+
+
+def untranslated(text: str) -> bool:
+    words = [w for w in re.findall(r"[A-Za-z][\w²\-]*", text) if w not in CODE_WORDS]
+    return any(re.search(r"[A-Za-z]{2,}", w) for w in words)
+
+
+def test_no_template_shows_english_outside_a_translation_tag():
+    found = [
+        f"{path.relative_to(TEMPLATES)}: {text}"
+        for path in sorted(TEMPLATES.rglob("*.html"))
+        for text in visible_text(path.read_text())
+        if untranslated(text)
+    ]
+    assert found == []
+
+
+def test_the_scan_finds_english_text_and_attributes():
+    assert untranslated(" ".join(visible_text('<p title="Close">x</p>')))
+    assert untranslated(" ".join(visible_text("<h2>Parties</h2>")))
+    assert not visible_text('<h2>{% translate "Parties" %}</h2>{{ party.name }}')
+    assert not untranslated(" ".join(visible_text("<a>XLSX</a> · <a>CSV</a> 3 km²")))
+
+
+def test_every_catalogue_entry_is_translated_into_chinese():
+    po = polib.pofile(str(PO_PATH))
+    assert [e.msgid for e in po if not e.obsolete and (e.fuzzy or not e.translated())] == []
+    english = [
+        e.msgid
+        for e in po.translated_entries()
+        if not e.msgid_plural
+        and untranslated(re.sub(r"%\(\w+\)[sdif]|<[^>]*>|&\w+;|\w+\[", " ", e.msgstr))
+        and not re.search(r"[\u3400-\u9fff]", e.msgstr)
+    ]
+    assert english == []
