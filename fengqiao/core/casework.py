@@ -740,6 +740,10 @@ class Life:
             raise NotAvailable({"transition": [f"{case.number}: {name} is not possible from {case.status}"]})
         if t.needs_note and not note.strip():
             raise ValidationError({"note": [f"{case.number}: {name} needs a note"]})
+        if t.not_by and actor is not None:  # the separation of duties of duty_refusal
+            last = next((e for e in reversed(self.entries) if e.transition in t.not_by), None)
+            if last is not None and last.actor_id == actor.pk:
+                raise PermissionDenied(f"{case.number}: {name} by the one who took {last.transition}")
         self._at(at)
         data = data or {}
         from_status = case.status

@@ -303,10 +303,11 @@ class _Life:
         return self.site.person_at(self.holder) or self.site.chief or self.site.officer
 
     def checker(self) -> User | None:
-        """The officer checks what the grid reports back; a unit checks its own."""
-        if self.holder.count("/") + 1 >= 4:
-            return self.site.officer or self.actor()
-        return self.actor()
+        """Someone other than whoever reported back checks it (the workflow's separation of
+        duties): the officer checks the grid's and the chief's work, the chief the officer's."""
+        doer = self.actor()
+        others = (self.site.officer, self.site.chief)
+        return next((p for p in others if p is not None and (doer is None or p.pk != doer.pk)), None)
 
 
 def _live(rng, life: _Life, fate: _Fate, reporter, into: Event | None) -> None:

@@ -5,7 +5,7 @@ gives the same status, holder, limits and timeline."""
 import datetime as dt
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from fengqiao.core import casework
@@ -65,7 +65,7 @@ def test_an_event_moved_in_bulk_is_the_event_moved_by_the_engine(personas, repor
         ("report_back", 5 * hour, station, "已协调解决", None),
         ("rework", 6 * hour, station, "仍未整改到位", None),
         ("report_back", 7 * hour, station, "已整改到位", None),
-        ("pass", 8 * hour, station, "", None),
+        ("pass", 8 * hour, city, "", None),
         ("rate", 9 * hour, None, "", {"rating": 4}),
         ("reopen", 10 * hour, None, "问题再次出现", None),
     ]
@@ -201,3 +201,12 @@ def test_the_bulk_path_refuses_what_the_workflow_does_not_declare(personas, repo
     life.move("file", at=event.opened_at + dt.timedelta(hours=1), actor=personas.officer)
     with pytest.raises(ValueError):
         life.move("dispatch", at=event.opened_at, actor=personas.officer, sets={})  # back in time
+    # and whoever reported back does not pass the check of their own work
+    later = event.opened_at + dt.timedelta(hours=2)
+    life.move("dispatch", at=later, actor=personas.officer, data={"assignee": personas.officer.pk}, sets={})
+    life.move("accept", at=later, actor=personas.officer)
+    life.move("report_back", at=later, actor=personas.officer, note="已处置")
+    with pytest.raises(PermissionDenied):
+        life.move("pass", at=later, actor=personas.officer)
+    life.move("pass", at=later, actor=personas.station)
+    assert life.case.status == "closed"
