@@ -486,12 +486,12 @@ def hover_and_click(page) -> str:
     seen = []
     for outline in page.locator("[data-map] path.leaflet-interactive").all():
         outline.hover(force=True)
-        for tip in page.locator(".leaflet-tooltip").all():
-            seen.append(tip.text_content())
+        # read in one go: a tooltip or popup listed first may close before it is read one by one
+        seen.extend(page.locator(".leaflet-tooltip").all_text_contents())
     for marker in page.locator("[data-event-map] path.leaflet-interactive").all():
         marker.click(force=True)
-        for popup in page.locator(".leaflet-popup-content").all():
-            seen.append(popup.text_content())
+        page.locator(".leaflet-popup-content").first.wait_for()
+        seen.extend(page.locator(".leaflet-popup-content").all_text_contents())
         page.keyboard.press("Escape")
     return "\n".join(seen)
 
