@@ -33,7 +33,8 @@ def _map_settings() -> dict:
 def home(request):
     scope = selectors.user_scope(request.user)
     reports = []
-    if not is_staff(request.user):  # a resident follows what they reported
+    staff = is_staff(request.user)
+    if not staff:  # a resident follows what they reported
         own = event_selectors.own_reports(request.user).order_by("-opened_at", "-id")
         reports = list(own[: HOME_REPORTS + 1])
         for event in reports:
@@ -43,6 +44,7 @@ def home(request):
         "web/home.html",
         {
             "scope": scope,
+            "staff": staff,
             "map": _map_settings(),
             "desk": selectors.desk(request.user),
             "reports": reports[:HOME_REPORTS],

@@ -128,14 +128,23 @@ def test_home_of_a_grid_worker_lists_their_grid(logged_in, personas):
     assert t.grid_b.code not in body
 
 
-def test_home_of_a_resident_says_they_have_no_territory(logged_in, personas):
-    # when a resident opens the home page
+def test_home_of_a_resident_offers_their_reports_not_a_territory(logged_in, personas):
+    # when a resident with no reports yet opens the home page
     response = logged_in(personas.resident).get("/")
-    # then it says they have no territory and shows no map
+    # then it offers to report a problem, and says nothing of territories or maps (staff words)
     body = response.content.decode()
-    assert 'id="no-territory"' in body
-    assert "data-map" not in body
+    assert 'id="no-territory"' not in body and "data-map" not in body
+    assert 'id="home-reports"' in body and 'href="/report/"' in body
     assert response.context["scope"].is_empty
+
+
+def test_home_of_staff_not_posted_says_they_have_no_territory(logged_in, personas):
+    # given a member of staff whose postings have all ended
+    user = personas.grid_a
+    user.postings.all().delete()
+    # then their home says they have no territory
+    body = logged_in(user).get("/").content.decode()
+    assert 'id="no-territory"' in body and "data-map" not in body
 
 
 def test_home_runs_a_fixed_number_of_queries_whatever_the_tree(logged_in, personas):
