@@ -42,9 +42,7 @@ def me(request):
 def unlock(request, username: str, payload: ReasonIn):
     """End the lock-out of an account posted below the caller (after repeated failed log-ins), with
     the reason; audited. Any other account is 404, as a missing one."""
-    user = User.objects.filter(username=username).first()
-    if user is None or not may_unlock(request.auth, user):
-        raise Http404("no such account under you")
+    user = _subordinate(request, username)
     was_locked = unlock_login(user, actor=request.auth, reason=payload.reason)
     return {"username": user.get_username(), "was_locked": was_locked}
 
