@@ -74,6 +74,8 @@ INSTALLED_APPS = [
     "fengqiao.registry",
     "fengqiao.events",
     "fengqiao.disputes",
+    "fengqiao.patrols",
+    "fengqiao.analytics",
     "fengqiao.demo",
     "fengqiao.api",
     "fengqiao.web",
