@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "fengqiao.events",
     "fengqiao.disputes",
     "fengqiao.patrols",
+    "fengqiao.video",
+    "fengqiao.duty",
     "fengqiao.analytics",
     "fengqiao.demo",
     "fengqiao.api",
