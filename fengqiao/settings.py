@@ -152,6 +152,9 @@ ANONYMOUS_READS_PER_MINUTE = env_int("FENGQIAO_ANONYMOUS_READS_PER_MINUTE", 60)
 EXACT_LOOKUPS_PER_HOUR = env_int("FENGQIAO_EXACT_LOOKUPS_PER_HOUR", 30)
 READ_ALERT_PEOPLE_PER_HOUR = env_int("FENGQIAO_READ_ALERT_PEOPLE_PER_HOUR", 200)
 READ_ALERT_OFF_HOURS_PEOPLE = env_int("FENGQIAO_READ_ALERT_OFF_HOURS_PEOPLE", 50)
+# A rate computed from fewer cases than this is shown with its count, greyed, and left out of
+# rankings (core.rates).
+RATE_MIN_CASES = env_int("FENGQIAO_RATE_MIN_CASES", 20)
 # Staff sessions end when idle and at a hard limit (core.middleware.StaffSessionLimitsMiddleware).
 SESSION_IDLE_SECONDS = env_int("FENGQIAO_SESSION_IDLE_MINUTES", 30) * 60
 SESSION_MAX_SECONDS = env_int("FENGQIAO_SESSION_MAX_HOURS", 12) * 3600
