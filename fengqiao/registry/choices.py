@@ -20,6 +20,14 @@ class AddressElement(models.TextChoices):
     ROOM = "54", _("room")
 
 
+class AddressStatus(models.TextChoices):
+    """A standard address, or one made from a spreadsheet's text that matched none (待规范地址),
+    waiting for an officer to merge it into a standard one or confirm it as one."""
+
+    STANDARD = "standard", _("standard address")
+    PENDING = "pending", _("address to standardise")
+
+
 class Sex(models.TextChoices):
     MALE = "M", _("male")
     FEMALE = "F", _("female")

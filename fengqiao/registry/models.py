@@ -19,9 +19,10 @@ from django.utils.translation import pgettext_lazy
 
 from fengqiao.core.scoping import ScopedModel
 from fengqiao.geo.models import Division, Grid
-from fengqiao.registry import reads, text
+from fengqiao.registry import addressing, reads, text
 from fengqiao.registry.choices import (
     AddressElement,
+    AddressStatus,
     CareTagKind,
     FileFormat,
     HistoryAction,
@@ -122,6 +123,21 @@ class Address(RegistryRecord):
     lon = models.FloatField(_("longitude"), null=True, blank=True)
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     in_use = models.BooleanField(_("in use"), default=True)
+    status = models.CharField(
+        _("status"),
+        max_length=16,
+        choices=AddressStatus.choices,
+        default=AddressStatus.STANDARD,
+        db_index=True,
+    )
+    # The full text reduced by registry.addressing, for matching the way stations write addresses.
+    match_key = models.CharField(_("match key"), max_length=400, db_index=True, editable=False, default="")
+    source_text = models.CharField(
+        _("address as written"),
+        max_length=400,
+        blank=True,
+        help_text=_("The text a pending address was made from, as the spreadsheet wrote it."),
+    )
 
     class Meta:
         verbose_name = _("address")
@@ -155,6 +171,9 @@ class Address(RegistryRecord):
     def refresh_derived(self) -> None:
         super().refresh_derived()
         self.full_text = self.compose_full_text()
+        community = self.community if self.community_id else None
+        township = community.parent.name if community is not None and community.parent_id else ""
+        self.match_key = addressing.stored_key(self.full_text, township)
 
     def clean(self):
         if (self.lon is None) != (self.lat is None):
