@@ -28,7 +28,8 @@ class Limit:
 def limits() -> list[Limit]:
     """Reports are written, the rest is read: each group has its own budget per address."""
     writes, every = frozenset({"POST"}), frozenset({"GET", "HEAD", "POST"})
-    reports, public = ("/report/", "/open311/v2/requests."), ("/track/", "/open311/", "/verify/", "/report/")
+    reports = ("/report/", "/open311/v2/requests.")
+    public = ("/track/", "/open311/", "/verify/", "/report/", "/places/")
     return [
         Limit("report", reports, writes, settings.ANONYMOUS_REPORTS_PER_MINUTE),
         Limit("public", public, every, settings.ANONYMOUS_READS_PER_MINUTE),

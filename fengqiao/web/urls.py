@@ -25,6 +25,7 @@ urlpatterns = [
     path("grids/new/", views.grid_create, name="grid_create"),
     path("grids/<str:code>/", views.grid_detail, name="grid_detail"),
     path("grids/<str:code>/edit/", views.grid_edit, name="grid_edit"),
+    path("places/", include("fengqiao.web.places.urls")),
     path("registry/", include("fengqiao.web.registry.urls")),
     path("imports/", include("fengqiao.web.imports.urls")),
     path("notifications/", include("fengqiao.web.notifications.urls")),
