@@ -1,12 +1,18 @@
 """Forms of the pages. Their choices come from the user's scope; the actions make the binding checks."""
 
 import json
+import re
+from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core.scoping import scope_prefixes
 from fengqiao.geo.models import Division, Grid, PoliceUnit, grid_code_validator
+from fengqiao.registry import addressing, places
+from fengqiao.registry.models import Address
 from fengqiao.web import selectors
 
 
@@ -137,3 +143,199 @@ class GridForm(ActionErrorsMixin, forms.Form):
             for name, value in self.cleaned_data.items()
             if name != "code" and value != getattr(self.grid, name)
         }
+
+
+# ---------------------------------------------------------------------------------------------
+# the place picker: one widget wherever a place is asked for
+
+
+@dataclass
+class PlaceChoice:
+    """What a place field holds: the key of the place picked (a code, a unit's path; empty when
+    nothing was picked) and the text shown, kept across a form error."""
+
+    value: str = ""
+    text: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.value or self.text)
+
+
+class PlacePicker(forms.Widget):
+    """A text input that suggests places as one types (``/places/``, Chinese or pinyin), and a
+    hidden input with the key of the one picked. Picking zooms the page's map there (the map whose
+    id is ``map``, or the page's first map) and, given ``point_inputs``, fills the longitude and
+    latitude inputs with the place's point. ``web/place_picker.js`` does it; user text is set as text."""
+
+    template_name = "web/widgets/place_picker.html"
+
+    def __init__(
+        self, *, kinds=(), map_id: str = "", point_inputs: tuple[str, str] | None = None, attrs=None
+    ):
+        super().__init__(attrs)
+        self.kinds, self.map_id, self.point_inputs = tuple(kinds), map_id, point_inputs
+        self.candidates: list = []  # suggestions shown at once, after a form error
+
+    def value_from_datadict(self, data, files, name):
+        value = (data.get(name) or "").strip()
+        text = (data.get(f"{name}__text") or "").strip()
+        return PlaceChoice(value, text) if value or text else None
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and f"{name}__text" not in data
+
+    def format_value(self, value):
+        if isinstance(value, PlaceChoice):
+            return value
+        return PlaceChoice(str(value), str(value)) if value not in (None, "") else PlaceChoice()
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        widget.update(
+            search_url=reverse("place_search"),
+            kinds=",".join(self.kinds),
+            map_id=self.map_id,
+            lon_input=self.point_inputs[0] if self.point_inputs else "",
+            lat_input=self.point_inputs[1] if self.point_inputs else "",
+            candidates=[c.as_dict() for c in self.candidates],
+        )
+        return context
+
+
+class PlaceField(forms.Field):
+    """A place picked or typed. ``resolve`` turns what was typed into the field's value."""
+
+    widget = PlacePicker
+
+    def __init__(self, *, kinds=(), map_id: str = "", point_inputs=None, max_length: int = 400, **kwargs):
+        kwargs.setdefault("widget", PlacePicker(kinds=kinds, map_id=map_id, point_inputs=point_inputs))
+        super().__init__(**kwargs)
+        self.max_length = max_length
+
+    def to_python(self, value):
+        if not isinstance(value, PlaceChoice):
+            value = self.prepare_value(value)
+            if not isinstance(value, PlaceChoice):
+                value = PlaceChoice(str(value or ""), str(value or ""))
+        if not value:
+            return None
+        if len(value.text) > self.max_length or len(value.value) > self.max_length:
+            raise ValidationError(_("This is too long to be a place."), code="max_length")
+        return value
+
+    def prepare_value(self, value):
+        if isinstance(value, Address):
+            return PlaceChoice(value.code, value.full_text)
+        if isinstance(value, Grid):
+            return PlaceChoice(value.code, value.name)
+        if isinstance(value, PoliceUnit):
+            return PlaceChoice(value.path, value.name)
+        return value
+
+    def has_changed(self, initial, data):
+        before = self.to_python(initial)
+        after = self.to_python(data)
+        return (before.value if before else "") != (after.value if after else "") or (
+            after is not None and not after.value and bool(after.text)
+        )
+
+    def suggest(self, candidates: list, message, **params):
+        """Show ``candidates`` under the field and raise ``message``: a choice, not a refusal."""
+        self.widget.candidates = candidates
+        raise ValidationError(message, code="choose", params=params)
+
+
+_ADDRESS_CODE = re.compile(r"^[0-9A-Za-z]{12,64}$")
+
+
+def _address_place(address: Address) -> places.Place:
+    return places.Place("address", address.code, address.full_text, "", address.lon, address.lat)
+
+
+class AddressPlaceField(PlaceField):
+    """A standard address in the user's scope: picked from the suggestions, typed as its code, or
+    typed as text that one standard address matches (``registry.addressing.match_address``); when
+    several or none match, the candidates are offered under the field."""
+
+    def __init__(self, user, *, houses_only: bool = False, **kwargs):
+        kwargs.setdefault("kinds", ("address",))
+        super().__init__(**kwargs)
+        self.user, self.houses_only = user, houses_only
+
+    def _visible(self):
+        addresses = Address.objects.visible_to(self.user).filter(retired_at=None)
+        return addresses.filter(house__isnull=False) if self.houses_only else addresses
+
+    def clean(self, value):
+        choice = super().clean(value)
+        if not choice:
+            return None
+        key = choice.value or (choice.text if _ADDRESS_CODE.match(choice.text) else "")
+        if key:
+            address = self._visible().filter(code=key).select_related("grid").first()
+            if address is not None:
+                return address
+            if not choice.text or choice.text == key:
+                raise ValidationError(
+                    _("No address with the code %(code)s in your scope."),
+                    code="unknown",
+                    params={"code": key},
+                )
+        return self.resolve_text(choice.text)
+
+    def _within(self) -> list[str | None]:
+        prefixes = scope_prefixes(self.user)
+        return [None] if prefixes is None else prefixes
+
+    def resolve_text(self, text: str) -> Address:
+        matches = {a.pk: a for p in self._within() if (a := addressing.match_address(text, within=p))}
+        visible = list(self._visible().filter(pk__in=matches).select_related("grid"))
+        if len(visible) == 1:
+            return visible[0]
+        found = {
+            a.pk: a for p in self._within() for a in addressing.candidate_addresses(text, within=p, limit=8)
+        }
+        candidates = list(self._visible().filter(pk__in=found).order_by("full_text")[:8])
+        if not candidates:  # text the rule cannot read: the places search's prefixes
+            candidates = places.search_places(self.user, text, kinds=("address",), limit=8)
+        else:
+            candidates = [_address_place(a) for a in candidates]
+        if candidates:
+            self.suggest(
+                candidates,
+                _("More than one standard address may be “%(text)s”: pick one below."),
+                text=text,
+            )
+        self.suggest(
+            [],
+            _("No standard address in your area matches “%(text)s”: check the text or pick a suggestion."),
+            text=text,
+        )
+
+
+class GridPlaceField(PlaceField):
+    """A grid within scope, by name (Chinese or pinyin) or code; cleans to the grid's code."""
+
+    def __init__(self, user, **kwargs):
+        kwargs.setdefault("kinds", ("grid",))
+        super().__init__(**kwargs)
+        self.user = user
+
+    def clean(self, value):
+        choice = super().clean(value)
+        if not choice:
+            return ""
+        typed = choice.value or choice.text
+        if (
+            re.fullmatch(r"\d{14,15}", typed)
+            and selectors.visible_grids(self.user).filter(code=typed).exists()
+        ):
+            return typed
+        found = places.search_places(self.user, choice.text, kinds=("grid",), limit=8)
+        exact = [p for p in found if p.label == choice.text]
+        if len(exact) == 1 or len(found) == 1:
+            return (exact or found)[0].value
+        if found:
+            self.suggest(found, _("Several grids are called “%(text)s”: pick one below."), text=choice.text)
+        self.suggest([], _("No grid in your area is called “%(text)s”."), text=choice.text)

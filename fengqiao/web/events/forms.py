@@ -6,7 +6,6 @@ import re
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -15,7 +14,7 @@ from fengqiao.events.actions import Report, build_report
 from fengqiao.events.choices import Channel, EventKind, Status
 from fengqiao.events.inputs import RateInput, category_choices
 from fengqiao.events.selectors import EventFilter
-from fengqiao.web.forms import ActionErrorsMixin
+from fengqiao.web.forms import ActionErrorsMixin, AddressPlaceField, GridPlaceField, PlaceField
 from fengqiao.web.selectors import grid_filter_choices
 
 # ---------------------------------------------------------------------------------------------
@@ -113,8 +112,8 @@ class EventFilterForm(forms.Form):
         self.fields["category"].choices = any_ + category_choices()
         self.fields["channel"].choices = any_ + list(Channel.choices)
         grids = grid_filter_choices(user)
-        if grids is None:  # the city's thousands of grids: the code is typed in
-            self.fields["grid"] = forms.CharField(label=_("Grid"), required=False, max_length=32)
+        if grids is None:  # the city's thousands of grids: found by name as one types
+            self.fields["grid"] = GridPlaceField(user, label=_("Grid"), required=False)
         else:
             self.fields["grid"].choices = any_ + grids
 
@@ -180,22 +179,14 @@ class EventIntakeForm(ReportForm):
         self.user = user
         self.fields["category"].choices = [("", "---------")] + category_choices()
         point_fields(self)
-        self.fields["address"] = forms.CharField(
+        self.fields["address"] = AddressPlaceField(
+            user,
             label=_("Registry address"),
             required=False,
-            max_length=64,
+            map_id="pick-map",
+            point_inputs=("id_lon", "id_lat"),
             help_text=_("Type part of the address or its code and pick it; or click the place on the map."),
-            widget=forms.TextInput(
-                attrs={
-                    "autocomplete": "off",
-                    "hx-get": reverse("event_address_options"),
-                    "hx-trigger": "input changed delay:300ms, search",
-                    "hx-target": "#id_address-suggestions",
-                    "hx-sync": "this:replace",
-                }
-            ),
         )
-        self.fields["address"].lookup = True
         self.order_fields(
             [
                 "category",
@@ -254,7 +245,23 @@ class PortalReportForm(ReportForm):
             "total": rules.max_report_bytes() // 2**20,
         }
         point_fields(self)
-        self.order_fields(["category", "description", "lon", "lat", "address_text"])
+        self.fields["place"] = PlaceField(
+            label=_("Find the place"),
+            required=False,
+            kinds=("village", "town", "grid", "address"),
+            map_id="pick-map",
+            point_inputs=("id_lon", "id_lat"),
+            help_text=_("A village, community, grid or address: pick it and the map goes there."),
+        )
+        self.order_fields(["category", "description", "place", "lon", "lat", "address_text"])
+
+    def clean(self):
+        data = super().clean()
+        place = data.pop("place", None)
+        # The place picked names the report's place unless the resident described it themselves.
+        if place and not data.get("address_text"):
+            data["address_text"] = place.text
+        return data
 
 
 class TrackForm(forms.Form):

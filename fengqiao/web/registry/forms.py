@@ -6,11 +6,8 @@ The forms only parse what was typed; the registry's actions make every binding c
 errors are shown on the fields they name.
 """
 
-import json
-
 from django import forms
 from django.core.exceptions import ValidationError
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.geo.models import Grid
@@ -33,6 +30,7 @@ from fengqiao.registry.validators import (
     parse_phone,
 )
 from fengqiao.web import selectors
+from fengqiao.web.forms import AddressPlaceField
 
 DATE_INPUT = {"type": "date"}
 
@@ -104,50 +102,12 @@ class LookupField(forms.Field):
         return value
 
 
-class AddressLookupField(LookupField):
-    """An address picked by its code: typed, or chosen from the suggestions found as one types."""
-
-    lookup = True
-
-    def __init__(self, user, *, houses_only=False, **kwargs):
-        self.user = user
-        self.houses_only = houses_only
-        kwargs.setdefault("max_length", 64)
-        super().__init__(**kwargs)
+class AddressLookupField(AddressPlaceField):
+    """An address picked from the suggestions found as one types, typed as its code, or typed as
+    text one standard address matches (``web.forms.AddressPlaceField``)."""
 
     def setup(self, name: str, form_prefix: str = "") -> None:
-        field_id = f"id_{form_prefix + '-' if form_prefix else ''}{name}"
-        url = reverse("registry_address_options")
-        vals = {"field": name, "for": field_id}
-        if self.houses_only:
-            vals["houses"] = 1
-        self.widget.attrs.update(
-            {
-                "autocomplete": "off",
-                "placeholder": _("Type part of the address or its code"),
-                "hx-get": url,
-                "hx-trigger": "input changed delay:300ms, search",
-                "hx-target": f"#{field_id}-suggestions",
-                "hx-vals": json.dumps(vals),
-                "hx-sync": "this:replace",
-            }
-        )
-
-    def to_python(self, value):
-        value = self.text(value)
-        if not value:
-            return None
-        address = Address.objects.visible_to(self.user).filter(code=value).select_related("grid").first()
-        if address is None:
-            raise ValidationError(
-                _("No address with the code %(code)s in your scope."), code="unknown", params={"code": value}
-            )
-        return address
-
-    def prepare_value(self, value):
-        if isinstance(value, Address):
-            return value.code
-        return value
+        """The place picker finds its own way: nothing to wire."""
 
 
 class PersonByIdField(LookupField):
