@@ -240,6 +240,13 @@ BACKUP_KEY = env_key("FENGQIAO_BACKUP_KEY")
 if BACKUP_KEY is not None and len(BACKUP_KEY) != 32:
     raise ImproperlyConfigured(f"FENGQIAO_BACKUP_KEY must be a key of 32 bytes, got {len(BACKUP_KEY)}")
 BACKUP_KEY_FILE = Path(env_str("FENGQIAO_BACKUP_KEY_FILE", "") or DATA_DIR / "backup.key").expanduser()
+# Personal data encrypted at rest (core.crypto, docs/adr/0010): ID numbers, phones and care tags'
+# notes under AES-256-GCM (or SM4-GCM), found by a keyed hash. The keys: FENGQIAO_DATA_KEYS
+# ("index:<key>,1:<key>,2:<key>", hex or base64; the last key encrypts), else the key file, made with
+# 0600 permissions on first use. Keep it apart from the database and its backups.
+DATA_KEYS = env_str("FENGQIAO_DATA_KEYS", "")
+DATA_KEYS_FILE = Path(env_str("FENGQIAO_DATA_KEYS_FILE", "") or DATA_DIR / "data.keys").expanduser()
+DATA_CIPHER = env_choice("FENGQIAO_DATA_CIPHER", "aes-256-gcm", ("aes-256-gcm", "sm4-gcm"))
 # Generated exports and import error files may be downloaded for this long, then the worker deletes them.
 EXPORT_HOURS = env_int("FENGQIAO_EXPORT_HOURS", 24)
 if EXPORT_HOURS < 1:
