@@ -106,6 +106,26 @@ def canonical(text: str) -> str:
     )
 
 
+_PARTS = re.compile(
+    r"^(?P<street>.*?)(?:(?P<door_plate>[0-9A-Z-]+)号)?(?:(?P<building>[0-9A-Z-]+)栋)?"
+    r"(?:(?P<unit>[0-9A-Z-]+)单元)?(?:(?P<room>[0-9A-Z-]+)室)?$"
+)
+
+
+def address_parts(key: str, community_name: str = "") -> dict[str, str]:
+    """A key cut into an address's parts (street, door plate, building, unit, room), the
+    community's name left off its start: how a pending address is written from a station's text."""
+    name = canonical(community_name)
+    if name and key.startswith(name):
+        key = key[len(name) :]
+    found = _PARTS.match(key)
+    parts = {k: v or "" for k, v in found.groupdict().items()} if found else {"street": key}
+    if not parts["street"] and not any(parts.values()):
+        parts["street"] = key
+    parts["street"] = parts["street"][:100]
+    return parts
+
+
 def stored_key(full_text: str, township: str = "") -> str:
     """``Address.match_key``: the key of a standard address's full text, its township left off
     (stations often leave it off too; a township that is written narrows the match instead)."""

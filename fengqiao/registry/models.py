@@ -643,6 +643,12 @@ class ImportBatch(models.Model):
             "rejected": self.rejected,
         }
 
+    def address_counts(self) -> dict:
+        """Rows whose address text matched a standard address, rows that went to an address to
+        standardise (待规范地址), and how many of those the import made."""
+        options = self.options or {}
+        return {name: int(options.get(name, 0)) for name in ("matched", "pending", "new_pending")}
+
 
 class RecordHistory(models.Model):
     """One change of one registry record: who, when, through which door, the changed fields before

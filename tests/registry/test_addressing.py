@@ -30,7 +30,12 @@ def test_station_spellings_reduce_to_one_key(text):
 
 def test_building_unit_room_spellings():
     expected = "利民小区3栋2单元501室"
-    for text in ("利民小区3号楼2单元501", "利民小区3#楼2單元501室", "利民小区3幢2单元501", "利民小区三栋二单元501"):
+    for text in (
+        "利民小区3号楼2单元501",
+        "利民小区3#楼2單元501室",
+        "利民小区3幢2单元501",
+        "利民小区三栋二单元501",
+    ):
         assert canonical(text) == expected
     assert canonical("利民小区A座2单元501") == "利民小区A栋2单元501室"
     assert canonical("关渠路十二号") == "关渠路12号"

@@ -90,6 +90,9 @@ def test_rejected_rows_still_exit_0_with_errors_file_and_report(personas, home, 
         "updated": 0,
         "unchanged": 0,
         "rejected": 1,
+        "matched": 1,
+        "pending": 0,
+        "new_pending": 0,
     }
     assert read_csv(errors)[1][:2] == ["12345", "李四"]
 

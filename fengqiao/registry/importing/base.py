@@ -30,6 +30,7 @@ from fengqiao.core.importing import copy_in
 from fengqiao.core.importing.columns import HeaderMap, Kind
 from fengqiao.core.importing.rows import Row, RowRejected, rejected_from
 from fengqiao.core.scoping import path_within, scope_prefixes
+from fengqiao.geo import datum as datums
 from fengqiao.geo import locator
 from fengqiao.geo.models import Grid
 from fengqiao.registry import history
@@ -37,6 +38,9 @@ from fengqiao.registry.choices import HistoryAction
 from fengqiao.registry.validators import InvalidValue
 
 UNSCOPED_IMPORT = "registry import: upsert by key across the territory; scope checked per row"
+
+# The import report's address counts (ImportBatch.options).
+ADDRESS_COUNTS = ("matched", "pending", "new_pending")
 
 # Largest IN (...) list per query: below every backend's parameter limit.
 IN_CHUNK = 900
@@ -112,9 +116,33 @@ def point_of(row: Row) -> tuple[float, float] | None:
     if lon is None or lat is None:
         raise RowRejected("lat" if lat is None else "lon", _("a point needs both longitude and latitude"))
     try:
-        return locator.check_lon_lat(lon, lat)
+        point = locator.check_lon_lat(lon, lat)
     except ValueError as exc:
         raise RowRejected("lon", str(exc)) from None
+    datum = "".join(c for c in (row.data.get("datum") or "").lower() if c.isalnum())
+    if datum in _GCJ02:
+        return datums.gcj02_point_to_wgs84(*point)
+    if datum and datum not in _WGS84:
+        raise RowRejected("datum", _("write WGS-84 or GCJ-02"))
+    return point
+
+
+# How the 坐标系 column names the two datums (GCJ-02: the offset of Chinese consumer maps).
+_WGS84 = {"wgs84", "wgs", "gps", "大地坐标"}
+_GCJ02 = {"gcj02", "gcj", "火星坐标", "火星坐标系", "国测局坐标", "高德", "腾讯"}
+
+
+def grid_hint(ctx, row: Row, located: int | None) -> int | None:
+    """The grid a row's pending address goes to: its point's (``located``), else its grid
+    column's; None without either. RowRejected for a point outside every grid."""
+    if located is not None:
+        return located
+    point = point_of(row)
+    if point is not None:
+        raise RowRejected(
+            "lon", _("the point (%(lon)s, %(lat)s) lies in no grid") % {"lon": point[0], "lat": point[1]}
+        )
+    return ctx.grid_of_code(row.data["grid"]) if row.data.get("grid") else None
 
 
 def locate_points(rows: list[Row], points: dict[int, tuple[float, float]]) -> dict[int, int]:
@@ -143,6 +171,10 @@ class Importer:
     def __init__(self, ctx: Context, header: HeaderMap):
         self.ctx = ctx
         self.header = header
+        # rows whose address text matched a standard address, rows placed at a pending address,
+        # pending addresses made: counted on from an interrupted run of the same batch
+        options = ctx.batch.options if ctx.batch is not None else {}
+        self.address_counts = {name: int(options.get(name, 0)) for name in ADDRESS_COUNTS}
         meta = self.model._meta
         self.attnames = [f.attname for f in meta.concrete_fields]
         self.compared = [a for a in self.attnames if a not in history.IGNORED_FIELDS]
@@ -265,9 +297,39 @@ class Importer:
     # -- step 4 --------------------------------------------------------------------------------
     def write(self, planned: Planned) -> None:
         """Write a chunk: inserts, updates, their history rows. Inside the chunk's transaction."""
-        ctx = self.ctx
         created = [obj for _row, obj in planned.inserts]
         changed = [obj for _row, obj, _old, _new in planned.updates]
+        made = self._write_pending(planned)
+        try:
+            self._write_records(planned, created, changed)
+        except BaseException:
+            for address in made:  # rolled back: written again should the rows be retried one by one
+                address.pk = None
+            raise
+        for obj in created + changed:
+            placement = getattr(obj, "import_placement", None)
+            if placement is not None and placement[1].via in self.address_counts:
+                self.address_counts[placement[1].via] += 1
+        self.address_counts["new_pending"] += len(made)
+
+    def _write_pending(self, planned: Planned) -> list:
+        """The chunk's new pending addresses, written before the records that live there."""
+        book = getattr(self, "addresses", None)
+        if book is None:
+            return []
+        objs = [obj for _row, obj in planned.inserts] + [u[1] for u in planned.updates]
+        placed = [(obj, *obj.import_placement) for obj in objs if getattr(obj, "import_placement", None)]
+        made = book.write_pending(placed)
+        for _row, obj, old, new in planned.updates:
+            placement = getattr(obj, "import_placement", None)
+            if placement is not None and placement[1].new is not None:
+                attname = placement[0]
+                old.setdefault(attname, None)
+                new[attname] = getattr(obj, attname)
+        return made
+
+    def _write_records(self, planned: Planned, created: list, changed: list) -> None:
+        ctx = self.ctx
         for model in {type(obj) for obj in created + changed}:
             qs = model.objects.unscoped(reason=UNSCOPED_IMPORT)
             self.insert(model, [obj for obj in created if type(obj) is model])

@@ -13,6 +13,7 @@ from fengqiao.core.importing.columns import C, Kind
 _POINT = (
     C("lon", "经度", "longitude", "lng", help=gettext_lazy("WGS-84 longitude, decimal degrees")),
     C("lat", "纬度", "latitude", help=gettext_lazy("WGS-84 latitude, decimal degrees")),
+    C("datum", "坐标系", "坐标类型", "datum", help=gettext_lazy("WGS-84 (the default) or GCJ-02")),
 )
 _GRID = C(
     "grid", "网格编码", "网格代码", "所属网格", "grid_code", help=gettext_lazy("the grid's 14–15 digit code")
@@ -144,6 +145,7 @@ HOUSES = Kind(
         C("is_rented", "是否出租", "出租", help=gettext_lazy("是 / 否")),
         C("landlord_id_number", "出租人身份证号", "出租人公民身份号码", "landlord"),
         _COLLECTED,
+        *_POINT,
     ),
     one_of=(("address_code", "address_text"),),
 )

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from fengqiao.registry import rules
 from fengqiao.registry.choices import OrganisationType, SpecialTrade
-from fengqiao.registry.importing.base import Importer, Row, RowRejected, locate_points, point_of
+from fengqiao.registry.importing.base import Importer, Row, RowRejected, grid_hint, locate_points, point_of
 from fengqiao.registry.importing.columns import ORGANISATIONS
 from fengqiao.registry.importing.places import AddressBook
 from fengqiao.registry.models import Organisation
@@ -34,7 +34,7 @@ class OrganisationsImporter(Importer):
         )
         points = {}
         for index, row in enumerate(rows):
-            if row.data.get("address_code") or row.data.get("address_text"):
+            if row.data.get("address_code"):
                 continue
             try:
                 point = point_of(row)
@@ -85,7 +85,14 @@ class OrganisationsImporter(Importer):
         grid given."""
         code, full_text = row.data.get("address_code"), row.data.get("address_text")
         if code or full_text:
-            obj.address_id, obj.grid_id = self.addresses.find(code, full_text, field_text="address_text")
+            placement = self.addresses.place(
+                row,
+                field_code="address_code",
+                field_text="address_text",
+                grid_hint=lambda: grid_hint(self.ctx, row, self._grids.get(index)),
+            )
+            obj.address_id, obj.grid_id = placement.address_id, placement.grid_id
+            obj.import_placement = ("address_id", placement)
             given = row.data.get("grid")
             if given and self.ctx.grid_by_code.get(given.strip()) != obj.grid_id:
                 raise RowRejected("grid", _("An organisation lies in its address's grid."))

@@ -10,6 +10,7 @@ from fengqiao.registry.importing.base import (
     Importer,
     Row,
     RowRejected,
+    grid_hint,
     locate_points,
     point_of,
 )
@@ -62,7 +63,7 @@ class PeopleImporter(Importer):
         )
         points = {}
         for row in rows:
-            if "address_code" in row.data or "current_address" in row.data:
+            if row.data.get("address_code"):
                 continue
             try:
                 point = point_of(row)
@@ -95,12 +96,19 @@ class PeopleImporter(Importer):
         else the grid given; else where the stored person is (``current``)."""
         code, full_text = row.data.get("address_code"), row.data.get("current_address")
         if code or full_text:
-            address_id, grid_id = self.addresses.find(code, full_text)
+            placement = self.addresses.place(
+                row,
+                field_code="address_code",
+                field_text="current_address",
+                grid_hint=lambda: grid_hint(self.ctx, row, self._grids.get(row.line)),
+            )
+            grid_id = placement.grid_id
             given = row.data.get("grid")
             if given and self.ctx.grid_by_code.get(given.strip()) != grid_id:
                 raise RowRejected("grid", _("A person lives in their current address's grid."))
             self.ctx.check_scope(grid_id, "address_code" if code else "current_address")
-            return grid_id, address_id
+            self._placement = ("current_address_id", placement)
+            return grid_id, placement.address_id
         point = point_of(row)
         if point is not None:
             grid_id = self._grids.get(row.line)
@@ -128,7 +136,9 @@ class PeopleImporter(Importer):
     def build(self, row, index, stored):
         person = self.record(stored)
         current = (None, None) if stored is None else (stored["grid_id"], stored["current_address_id"])
+        self._placement = None
         grid_id, person.current_address_id = self.place(row, current)
+        person.import_placement = self._placement
         data = {name: value for name, value in row.data.items() if name in _DATA_FIELDS}
         errors = rules.Errors()
         rules.clean_fields(person, data, rules.PERSON_CONVERTERS, errors)

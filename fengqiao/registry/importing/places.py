@@ -3,18 +3,20 @@
 import contextlib
 import re
 import unicodedata
+from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
 from fengqiao.geo.models import Division
-from fengqiao.registry import rules
-from fengqiao.registry.choices import AddressElement, HouseOwnership, HouseUse
+from fengqiao.registry import addressing, history, rules
+from fengqiao.registry.choices import AddressElement, AddressStatus, HouseOwnership, HouseUse
 from fengqiao.registry.importing.base import (
     IN_CHUNK,
     UNSCOPED_IMPORT,
     Importer,
     Row,
     RowRejected,
+    grid_hint,
     locate_points,
     point_of,
 )
@@ -24,7 +26,7 @@ from fengqiao.registry.validators import InvalidValue, parse_id_number
 
 _BLANKS = re.compile(r"\s+")
 _CACHE_LIMIT = 400_000
-_FIELDS = ("id", "grid_id", "retired_at", "in_use", "full_text", "code")
+_FIELDS = ("id", "grid_id", "retired_at", "in_use", "match_key", "code", "status", "community__code")
 
 
 def address_text(value: str) -> str:
@@ -32,40 +34,40 @@ def address_text(value: str) -> str:
     return _BLANKS.sub("", unicodedata.normalize("NFKC", value or ""))
 
 
+@dataclass
+class Placement:
+    """Where a row's address text put it: a standard address it matched (``via`` MATCHED), a
+    pending address (PENDING: one on file, or ``new``, written with the chunk), or the address
+    whose code the row gave (CODE)."""
+
+    address_id: int | None
+    grid_id: int
+    via: str
+    new: Address | None = None
+
+
+CODE, MATCHED, PENDING = "code", "matched", "pending"
+
+
 class AddressBook:
-    """Addresses by code and by full text, looked up a chunk at a time and remembered for the
-    rest of the import. Spreadsheets often prefix the address with the province, city and county
-    (宁夏回族自治区吴忠市利通区金积镇…), which ``full_text`` starts below: those prefixes are
-    tried off."""
+    """Addresses by code and by the key of their text (``registry.addressing``), looked up a chunk
+    at a time and remembered for the rest of the import. A text that names no one standard address
+    goes to a pending address (待规范地址), placed by the row's point, grid, or the village or
+    community its text names: one per text and grid, shared by the rows that write it."""
 
     def __init__(self, ctx):
         self.ctx = ctx
+        self.names = addressing.DIVISION_NAMES.get()  # read once per import
         self.by_code: dict[str, tuple | None] = {}
-        self.by_text: dict[str, list[tuple]] = {}
-        names = Division.objects.filter(level__in=["province", "city", "county"]).values_list(
-            "name", flat=True
-        )
-        self.prefixes = sorted({n for n in names if n}, key=len, reverse=True)
-
-    def _variants(self, text: str) -> list[str]:
-        out = [text]
-        stripped = text
-        changed = True
-        while changed:
-            changed = False
-            for prefix in self.prefixes:
-                if stripped.startswith(prefix) and len(stripped) > len(prefix):
-                    stripped = stripped[len(prefix) :]
-                    changed = True
-                    break
-        if stripped != text:
-            out.append(stripped)
-        return out
+        self.by_key: dict[str, list[tuple]] = {}
+        self.new_pending: dict[tuple[int, str], Address] = {}
+        self._communities: dict[int, Division] = {}
+        self._community_grid: dict[int, int | None] = {}
 
     def load(self, codes, texts) -> None:
-        if len(self.by_code) + len(self.by_text) > _CACHE_LIMIT:
+        if len(self.by_code) + len(self.by_key) > _CACHE_LIMIT:
             self.by_code.clear()
-            self.by_text.clear()
+            self.by_key.clear()
         qs = Address.objects.unscoped(reason=UNSCOPED_IMPORT)
         known_codes = self.by_code
         wanted = sorted({c.strip() for c in codes if c and c.strip() not in known_codes})
@@ -75,52 +77,161 @@ class AddressBook:
                 self.by_code[code] = None
             for item in qs.filter(code__in=part).values_list(*_FIELDS):
                 self.by_code[item[5]] = item
-        wanted_texts = set()
-        known = self.by_text
-        for t in texts:
-            if t and t not in known:
-                wanted_texts.update(self._variants(address_text(t)))
-        wanted_texts = sorted(t for t in wanted_texts if t not in known)
-        for i in range(0, len(wanted_texts), IN_CHUNK):
-            part = wanted_texts[i : i + IN_CHUNK]
-            for t in part:
-                self.by_text[t] = []
-            for item in qs.filter(full_text__in=part).values_list(*_FIELDS):
-                self.by_text[item[4]].append(item)
+        known = self.by_key
+        keys = sorted({k for k in (self.names.parse(t).key for t in texts if t) if k and k not in known})
+        for i in range(0, len(keys), IN_CHUNK):
+            part = keys[i : i + IN_CHUNK]
+            for key in part:
+                self.by_key[key] = []
+            for item in qs.filter(match_key__in=part).values_list(*_FIELDS):
+                self.by_key[item[4]].append(item)
+
+    def _matches(self, text: str):
+        """The text read, and the addresses on file reading the same in the divisions it names."""
+        parsed = self.names.parse(text)
+        if parsed.division == "!":
+            return parsed, []
+        return parsed, [i for i in self.by_key.get(parsed.key, ()) if i[7].startswith(parsed.division)]
 
     def find(
         self, code: str | None, text: str | None, *, field_code="address_code", field_text="current_address"
     ):
-        """(address id, grid id) of the address a row names; RowRejected when there is none, more
-        than one, or it is retired."""
+        """(address id, grid id) of the standard address a row names; RowRejected when there is
+        none, more than one, or it is retired."""
         if code:
             item = self.by_code.get(code.strip())
             if item is None:
                 raise RowRejected(field_code, _("unknown address code %(code)s") % {"code": code})
             field_name, shown = field_code, code
         else:
-            matches = self.by_text.get(text) or []
-            for variant in () if matches else self._variants(address_text(text)):
-                matches = self.by_text.get(variant) or []
-                if matches:
-                    break
-            if not matches:
+            _parsed, found = self._matches(text)
+            standard = [i for i in found if i[6] == AddressStatus.STANDARD]
+            usable = [i for i in standard if i[2] is None and i[3]]
+            if not standard:
                 raise RowRejected(
                     field_text,
                     _("unknown address %(text)s: record it first (import addresses) or give its code")
                     % {"text": text},
                 )
-            if len(matches) > 1:
+            if len(usable) > 1:
                 raise RowRejected(
                     field_text,
                     _("%(n)d addresses read %(text)s: give the address code")
-                    % {"n": len(matches), "text": text},
+                    % {"n": len(usable), "text": text},
                 )
-            item = matches[0]
+            item = usable[0] if usable else standard[0]
             field_name, shown = field_text, text
         if item[2] is not None or not item[3]:
             raise RowRejected(field_name, _("the address %(text)s is retired") % {"text": shown})
         return item[0], item[1]
+
+    def place(self, row: Row, *, field_code: str, field_text: str, grid_hint=None) -> Placement:
+        """Where the row's address code or text puts it. A text is matched to the one standard
+        address reading so; otherwise the row goes to a pending address in the grid of its point
+        or grid column (``grid_hint()``, asked only then), else of the village or community its
+        text names."""
+        code, text = row.data.get(field_code), row.data.get(field_text)
+        if code:
+            return Placement(*self.find(code, None, field_code=field_code), CODE)
+        parsed, found = self._matches(text)
+        standard = [i for i in found if i[6] == AddressStatus.STANDARD]
+        usable = [i for i in standard if i[2] is None and i[3]]
+        if len(usable) == 1:
+            return Placement(usable[0][0], usable[0][1], MATCHED)
+        if standard and not usable:
+            raise RowRejected(field_text, _("the address %(text)s is retired") % {"text": text})
+        grid_id = (grid_hint() if grid_hint else None) or self._grid_of_community(parsed.community_id)
+        if grid_id is None:
+            raise RowRejected(
+                field_text,
+                _(
+                    "unknown address %(text)s: it is no standard address and names no village or "
+                    "community; write the village or community, or give the longitude and latitude "
+                    "or the grid code"
+                )
+                % {"text": text},
+            )
+        for item in found:
+            if item[6] == AddressStatus.PENDING and item[2] is None and item[1] == grid_id:
+                return Placement(item[0], grid_id, PENDING)
+        pending = self.new_pending.get((grid_id, parsed.key))
+        if pending is None:
+            pending = self.new_pending[(grid_id, parsed.key)] = self._pending(text, parsed.key, grid_id)
+        if pending.lon is None:
+            point = point_of(row)
+            if point is not None:
+                pending.lon, pending.lat = point
+        return Placement(None, grid_id, PENDING, pending)
+
+    def _grid_of_community(self, community_id: int | None) -> int | None:
+        """The grid a pending address named only by its village or community goes to: the first
+        of the community's grids in the actor's scope (by code), else its first."""
+        if community_id is None:
+            return None
+        if community_id not in self._community_grid:
+            ctx = self.ctx
+            grids = sorted(
+                (g.code, pk)
+                for pk, g in ctx.grids.items()
+                if g.community_id == community_id and pk in ctx.active_grids
+            )
+            mine = [pk for _code, pk in grids if ctx.in_scope(ctx.grid_path[pk])]
+            self._community_grid[community_id] = (mine or [pk for _code, pk in grids] or [None])[0]
+        return self._community_grid[community_id]
+
+    def _community(self, pk: int) -> Division:
+        if pk not in self._communities:
+            self._communities[pk] = Division.objects.select_related("parent").get(pk=pk)
+        return self._communities[pk]
+
+    def _pending(self, text: str, key: str, grid_id: int) -> Address:
+        """A new pending address (unsaved; its code is given when the chunk is written)."""
+        ctx = self.ctx
+        community = self._community(ctx.grid_community[grid_id])
+        obj = Address(
+            created_at=ctx.now,
+            updated_at=ctx.now,
+            collected_by_id=ctx.actor.pk,
+            collected_at=ctx.today,
+            status=AddressStatus.PENDING,
+            grid=ctx.grids[grid_id],
+            community=community,
+            source_text=text.strip()[:400],
+            **addressing.address_parts(key, community.name),
+        )
+        obj.element_type = rules.element_type(obj)
+        obj.refresh_derived()
+        return obj
+
+    def write_pending(self, placed: list[tuple[object, str, Placement]]) -> list[Address]:
+        """Write the new pending addresses the records of a chunk go to, and point the records
+        at them (``placed``: record, attname of its address, placement). Returns those written
+        (the caller forgets their ids should the chunk's write fail)."""
+        new: dict[int, Address] = {}
+        for _obj, _attname, placement in placed:
+            if placement.new is not None and placement.new.pk is None:
+                new[id(placement.new)] = placement.new
+        made = list(new.values())
+        if made:
+            sequences: dict[int, int] = {}
+            for address in made:
+                grid = self.ctx.grids[address.grid_id]
+                if address.grid_id not in sequences:
+                    sequences[address.grid_id] = int(rules.next_address_code(grid)[len(grid.code) :])
+                address.code = f"{grid.code}{sequences[address.grid_id]:06d}"
+                sequences[address.grid_id] += 1
+            Address.objects.unscoped(reason=UNSCOPED_IMPORT).bulk_create(made)
+            ctx = self.ctx
+            history.write_history(
+                history.creation_row(
+                    a, actor=ctx.actor, source=ctx.source, batch=ctx.batch, created_at=ctx.now
+                )
+                for a in made
+            )
+        for obj, attname, placement in placed:
+            if placement.new is not None:
+                setattr(obj, attname, placement.new.pk)
+        return made
 
 
 class AddressesImporter(Importer):
@@ -305,7 +416,7 @@ class HousesImporter(Importer):
         code = row.data.get("address_code")
         if code:
             return ("code", code.strip())
-        return ("text", address_text(row.data.get("address_text", "")))
+        return ("text", self.addresses.names.parse(row.data.get("address_text", "")).key)
 
     def key_column(self, row: Row) -> str:
         return "address_code" if row.data.get("address_code") else "address_text"
@@ -319,11 +430,22 @@ class HousesImporter(Importer):
         self.addresses.load(
             [r.data.get("address_code") for r in rows], [r.data.get("address_text") for r in rows]
         )
+        points = {}
+        for index, row in enumerate(rows):
+            if not row.data.get("address_code"):
+                with contextlib.suppress(RowRejected):  # placing the row reports it
+                    point = point_of(row)
+                    if point is not None:
+                        points[index] = point
+        located = locate_points(rows, points)
         self._address_of = {}
         for index, row in enumerate(rows):
             try:
-                self._address_of[index] = self.addresses.find(
-                    row.data.get("address_code"), row.data.get("address_text"), field_text="address_text"
+                self._address_of[index] = self.addresses.place(
+                    row,
+                    field_code="address_code",
+                    field_text="address_text",
+                    grid_hint=lambda row=row, index=index: grid_hint(self.ctx, row, located.get(index)),
                 )
             except RowRejected as exc:
                 self._address_of[index] = exc
@@ -332,7 +454,7 @@ class HousesImporter(Importer):
         )
 
     def existing(self, keys):
-        ids = [v[0] for v in self._address_of.values() if isinstance(v, tuple)]
+        ids = [v.address_id for v in self._address_of.values() if isinstance(v, Placement) and v.address_id]
         found = {}
         names = self.attnames
         qs = House.objects.unscoped(reason=UNSCOPED_IMPORT)
@@ -345,13 +467,19 @@ class HousesImporter(Importer):
         found = self._address_of[index]
         if isinstance(found, RowRejected):
             raise found
-        return stored.get(found[0])
+        return stored.get(found.address_id) if found.address_id else None
+
+    def identity(self, obj):
+        # a new pending address has no id yet: its house is the one the address object names
+        return obj.address_id or ("pending", id(obj.import_placement[1].new))
 
     def build(self, row, index, stored):
-        address_id, grid_id = self._address_of[index]
+        placement = self._address_of[index]
+        grid_id = placement.grid_id
         self.ctx.check_scope(grid_id, self.key_column(row))
         obj = self.record(stored)
-        obj.address_id, obj.grid_id = address_id, grid_id
+        obj.address_id, obj.grid_id = placement.address_id, grid_id
+        obj.import_placement = ("address_id", placement)
         obj.scope_path = self.ctx.grid_path[grid_id]
         errors = rules.Errors()
         converters = {

@@ -288,7 +288,7 @@ def _process_chunk(importer, rows, seen, spool, header, batch, last_line) -> _Ch
             updated=F("updated") + counts.updated,
             unchanged=F("unchanged") + counts.unchanged,
             rejected=F("rejected") + counts.rejected,
-            options={**batch.options, "heartbeat": timezone.now().isoformat()},
+            options={**batch.options, **importer.address_counts, "heartbeat": timezone.now().isoformat()},
         )
         if moved != 1:
             raise ImportInterrupted(_("another run of this import moved its checkpoint"))
@@ -352,7 +352,7 @@ def _finish(kind, source, header_cells, batch, actor, spool: Spool, errors_path)
         batch.save(update_fields=["status", "finished_at", "errors_file", "message"])
         record_import(
             source,
-            {**batch.counts(), "batch": batch.pk},
+            {**batch.counts(), **batch.address_counts(), "batch": batch.pk},
             actor=actor,
             kind=kind.name,
             obj=batch,
@@ -369,4 +369,11 @@ def summary(batch: ImportBatch, source: readers.SourceFile, previous: ImportBatc
             "id": previous.pk,
             "when": when(previous.finished_at),
         }
-    return import_summary(source.name, source.encoding_label, batch.counts(), before=before)
+    text = import_summary(source.name, source.encoding_label, batch.counts(), before=before)
+    addresses = batch.address_counts()
+    if addresses["matched"] or addresses["pending"]:
+        text += _(
+            "; addresses: %(matched)d row(s) matched a standard address, %(pending)d went to "
+            "addresses to standardise (%(new_pending)d new)"
+        ) % addresses
+    return text

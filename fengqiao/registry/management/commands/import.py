@@ -74,7 +74,9 @@ class Command(ActingCommand):
                 % {"n": batch.rejected, "path": batch.errors_file}
             )
         if report:
-            Path(report).write_text(json.dumps(batch.counts(), indent=2) + "\n", encoding="utf-8")
+            Path(report).write_text(
+                json.dumps({**batch.counts(), **batch.address_counts()}, indent=2) + "\n", encoding="utf-8"
+            )
 
 
 def _check_writable(path: Path, option: str) -> None:
