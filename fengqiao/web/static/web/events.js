@@ -30,11 +30,13 @@
   }
 
   function outlines(map, data) {
-    return L.geoJSON(data, {
+    var layer = L.geoJSON(data, {
       style: function () { return OUTLINE; },
       pointToLayer: function (feature, latlng) { return L.circleMarker(latlng, POINT); },
       interactive: false
     }).addTo(map);
+    if (window.fengqiaoLabels) window.fengqiaoLabels(map, layer);
+    return layer;
   }
 
   function message(el, text) {

@@ -43,6 +43,7 @@
       }
     }).addTo(map);
     var bounds = layer.getBounds();
+    if (window.fengqiaoLabels) window.fengqiaoLabels(map, layer);
     if (bounds.isValid()) {
       map.fitBounds(bounds, { padding: [16, 16] });
     } else {
