@@ -55,8 +55,20 @@ class GridFilterForm(forms.Form):
 
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = selectors.community_choices(user).select_related("parent")
-        self.fields["district"].queryset = selectors.district_choices(user)
+        communities = selectors.community_choices(user).select_related("parent")
+        districts = selectors.district_choices(user)
+        self.fields["community"].queryset = communities
+        self.fields["district"].queryset = districts
+        # A city's hundreds of villages and districts: found by name as one types.
+        for name, queryset, key, kind in (
+            ("community", communities, "code", "village"),
+            ("district", districts, "path", "unit"),
+        ):
+            if queryset.count() > selectors.GRID_SELECT_LIMIT:
+                label = self.fields[name].label
+                self.fields[name] = ChoicePlaceField(
+                    user, queryset, key=key, kinds=(kind,), label=label, required=False
+                )
 
     def filters(self) -> dict:
         """The valid filters; an invalid one is reported on the form and left out."""
@@ -314,28 +326,75 @@ class AddressPlaceField(PlaceField):
         )
 
 
-class GridPlaceField(PlaceField):
-    """A grid within scope, by name (Chinese or pinyin) or code; cleans to the grid's code."""
+class ChoicePlaceField(PlaceField):
+    """One of ``queryset`` (a scope's grids, villages or districts), found by name in Chinese or
+    pinyin, or by its key: for scopes with more than a list can offer. Cleans to the object."""
 
-    def __init__(self, user, **kwargs):
-        kwargs.setdefault("kinds", ("grid",))
+    def __init__(self, user, queryset, *, key: str = "code", **kwargs):
         super().__init__(**kwargs)
-        self.user = user
+        self.user, self.queryset, self.key = user, queryset, key
 
     def clean(self, value):
         choice = super().clean(value)
         if not choice:
-            return ""
+            return None
         typed = choice.value or choice.text
-        if (
-            re.fullmatch(r"\d{14,15}", typed)
-            and selectors.visible_grids(self.user).filter(code=typed).exists()
-        ):
-            return typed
-        found = places.search_places(self.user, choice.text, kinds=("grid",), limit=8)
-        exact = [p for p in found if p.label == choice.text]
-        if len(exact) == 1 or len(found) == 1:
-            return (exact or found)[0].value
-        if found:
-            self.suggest(found, _("Several grids are called “%(text)s”: pick one below."), text=choice.text)
-        self.suggest([], _("No grid in your area is called “%(text)s”."), text=choice.text)
+        found = self.queryset.filter(**{self.key: typed}).first()
+        if found is not None:
+            return found
+        kinds = self.widget.kinds
+        suggested = places.search_places(self.user, choice.text, kinds=kinds, limit=20)
+        keys = set(
+            self.queryset.filter(**{f"{self.key}__in": [p.value for p in suggested]}).values_list(
+                self.key, flat=True
+            )
+        )
+        suggested = [p for p in suggested if p.value in keys][:8]
+        exact = [p for p in suggested if p.label == choice.text]
+        if len(exact) == 1 or len(suggested) == 1:
+            return self.queryset.get(**{self.key: (exact or suggested)[0].value})
+        if suggested:
+            self.suggest(
+                suggested, _("Several places are called “%(text)s”: pick one below."), text=choice.text
+            )
+        self.suggest([], _("Nothing in your area is called “%(text)s”."), text=choice.text)
+
+
+class GridPlaceField(ChoicePlaceField):
+    """A grid within scope, by name or code; cleans to its code, or with ``objects`` to the grid."""
+
+    def __init__(self, user, *, objects: bool = False, **kwargs):
+        kwargs.setdefault("kinds", ("grid",))
+        super().__init__(user, selectors.visible_grids(user).filter(is_active=True), **kwargs)
+        self.objects = objects
+
+    def clean(self, value):
+        grid = super().clean(value)
+        if self.objects:
+            return grid
+        return grid.code if grid is not None else ""
+
+
+def grid_picker_over_limit(form: forms.Form, name: str, user, grids) -> None:
+    """Replace a grid <select> with the grid picker when the scope has more grids than a list can
+    offer (a city's 3,476 options made a page of hundreds of KB, unusable on a phone)."""
+    if grids.count() > selectors.GRID_SELECT_LIMIT:
+        old = form.fields[name]
+        form.fields[name] = GridPlaceField(
+            user, objects=True, label=old.label, required=old.required, help_text=old.help_text
+        )
+
+
+class TextPlaceField(PlaceField):
+    """A place described in words, with the suggestions to help type it: cleans to its text."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("kinds", ("village", "town", "grid", "address"))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        choice = super().clean(value)
+        return choice.text if choice else ""
+
+    def prepare_value(self, value):
+        return PlaceChoice("", value) if isinstance(value, str) else super().prepare_value(value)

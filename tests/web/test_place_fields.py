@@ -70,3 +70,58 @@ def test_after_an_error_the_field_shows_the_address_text_and_keeps_its_code(
     shown = body.split('name="address__text"')[1].split(">")[0]
     assert f'value="{picked.full_text}"' in shown and picked.code not in shown  # the text, not the code
     assert f'type="hidden" name="address" value="{picked.code}"' in body  # the choice, kept
+
+
+# --- a city's filters: found by name, not a <select> of every grid -----------------------------
+
+CITY_GRIDS = 330  # past web.selectors.GRID_SELECT_LIMIT, as a city's 3,476 are
+
+
+@pytest.fixture
+def many_grids(territory):
+    from fengqiao.geo.models import Grid
+    from tests.conftest import square
+
+    t = territory
+    Grid.objects.bulk_create(
+        Grid(
+            code=f"640302100201{n:03d}",
+            name=f"金积村第{n}网格",
+            community=t.village_a,
+            district=t.district_a,
+            scope_path=f"{t.district_a.path}/640302100201{n:03d}",
+            geometry=square(106.2, 37.8),
+            centroid_lon=106.205,
+            centroid_lat=37.805,
+            area_km2=1.0,
+        )
+        for n in range(100, 100 + CITY_GRIDS)
+    )
+    return t
+
+
+@pytest.mark.parametrize("url", ["/events/", "/registry/people/", "/registry/addresses/", "/disputes/new/"])
+def test_city_pages_carry_a_grid_picker_not_hundreds_of_options(logged_in, personas, many_grids, url):
+    client = logged_in(personas.city)
+    body = page(client.get(url))
+    options = body.count("<option")
+    print(f"{url}: {len(body.encode()) // 1024} KB, {options} options")  # was > {CITY_GRIDS} options
+    assert options < 60, options
+    assert "金积村第123网格" not in body  # no grid is listed on the page
+    assert 'name="grid__text"' in body and "data-place-picker" in body
+
+
+def test_a_grid_typed_by_name_in_a_city_filter_is_that_grid(logged_in, personas, many_grids, flats):
+    client = logged_in(personas.city)
+    found = page(client.get("/registry/addresses/", {"grid__text": "金积村第一网格"}))
+    assert flats[0].full_text in found
+    several = page(client.get("/registry/addresses/", {"grid__text": "金积村第1"}))
+    assert "金积村第100网格" in several and 'role="option"' in several  # offered to pick from
+
+
+def test_a_dispute_place_is_kept_as_the_words_picked(logged_in, personas, flats):
+    from fengqiao.web.disputes.forms import DisputeForm
+
+    form = DisputeForm(personas.grid_a, data={"place": flats[0].code, "place__text": flats[0].full_text})
+    form.is_valid()
+    assert form.cleaned_data["place"] == flats[0].full_text

@@ -18,6 +18,7 @@ from fengqiao.disputes.choices import (
     Status,
 )
 from fengqiao.web import selectors
+from fengqiao.web.forms import TextPlaceField, grid_picker_over_limit
 from fengqiao.web.registry.forms import GridChoiceField, date_widget, id_number_field, phone_widget
 
 
@@ -31,7 +32,7 @@ class DisputeForm(forms.Form):
     source = forms.ChoiceField(label=_("Source"), choices=Source.choices)
     category = forms.ChoiceField(label=_("Category"), choices=Category.choices)
     grade = forms.ChoiceField(label=_("Risk grade"), choices=())
-    place = forms.CharField(label=_("Place"), max_length=400, required=False)
+    place = TextPlaceField(label=_("Place"), max_length=400, required=False)
     facts = forms.CharField(label=_("Facts"), widget=_textarea(5))
     points = forms.CharField(label=_("Points in dispute"), widget=_textarea(3))
     people_count = forms.IntegerField(
@@ -77,6 +78,7 @@ class DisputeForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         self.fields["grid"].queryset = selectors.visible_grids(user).filter(is_active=True).order_by("code")
+        grid_picker_over_limit(self, "grid", user, self.fields["grid"].queryset)
         self.fields["grade"].choices = conf.grade_choices()
         self.fields["mediators"].queryset = ledger.staff_in_scope(user)
         self.fields["mediators"].widget.attrs["size"] = 6

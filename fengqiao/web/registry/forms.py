@@ -30,7 +30,7 @@ from fengqiao.registry.validators import (
     parse_phone,
 )
 from fengqiao.web import selectors
-from fengqiao.web.forms import AddressPlaceField
+from fengqiao.web.forms import AddressPlaceField, GridPlaceField, grid_picker_over_limit
 
 DATE_INPUT = {"type": "date"}
 
@@ -75,10 +75,13 @@ class GridChoiceField(forms.ModelChoiceField):
         return f"{obj.name} ({obj.code})"
 
 
-def grid_field(user, *, required: bool, help_text="") -> GridChoiceField:
+def grid_field(user, *, required: bool, help_text="") -> forms.Field:
+    grids = selectors.visible_grids(user).filter(is_active=True).order_by("code")
+    if grids.count() > selectors.GRID_SELECT_LIMIT:  # a city's thousands: found by name
+        return GridPlaceField(user, objects=True, label=_("Grid"), required=required, help_text=help_text)
     return GridChoiceField(
         label=_("Grid"),
-        queryset=selectors.visible_grids(user).filter(is_active=True).order_by("code"),
+        queryset=grids,
         required=required,
         help_text=help_text,
         empty_label=_("— from the address —") if not required else "---------",
@@ -653,9 +656,7 @@ class RecordFilterForm(forms.Form):
         self.user = user
         grids = selectors.visible_grids(user).order_by("code")
         self.fields["grid"].queryset = grids
-        if grids.count() > selectors.GRID_SELECT_LIMIT:  # the city's thousands of grids: the code is typed in
-            self.fields["grid"].to_field_name = "code"
-            self.fields["grid"].widget = forms.TextInput()
+        grid_picker_over_limit(self, "grid", user, grids)  # the city's thousands of grids: found by name
         self.fields["q"].widget.attrs["placeholder"] = self.search_placeholder
 
     def filters(self) -> dict:
