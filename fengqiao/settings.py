@@ -293,6 +293,9 @@ globals().update(
             "FENGQIAO_DISPUTE_JUDICIAL_REMIND_DAYS": env_int,
             "FENGQIAO_DISPUTE_REPEAT": env_int,
             "FENGQIAO_DISPUTE_REPEAT_DAYS": env_int,
+            "FENGQIAO_PATROL_STALE_DAYS": env_int,
+            "FENGQIAO_PATROL_HAZARD_CATEGORY": env_str,
+            "FENGQIAO_PATROL_SUSPICIOUS_CATEGORY": env_str,
         }
     )
 )

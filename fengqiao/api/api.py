@@ -25,6 +25,7 @@ from fengqiao.api.events import router as events
 from fengqiao.api.events import stats as event_stats
 from fengqiao.api.grids import locate
 from fengqiao.api.grids import router as grids
+from fengqiao.api.patrols import router as patrols
 from fengqiao.api.registry import router as registry
 
 
@@ -116,3 +117,4 @@ api.add_router("/registry", registry.router)
 api.add_router("", event_stats.router)
 api.add_router("", events.router)
 api.add_router("/disputes", disputes.router)
+api.add_router("/patrols", patrols.router)

@@ -19,6 +19,7 @@ from fengqiao.core.scoping import is_staff
 from fengqiao.disputes.actions import may_register as may_use_disputes
 from fengqiao.events.actions import may_take_in
 from fengqiao.events.indicators import may_see_indicators
+from fengqiao.patrols.actions import is_volunteer, may_manage_teams
 from fengqiao.web.registry.rules import may_collect, may_use_registry
 
 
@@ -64,6 +65,7 @@ MODULES: tuple[Module, ...] = (
     Module("disputes", _("Disputes"), may_use_disputes, "dispute_list"),
     Module("grids", _("Grids"), is_staff, "grid_list"),
     Module("registry", _("Registry"), may_use_registry, "registry_home"),
+    Module("patrols", _("Patrols"), may_manage_teams, "patrol_home"),
     Module(
         "statistics",
         _("Statistics"),
@@ -72,6 +74,9 @@ MODULES: tuple[Module, ...] = (
     ),
     Module("imports", _("Import"), may_collect, "import_index"),
     Module("staff", _("Staff"), can_manage_postings, "staff_list"),
+    # volunteers of a team
+    Module("patrol_go", _("Patrol"), is_volunteer, "patrol_go"),
+    Module("patrol_record", _("My patrols"), is_volunteer, "patrol_record"),
     # residents and volunteers
     Module("report", _("Report a problem"), _not_staff, "portal_report"),
     Module("my_reports", _("My reports"), _not_staff, "portal_my_reports"),

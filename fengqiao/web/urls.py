@@ -33,6 +33,7 @@ urlpatterns = [
     path("events/indicators/", views_event_stats.indicators, name="event_indicators"),
     path("events/", include("fengqiao.web.events.urls")),
     path("staff/", include("fengqiao.web.staff.urls")),
+    path("patrols/", include("fengqiao.web.patrols.urls")),
     path("inbox/", views_events.inbox, name="inbox"),
     path("", include("fengqiao.web.portal.urls")),
 ]

@@ -18,7 +18,18 @@ from fengqiao.events.models import Event
 from fengqiao.events.selectors import EventFilter, events_for
 
 STATISTICS = ["event_indicators", "dispute_statistics", "registry_statistics"]
-STAFF = ["home", "inbox", "events", "disputes", "grids", "registry", "statistics", *STATISTICS, "imports"]
+STAFF = [
+    "home",
+    "inbox",
+    "events",
+    "disputes",
+    "grids",
+    "registry",
+    "patrols",
+    "statistics",
+    *STATISTICS,
+    "imports",
+]
 # What each persona's menu holds, in order (a group's pages follow it).
 MENUS = {
     "grid_a": [*STAFF, "notifications"],

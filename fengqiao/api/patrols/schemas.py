@@ -1,0 +1,127 @@
+"""The patrol API's schemas: what a phone sends while patrolling, and what a patrol looks like."""
+
+import datetime as dt
+import uuid
+
+from ninja import Field, Schema
+
+from fengqiao.api.schemas import InputSchema, Text
+from fengqiao.patrols.rules import MAX_POINTS_PER_BATCH
+
+
+class StartIn(InputSchema):
+    id: uuid.UUID = Field(description="made by the phone; the same start sent again is the same patrol")
+    started_at: dt.datetime | None = Field(None, description="the phone's time, with its offset")
+    plan: int | None = Field(None, description="the plan patrolled, if any")
+
+
+class PointIn(InputSchema):
+    seq: int = Field(
+        ge=0, le=2**31 - 1, description="the phone's number for this position, unique in the patrol"
+    )
+    at: dt.datetime
+    lon: float = Field(ge=-180, le=180)
+    lat: float = Field(ge=-90, le=90)
+    accuracy: float | None = Field(None, ge=0, le=100_000)
+
+
+class PointsIn(InputSchema):
+    points: list[PointIn] = Field(max_length=MAX_POINTS_PER_BATCH)
+
+
+class PointsOut(Schema):
+    added: int = Field(description="positions new to the server (those sent before are skipped)")
+    points: int = Field(description="positions the patrol now has")
+
+
+class ScanIn(InputSchema):
+    id: uuid.UUID
+    code: Text = Field(max_length=32, description="the checkpoint's code, as its QR code reads")
+    at: dt.datetime
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+
+
+class ScanOut(Schema):
+    id: uuid.UUID
+    checkpoint: str = Field(description="the checkpoint's name")
+    code: str
+    at: dt.datetime
+    in_window: bool
+
+    @staticmethod
+    def resolve_checkpoint(obj):
+        return obj.checkpoint.name
+
+    @staticmethod
+    def resolve_code(obj):
+        return obj.checkpoint.code
+
+
+class FindingIn(InputSchema):
+    id: uuid.UUID
+    kind: str = Field(description="hazard or suspicious")
+    description: Text = Field("", max_length=2000)
+    lon: float | None = Field(None, ge=-180, le=180)
+    lat: float | None = Field(None, ge=-90, le=90)
+    at: dt.datetime | None = None
+
+
+class FindingOut(Schema):
+    id: uuid.UUID
+    kind: str
+    event: str = Field(description="the event's number")
+    at: dt.datetime
+
+    @staticmethod
+    def resolve_event(obj):
+        return obj.event.number
+
+
+class EndIn(InputSchema):
+    ended_at: dt.datetime | None = None
+
+
+class PatrolOut(Schema):
+    id: uuid.UUID
+    patroller: str
+    team: str | None
+    plan: int | None = Field(None, alias="plan_id")
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    point_count: int
+    distance_m: float
+    hours: float
+    track: dict | None = Field(description="GeoJSON Feature (LineString), WGS-84")
+
+    @staticmethod
+    def resolve_patroller(obj):
+        return str(obj.patroller)
+
+    @staticmethod
+    def resolve_team(obj):
+        return obj.team.name if obj.team_id else None
+
+
+class PatrolListItem(Schema):
+    id: uuid.UUID
+    patroller: str
+    team: str | None
+    started_at: dt.datetime
+    ended_at: dt.datetime | None
+    point_count: int
+    distance_m: float
+
+    @staticmethod
+    def resolve_patroller(obj):
+        return str(obj.patroller)
+
+    @staticmethod
+    def resolve_team(obj):
+        return obj.team.name if obj.team_id else None
+
+
+class PhotoOut(Schema):
+    id: uuid.UUID
+    size: int
+    content_type: str
