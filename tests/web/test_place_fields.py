@@ -25,7 +25,9 @@ def flats(territory):
 
 
 def intake(client, **fields):
-    return client.post("/events/new/", {"category": "0403", "title": "楼道堆物", "channel": "staff", **fields})
+    return client.post(
+        "/events/new/", {"category": "0403", "title": "楼道堆物", "channel": "staff", **fields}
+    )
 
 
 def test_text_one_address_matches_is_that_address(logged_in, personas, categories, flats):
@@ -36,7 +38,9 @@ def test_text_one_address_matches_is_that_address(logged_in, personas, categorie
     assert events().get(title="楼道堆物").address == flats[0]
 
 
-def test_text_several_addresses_may_mean_offers_them_and_keeps_the_text(logged_in, personas, categories, flats):
+def test_text_several_addresses_may_mean_offers_them_and_keeps_the_text(
+    logged_in, personas, categories, flats
+):
     client = logged_in(personas.grid_a)
     response = intake(client, address__text="金积村幸福路12号3栋")
     assert response.status_code == 400
@@ -63,7 +67,13 @@ def test_after_an_error_the_field_shows_the_address_text_and_keeps_its_code(
     # The address was picked (its code and text sent), but the title is missing.
     response = client.post(
         "/events/new/",
-        {"category": "0403", "title": "", "channel": "staff", "address": picked.code, "address__text": picked.full_text},
+        {
+            "category": "0403",
+            "title": "",
+            "channel": "staff",
+            "address": picked.code,
+            "address__text": picked.full_text,
+        },
     )
     assert response.status_code == 400
     body = page(response)
