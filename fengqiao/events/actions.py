@@ -23,7 +23,7 @@ from fengqiao.core.refcache import Reference
 from fengqiao.core.scoping import is_staff, path_within, scope_prefixes
 from fengqiao.core.uploads import check_upload
 from fengqiao.events import routing, rules
-from fengqiao.events.choices import Channel, EventKind
+from fengqiao.events.choices import Channel, CrimeClass, EventKind, Offence, SolveMethod
 from fengqiao.events.models import DEFAULT_LIMITS, Attachment, Category, Event
 from fengqiao.events.workflow import OPEN
 from fengqiao.registry.models import Address
@@ -85,6 +85,8 @@ class Report:
     reporter_phone: str = ""
     external_id: str = ""
     via: str = ""  # which integration brought it (an Open311 key), for the audit
+    crime_class: str = ""  # named by the door (a 110 row's words), else the category's
+    fraud_type: str = ""
 
 
 def category_for_report(code, *, public_only: bool) -> Category:
@@ -145,6 +147,8 @@ def build_report(
     reporter_phone: str = "",
     external_id: str = "",
     via: str = "",
+    crime_class: str = "",
+    fraud_type: str = "",
 ) -> Report:
     """The one way every door (the staff form, the portal, the API, Open311, the 110 import) turns
     what it was sent into a :class:`Report`. ``category`` is a code or a Category, ``address`` a
@@ -195,6 +199,8 @@ def build_report(
         reporter_phone=reporter_phone,
         external_id=(external_id or "").strip(),
         via=via,
+        crime_class=crime_class,
+        fraud_type=fraud_type,
     )
 
 
@@ -241,6 +247,7 @@ def report_event(
         reporter_name=report.reporter_name.strip()[:64] or (resident.full_name if resident else ""),
         reporter_phone=report.reporter_phone.strip()[:20] or (resident.phone if resident else ""),
         external_id=report.external_id,
+        **rules.classify(report.category, crime_class=report.crime_class, fraud_type=report.fraud_type),
     )
     after = {"channel": channel, "category": report.category.code, "grid": grid.code, "via": report.via}
     if event.external_id and (held := _holding(channel, event.external_id)) is not None:
@@ -443,6 +450,8 @@ CATEGORY_FIELDS = (
     "responsible",
     "clock_hours",
     "limits",
+    "offence",
+    "crime_class",
 )
 
 
@@ -461,6 +470,11 @@ def load_categories(rows: list[dict], *, actor) -> dict:
             raise ValidationError(
                 _("Category row %(n)s: unknown parent %(parent)s.") % {"n": number, "parent": parent}
             )
+        if row.get("offence", "") not in ("", *Offence.values) or row.get("crime_class", "") not in (
+            "",
+            *CrimeClass.values,
+        ):
+            raise ValidationError(_("Category row %(n)s: unknown offence or crime class.") % {"n": number})
         for status, hours in (row.get("limits") or {}).items():
             if status not in DEFAULT_LIMITS or not isinstance(hours, (int, float)) or hours <= 0:
                 raise ValidationError(
@@ -483,3 +497,40 @@ def load_categories(rows: list[dict], *, actor) -> dict:
             after={"created": created, "updated": updated},
         )
     return {"created": created, "updated": updated}
+
+
+SOLVE = audit.register("event_solve", "recorded a case as solved")
+
+
+def may_solve(user) -> bool:
+    """Who records a case as solved: staff posted at a station or above (the case handlers)."""
+    if not is_staff(user):
+        return False
+    if user.is_superuser:
+        return True
+    return any(path.count("/") + 1 <= 3 for path in user.scope_paths())
+
+
+@transaction.atomic
+def solve_event(event: Event, *, actor, method: str, at: dt.datetime | None = None) -> Event:
+    """Record a criminal case as solved (破案), when and how (视频破案 among the ways)."""
+    if not may_solve(actor):
+        raise PermissionDenied(_("Only a station or a bureau records a case as solved."))
+    event = Event.objects.visible_to(actor).select_for_update().get(pk=event.pk)
+    if event.offence != Offence.CRIMINAL:
+        raise ValidationError({"solved_by": [_("Only a criminal case is solved.")]})
+    if method not in SolveMethod.values:
+        raise ValidationError({"solved_by": [_("Choose how the case was solved.")]})
+    at = at or timezone.now()
+    if at < event.opened_at:
+        raise ValidationError({"solved_at": [_("A case is solved after it happened.")]})
+    before = {
+        "solved_at": event.solved_at.isoformat() if event.solved_at else "",
+        "solved_by": event.solved_by,
+    }
+    event.solved_at, event.solved_by = at, method
+    event.save(update_fields=["solved_at", "solved_by"])
+    audit.record(
+        SOLVE, event, actor=actor, before=before, after={"solved_at": at.isoformat(), "solved_by": method}
+    )
+    return event

@@ -40,8 +40,9 @@ from fengqiao.core.importing.rows import Row, RowRejected, chunks, rejected_from
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.scoping import path_within, scope_prefixes
 from fengqiao.events.actions import AlreadyTakenIn, build_report, may_take_in, report_event
-from fengqiao.events.choices import Channel
+from fengqiao.events.choices import Channel, CrimeClass, EventKind, Offence
 from fengqiao.events.models import Category, Event
+from fengqiao.events.rules import crime_class_in, fraud_type_in
 from fengqiao.geo import datum as datums
 from fengqiao.registry.importing.base import Context, point_of
 from fengqiao.registry.importing.places import AddressBook
@@ -154,6 +155,7 @@ CATEGORY_WORDS = {
     "其它": "01",
     "其他警情": "01",
 }
+CRIMINAL_INCIDENT, FRAUD_INCIDENT = "0101", "0104"
 # "刑事警情/盗窃", "治安类-打架斗殴", "0101 刑事警情": a path through the 110 system's own tree,
 # or a code with its name.
 _CATEGORY_PATH = re.compile(r"[\s/\\|>＞→:：、\-—]+")
@@ -208,6 +210,8 @@ class Incident:
     lon: float | None = None
     lat: float | None = None
     address_text: str = ""
+    crime_class: str = ""
+    fraud_type: str = ""
 
 
 def parse_time(text: str, *, now: dt.datetime) -> dt.datetime:
@@ -254,6 +258,8 @@ class CategoryBook:
         self.by_name: dict[str, Category] = {}
         for category in Category.objects.filter(active=True).order_by("code"):
             self.by_code[category.code] = category
+            if category.kind == EventKind.CASE:
+                continue  # a 110 row is an incident: the case categories' names classify it instead
             self.by_name.setdefault(category.name, category)
             if category.name_en:
                 self.by_name.setdefault(category.name_en.casefold(), category)
@@ -264,6 +270,9 @@ class CategoryBook:
             found = self.by_code.get(CATEGORY_WORDS[text])
         if found is None and text.isdigit() and len(text) % 2:
             found = self.by_code.get("0" + text)  # a code typed as a number lost its leading zero
+        if found is None and (crime := crime_class_in(text)):
+            # A crime's own name (入室盗窃, 抢夺): a criminal incident, its class kept by classify.
+            found = self.by_code.get(FRAUD_INCIDENT if crime == CrimeClass.FRAUD else CRIMINAL_INCIDENT)
         return found
 
     def find(self, value: str) -> Category:
@@ -325,6 +334,13 @@ class _Import:
             # The 110 system's own words, kept with the facts they belong to.
             description = f"{description}\n\n处理结果：{outcome}"
         incident = Incident(row, number, at, category, title, description)
+        # The class the row's category words name (刑事警情/入室盗窃); for a criminal category that
+        # names none, the description's words (a 刑事 row reading 家中被入室盗窃).
+        words = row.data.get("category", "")
+        incident.crime_class = crime_class_in(words)
+        if not incident.crime_class and category.offence == Offence.CRIMINAL:
+            incident.crime_class = crime_class_in(description)
+        incident.fraud_type = fraud_type_in(f"{words} {description}")
         incident.address_text = row.data.get("address_text", "").strip()
         point = point_of(row)
         # Many 110 systems write 0, 0 when the caller's position is unknown.
@@ -430,6 +446,8 @@ class _Import:
                 reporter_name=data.get("reporter_name", ""),
                 reporter_phone=data.get("reporter_phone", ""),
                 external_id=incident.number,
+                crime_class=incident.crime_class,
+                fraud_type=incident.fraud_type,
             )
             event = report_event(
                 report, actor=self.actor, channel=Channel.DISPATCH_110, at=incident.at, imported=True

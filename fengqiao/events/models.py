@@ -10,7 +10,17 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.casework import Case
-from fengqiao.events.choices import Channel, EventKind, Responsible, Status, public_status_label
+from fengqiao.events.choices import (
+    Channel,
+    CrimeClass,
+    EventKind,
+    FraudType,
+    Offence,
+    Responsible,
+    SolveMethod,
+    Status,
+    public_status_label,
+)
 from fengqiao.events.rules import DESCRIPTION_MAX, REPLY_MAX, TITLE_MAX, TOO_LONG
 from fengqiao.geo.models import Grid
 
@@ -76,6 +86,10 @@ class Category(models.Model):
         ),
     )
     active = models.BooleanField(_("active"), default=True)
+    # What its events are, for the figures (events.rules.classify): a criminal or administrative
+    # case, and the class of a criminal one.
+    offence = models.CharField(_("offence"), max_length=16, choices=Offence.choices, blank=True)
+    crime_class = models.CharField(_("crime class"), max_length=24, choices=CrimeClass.choices, blank=True)
 
     class Meta:
         verbose_name = _("event category")
@@ -157,6 +171,14 @@ class Event(Case):
         validators=[MaxLengthValidator(REPLY_MAX, message=TOO_LONG["reply"])],
     )
 
+    # The classification the figures count (issue 16): set from the category at intake, refined
+    # by the 110 import's words (events.rules.classify); solved once the case is (events.actions.solve_event).
+    offence = models.CharField(_("offence"), max_length=16, choices=Offence.choices, blank=True)
+    crime_class = models.CharField(_("crime class"), max_length=24, choices=CrimeClass.choices, blank=True)
+    fraud_type = models.CharField(_("kind of fraud"), max_length=24, choices=FraudType.choices, blank=True)
+    solved_at = models.DateTimeField(_("solved"), null=True, blank=True)
+    solved_by = models.CharField(_("solved by"), max_length=16, choices=SolveMethod.choices, blank=True)
+
     class Meta:
         verbose_name = _("event")
         verbose_name_plural = _("events")
@@ -175,6 +197,8 @@ class Event(Case):
             # A list's page 1 in its scope, newest first: without it SQLite sorts every event the
             # city holds to show twenty.
             models.Index(fields=["scope_path", "opened_at"], name="event_scope_time_idx"),
+            # The criminal cases of a period (the share of communities without one).
+            models.Index(fields=["offence", "opened_at"], name="event_offence_time_idx"),
         ]
 
     def get_absolute_url(self):

@@ -73,3 +73,74 @@ def check_files(files, *, already: int = 0, already_bytes: int = 0) -> None:
                 ]
             }
         )
+
+
+# --- classification (issue 16 §1) -------------------------------------------------------------
+# The words case and incident reports name their class with (the 110 systems' categories and
+# the tree's names), most specific first when one contains another (入室盗窃 before 盗窃).
+CRIME_WORDS = {
+    "故意杀人": "homicide",
+    "杀人": "homicide",
+    "放火": "arson",
+    "纵火": "arson",
+    "爆炸": "explosion",
+    "绑架": "kidnapping",
+    "抢劫": "robbery",
+    "强奸": "rape",
+    "投放危险物质": "poisoning",
+    "投毒": "poisoning",
+    "故意伤害致人重伤": "grievous_injury",
+    "故意伤害致人死亡": "grievous_injury",
+    "故意伤害致人重伤或死亡": "grievous_injury",
+    "入室盗窃": "burglary",
+    "盗窃电动车": "ebike_theft",
+    "电动车被盗": "ebike_theft",
+    "盗窃机动车": "vehicle_theft",
+    "机动车被盗": "vehicle_theft",
+    "扒窃": "pickpocketing",
+    "盗窃": "other_theft",
+    "抢夺": "snatching",
+    "飞车抢夺": "snatching",
+    "电信网络诈骗": "fraud",
+    "电信诈骗": "fraud",
+    "网络诈骗": "fraud",
+    "电诈": "fraud",
+}
+FRAUD_WORDS = {
+    "刷单": "order_brushing",
+    "返利": "order_brushing",
+    "投资理财": "investment",
+    "理财": "investment",
+    "网络贷款": "loan",
+    "贷款": "loan",
+    "客服": "customer_service",
+    "公检法": "authorities",
+    "征信": "credit",
+    "游戏": "game_trading",
+    "婚恋": "romance",
+    "交友": "romance",
+    "冒充领导": "acquaintance",
+    "熟人": "acquaintance",
+}
+_WORDS_LONGEST_FIRST = sorted(CRIME_WORDS, key=len, reverse=True)
+
+
+def crime_class_in(text: str) -> str:
+    """The crime class a text names (a 110 category path, a title), or "" when it names none."""
+    text = text or ""
+    return next((CRIME_WORDS[w] for w in _WORDS_LONGEST_FIRST if w in text), "")
+
+
+def fraud_type_in(text: str) -> str:
+    text = text or ""
+    return next((kind for word, kind in FRAUD_WORDS.items() if word in text), "")
+
+
+def classify(category, *, crime_class: str = "", fraud_type: str = "") -> dict:
+    """The classification of an event of ``category``: the class given (a 110 row's words) or
+    the category's; a classed event is criminal, else it is what its category says; only fraud
+    has a kind of fraud (``other`` when unnamed). Every door sets it through here."""
+    crime_class = crime_class or category.crime_class
+    offence = "criminal" if crime_class else category.offence
+    fraud_type = (fraud_type or "other") if crime_class == "fraud" else ""
+    return {"offence": offence, "crime_class": crime_class, "fraud_type": fraud_type}

@@ -11,7 +11,16 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core.params import ParamFilter
 from fengqiao.core.scoping import get_visible_or_404
-from fengqiao.events.choices import Channel, EventKind, Status
+from fengqiao.events.choices import (
+    CRIME_GROUPS,
+    Channel,
+    CrimeClass,
+    EventKind,
+    FraudType,
+    Offence,
+    SolveMethod,
+    Status,
+)
 from fengqiao.events.models import Event
 from fengqiao.events.workflow import OPEN
 from fengqiao.geo.models import Grid
@@ -77,6 +86,11 @@ class EventFilter(ParamFilter):
     handled: str = ""  # "1": reported back at least once
     on_time: str = ""  # "1" / "0": closed without / after missing a limit
     within: str = ""  # "grid" / "community": closed while held by a grid / a grid or district
+    offence: str = ""  # "criminal" / "administrative"
+    crime: str = ""  # a crime class, or a group of them (serious_violent, theft, two_robberies)
+    fraud_type: str = ""
+    solved: str = ""  # "1" / "0": solved or not yet
+    solved_by: str = ""  # how it was solved (video, ...)
     q: str = ""  # number or words of the title
 
     def apply(self, qs):
@@ -121,8 +135,24 @@ class EventFilter(ParamFilter):
             if depth is None:
                 raise ValidationError({"within": [_("Say grid or community.")]})
             qs = qs.filter(status=Status.CLOSED).alias(depth=HOLDER_DEPTH).filter(depth__gte=depth)
+        qs = self._classified(qs)
         if self.q:
             qs = qs.filter(Q(number__icontains=self.q) | Q(title__icontains=self.q))
+        return qs
+
+    def _classified(self, qs):
+        if self.offence:
+            qs = qs.filter(offence=self._choice("offence", Offence.values))
+        if self.crime in CRIME_GROUPS:
+            qs = qs.filter(crime_class__in=CRIME_GROUPS[self.crime][1])
+        elif self.crime:
+            qs = qs.filter(crime_class=self._choice("crime", CrimeClass.values))
+        if self.fraud_type:
+            qs = qs.filter(fraud_type=self._choice("fraud_type", FraudType.values))
+        if self.solved in ("0", "1"):
+            qs = qs.filter(solved_at__isnull=self.solved == "0")
+        if self.solved_by:
+            qs = qs.filter(solved_by=self._choice("solved_by", SolveMethod.values))
         return qs
 
 

@@ -35,6 +35,11 @@ FILTER_HELP = {
     "handled": "`1`: reported back at least once.",
     "on_time": "`1` / `0`: closed without / after missing a limit.",
     "within": "`grid` / `community`: closed while held by a grid / a police district.",
+    "offence": "`criminal` / `administrative`: the kind of case.",
+    "crime": "A crime class (burglary, fraud, ...) or a group: serious_violent, theft, two_robberies.",
+    "fraud_type": "The kind of a telecom or online fraud (order_brushing, investment, ...).",
+    "solved": "`1` / `0`: solved / not solved yet.",
+    "solved_by": "How it was solved: video, on_scene, investigation, forensics, tip, other.",
     "q": "Part of the number or of the title.",
 }
 
