@@ -16,3 +16,7 @@ class DisputesConfig(AppConfig):
 
         casework.register(DISPUTE_WORKFLOW)
         periodic.register("judicial reminders", lambda: remind_judicial_windows(), every=dt.timedelta(days=1))
+
+        from fengqiao.disputes.figures import register_figures
+
+        register_figures()  # the command room's figures (core.indicators)

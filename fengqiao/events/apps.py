@@ -12,3 +12,7 @@ class EventsConfig(AppConfig):
         from fengqiao.events.workflow import EVENT_WORKFLOW
 
         casework.register(EVENT_WORKFLOW)
+
+        from fengqiao.events.figures import register_figures
+
+        register_figures()  # the command room's figures (core.indicators)

@@ -24,3 +24,7 @@ class RegistryConfig(AppConfig):
         from fengqiao.registry.access import watch_reading
 
         periodic.register("unusual reading", lambda: watch_reading(), every=dt.timedelta(minutes=1))
+
+        from fengqiao.registry.figures import register_figures
+
+        register_figures()  # the command room's figures (core.indicators)

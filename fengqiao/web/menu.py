@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.analytics.dashboard import may_see_command
 from fengqiao.core.notifications.selectors import unread_count
 from fengqiao.core.roles import can_manage_postings
 from fengqiao.core.scoping import is_staff
@@ -53,6 +54,7 @@ class Module:
 
 
 STATISTICS = (
+    Module("command", _("Command room"), may_see_command, "command"),
     Module("event_indicators", _("Event indicators"), may_see_indicators, "event_indicators"),
     Module("dispute_statistics", _("Mediation statistics"), may_use_disputes, "dispute_statistics"),
     Module("registry_statistics", _("Collection statistics"), may_use_registry, "registry_statistics"),

@@ -31,6 +31,7 @@ urlpatterns = [
     path("notifications/", include("fengqiao.web.notifications.urls")),
     path("", include("fengqiao.web.disputes.urls")),
     path("events/indicators/", views_event_stats.indicators, name="event_indicators"),
+    path("command/", include("fengqiao.web.command.urls")),
     path("events/", include("fengqiao.web.events.urls")),
     path("staff/", include("fengqiao.web.staff.urls")),
     path("patrols/", include("fengqiao.web.patrols.urls")),

@@ -7,6 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from tqdm import tqdm
 
+from fengqiao.analytics import rollups
 from fengqiao.core.commands import ActingCommand
 from fengqiao.demo import actions, selectors
 from fengqiao.demo import disputes as demo_disputes
@@ -141,6 +142,8 @@ class Command(ActingCommand):
                 self.build_events(actor, scale=events_scale, seed=seed, reset=reset)
             if registry_scale:  # disputes at the registry's scale: ~12,000 a year at 1.0
                 self.build_disputes(actor, scale=registry_scale, seed=seed)
+            # The bulk loads wrote without save(): the dashboard's daily counts, counted again.
+            rollups.rebuild()
         self.print_accounts()
 
     def build_disputes(self, actor, *, scale, seed):
