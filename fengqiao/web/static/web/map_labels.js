@@ -37,6 +37,6 @@
       map.getContainer().dataset.labels = String(shown);
     }
     map.on("zoomend moveend", relabel);
-    relabel();
+    map.whenReady(relabel); // the layer is drawn before the map is fitted to it: no view yet
   };
 })();
