@@ -60,6 +60,7 @@ from fengqiao.registry.choices import (
     ResidentType,
     Sex,
 )
+from fengqiao.registry.code_tables import Ethnicity, MaritalStatus
 from fengqiao.registry.models import Address
 from fengqiao.registry.validators import CREDIT_CHARS, make_credit_code, make_id_number
 
@@ -221,16 +222,28 @@ KEY_YOUTH_SHARE = 0.004  # of people aged 14–25
 RISK_GRADE_CUM = list(np.cumsum([30, 30, 20, 12, 6, 2]))
 
 EDUCATION_BY_AGE = (  # (minimum age, choices with weights)
-    (60, (("文盲或半文盲", 20), ("小学", 45), ("初中", 25), ("高中", 8), ("大专", 2))),
-    (40, (("小学", 20), ("初中", 45), ("高中", 20), ("中专", 6), ("大专", 6), ("本科", 3))),
-    (22, (("初中", 30), ("高中", 20), ("中专", 12), ("大专", 18), ("本科", 17), ("研究生", 3))),
-    (18, (("初中", 25), ("高中", 45), ("中专", 20), ("大专", 10))),
-    (15, (("初中", 60), ("高中", 40))),
-    (7, (("小学", 100),)),
-    (0, (("学龄前", 100),)),
+    # GB/T 4658 codes (code_tables.Education): 90 其他 stands for 文盲或半文盲, 81 小学毕业 …
+    (60, (("90", 20), ("81", 45), ("71", 25), ("61", 8), ("31", 2))),
+    (40, (("81", 20), ("71", 45), ("61", 20), ("41", 6), ("31", 6), ("21", 3))),
+    (22, (("71", 30), ("61", 20), ("41", 12), ("31", 18), ("21", 17), ("14", 3))),
+    (18, (("71", 25), ("61", 45), ("41", 20), ("31", 10))),
+    (15, (("70", 60), ("60", 40))),  # at school: the level, not yet completed
+    (7, (("80", 100),)),
+    (0, (("", 100),)),  # before school: no education recorded
 )
-MARITAL_ADULT = (("已婚", 80), ("未婚", 8), ("离婚", 5), ("丧偶", 1))
-MARITAL_OLD = (("已婚", 80), ("未婚", 8), ("离婚", 5), ("丧偶", 7))
+# GB/T 2261.2 codes (code_tables.MaritalStatus): 20 已婚, 10 未婚, 40 离婚, 30 丧偶
+MARITAL_ADULT = (
+    (MaritalStatus.MARRIED.value, 80),
+    (MaritalStatus.UNMARRIED.value, 8),
+    (MaritalStatus.DIVORCED.value, 5),
+    (MaritalStatus.WIDOWED.value, 1),
+)
+MARITAL_OLD = (
+    (MaritalStatus.MARRIED.value, 80),
+    (MaritalStatus.UNMARRIED.value, 8),
+    (MaritalStatus.DIVORCED.value, 5),
+    (MaritalStatus.WIDOWED.value, 7),
+)
 OCCUPATIONS_RURAL = (
     ("农民", 30), ("工人", 15), ("个体经营", 12), ("公司职员", 15), ("教师", 4), ("医护人员", 3), ("司机", 6),
     ("无业", 8),
@@ -643,9 +656,9 @@ class _GridMaker:
         rng = self.rng
         born = self._birth(age)
         if age < 18:
-            marital = "未婚"
+            marital = MaritalStatus.UNMARRIED.value
         elif age < 24:
-            marital = "未婚" if rng.random() < 0.7 else "已婚"
+            marital = MaritalStatus.UNMARRIED.value if rng.random() < 0.7 else MaritalStatus.MARRIED.value
         else:
             marital = (_MARITAL_OLD if age > 60 else _MARITAL_ADULT).pick(rng)
         if age < 6:
@@ -690,8 +703,10 @@ class _GridMaker:
         dates = self.plan.pools["people"]
         # Wuzhong is about half Hui; most people with a Hui surname are Hui
         hui_share = 0.9 if surname in names.HUI_SURNAMES else 0.4
-        family_ethnicity = "回族" if rng.random() < hui_share else "汉族"
-        other_ethnicity = "汉族" if family_ethnicity == "回族" else "回族"
+        family_ethnicity = Ethnicity.HUI.value if rng.random() < hui_share else Ethnicity.HAN.value
+        other_ethnicity = (
+            Ethnicity.HAN.value if family_ethnicity == Ethnicity.HUI.value else Ethnicity.HUI.value
+        )
 
         # an urban family may have bought its flat while its hukou stayed in the village (人户分离)
         separated = site.urban and rng.random() < 0.15
@@ -845,7 +860,9 @@ class _GridMaker:
                     address=address,
                     resident_type=ResidentType.FLOATING,
                     county=origin_code,
-                    ethnicity="回族" if name[0] in names.HUI_SURNAMES and rng.random() < 0.6 else "汉族",
+                    ethnicity=Ethnicity.HUI.value
+                    if name[0] in names.HUI_SURNAMES and rng.random() < 0.6
+                    else Ethnicity.HAN.value,
                     collected_at=collected if i == 0 else dates.pop(),
                     native_place=origin_name,
                     hukou_address=f"{origin_name}{rural_place(rng)}",

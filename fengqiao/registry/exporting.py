@@ -22,6 +22,7 @@ from fengqiao.geo.models import Grid
 from fengqiao.registry import access, reads, selectors
 from fengqiao.registry import rules as values
 from fengqiao.registry.choices import SpecialTrade
+from fengqiao.registry.code_tables import PERSON_CODE_FIELDS, standard_name
 from fengqiao.registry.importing.columns import KINDS, kind_named
 from fengqiao.registry.models import Employment, Residence
 
@@ -82,11 +83,11 @@ def _people(actor, masks: _Masks, qs):
         "name": "name",
         "former_name": "former_name",
         "sex": lambda r: SEX_WORDS.get(r["sex"], r["sex"]),
-        "ethnicity": "ethnicity",
+        "ethnicity": lambda r: standard_name("ethnicity", r["ethnicity"]),
         "birth_date": lambda r: masks.birth_date(r["birth_date"]),
         "native_place": "native_place",
-        "marital_status": "marital_status",
-        "education": "education",
+        "marital_status": lambda r: standard_name("marital_status", r["marital_status"]),
+        "education": lambda r: standard_name("education", r["education"]),
         "occupation": "occupation",
         "workplace": "workplace",
         "phone": lambda r: masks.phone(r["phone"]),
@@ -263,7 +264,7 @@ def _record_rows(actor, masks, kind_name, grid_ids, include_retired):
 def _lambda_keys(kind_name: str) -> set:
     """The stored fields the computed columns read."""
     return {
-        "people": {"id_number", "sex", "phone", "resident_type", "birth_date"},
+        "people": {"id_number", "sex", "phone", "resident_type", "birth_date", *PERSON_CODE_FIELDS},
         "addresses": {"element_type"},
         "houses": {"use", "ownership"},
         "organisations": {"org_type", "legal_representative_id", "phone"},

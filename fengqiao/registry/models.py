@@ -37,6 +37,7 @@ from fengqiao.registry.choices import (
     Sex,
     SpecialTrade,
 )
+from fengqiao.registry.code_tables import Education, Ethnicity, MaritalStatus
 
 UNSCOPED_DERIVED = "registry: derived state of a record the caller already holds"
 
@@ -201,11 +202,14 @@ class Person(RegistryRecord):
     name_pinyin = models.CharField(_("name in pinyin"), max_length=255, editable=False)
     name_initials = models.CharField(_("initials"), max_length=64, editable=False)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices)
-    ethnicity = models.CharField(_("ethnicity"), max_length=32, blank=True)
+    # The three national code tables keep their code (GB/T 3304, 2261.2, 4658): see code_tables.
+    ethnicity = models.CharField(_("ethnicity"), max_length=32, blank=True, choices=Ethnicity.choices)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     native_place = models.CharField(_("native place"), max_length=100, blank=True)
-    marital_status = models.CharField(_("marital status"), max_length=20, blank=True)
-    education = models.CharField(_("education"), max_length=32, blank=True)
+    marital_status = models.CharField(
+        _("marital status"), max_length=20, blank=True, choices=MaritalStatus.choices
+    )
+    education = models.CharField(_("education"), max_length=32, blank=True, choices=Education.choices)
     occupation = models.CharField(_("occupation"), max_length=64, blank=True)
     workplace = models.CharField(_("workplace"), max_length=200, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)

@@ -9,6 +9,7 @@ A rule returns the clean value or raises ``InvalidValue`` with a reason a clerk 
 """
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
@@ -28,6 +29,7 @@ from fengqiao.registry.choices import (
     Sex,
     SpecialTrade,
 )
+from fengqiao.registry.code_tables import PERSON_CODE_FIELDS
 from fengqiao.registry.validators import (
     InvalidValue,
     check_birth_date_matches,
@@ -252,6 +254,29 @@ def choice(value, choices, vocabulary: dict | None = None) -> str:
     return value
 
 
+def coded(value, choices, words: dict, *, table: str) -> str:
+    """A value of a national code table: its code ("1" reads as 01), the standard's name, a short
+    form stations write (``words``: 汉 for 汉族, 大专) or the English label; "" for an empty value."""
+    spelled = unicodedata.normalize("NFKC", text(value)).replace(" ", "")
+    if not spelled:
+        return ""
+    if spelled.isdigit() and len(spelled) <= 2:
+        spelled = spelled.zfill(2)
+    if spelled in choices.values:
+        return spelled
+    if spelled in words:
+        return words[spelled]
+    lowered = spelled.lower()
+    for item in choices:
+        if lowered == str(item.label).replace(" ", "").lower():
+            return item.value
+    raise InvalidValue(
+        _("%(value)s is not in the %(table)s code table: give a name or a code it lists.")
+        % {"value": text(value), "table": table},
+        "not_in_code_table",
+    )
+
+
 def choices_listed(value, choices, vocabulary: dict | None = None) -> list[str]:
     """A list of choices, or a text listing them (、 ， ; / separated)."""
     if value in (None, ""):
@@ -334,6 +359,10 @@ PERSON_CONVERTERS = {
     "phone": lambda v: parse_phone(v) if text(v) else "",
     "id_number": lambda v: parse_id_number(v).number if text(v) else None,
     "name": text,
+    **{
+        name: functools.partial(coded, choices=choices, words=words, table=standard)
+        for name, (choices, words, standard) in PERSON_CODE_FIELDS.items()
+    },
 }
 
 
