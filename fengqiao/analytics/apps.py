@@ -13,9 +13,11 @@ class AnalyticsConfig(AppConfig):
         import datetime as dt
 
         from fengqiao.analytics import rollups
+        from fengqiao.analytics.nearrepeat import warn_recent
         from fengqiao.core import periodic
 
         # The domain apps declared their figures in their own ready(), which ran before ours
         # (INSTALLED_APPS lists them first): the rolled-up ones are counted per day from now on.
         rollups.connect()
         periodic.register("dashboard rollups", lambda: rollups.refresh(), every=dt.timedelta(minutes=1))
+        periodic.register("near-repeat warnings", lambda: warn_recent(), every=dt.timedelta(minutes=5))

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.analytics.dashboard import may_see_command
+from fengqiao.analytics.spatial import may_analyse
 from fengqiao.core.notifications.selectors import unread_count
 from fengqiao.core.roles import can_manage_postings
 from fengqiao.core.scoping import is_staff
@@ -58,6 +59,8 @@ STATISTICS = (
     Module("event_indicators", _("Event indicators"), may_see_indicators, "event_indicators"),
     Module("dispute_statistics", _("Mediation statistics"), may_use_disputes, "dispute_statistics"),
     Module("registry_statistics", _("Collection statistics"), may_use_registry, "registry_statistics"),
+    Module("hotspots", _("Hotspot map"), may_analyse, "hotspot_map"),
+    Module("near_repeat", _("Near repeats"), may_analyse, "near_repeat"),
 )
 
 MODULES: tuple[Module, ...] = (

@@ -30,6 +30,7 @@ urlpatterns = [
     path("imports/", include("fengqiao.web.imports.urls")),
     path("notifications/", include("fengqiao.web.notifications.urls")),
     path("", include("fengqiao.web.disputes.urls")),
+    path("analytics/", include("fengqiao.web.hotspots.urls")),
     path("events/indicators/", views_event_stats.indicators, name="event_indicators"),
     path("command/", include("fengqiao.web.command.urls")),
     path("events/", include("fengqiao.web.events.urls")),

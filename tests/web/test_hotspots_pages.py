@@ -1,0 +1,99 @@
+"""The hotspot, emerging-hotspot and near-repeat pages: what a station and the city see, what the
+figures link to, bad parameters named in Chinese, and the lattice kept until the grids change."""
+
+import json
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from fengqiao.analytics import spatial
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def burglaries(report, personas):
+    for lon, lat, n in ((106.105, 37.905, 4), (106.115, 37.905, 1), (106.005, 38.005, 2)):
+        for _k in range(n):
+            report("0101", lon=lon, lat=lat, actor=personas.city, title="入室盗窃")
+
+
+def values(response, name):
+    match = re.search(
+        rf'<script id="{name}" type="application/json">(.*?)</script>', response.content.decode(), re.S
+    )
+    return json.loads(match.group(1))
+
+
+def test_the_hotspot_map_counts_the_events_its_link_opens(client, personas):
+    # given the station (grids A and B)
+    client.force_login(personas.station)
+    # when
+    response = client.get("/analytics/hotspots/?category=0101")
+    # then each of its grids has its count, z-score and bin, the density has cells, and the
+    # total equals the events the page's link lists
+    assert response.status_code == 200
+    data = values(response, "hotspot-values")
+    t = personas.territory
+    assert set(data["grids"]) == {t.grid_a.code, t.grid_b.code}
+    assert data["grids"][t.grid_a.code]["count"] == 4 and data["grids"][t.grid_b.code]["count"] == 1
+    assert data["density"]["points"] == 5 and data["density"]["cells"]
+    link = re.search(r'href="(/events/\?[^"]+)"', response.content.decode()).group(1).replace("&amp;", "&")
+    listed = client.get(link)
+    assert listed.status_code == 200 and listed.context["page"].paginator.count == 5
+    assert response.context["result"].total == 5
+    body = response.content.decode()
+    assert "99%" in body and "data-hotspot-map" in body  # the legend and the map
+
+
+def test_bad_parameters_are_named_in_chinese(client, personas):
+    client.force_login(personas.station)
+    response = client.get(
+        "/analytics/hotspots/?category=9999&start=2026-13-01", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert response.status_code == 400
+    errors = response.context["form"].errors
+    assert set(errors) >= {"category", "start"}
+    assert re.search(r"[\u4e00-\u9fff]", str(errors["category"]))
+
+
+def test_the_near_repeat_table_counts_pairs_in_the_viewers_scope(client, personas):
+    # the station's 5 events make 10 pairs; the city's 7 make 21; a grid worker may not look
+    pairs = {"station": 10, "city": 21}
+    for persona, n in pairs.items():
+        client.force_login(getattr(personas, persona))
+        response = client.get("/analytics/near-repeat/?category=0101")
+        assert response.status_code == 200, persona
+        assert int(response.context["result"].observed.sum()) == n
+        assert response.content.decode().count("<tr>") >= 7  # the header and the distance bands
+    client.force_login(personas.grid_a)
+    assert client.get("/analytics/near-repeat/?category=0101").status_code == 403
+
+
+def test_the_menu_offers_the_analyses_to_stations_only(client, personas):
+    for persona, shown in (("station", True), ("city", True), ("officer", False), ("grid_a", False)):
+        client.force_login(getattr(personas, persona))
+        body = client.get("/").content.decode()
+        assert ('data-module="hotspots"' in body) is shown, persona
+        assert ('data-module="near_repeat"' in body) is shown, persona
+
+
+def test_the_lattice_is_built_once_and_again_when_a_grid_changes(personas):
+    spatial.reset()
+    first = spatial.city_lattice()
+    with CaptureQueriesContext(connection) as queries:
+        again = spatial.city_lattice()
+    assert again is first and len(queries) == 1  # the version only
+    # when a grid is redrawn, the lattice is rebuilt
+    grid = personas.territory.grid_b
+    grid.name = "关渠村一网格"
+    grid.save()
+    rebuilt = spatial.city_lattice()
+    assert rebuilt is not first and "关渠村一网格" in rebuilt.names
+    # A and B touch (queen), C is alone
+    a, b, c = (
+        rebuilt.codes.index(g.code) for g in (personas.territory.grid_a, grid, personas.territory.grid_c)
+    )
+    assert rebuilt.neighbours[a] == [b] and rebuilt.neighbours[c] == []
