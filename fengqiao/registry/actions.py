@@ -41,6 +41,7 @@ from fengqiao.geo.models import Grid
 from fengqiao.registry import access, history, rules
 from fengqiao.registry.choices import (
     AddressElement,
+    AddressStatus,
     CareTagKind,
     HistoryAction,
     HouseOwnership,
@@ -64,6 +65,7 @@ from fengqiao.registry.selectors import (
     REVEALABLE,
     may_collect,
     may_reveal,
+    may_standardise_addresses,
     may_view_care_tags,
 )
 from fengqiao.registry.validators import (
@@ -1053,3 +1055,134 @@ def anonymise_all_departed(*, actor, now: dt.datetime | None = None, limit: int 
         ids += done
         if len(done) < limit:
             return ids
+
+
+# ---------------------------------------------------------------------------------------------
+# addresses to standardise (待规范地址): merged into a standard address or confirmed as one
+
+ADDRESS_MERGE = audit.register("address_merge", "merged an address to standardise into a standard one")
+ADDRESS_CONFIRM = audit.register("address_confirm", "confirmed an address as a standard one")
+_ADDRESS_PARTS = ("street", "compound", "door_plate", "building", "unit", "room")
+
+
+def _pending_locked(actor, address: Address) -> Address:
+    if not may_standardise_addresses(actor):
+        raise PermissionDenied(_("Addresses to standardise are the community officer's to settle."))
+    _require_in_scope(actor, address)
+    address = _locked(Address, address)
+    if address.status != AddressStatus.PENDING or address.retired_at is not None:
+        raise ValidationError(_("This address has been standardised already."))
+    return address
+
+
+@transaction.atomic
+def merge_pending_address(address: Address, *, actor, into: Address) -> dict:
+    """Move the people, house and organisations of a pending address to the standard address
+    ``into`` (in the actor's scope) and retire the pending one; returns how many of each moved.
+    A house moves only to an address without one (an address holds one house)."""
+    address = _pending_locked(actor, address)
+    if not into.is_visible_to(actor) or into.pk == address.pk:
+        raise ValidationError({"into": [_("Choose a standard address in your area.")]})
+    into = _locked(Address, into)
+    if into.status != AddressStatus.STANDARD or into.retired_at is not None or not into.in_use:
+        raise ValidationError({"into": [_("Choose a standard address in use.")]})
+    houses = House.objects.unscoped(reason=UNSCOPED_UPKEEP)
+    house = houses.filter(address=address).select_for_update().first()
+    if house is not None and houses.filter(address=into).exists():
+        raise ValidationError(
+            {
+                "into": [
+                    _(
+                        "%(address)s has a house already: merge into another address, "
+                        "or retire one of the houses."
+                    )
+                    % {"address": into}
+                ]
+            }
+        )
+    rows, moved = [], {"people": 0, "houses": 0, "organisations": 0}
+    reason = _("merged into %(code)s") % {"code": into.code}
+    links = (
+        (Person, "current_address", "people"),
+        (House, "address", "houses"),
+        (Organisation, "address", "organisations"),
+    )
+    for model, link, counted in links:
+        for record in (
+            model.objects.unscoped(reason=UNSCOPED_UPKEEP).filter(**{link: address}).select_for_update()
+        ):
+            before = history.snapshot(record)
+            setattr(record, link, into)
+            record.grid = into.grid
+            record.save()
+            old, new = history.changes(before, history.snapshot(record))
+            rows.append(
+                history.history_row(
+                    record, action=HistoryAction.UPDATE, before=old, after=new, actor=actor, reason=reason
+                )
+            )
+            _follow(record)
+            moved[counted] += 1
+    before = history.snapshot(address)
+    address.retired_at = timezone.now()
+    address.in_use = False
+    address.save()
+    old, new = history.changes(before, history.snapshot(address))
+    rows.append(
+        history.history_row(
+            address, action=HistoryAction.RETIRE, before=old, after=new, actor=actor, reason=reason
+        )
+    )
+    history.write_history(rows)
+    if house is not None:
+        refresh_occupant_counts([house.pk])
+    audit.record(
+        ADDRESS_MERGE,
+        address,
+        actor=actor,
+        after={"into": into.pk, "into_code": into.code, **moved},
+        object_repr=str(address),
+    )
+    ensure_still_visible(actor, into)
+    return moved
+
+
+@transaction.atomic
+def confirm_pending_address(address: Address, *, actor, data: dict | None = None) -> Address:
+    """Make a pending address a standard one, its parts corrected first when ``data`` gives them
+    (street, compound, door plate, building, unit, room). Refused while a standard address in
+    its community reads the same: that one is to be merged into instead."""
+    address = _pending_locked(actor, address)
+    data = data or {}
+    _check_keys(data, _ADDRESS_PARTS)
+    before = history.snapshot(address)
+    for name in _ADDRESS_PARTS:
+        if name in data:
+            setattr(address, name, rules.text(data[name]))
+    errors = rules.Errors()
+    if not (address.street or address.compound):
+        errors.add("street", _("Give the street (or lane, or village group) or the compound."))
+    errors.raise_if_any()
+    address.status = AddressStatus.STANDARD
+    address.element_type = rules.element_type(address)
+    address.refresh_derived()
+    twin = (
+        Address.objects.unscoped(reason=UNSCOPED_UNIQUE)
+        .filter(match_key=address.match_key, community=address.community_id, status=AddressStatus.STANDARD)
+        .exclude(pk=address.pk)
+        .filter(retired_at__isnull=True)
+        .first()
+    )
+    if twin is not None:
+        raise ValidationError(
+            _("%(address)s (%(code)s) reads the same already: merge into it instead.")
+            % {"address": twin, "code": twin.code}
+        )
+    _full_clean(address, errors)
+    address.save()
+    after = history.snapshot(address)
+    history.record_change(address, action=HistoryAction.UPDATE, before=before, after=after, actor=actor)
+    old, new = history.changes(before, after)
+    audit.record(ADDRESS_CONFIRM, address, actor=actor, before=old, after=new, object_repr=str(address))
+    ensure_still_visible(actor, address)
+    return address

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,7 +21,7 @@ from fengqiao.core import audit, workcalendar
 from fengqiao.core.roles import STAFF_ROLES, Role
 from fengqiao.core.scoping import get_visible_or_404
 from fengqiao.registry import history
-from fengqiao.registry.choices import ResidenceType, ResidentType, RevealField
+from fengqiao.registry.choices import AddressStatus, ResidenceType, ResidentType, RevealField
 from fengqiao.registry.models import (
     Address,
     CareTag,
@@ -343,3 +343,51 @@ def floating_duties(user, *, today: dt.date | None = None) -> FloatingDuties:
         expires = person.residence_permit_expires
         duties.permits.append(PermitDuty(person, expires, (expires - today).days))
     return duties
+
+
+# ---------------------------------------------------------------------------------------------
+# addresses to standardise (待规范地址)
+
+# Who merges an address to standardise into a standard one, or confirms it as one: community
+# officers and above, within their scope.
+STANDARDISER_ROLES = frozenset({Role.COMMUNITY_OFFICER, Role.STATION, Role.COUNTY_BUREAU, Role.CITY_COMMAND})
+
+
+def may_standardise_addresses(user) -> bool:
+    return _staff(user) and (user.is_superuser or user.role in STANDARDISER_ROLES)
+
+
+def pending_addresses(user):
+    """The addresses to standardise in the user's scope, by police district, with how many
+    people, houses and organisations are at each (none for who may not settle them)."""
+    qs = Address.objects.visible_to(user)
+    if not may_standardise_addresses(user):
+        return qs.none()
+    return (
+        qs.filter(status=AddressStatus.PENDING, retired_at__isnull=True)
+        .select_related("grid__district", "community")
+        .annotate(
+            people_count=Count("people", filter=Q(people__retired_at__isnull=True), distinct=True),
+            organisation_count=Count(
+                "organisations", filter=Q(organisations__retired_at__isnull=True), distinct=True
+            ),
+            house_count=Count("house", filter=Q(house__retired_at__isnull=True), distinct=True),
+        )
+        .order_by("grid__district__path", "grid__code", "code")
+    )
+
+
+def pending_address(user, pk: int) -> Address:
+    """One address to standardise, 404 when it is not the user's to settle."""
+    return get_visible_or_404(pending_addresses(user), user, pk=pk)
+
+
+def merge_candidates(user, address: Address, limit: int = 10) -> list[Address]:
+    """The standard addresses in the user's scope a pending address may be: those reading the
+    same, else those along the same street or group."""
+    from fengqiao.registry import addressing
+
+    found = addressing.candidate_addresses(address.source_text or address.full_text, limit=limit * 2)
+    if not found:
+        found = addressing.candidate_addresses(address.full_text, limit=limit * 2)
+    return [a for a in found if a.pk != address.pk and a.is_visible_to(user)][:limit]

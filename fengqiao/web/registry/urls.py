@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from fengqiao.web.registry import views
+from fengqiao.web.registry import pending, views
 
 # (url segment, kind, the plural url name of its list)
 KINDS = [
@@ -20,6 +20,10 @@ urlpatterns = [
     path("staff-reads/<int:pk>/", views.staff_reads, name="registry_staff_reads"),
     path("statistics/", views.statistics, name="registry_statistics"),
     path("addresses/options/", views.address_options, name="registry_address_options"),
+    path("addresses/pending/", pending.pending_list, name="registry_pending_addresses"),
+    path("addresses/pending/<int:pk>/", pending.pending_detail, name="registry_pending_address"),
+    path("addresses/pending/<int:pk>/merge/", pending.pending_merge, name="registry_pending_merge"),
+    path("addresses/pending/<int:pk>/confirm/", pending.pending_confirm, name="registry_pending_confirm"),
     path("people/<int:pk>/reveal/<str:field>/", views.person_reveal, name="registry_person_reveal"),
     path("people/<int:pk>/tags/new/", views.care_tag_create, name="registry_person_tag"),
     path("tags/<int:pk>/remove/", views.care_tag_remove, name="registry_tag_remove"),

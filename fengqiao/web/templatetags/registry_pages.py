@@ -4,6 +4,7 @@ from django import template
 
 from fengqiao.registry import access
 from fengqiao.registry.choices import SpecialTrade
+from fengqiao.registry.selectors import may_standardise_addresses
 from fengqiao.web.registry import rules as registry_rules
 from fengqiao.web.registry import selectors as selectors_registry
 
@@ -51,6 +52,12 @@ def percent_change(value) -> str:
 def reviews_reads(user) -> bool:
     """Whether the user reviews the reading of staff under them (station chiefs and above)."""
     return access.may_review_reads(user)
+
+
+@register.simple_tag
+def standardises_addresses(user) -> bool:
+    """Whether the user settles addresses to standardise (community officers and above)."""
+    return may_standardise_addresses(user)
 
 
 @register.simple_tag
