@@ -12,6 +12,11 @@ from django.conf import settings
 
 T = TypeVar("T")
 
+# Which way a figure is good, written once in the figure's definition: a rise in a HIGHER figure
+# (closure rate) is better, in a LOWER one (rework rate, overdue cases) worse; NEUTRAL figures
+# (events received) are neither.
+HIGHER, LOWER, NEUTRAL = "higher", "lower", ""
+
 
 def min_cases() -> int:
     return settings.RATE_MIN_CASES
@@ -42,3 +47,10 @@ def ranked(items: Iterable[T], rate: Callable[[T], Rate], *, lower_is_better: bo
     """The items whose rate is reliable, best first; the others take no place in a ranking."""
     kept = [item for item in items if rate(item).reliable and rate(item).value is not None]
     return sorted(kept, key=lambda item: rate(item).value or 0.0, reverse=not lower_is_better)
+
+
+def judged(change: float | None, better: str) -> str:
+    """A change as "better", "worse" or "" (none, or a NEUTRAL figure), by the figure's direction."""
+    if not change or better not in (HIGHER, LOWER):
+        return ""
+    return "better" if (change > 0) == (better == HIGHER) else "worse"

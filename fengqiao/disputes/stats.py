@@ -20,6 +20,7 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from fengqiao.core.rates import HIGHER, NEUTRAL, Rate, ranked
 from fengqiao.core.scoping import scope_prefixes
 from fengqiao.disputes import conf
 from fengqiao.disputes.choices import (
@@ -63,8 +64,8 @@ def _aggregates() -> dict:
     return {f"n_{name}": aggregate for name, aggregate in figures.items()}
 
 
-def rate(resolved: int, found: int) -> float | None:
-    return resolved / found if found else None
+# Which way each figure is good (core.rates): more found is neither, more resolved is better.
+BETTER = {"found": NEUTRAL, "resolved": HIGHER, "rate": HIGHER, "amount": NEUTRAL}
 
 
 def year_on_year(current, earlier) -> float | None:
@@ -100,12 +101,13 @@ class Figures:
         return cls(**{k: row.get(f"n_{k}") or zero[k] for k in cls.__dataclass_fields__})
 
     @property
-    def rate(self) -> float | None:
-        return rate(self.resolved, self.found)
+    def share(self) -> Rate:
+        """化解率 as a core.rates Rate: resolved of found, unreliable from too few disputes."""
+        return Rate(self.resolved, self.found)
 
     @property
-    def rate_text(self) -> str:
-        return "—" if self.rate is None else f"{self.rate * 100:.1f}%"
+    def rate(self) -> float | None:
+        return self.share.value
 
     @property
     def agreements(self) -> int:
@@ -147,6 +149,9 @@ class Statistics:
     by_grade: list[Row]
     by_jurisdiction: list[Row]
     by_month: list[Row]
+    # The jurisdictions by resolution rate, best first; those with too few disputes take no place.
+    ranking: list[Row] = field(default_factory=list)
+    unranked: list[Row] = field(default_factory=list)
 
 
 def _period_params(start: dt.date, end: dt.date) -> dict:
@@ -275,7 +280,20 @@ def statistics(user, *, start: dt.date, end: dt.date, node: PoliceUnit | None = 
                 links=_links(params),
             )
         )
-    return Statistics(start, end, node, total, by_category, by_source, by_grade, by_jurisdiction, by_month)
+    ranking = ranked(by_jurisdiction, lambda row: row.current.share)
+    return Statistics(
+        start,
+        end,
+        node,
+        total,
+        by_category,
+        by_source,
+        by_grade,
+        by_jurisdiction,
+        by_month,
+        ranking=ranking,
+        unranked=[row for row in by_jurisdiction if row not in ranking],
+    )
 
 
 def _as_date(value) -> dt.date:

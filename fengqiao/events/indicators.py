@@ -48,6 +48,7 @@ from django.utils.translation import gettext_lazy
 from fengqiao.core.casework import LEVELS
 from fengqiao.core.models import TimelineEntry
 from fengqiao.core.params import start_of
+from fengqiao.core.rates import HIGHER, LOWER, NEUTRAL, Rate, ranked
 from fengqiao.core.scoping import is_staff, path_within, scope_prefixes, scope_q
 from fengqiao.events.choices import Status
 from fengqiao.events.models import Event
@@ -74,6 +75,7 @@ class CountDef:
     label: str
     params: dict  # EventFilter parameters beyond the node and the period
     q: Q  # the same selection, for Count(filter=...)
+    better: str = NEUTRAL
 
 
 def _counts(now: dt.datetime) -> list[CountDef]:
@@ -81,12 +83,16 @@ def _counts(now: dt.datetime) -> list[CountDef]:
     return [
         CountDef("received", gettext_lazy("received"), {}, Q()),
         CountDef("filed", gettext_lazy("filed"), {"filed": "1"}, Q(status__in=FILED)),
-        CountDef("closed", gettext_lazy("closed"), {"status": Status.CLOSED}, closed),
+        CountDef("closed", gettext_lazy("closed"), {"status": Status.CLOSED}, closed, HIGHER),
         CountDef(
-            "closed_on_time", gettext_lazy("closed on time"), {"on_time": "1"}, closed & Q(missed_deadlines=0)
+            "closed_on_time",
+            gettext_lazy("closed on time"),
+            {"on_time": "1"},
+            closed & Q(missed_deadlines=0),
+            HIGHER,
         ),
         CountDef("handled", gettext_lazy("handled"), {"handled": "1"}, HANDLED_Q),
-        CountDef("reworked", gettext_lazy("reworked"), {"reworked": "1"}, Q(rework_count__gt=0)),
+        CountDef("reworked", gettext_lazy("reworked"), {"reworked": "1"}, Q(rework_count__gt=0), LOWER),
         CountDef(
             "closed_in_grid",
             gettext_lazy("closed within the grid"),
@@ -99,25 +105,37 @@ def _counts(now: dt.datetime) -> list[CountDef]:
             {"within": "community"},
             closed & Q(holder_depth__gte=COMMUNITY_DEPTH),
         ),
-        CountDef("escalated", gettext_lazy("escalated"), {"escalated": "1"}, Q(level__gt=0)),
-        CountDef("reopened", gettext_lazy("reopened"), {"reopened": "1"}, Q(reopen_count__gt=0)),
-        CountDef("open", gettext_lazy("still open"), {"status": "open"}, Q(status__in=OPEN)),
+        CountDef("escalated", gettext_lazy("escalated"), {"escalated": "1"}, Q(level__gt=0), LOWER),
+        CountDef("reopened", gettext_lazy("reopened"), {"reopened": "1"}, Q(reopen_count__gt=0), LOWER),
+        CountDef("open", gettext_lazy("still open"), {"status": "open"}, Q(status__in=OPEN), LOWER),
         CountDef(
-            "overdue", gettext_lazy("overdue now"), {"overdue": "1"}, Q(status__in=OPEN, due_at__lte=now)
+            "overdue",
+            gettext_lazy("overdue now"),
+            {"overdue": "1"},
+            Q(status__in=OPEN, due_at__lte=now),
+            LOWER,
         ),
     ]
 
 
 COUNT_NAMES = [c.name for c in _counts(timezone.now())]
 
-# rate: (label, numerator, denominator)
+# rate: (label, numerator, denominator, which way is better)
 RATES = {
-    "closure_rate": (gettext_lazy("closure rate"), "closed", "filed"),
-    "on_time_rate": (gettext_lazy("on-time closure rate"), "closed_on_time", "filed"),
-    "rework_rate": (gettext_lazy("rework rate"), "reworked", "handled"),
-    "grid_share": (gettext_lazy("share closed within the grid"), "closed_in_grid", "closed"),
-    "community_share": (gettext_lazy("share closed within the community"), "closed_in_community", "closed"),
+    "closure_rate": (gettext_lazy("closure rate"), "closed", "filed", HIGHER),
+    "on_time_rate": (gettext_lazy("on-time closure rate"), "closed_on_time", "filed", HIGHER),
+    "rework_rate": (gettext_lazy("rework rate"), "reworked", "handled", LOWER),
+    "grid_share": (gettext_lazy("share closed within the grid"), "closed_in_grid", "closed", HIGHER),
+    "community_share": (
+        gettext_lazy("share closed within the community"),
+        "closed_in_community",
+        "closed",
+        HIGHER,
+    ),
 }
+
+# The rate the rows are ranked by.
+RANKED_BY = "closure_rate"
 
 # The steps whose time is measured: the open states, in the order of the loop.
 STEPS = [s for s in EVENT_WORKFLOW.states if s.open]
@@ -144,6 +162,13 @@ class Figure:
     params: dict  # the EventFilter parameters of the events behind it (a rate: its numerator's)
     rate: bool = False
     denominator: str = ""
+    better: str = NEUTRAL
+    share: Rate | None = None  # a rate's numerator and denominator in the period (core.rates)
+
+    @property
+    def reliable(self) -> bool:
+        """A count, or a rate from enough cases to compare (core.rates)."""
+        return self.share is None or self.share.reliable
 
     @property
     def yoy(self) -> float | None:
@@ -477,6 +502,10 @@ class Indicators:
     monthly: list[dict]
     count_labels: dict = field(default_factory=dict)
     rate_labels: dict = field(default_factory=dict)
+    # The rows by the ranked rate, best first; the rows whose rate rests on too few cases
+    # (core.rates) take no place and are listed apart.
+    ranking: list[Row] = field(default_factory=list)
+    unranked: list[Row] = field(default_factory=list)
 
 
 def _figures(counts: dict, last: dict, prev: dict, defs: list[CountDef], base: dict) -> dict[str, Figure]:
@@ -489,23 +518,25 @@ def _figures(counts: dict, last: dict, prev: dict, defs: list[CountDef], base: d
             last.get(d.name, 0),
             prev.get(d.name, 0),
             {**base, **d.params},
+            better=d.better,
         )
     by_name = {d.name: d for d in defs}
-    for name, (label, numerator, denominator) in RATES.items():
+    for name, (label, numerator, denominator, better) in RATES.items():
 
-        def ratio(values, numerator=numerator, denominator=denominator):
-            den = values.get(denominator, 0)
-            return values.get(numerator, 0) / den if den else None
+        def share(values, numerator=numerator, denominator=denominator) -> Rate:
+            return Rate(values.get(numerator, 0), values.get(denominator, 0))
 
         figures[name] = Figure(
             name,
             str(label),
-            ratio(counts),
-            ratio(last),
-            ratio(prev),
+            share(counts).value,
+            share(last).value,
+            share(prev).value,
             {**base, **by_name[numerator].params},
             rate=True,
             denominator=denominator,
+            better=better,
+            share=share(counts),
         )
     return figures
 
@@ -571,6 +602,7 @@ def indicators(
             pooled[status] = (total_s + seconds * stays, total_n + stays)
     total.steps = _steps({s: (t / n, n) for s, (t, n) in pooled.items() if n})
 
+    ranking = ranked(rows, lambda row: row.figures[RANKED_BY].share) if len(rows) > 1 else []
     return Indicators(
         node=node,
         breadcrumbs=breadcrumbs(user, node),
@@ -582,6 +614,8 @@ def indicators(
         monthly=_monthly(user, node, period),
         count_labels={d.name: str(d.label) for d in defs},
         rate_labels={name: str(v[0]) for name, v in RATES.items()},
+        ranking=ranking,
+        unranked=[row for row in rows if row not in ranking],
     )
 
 

@@ -22,6 +22,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
 from django.utils.translation import gettext as _
 
+from fengqiao.core.rates import HIGHER
 from fengqiao.core.scoping import path_within, scope_prefixes, scope_q
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import Grid, PoliceUnit
@@ -63,6 +64,8 @@ _NODE_LOOKUP = {
 }
 _UNIT_KIND = {"county": UnitKind.COUNTY, "station": UnitKind.STATION, "district": UnitKind.DISTRICT}
 KINDS = {"people": Person, "houses": House, "organisations": Organisation}
+# Which way a change in a collection count is good (core.rates): more collected, more work done.
+BETTER = HIGHER
 
 
 def year_on_year(current: int, earlier: int) -> float | None:

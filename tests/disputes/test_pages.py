@@ -76,7 +76,8 @@ def test_a_dispute_from_the_form_to_the_archive(client, personas, tmp_path, sett
     # the statistics and the board count it
     client.force_login(personas.station)
     stats = client.get("/disputes/statistics/").content.decode()
-    assert 'id="total-found"' in stats and "100.0%" in stats
+    # (one dispute is too few for a rate to compare: it shows with its count, core.rates)
+    assert 'id="total-found"' in stats and "100%（1/1）" in stats
     assert client.get("/disputes/statistics.xlsx").status_code == 200
     quota = client.get("/disputes/quota/").content.decode()
     assert 'data-officer="officer_a"' in quota

@@ -17,9 +17,16 @@ from fengqiao.disputes.choices import (
     Source,
     Status,
 )
+from fengqiao.registry.validators import parse_id_number, parse_phone
 from fengqiao.web import selectors
 from fengqiao.web.forms import TextPlaceField, grid_picker_over_limit
-from fengqiao.web.registry.forms import GridChoiceField, date_widget, id_number_field, phone_widget
+from fengqiao.web.registry.forms import (
+    GridChoiceField,
+    date_widget,
+    id_number_field,
+    parsed,
+    phone_widget,
+)
 
 
 def _textarea(rows: int = 4, **attrs) -> forms.Textarea:
@@ -107,6 +114,16 @@ class PartyForm(forms.Form):
     id_number = id_number_field(_("ID number"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=20, required=False, widget=phone_widget())
     address = forms.CharField(label=_("Address"), max_length=400, required=False)
+
+    # The registry's own rules, here so that a bad number is marked at its field (the action
+    # checks again, and names only the party).
+    def clean_id_number(self):
+        value = self.cleaned_data["id_number"].strip()
+        return parsed(parse_id_number, value).number if value else ""
+
+    def clean_phone(self):
+        value = self.cleaned_data["phone"].strip()
+        return parsed(parse_phone, value) if value else ""
 
 
 PartyFormSet = forms.formset_factory(PartyForm, extra=1, min_num=2, validate_min=True, max_num=20)

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fengqiao.core.casework import Conflict
+from fengqiao.core.rates import min_cases
 from fengqiao.core.scoping import scope_q
 from fengqiao.core.uploads import serve_upload
 from fengqiao.disputes import actions, conf, rules, stats
@@ -359,6 +360,8 @@ def statistics(request):
             "stats": result,
             "quota": conf.quota(),
             "xlsx_url": reverse("dispute_statistics_xlsx") + (f"?{query}" if query else ""),
+            "better": stats.BETTER,
+            "min_cases": min_cases(),
         },
     )
 

@@ -11,7 +11,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from fengqiao.core.rates import judged, min_cases
 from fengqiao.events import indicators as ind
+from fengqiao.web.rates import rate_cell
 
 # The table's columns, in order: counts and rates of each child unit.
 COLUMNS = (
@@ -57,12 +59,11 @@ def _value(figure: ind.Figure) -> str:
     return f"{figure.value:.1%}" if figure.rate else str(figure.value)
 
 
-def _change(value: float | None, rate: bool) -> dict:
+def _change(value: float | None, rate: bool, better: str) -> dict:
     if value is None:
         return {"text": "—", "trend": ""}
-    trend = "up" if value > 0 else "down" if value < 0 else ""
     text = _("%(points)+.1f pt") % {"points": value * 100} if rate else f"{value:+.1%}"
-    return {"text": text, "trend": trend}
+    return {"text": text, "trend": judged(value, better)}
 
 
 def _cell(figure: ind.Figure, list_base: str) -> dict:
@@ -70,11 +71,13 @@ def _cell(figure: ind.Figure, list_base: str) -> dict:
         "name": figure.name,
         "label": figure.label,
         "value": _value(figure),
+        "rate": rate_cell(figure.share) if figure.rate else None,
         "url": f"{list_base}?{urlencode(figure.params)}" if list_base and figure.value is not None else "",
         "last_year": _value(ind.Figure("", "", figure.last_year, None, None, {}, rate=figure.rate)),
         "previous": _value(ind.Figure("", "", figure.previous, None, None, {}, rate=figure.rate)),
-        "yoy": _change(figure.yoy, figure.rate),
-        "mom": _change(figure.mom, figure.rate),
+        # A rate from too few cases is not compared with other periods either.
+        "yoy": _change(figure.yoy if figure.reliable else None, figure.rate, figure.better),
+        "mom": _change(figure.mom if figure.reliable else None, figure.rate, figure.better),
     }
 
 
@@ -117,6 +120,13 @@ def indicators(request):
             },
             summary=[_cell(result.total.figures[c], list_base) for c in SUMMARY],
             steps=ind.STEPS,
+            ranking=[
+                {"name": row.name, "rate": rate_cell(row.figures[ind.RANKED_BY].share)}
+                for row in result.ranking
+            ],
+            unranked=[row.name for row in result.unranked] if len(result.rows) > 1 else [],
+            ranked_by=result.total.figures[ind.RANKED_BY].label,
+            min_cases=min_cases(),
             up=[{"name": n.name, "query": urlencode({"unit": n.path, **period})} for n in result.breadcrumbs],
             chart={
                 "months": [m["label"] for m in result.monthly],

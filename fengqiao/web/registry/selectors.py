@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from fengqiao.core.context import Source
 from fengqiao.core.scoping import scope_prefixes
-from fengqiao.geo.models import Grid
+from fengqiao.geo.models import Grid, PoliceUnit
 from fengqiao.registry import history as registry_history
 from fengqiao.registry import search, selectors, stats
 from fengqiao.registry.choices import SpecialTrade
@@ -464,6 +464,17 @@ class NodeRows:
     code: str
     complete: bool
     rows: list = field(default_factory=list)
+    path: str = ""
+
+
+@dataclass
+class CountyRows:
+    """The jurisdictions of one county: a city-wide page folds each county (open: the user's own)."""
+
+    name: str
+    path: str
+    open: bool
+    nodes: list[NodeRows] = field(default_factory=list)
 
 
 @dataclass
@@ -471,6 +482,24 @@ class Statistics:
     nodes: list[NodeRows]
     totals: list[PeriodTotal]
     chart: dict
+    counties: list[CountyRows] = field(default_factory=list)
+
+
+def _by_county(user, nodes: list[NodeRows]) -> list[CountyRows]:
+    """The nodes grouped by the county they lie in (city/county/…), in order; a county is open
+    when the user is posted in it, or when it is the only one."""
+    paths = {"/".join(n.path.split("/")[:2]) for n in nodes}
+    names = dict(PoliceUnit.objects.filter(path__in=paths).values_list("path", "name"))
+    prefixes = scope_prefixes(user) or []
+    counties: dict[str, CountyRows] = {}
+    for node in nodes:
+        path = "/".join(node.path.split("/")[:2])
+        own = any(p == path or p.startswith(path + "/") for p in prefixes)
+        counties.setdefault(path, CountyRows(names.get(path, path), path, own)).nodes.append(node)
+    groups = [counties[p] for p in sorted(counties)]
+    if len(groups) == 1:
+        groups[0].open = True
+    return groups
 
 
 def default_level(user) -> str:
@@ -503,7 +532,7 @@ def statistics(user, *, period: str, start: dt.date, end: dt.date, by: str) -> S
     nodes: dict[int, NodeRows] = {}
     totals: dict[dt.date, PeriodTotal] = {}
     for row in rows:
-        node = nodes.setdefault(row.node_id, NodeRows(row.name, row.code, row.complete))
+        node = nodes.setdefault(row.node_id, NodeRows(row.name, row.code, row.complete, path=row.path))
         node.rows.append(row)
         total = totals.setdefault(row.period, PeriodTotal(row.period_label))
         for kind in stats.KINDS:
@@ -522,7 +551,8 @@ def statistics(user, *, period: str, start: dt.date, end: dt.date, by: str) -> S
         ],
         "last_year_label": str(_("a year earlier")),
     }  # fmt: skip
-    return Statistics(nodes=list(nodes.values()), totals=ordered, chart=chart)
+    listed = list(nodes.values())
+    return Statistics(nodes=listed, totals=ordered, chart=chart, counties=_by_county(user, listed))
 
 
 # ---------------------------------------------------------------------------------------------

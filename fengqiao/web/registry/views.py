@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from fengqiao.core.scoping import OutOfScope, get_visible_or_404
 from fengqiao.registry import access, actions, selectors
+from fengqiao.registry import stats as registry_stats
 from fengqiao.registry.choices import RevealField
 from fengqiao.registry.models import Address, CareTag, Employment, House, Organisation, Person, Residence
 from fengqiao.registry.validators import InvalidValue
@@ -557,7 +558,7 @@ def statistics(request):
     return render(
         request,
         "web/registry/statistics.html",
-        {"form": form, "stats": result},
+        {"form": form, "stats": result, "better": registry_stats.BETTER},
     )
 
 
