@@ -21,12 +21,14 @@ from fengqiao.api.accounts import router as accounts
 from fengqiao.api.accounts import tokens as auth
 from fengqiao.api.auth import session_auth, token_auth
 from fengqiao.api.disputes import router as disputes
+from fengqiao.api.duty import router as duty
 from fengqiao.api.events import router as events
 from fengqiao.api.events import stats as event_stats
 from fengqiao.api.grids import locate
 from fengqiao.api.grids import router as grids
 from fengqiao.api.patrols import router as patrols
 from fengqiao.api.registry import router as registry
+from fengqiao.api.video import router as video
 
 
 class StrictJSONParser(Parser):
@@ -117,4 +119,6 @@ api.add_router("/registry", registry.router)
 api.add_router("", event_stats.router)
 api.add_router("", events.router)
 api.add_router("/disputes", disputes.router)
+api.add_router("/video", video.router)
+api.add_router("/duty", duty.router)
 api.add_router("/patrols", patrols.router)

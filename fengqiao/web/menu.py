@@ -19,9 +19,11 @@ from fengqiao.core.notifications.selectors import unread_count
 from fengqiao.core.roles import can_manage_postings
 from fengqiao.core.scoping import is_staff
 from fengqiao.disputes.actions import may_register as may_use_disputes
+from fengqiao.duty.actions import may_see_rosters
 from fengqiao.events.actions import may_take_in
 from fengqiao.events.indicators import may_see_indicators
 from fengqiao.patrols.actions import is_volunteer, may_manage_teams
+from fengqiao.video.actions import may_patrol, may_use_video
 from fengqiao.web.registry.rules import may_collect, may_use_registry
 
 
@@ -71,6 +73,9 @@ MODULES: tuple[Module, ...] = (
     Module("grids", _("Grids"), is_staff, "grid_list"),
     Module("registry", _("Registry"), may_use_registry, "registry_home"),
     Module("patrols", _("Patrols"), may_manage_teams, "patrol_home"),
+    Module("video", _("Cameras"), may_use_video, "camera_list"),
+    Module("video_patrol", _("Video patrol"), may_patrol, "video_patrol_list"),
+    Module("duty", _("Duty rosters"), may_see_rosters, "roster_list"),
     Module(
         "statistics",
         _("Statistics"),
@@ -92,6 +97,7 @@ MODULES: tuple[Module, ...] = (
     # visitors
     Module("public_report", _("Report a problem"), _anonymous, "portal_report"),
     Module("track", _("Follow a report"), _anonymous, "portal_track"),
+    Module("register_camera", _("Register a camera"), _anonymous, "camera_register"),
     Module("login", _("Log in"), _anonymous, "login"),
 )
 _BY_KEY = {m.key: m for m in MODULES} | {c.key: c for m in MODULES for c in m.children}

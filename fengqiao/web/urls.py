@@ -37,5 +37,7 @@ urlpatterns = [
     path("staff/", include("fengqiao.web.staff.urls")),
     path("patrols/", include("fengqiao.web.patrols.urls")),
     path("inbox/", views_events.inbox, name="inbox"),
+    path("", include("fengqiao.web.video.urls")),
+    path("", include("fengqiao.web.duty.urls")),
     path("", include("fengqiao.web.portal.urls")),
 ]

@@ -38,6 +38,15 @@ ENDPOINTS = {
     "/api/v1/disputes/statistics": {"get"},
     "/api/v1/disputes/{number}": {"get"},
     "/api/v1/disputes/{number}/transitions": {"post"},
+    "/api/v1/video/cameras": {"get", "post"},
+    "/api/v1/video/cameras/{camera_id}": {"get"},
+    "/api/v1/video/cameras/{camera_id}/confirm": {"post"},
+    "/api/v1/video/patrols": {"get", "post"},
+    "/api/v1/video/patrols/{log_id}": {"get"},
+    "/api/v1/video/solved": {"get", "post"},
+    "/api/v1/duty/rosters": {"get", "post"},
+    "/api/v1/duty/rosters/{roster_id}": {"get"},
+    "/api/v1/duty/rosters/{roster_id}/proposal": {"post"},
     **{
         path: ops
         for kind in ("people", "addresses", "houses", "organisations")

@@ -26,15 +26,20 @@ STAFF = [
     "grids",
     "registry",
     "patrols",
+    "video",
+    "video_patrol",
+    "duty",
     "statistics",
     *STATISTICS,
     "imports",
 ]
 # A station and the bureaus also have the command room, first of the statistics.
 COMMAND = [m for module in STAFF for m in ([module, "command"] if module == "statistics" else [module])]
+# Grid workers are in the field: the station's video-patrol desk is not theirs.
+FIELD = [m for m in STAFF if m != "video_patrol"]
 # What each persona's menu holds, in order (a group's pages follow it).
 MENUS = {
-    "grid_a": [*STAFF, "notifications"],
+    "grid_a": [*FIELD, "notifications"],
     "officer": [*STAFF, "notifications"],
     "station": [*COMMAND, "staff", "notifications"],
     "city": [*COMMAND, "staff", "notifications"],

@@ -1,0 +1,96 @@
+"""Duty rosters through the API: a unit's rosters, one roster with its coverage check, creating a
+month's roster and asking the solver for a proposal. Every change goes through ``duty.actions``; a
+roster outside the caller's scope is 404, exactly like a missing one."""
+
+import datetime as dt
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext as _
+from ninja import Router, Status
+
+from fengqiao.api.duty.schemas import ProposalOut, RosterIn, RosterListItem, RosterOut
+from fengqiao.api.pagination import LimitOffset, paginate
+from fengqiao.api.schemas import ERRORS
+from fengqiao.duty import actions, selectors
+from fengqiao.geo.models import PoliceUnit
+
+router = Router(tags=["duty"])
+
+
+def _require_staff(user) -> None:
+    if not actions.may_see_rosters(user):
+        raise PermissionDenied(_("Rosters are for staff."))
+
+
+def _item(roster) -> dict:
+    return {
+        "id": roster.pk,
+        "unit": roster.unit.path,
+        "unit_name": roster.unit.name,
+        "month": f"{roster.month:%Y-%m}",
+        "status": roster.status,
+    }
+
+
+def _detail(roster) -> dict:
+    problem, slots, breaches = selectors.check_roster(roster)
+    shifts = {s.key: s for s in problem.shifts}
+    names = {p.key: p.name for p in problem.people}
+    return _item(roster) | {
+        "assignments": [
+            {
+                "user": slot.person,
+                "name": names.get(slot.person, ""),
+                "day": problem.date(slot.day),
+                "shift": shifts[slot.shift].code,
+                "start": f"{shifts[slot.shift].start:02d}:00",
+                "hours": shifts[slot.shift].hours,
+                "area": slot.area,
+            }
+            for slot in sorted(slots, key=lambda s: (s.day, shifts[s.shift].start, s.person))
+        ],
+        "breaches": [
+            {"rule": b.rule, "where": b.where, "when": b.when, "detail": b.detail} for b in breaches
+        ],
+    }
+
+
+@router.get("/rosters", response={200: list[RosterListItem], **ERRORS}, summary="Rosters")
+@paginate(LimitOffset)
+def list_rosters(request):
+    _require_staff(request.auth)
+    return [_item(r) for r in selectors.rosters_for(request.auth)]
+
+
+@router.post("/rosters", response={201: RosterOut, **ERRORS}, summary="Create a month's roster")
+def create(request, body: RosterIn):
+    try:
+        month = dt.date.fromisoformat(body.month + "-01")
+    except ValueError:
+        raise ValidationError({"month": [_("Give the month as YYYY-MM.")]}) from None
+    unit = PoliceUnit.objects.filter(path=body.unit).first()
+    roster = actions.create_roster(actor=request.auth, unit=unit, month=month)
+    return Status(201, _detail(roster))
+
+
+@router.get(
+    "/rosters/{roster_id}", response={200: RosterOut, **ERRORS}, summary="A roster and its coverage check"
+)
+def detail(request, roster_id: int):
+    # out of scope (a resident's is empty) is 404 before any role check
+    return _detail(selectors.roster_for(request.auth, roster_id))
+
+
+@router.post(
+    "/rosters/{roster_id}/proposal", response={200: ProposalOut, **ERRORS}, summary="Let the solver propose"
+)
+def proposal(request, roster_id: int):
+    roster = selectors.roster_for(request.auth, roster_id)
+    result = actions.propose_roster(roster, actor=request.auth)
+    return {
+        "feasible": result.feasible,
+        "status": result.status,
+        "seconds": round(result.seconds, 2),
+        "shifts": len(result.slots),
+        "conflicts": result.conflicts,
+    }

@@ -1,0 +1,70 @@
+"""A roster as a spreadsheet (XLSX, through core.exporting, so no name or label can run as a
+formula) and as a calendar (iCalendar, one event per shift)."""
+
+import datetime as dt
+import tempfile
+from pathlib import Path
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.core.exporting import write_table
+from fengqiao.core.tempfiles import exports_dir
+from fengqiao.duty.problem import Problem, Slot
+
+
+def roster_xlsx(problem: Problem, slots: list[Slot]) -> bytes:
+    """One row per person, one column per day: the shift's short name, with the district when the
+    shift is worked there."""
+    shifts = {s.key: s for s in problem.shifts}
+    cells = {(s.person, s.day): s for s in slots}
+    headers = [_("Name")] + [f"{problem.date(d):%m-%d}" for d in range(problem.days)]
+    rows = []
+    for person in problem.people:
+        row = [person.name]
+        for day in range(problem.days):
+            slot = cells.get((person.key, day))
+            if slot is None:
+                row.append("")
+            elif slot.area != problem.unit:
+                row.append(f"{shifts[slot.shift].code} {problem.area_names.get(slot.area, '')}")
+            else:
+                row.append(shifts[slot.shift].code)
+        rows.append(row)
+    with tempfile.NamedTemporaryFile(suffix=".xlsx", dir=exports_dir(), delete=False) as handle:
+        path = Path(handle.name)
+    try:
+        write_table(path, "xlsx", headers, rows)
+        return path.read_bytes()
+    finally:
+        path.unlink(missing_ok=True)
+
+
+def roster_ics(problem: Problem, slots: list[Slot], *, unit_name: str, person: int | None = None) -> bytes:
+    """Every shift of the roster (or of one person) as a calendar event, in the project's time zone."""
+    from icalendar import Calendar, Event
+
+    calendar = Calendar()
+    calendar.add("prodid", "-//Fengqiao//duty roster//ZH")
+    calendar.add("version", "2.0")
+    calendar.add("x-wr-calname", f"{unit_name} {problem.month:%Y-%m}")
+    shifts = {s.key: s for s in problem.shifts}
+    names = {p.key: p.name for p in problem.people}
+    zone = timezone.get_current_timezone()
+    stamp = timezone.now()
+    for slot in sorted(slots, key=lambda s: (s.day, shifts[s.shift].start, s.person)):
+        if person is not None and slot.person != person:
+            continue
+        shift = shifts[slot.shift]
+        start = dt.datetime.combine(problem.date(slot.day), dt.time(shift.start), tzinfo=zone)
+        event = Event()
+        event.add(
+            "uid", f"{problem.unit.replace('/', '-')}-{problem.month:%Y%m}-{slot.person}-{slot.day}@fengqiao"
+        )
+        event.add("dtstamp", stamp)
+        event.add("dtstart", start)
+        event.add("dtend", start + dt.timedelta(hours=shift.hours))
+        event.add("summary", f"{shift.code} · {names.get(slot.person, '')}")
+        event.add("location", problem.area_names.get(slot.area, ""))
+        calendar.add_component(event)
+    return calendar.to_ical()

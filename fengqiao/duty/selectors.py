@@ -1,0 +1,148 @@
+"""Reads of rosters, always scoped, and the rostering problem built from the database."""
+
+import datetime as dt
+
+from django.utils.translation import pgettext
+
+from fengqiao.accounts.models import Posting, User
+from fengqiao.core.roles import Role
+from fengqiao.core.scoping import get_visible_or_404
+from fengqiao.duty.choices import RuleKind
+from fengqiao.duty.coverage import Breach, check
+from fengqiao.duty.models import Assignment, DutyRule, Leave, Roster, ShiftTemplate
+from fengqiao.duty.problem import Person, Problem, Rule, Shift, Slot
+from fengqiao.geo.choices import UnitKind
+from fengqiao.geo.models import PoliceUnit
+
+ROSTERED_ROLES = (Role.STATION, Role.COMMUNITY_OFFICER, Role.AUXILIARY)
+UNSCOPED_PROBLEM = "duty: a roster's own templates, rules and leave, read once its roster is in scope"
+
+
+def rosters_for(user):
+    return Roster.objects.visible_to(user).select_related("unit")
+
+
+def roster_for(user, pk) -> Roster:
+    return get_visible_or_404(Roster.objects.select_related("unit"), user, pk=pk)
+
+
+def shifts_for(user):
+    return ShiftTemplate.objects.visible_to(user).select_related("unit")
+
+
+def rules_for(user):
+    return DutyRule.objects.visible_to(user).select_related("unit", "area")
+
+
+def staff_of(unit: PoliceUnit) -> list[User]:
+    """Who the unit's rosters are for: police staff posted at the unit or a unit under it."""
+    ids = Posting.objects.filter(unit__path__startswith=unit.path + "/").values_list("user_id", flat=True)
+    here = Posting.objects.filter(unit=unit).values_list("user_id", flat=True)
+    return list(
+        User.objects.filter(pk__in=list(ids) + list(here), is_active=True, role__in=ROSTERED_ROLES).order_by(
+            "pk"
+        )
+    )
+
+
+def _districts(users) -> dict[int, str]:
+    """A community officer's police district (their posting), by user id."""
+    return dict(
+        Posting.objects.filter(
+            user__in=users, unit__kind=UnitKind.DISTRICT, user__role=Role.COMMUNITY_OFFICER
+        ).values_list("user_id", "unit__path")
+    )
+
+
+def problem_for(roster: Roster) -> Problem:
+    unit, month = roster.unit, roster.month
+    first = month
+    problem = Problem(month=month, unit=unit.path, people=[], shifts=[], rules=[])
+    last = problem.date(problem.days - 1)
+    people = staff_of(unit)
+    districts = _districts(people)
+    leave: dict[int, set[int]] = {}
+    for row in Leave.objects.unscoped(reason=UNSCOPED_PROBLEM).filter(
+        user__in=people, first_day__lte=last, last_day__gte=first
+    ):
+        days = leave.setdefault(row.user_id, set())
+        day = max(row.first_day, first)
+        while day <= min(row.last_day, last):
+            days.add((day - first).days)
+            day += dt.timedelta(days=1)
+    problem.people = [
+        Person(u.pk, str(u), districts.get(u.pk, ""), frozenset(leave.get(u.pk, ()))) for u in people
+    ]
+    problem.shifts = [
+        Shift(s.pk, s.code, s.start.hour, s.hours)
+        for s in ShiftTemplate.objects.unscoped(reason=UNSCOPED_PROBLEM)
+        .filter(unit=unit, active=True)
+        .order_by("start")
+    ]
+    names = dict(PoliceUnit.objects.filter(path__startswith=unit.path).values_list("path", "name"))
+    problem.area_names = names
+    for r in (
+        DutyRule.objects.unscoped(reason=UNSCOPED_PROBLEM)
+        .filter(unit=unit, active=True)
+        .select_related("area")
+    ):
+        area = r.area.path if r.area_id else unit.path
+        problem.rules.append(
+            Rule(
+                r.pk,
+                r.kind,
+                str(RuleKind(r.kind).label),
+                r.value,
+                area,
+                names.get(area, area),
+                frozenset(r.weekdays or ()),
+                r.start_hour,
+                r.end_hour,
+            )
+        )
+    return problem
+
+
+def slots_of(roster: Roster, problem: Problem) -> list[Slot]:
+    return [
+        Slot(user_id, (day - problem.month).days, shift_id, area)
+        for user_id, day, shift_id, area in Assignment.objects.filter(roster=roster).values_list(
+            "user_id", "day", "shift_id", "area__path"
+        )
+    ]
+
+
+def check_roster(roster: Roster) -> tuple[Problem, list[Slot], list[Breach]]:
+    problem = problem_for(roster)
+    slots = slots_of(roster, problem)
+    return problem, slots, check(problem, slots)
+
+
+def grid_of(problem: Problem, slots: list[Slot]) -> list[dict]:
+    """Person × day: the shift code and area of each assignment, for the page and the exports."""
+    shifts = {s.key: s for s in problem.shifts}
+    cells = {(s.person, s.day): s for s in slots}
+    rows = []
+    for person in problem.people:
+        row = []
+        for day in range(problem.days):
+            slot = cells.get((person.key, day))
+            if slot is None:
+                row.append(
+                    {
+                        "text": str(pgettext("roster cell", "Leave")) if day in person.leave else "",
+                        "leave": day in person.leave,
+                    }
+                )
+            else:
+                away = slot.area != problem.unit
+                row.append(
+                    {
+                        "text": shifts[slot.shift].code,
+                        "area": problem.area_names.get(slot.area, ""),
+                        "away": away,
+                        "night": shifts[slot.shift].night,
+                    }
+                )
+        rows.append({"person": person, "cells": row})
+    return rows

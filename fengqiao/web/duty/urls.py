@@ -1,0 +1,13 @@
+"""Duty rosters under /duty/."""
+
+from django.urls import path
+
+from fengqiao.web.duty import views
+
+urlpatterns = [
+    path("duty/", views.roster_list, name="roster_list"),
+    path("duty/rosters/<int:pk>/", views.roster_detail, name="roster_detail"),
+    path("duty/rosters/<int:pk>/propose/", views.roster_propose, name="roster_propose"),
+    path("duty/rosters/<int:pk>.xlsx", views.roster_xlsx, name="roster_xlsx"),
+    path("duty/rosters/<int:pk>.ics", views.roster_ics, name="roster_ics"),
+]

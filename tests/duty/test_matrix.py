@@ -1,0 +1,87 @@
+"""The roster pages and API join the scoping matrix. A roster lives in its unit: the officer of
+district d01 sees d01's, the station both districts', the city every one; grid workers none."""
+
+import pytest
+
+from fengqiao.duty import actions
+from fengqiao.duty.models import Roster
+from tests.duty.conftest import MONTH
+from tests.fixtures.matrix import ScopedRoutes, ScopingMatrix
+
+VISIBLE = {
+    "grid_a": set(),
+    "grid_b": set(),
+    "officer": {"A"},
+    "station": {"A", "B"},
+    "city": {"A", "B", "C"},
+    "resident": set(),
+}
+NEXT = MONTH.replace(month=3)
+
+
+@pytest.fixture(autouse=True)
+def rosters(personas):
+    t = personas.territory
+    units = {"A": t.district_a, "B": t.district_b, "C": t.district_c}
+    t.rosters = {p: actions.create_roster(actor=personas.city, unit=u, month=MONTH) for p, u in units.items()}
+    return t.rosters
+
+
+def unit_of(t, place):
+    return {"A": t.district_a, "B": t.district_b, "C": t.district_c}[place]
+
+
+def created(t, place):
+    return Roster.objects.unscoped(reason="test: did the create go through").filter(
+        unit=unit_of(t, place), month=NEXT
+    )
+
+
+ROUTES = [
+    ScopedRoutes(
+        name="roster pages",
+        model=Roster,
+        door="web",
+        objects=lambda t: t.rosters,
+        key=lambda r: f'href="/duty/rosters/{r.pk}/"',
+        list_url="/duty/",
+        detail_url=lambda r: f"/duty/rosters/{r.pk}/",
+        create_url="/duty/",
+        create_payload=lambda t, place: {"unit": unit_of(t, place).pk, "month": "2026-03"},
+        created=created,
+        may_change=actions.may_plan,
+    ),
+    ScopedRoutes(
+        name="roster API",
+        model=Roster,
+        door="api",
+        objects=lambda t: t.rosters,
+        key=lambda r: f'"unit": "{r.unit.path}"',
+        list_url="/api/v1/duty/rosters",
+        detail_url=lambda r: f"/api/v1/duty/rosters/{r.pk}",
+        create_url="/api/v1/duty/rosters",
+        create_payload=lambda t, place: {"unit": unit_of(t, place).path, "month": "2026-03"},
+        created=created,
+        may_change=actions.may_plan,
+    ),
+]
+
+
+class TestRosters(ScopingMatrix):
+    ROUTES = ROUTES
+
+    def visible_places(self, persona):
+        return VISIBLE[persona]
+
+
+@pytest.mark.parametrize("persona", list(VISIBLE))
+def test_proposals_and_exports_are_404_outside_scope(persona, personas, door):
+    at = door(persona, ROUTES[0])
+    for place, roster in personas.territory.rosters.items():
+        statuses = {
+            at.get(f"/duty/rosters/{roster.pk}.xlsx").status_code,
+            at.get(f"/duty/rosters/{roster.pk}.ics").status_code,
+            at.create(f"/duty/rosters/{roster.pk}/propose/", {}).status_code,
+        }
+        if place not in VISIBLE[persona]:
+            assert statuses == {404}, persona
