@@ -32,17 +32,25 @@ def _map_settings() -> dict:
     return {"tile_url": settings.MAP_TILE_URL, "tile_attribution": settings.MAP_TILE_ATTRIBUTION}
 
 
-def _defaults(params, *, days: int) -> dict:
-    """The query with what is missing filled in: the default class, the last ``days`` days."""
+def _form(form_class, params, *, days: int):
+    """The page's form bound to the query with what is missing filled in (the default class, the
+    last ``days`` days, the form's initial values); unbound, so nothing is analysed and nothing
+    is an error, when there is no class to choose from at all (no categories yet)."""
     data = {key: params.get(key) for key in params}
     end = timezone.localdate()
     if not data.get("category"):
         known = Category.objects.filter(code=DEFAULT_CLASS).exists()
         first = Category.objects.filter(active=True).order_by("code").values_list("code", flat=True).first()
         data["category"] = DEFAULT_CLASS if known else (first or "")
+    if not data["category"]:
+        return form_class()
     data.setdefault("end", end.isoformat())
-    data.setdefault("start", (end - dt.timedelta(days=days - 1)).isoformat())
-    return data
+    if "start" in form_class.base_fields:
+        data.setdefault("start", (end - dt.timedelta(days=days - 1)).isoformat())
+    for name, field in form_class.base_fields.items():
+        if field.initial is not None and not data.get(name):
+            data[name] = field.initial
+    return form_class(data)
 
 
 def _choice(form) -> spatial.Choice | None:
@@ -82,7 +90,7 @@ def _row(r: spatial.GridResult) -> dict:
 @login_required
 @requires("hotspots")
 def hotspot_map(request):
-    form = ChoiceForm(_defaults(request.GET, days=HOTSPOT_DAYS))
+    form = _form(ChoiceForm, request.GET, days=HOTSPOT_DAYS)
     choice = _choice(form)
     context = {"form": form, "map": _map_settings()}
     if choice is not None:
@@ -125,7 +133,7 @@ def _emerging(user, form: EmergingForm) -> spatial.Emerging:
 @login_required
 @requires("hotspots")
 def emerging_hotspots(request):
-    form = EmergingForm(_defaults(request.GET, days=HOTSPOT_DAYS))
+    form = _form(EmergingForm, request.GET, days=HOTSPOT_DAYS)
     context = {"form": form, "map": _map_settings()}
     if form.is_valid():
         result = _emerging(request.user, form)
@@ -150,9 +158,9 @@ def grid_trend(request, code):
     user's analysis scope (or any grid, for roles below a station) is a 404."""
     if code not in spatial.lattice_for(request.user).codes:
         raise Http404
-    form = EmergingForm(_defaults(request.GET, days=HOTSPOT_DAYS))
+    form = _form(EmergingForm, request.GET, days=HOTSPOT_DAYS)
     if not form.is_valid():
-        return render(request, "web/hotspots/grid.html", {"form": form}, status=400)
+        return render(request, "web/hotspots/grid.html", {"form": form}, status=400 if form.errors else 200)
     result = _emerging(request.user, form)
     row = next(r for r in result.rows if r.code == code)
     weeks = [
@@ -190,11 +198,7 @@ def _knox_rows(result: nearrepeat.Knox) -> list[dict]:
 @login_required
 @requires("near_repeat")
 def near_repeat(request):
-    data = _defaults(request.GET, days=NEAR_REPEAT_DAYS)
-    for name, field in NearRepeatForm.base_fields.items():
-        if field.initial is not None and not data.get(name):
-            data[name] = field.initial  # the calculator's usual bands, shown in the form
-    form = NearRepeatForm(data)
+    form = _form(NearRepeatForm, request.GET, days=NEAR_REPEAT_DAYS)
     choice = _choice(form)
     context = {"form": form}
     result = None
