@@ -56,6 +56,20 @@ class TestPendingAddressesMatrix(ScopingMatrix):
         return VISIBLE[persona] if persona in ("officer", "station", "city") else set()
 
 
+class TestPendingAddressesApiMatrix(TestPendingAddressesMatrix):
+    ROUTES = [
+        ScopedRoutes(
+            name="api-pending-addresses",
+            model=Address,
+            door="api",
+            objects=lambda t: t.pending,
+            key=lambda a: a.code,
+            list_url="/api/v1/registry/pending-addresses",
+            detail_url=lambda a: f"/api/v1/registry/pending-addresses/{a.pk}",
+        )
+    ]
+
+
 def all_of(model):
     return model.objects.unscoped(reason="test")
 
@@ -142,3 +156,32 @@ def test_confirming_refuses_a_twin_of_a_standard_address(personas, client):
     assert response.status_code == 302
     confirmed = all_of(Address).get(pk=pending.pk)
     assert confirmed.status == AddressStatus.STANDARD and confirmed.full_text == "金积镇金积村七组5号"
+
+
+def test_the_api_merges_and_confirms(personas, client):
+    from fengqiao.accounts.actions import issue_api_token
+
+    t = personas.territory
+    standard = make_address(t.grid_a, street="八组", door_plate="2")
+    pending = pending_at(t.grid_a, "金积村8组2号")
+    person = make_person(pending, name="吴十")
+    _, raw = issue_api_token(personas.officer, actor=personas.officer)
+    headers = {"Authorization": f"Bearer {raw}", "X-Purpose": "visit"}
+    base = "/api/v1/registry/pending-addresses"
+    merged = client.post(
+        f"{base}/{pending.pk}/merge",
+        {"into": standard.code},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert merged.status_code == 200, merged.content
+    assert merged.json() == {"into": standard.code, "people": 1, "houses": 0, "organisations": 0}
+    assert all_of(Person).get(pk=person.pk).current_address_id == standard.pk
+    # the merged one is gone from the list; another is confirmed with its street corrected
+    other = t.pending["A"]
+    confirmed = client.post(
+        f"{base}/{other.pk}/confirm", {"street": "九组"}, content_type="application/json", headers=headers
+    )
+    assert confirmed.status_code == 200, confirmed.content
+    assert confirmed.json()["full_text"] == "金积镇金积村九组"
+    assert [a["id"] for a in client.get(base, headers=headers).json()["items"]] == []

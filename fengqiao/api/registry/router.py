@@ -28,6 +28,10 @@ from fengqiao.api.registry.schemas import (
     OrganisationIn,
     OrganisationOut,
     OrganisationPatchIn,
+    PendingAddressOut,
+    PendingConfirmIn,
+    PendingMergeIn,
+    PendingMergeOut,
     PeopleFilters,
     PersonIn,
     PersonListItem,
@@ -517,3 +521,64 @@ def collection_statistics(request, filters: Query[StatisticsFilters]):
             for row in rows
         ],
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# addresses to standardise (待规範地址): the page's list, merge and confirm, for officers and above
+
+
+@router.get(
+    "/pending-addresses",
+    response={200: list[PendingAddressOut], **ERRORS},
+    url_name="registry-pending-addresses",
+    summary="Addresses to standardise",
+)
+@paginate(LimitOffset)
+def list_pending_addresses(request):
+    """The addresses imports made from texts no standard address matched, in the caller's scope,
+    by police district. Community officers and above; 403 for other staff."""
+    if not selectors.may_standardise_addresses(request.auth):
+        raise PermissionDenied(_("Addresses to standardise are the community officer's to settle."))
+    return selectors.pending_addresses(request.auth)
+
+
+@router.get(
+    "/pending-addresses/{int:record_id}",
+    response={200: PendingAddressOut, **ERRORS},
+    url_name="registry-pending-address",
+    summary="One address to standardise",
+)
+def get_pending_address(request, record_id: int):
+    """404 outside the caller's scope, and for staff who do not settle addresses."""
+    return selectors.pending_address(request.auth, record_id)
+
+
+@router.post(
+    "/pending-addresses/{int:record_id}/merge",
+    response={200: PendingMergeOut, **ERRORS},
+    url_name="registry-pending-address-merge",
+    summary="Merge an address to standardise into a standard one",
+)
+def merge_pending_address(request, record_id: int, payload: PendingMergeIn):
+    """Its people, house and organisations move to the standard address (in the caller's scope),
+    and it is retired; one audit entry. 404 outside the caller's scope."""
+    user = request.auth
+    address = selectors.pending_address(user, record_id)
+    into = _address_by_code(user, payload.into, "into")
+    moved = actions.merge_pending_address(address, actor=user, into=into)
+    return {"into": into.code, **moved}
+
+
+@router.post(
+    "/pending-addresses/{int:record_id}/confirm",
+    response={200: AddressOut, **ERRORS},
+    url_name="registry-pending-address-confirm",
+    summary="Confirm an address to standardise as a standard one",
+)
+def confirm_pending_address(request, record_id: int, payload: PendingConfirmIn):
+    """Its parts corrected as sent, it becomes a standard address; refused while a standard address
+    in its community reads the same (merge into that one)."""
+    user = request.auth
+    address = selectors.pending_address(user, record_id)
+    confirmed = actions.confirm_pending_address(address, actor=user, data=payload.dict(exclude_none=True))
+    return selectors.address_for(user, confirmed.pk)

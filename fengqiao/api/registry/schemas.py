@@ -435,3 +435,42 @@ class CollectionStatisticsOut(Schema):
     end: dt.date = Field(description="The last day counted (the end of the last period).")
     totals: dict[str, KindCount] = Field(description="people, houses, organisations over the whole span.")
     rows: list[StatisticsRow] = Field(description="One per node and period, by node path then period.")
+
+
+class PendingAddressOut(Schema):
+    """An address to standardise (待规范地址), made by an import from a text no standard address
+    matched, and what is there."""
+
+    id: int
+    code: str
+    source_text: str = Field(description="The address as the spreadsheet wrote it.")
+    full_text: str = Field(description="How it was read.")
+    community: DivisionRef
+    grid: GridRef
+    lon: float | None
+    lat: float | None
+    people_count: int
+    house_count: int
+    organisation_count: int
+
+
+class PendingMergeIn(InputSchema):
+    into: Text = Field(max_length=64, description="The code of the standard address to merge into.")
+
+
+class PendingMergeOut(Schema):
+    into: str = Field(description="The standard address's code.")
+    people: int
+    houses: int
+    organisations: int
+
+
+class PendingConfirmIn(InputSchema):
+    """The parts to correct before the address becomes a standard one; those not sent stay."""
+
+    street: Text | None = Field(None, max_length=100)
+    compound: Text | None = Field(None, max_length=100)
+    door_plate: Text | None = Field(None, max_length=50)
+    building: Text | None = Field(None, max_length=50)
+    unit: Text | None = Field(None, max_length=20)
+    room: Text | None = Field(None, max_length=20)
