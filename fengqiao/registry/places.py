@@ -22,6 +22,7 @@ from pypinyin import Style, lazy_pinyin
 from fengqiao.core.scoping import is_staff, path_within, scope_prefixes
 from fengqiao.geo.choices import DivisionLevel
 from fengqiao.geo.models import Division, Grid, PoliceUnit
+from fengqiao.registry import addressing
 from fengqiao.registry.models import Address
 from fengqiao.registry.search import text_prefix, text_prefix_order
 from fengqiao.registry.text import search_key
@@ -44,6 +45,7 @@ KIND_ORDER = {"village": 0, "town": 1, "grid": 2, "unit": 3, "address": 4}
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _ADDRESS_VALUES = ("code", "full_text", "lon", "lat", "unit", "room")
+_ADDRESS_CODE = re.compile(r"^[0-9A-Za-z]{12,64}$")
 
 
 @dataclass
@@ -198,9 +200,12 @@ def normalise_query(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip()[:MAX_QUERY]
 
 
-def search_places(user, text: str, *, kinds=None, limit: int = LIMIT) -> list[Place]:
+def search_places(
+    user, text: str, *, kinds=None, limit: int = LIMIT, houses_only: bool = False
+) -> list[Place]:
     """Places named by ``text`` that ``user`` may see: staff their scope, everyone else (the
-    portal) the public kinds. ``kinds`` narrows the answer to some of :data:`KINDS`."""
+    portal) the public kinds. ``kinds`` narrows the answer to some of :data:`KINDS`;
+    ``houses_only`` the addresses to those of a recorded house (staff)."""
     text = normalise_query(text)
     if not text:
         return []
@@ -222,8 +227,10 @@ def search_places(user, text: str, *, kinds=None, limit: int = LIMIT) -> list[Pl
             found.append((rank, KIND_ORDER[entry.place.kind], entry.place.value, entry.place))
     found.sort(key=lambda item: item[:3])
     places = [item[3] for item in found[:limit]]
-    if "address" in allowed and han and len(places) < limit:
-        places += _addresses(user, han, staff=staff, limit=limit - len(places))
+    if "address" in allowed and (han or (staff and _ADDRESS_CODE.match(text))) and len(places) < limit:
+        places += _addresses(
+            user, han or text, staff=staff, limit=limit - len(places), houses_only=houses_only
+        )
     return places
 
 
@@ -238,14 +245,28 @@ def _address_prefixes(text: str) -> list[str]:
     return list(dict.fromkeys(prefixes))[:4]
 
 
-def _addresses(user, text: str, *, staff: bool, limit: int) -> list[Place]:
+def _addresses(user, text: str, *, staff: bool, limit: int, houses_only: bool = False) -> list[Place]:
     if staff:
-        addresses = Address.objects.visible_to(user)
-    else:
-        addresses = Address.objects.unscoped(reason=UNSCOPED_PUBLIC)
-    addresses = addresses.filter(retired_at=None, in_use=True)
+        addresses = Address.objects.visible_to(user).filter(retired_at=None, in_use=True)
+        if houses_only:
+            addresses = addresses.filter(house__isnull=False, house__retired_at__isnull=True)
+    else:  # the portal: standard addresses only, not those waiting to be standardised
+        addresses = Address.objects.unscoped(reason=UNSCOPED_PUBLIC).filter(**addressing.STANDARD)
+    if staff and _ADDRESS_CODE.match(text):
+        return [_address_place(row, staff) for row in addresses.filter(code=text).values(*_ADDRESS_VALUES)]
     places: list[Place] = []
     seen: set[str] = set()
+
+    def add(rows) -> bool:
+        for row in rows:
+            place = _address_place(row, staff)
+            if place.label not in seen:
+                seen.add(place.label)
+                places.append(place)
+            if len(places) >= limit:
+                return True
+        return False
+
     for prefix in _address_prefixes(text):
         rows = (
             addresses.filter(text_prefix("full_text", prefix))
@@ -253,13 +274,11 @@ def _addresses(user, text: str, *, staff: bool, limit: int) -> list[Place]:
             .values(*_ADDRESS_VALUES)
         )
         # The portal shows buildings, not rooms: several rows make one building.
-        for row in rows[: limit * (5 if not staff else 1)]:
-            place = _address_place(row, staff)
-            if place.label not in seen:
-                seen.add(place.label)
-                places.append(place)
-            if len(places) >= limit:
-                return places
+        if add(rows[: limit * (5 if not staff else 1)]):
+            return places
+    if staff and len(text) >= 2:
+        # A street or compound anywhere in the text (滨河路): within one's scope, a short scan.
+        add(addresses.filter(full_text__contains=text).order_by("full_text").values(*_ADDRESS_VALUES)[:limit])
     return places
 
 

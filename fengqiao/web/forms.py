@@ -182,10 +182,17 @@ class PlacePicker(forms.Widget):
     template_name = "web/widgets/place_picker.html"
 
     def __init__(
-        self, *, kinds=(), map_id: str = "", point_inputs: tuple[str, str] | None = None, attrs=None
+        self,
+        *,
+        kinds=(),
+        map_id: str = "",
+        point_inputs: tuple[str, str] | None = None,
+        params="",
+        attrs=None,
     ):
         super().__init__(attrs)
         self.kinds, self.map_id, self.point_inputs = tuple(kinds), map_id, point_inputs
+        self.params = params  # more of the search's query string, e.g. "houses=1"
         self.candidates: list = []  # suggestions shown at once, after a form error
 
     def value_from_datadict(self, data, files, name):
@@ -205,7 +212,7 @@ class PlacePicker(forms.Widget):
         context = super().get_context(name, value, attrs)
         widget = context["widget"]
         widget.update(
-            search_url=reverse("place_search"),
+            search_url=reverse("place_search") + (f"?{self.params}" if self.params else ""),
             kinds=",".join(self.kinds),
             map_id=self.map_id,
             lon_input=self.point_inputs[0] if self.point_inputs else "",
@@ -274,6 +281,8 @@ class AddressPlaceField(PlaceField):
         kwargs.setdefault("kinds", ("address",))
         super().__init__(**kwargs)
         self.user, self.houses_only = user, houses_only
+        if houses_only:
+            self.widget.params = "houses=1"
 
     def _visible(self):
         addresses = Address.objects.visible_to(self.user).filter(retired_at=None)
@@ -285,7 +294,9 @@ class AddressPlaceField(PlaceField):
             return None
         key = choice.value or (choice.text if _ADDRESS_CODE.match(choice.text) else "")
         if key:
-            address = self._visible().filter(code=key).select_related("grid").first()
+            # Any address picked by its code: a form that needs a house there says so itself.
+            address = Address.objects.visible_to(self.user).filter(code=key, retired_at=None)
+            address = address.select_related("grid").first()
             if address is not None:
                 return address
             if not choice.text or choice.text == key:

@@ -325,11 +325,11 @@ def test_intake_suggests_duplicates_and_finds_registry_addresses(logged_in, pers
     assert 'data-duplicates="0"' in html(
         client.get("/events/new/duplicates/?category=0403&lon=106.1053&lat=37.905")
     )
-    # the address look-up offers registry addresses in the user's area
+    # the address field's place search offers registry addresses in the user's area
     address = make_address(personas.territory.grid_a, street="滨河路")
-    options = html(client.get("/events/new/addresses/?address=滨河"))
-    assert address.code in options and 'data-pick-for="id_address"' in options
-    assert address.code not in html(logged_in(personas.grid_b).get("/events/new/addresses/?address=滨河"))
+    options = html(client.get("/places/?kinds=address&q=滨河"))
+    assert address.code in options and "data-place-picker" in html(client.get("/events/new/"))
+    assert address.code not in html(logged_in(personas.grid_b).get("/places/?kinds=address&q=滨河"))
     # and an event taken in by address alone is placed in the address's grid
     response = logged_in(personas.grid_a).post(
         "/events/new/", {"category": "0403", "title": "垃圾未清", "address": address.code, "channel": "staff"}

@@ -682,20 +682,15 @@ def test_a_grid_workers_form_starts_in_their_grid(logged_in, world):
 
 def test_address_suggestions_stay_in_scope(logged_in, world):
     client = logged_in(world.personas.grid_a)
-    response = client.get(
-        "/registry/addresses/options/", {"field": "current_address", "current_address": "滨河路", "for": "x"}
-    )
-    page = body(response)
-    assert world.address_a.code in page and 'data-pick-for="x"' in page
+    page = body(client.get("/places/", {"kinds": "address", "q": "滨河路"}))
+    assert world.address_a.code in page
     assert world.address_b.code not in page and world.address_c.code not in page
 
 
 def test_house_suggestions_only_offer_addresses_with_a_house(logged_in, world):
     bare = make_address(world.personas.territory.grid_a, street="滨河路", door_plate="99")
     page = body(
-        logged_in(world.personas.grid_a).get(
-            "/registry/addresses/options/", {"field": "house", "house": "滨河路", "for": "x", "houses": "1"}
-        )
+        logged_in(world.personas.grid_a).get("/places/", {"kinds": "address", "q": "滨河路", "houses": "1"})
     )
     assert world.address_a.code in page and bare.code not in page
 

@@ -11,7 +11,6 @@ urlpatterns = [
     path("board/", views.event_board, name="event_board"),
     path("new/", views.event_create, name="event_create"),
     path("new/duplicates/", views.event_duplicates, name="event_duplicates"),
-    path("new/addresses/", views.event_address_options, name="event_address_options"),
     path("<str:number>/", views.event_detail, name="event_detail"),
     path("<str:number>/move/<str:name>/", views.event_move, name="event_move"),
     path("<str:number>/attach/", views.event_attach, name="event_attach"),

@@ -21,7 +21,7 @@ from fengqiao.events.inputs import category_label
 from fengqiao.events.models import Category, Event
 from fengqiao.events.selectors import EventFilter
 from fengqiao.geo.models import Grid, PoliceUnit
-from fengqiao.registry import reads, search
+from fengqiao.registry import reads
 from fengqiao.web.events import forms
 from fengqiao.web.menu import requires
 from fengqiao.web.selectors import grid_feature
@@ -421,14 +421,3 @@ def event_duplicates(request):
     g = request.GET
     found = _duplicates_for(request.user, g.get("category"), g.get("lon"), g.get("lat"))
     return render(request, "web/events/_duplicates.html", {"duplicates": found, "asked": bool(g.get("lon"))})
-
-
-@require_GET
-@login_required
-def event_address_options(request):
-    """Registry addresses in the user's area matching what they type (htmx)."""
-    text = request.GET.get("address", "").strip()[:100]
-    found = list(search.search_addresses(request.user, text)[:SUGGESTIONS]) if text else []
-    return render(
-        request, "web/registry/_address_suggestions.html", {"addresses": found, "target": "id_address"}
-    )

@@ -18,13 +18,17 @@ def _json(data) -> JsonResponse:
 @require_GET
 def search(request):
     """``?q=`` part of a name (Chinese, pinyin or initials), ``kinds=`` a comma-separated subset
-    of village, town, grid, unit, address; at most ``limit`` suggestions, best first."""
+    of village, town, grid, unit, address; ``houses=1`` only addresses with a recorded house; at
+    most ``limit`` suggestions, best first."""
     kinds = [k for k in request.GET.get("kinds", "").split(",") if k in places.KINDS] or None
     try:
         limit = max(1, min(MAX_LIMIT, int(request.GET.get("limit", places.LIMIT))))
     except ValueError:
         limit = places.LIMIT
-    found = places.search_places(request.user, request.GET.get("q", ""), kinds=kinds, limit=limit)
+    houses = request.GET.get("houses") == "1"
+    found = places.search_places(
+        request.user, request.GET.get("q", ""), kinds=kinds, limit=limit, houses_only=houses
+    )
     return _json({"results": [p.as_dict() for p in found]})
 
 

@@ -95,14 +95,6 @@ def filtered(slug: str, user, filters: dict) -> Listing:
     return Listing(results, results.notice)
 
 
-def address_suggestions(user, text: str, *, houses_only: bool = False, limit: int = 10) -> list[Address]:
-    """Addresses to offer under an address field as the user types: code or any part of the text."""
-    addresses = Address.objects.filter(in_use=True)
-    if houses_only:
-        addresses = addresses.filter(house__isnull=False, house__retired_at__isnull=True)
-    return list(search.search_addresses(user, text, queryset=addresses)[:limit])
-
-
 @dataclass
 class Everything:
     """The registry's search box over every kind at once."""

@@ -19,7 +19,6 @@ urlpatterns = [
     path("staff-reads/", views.staff_reads_index, name="registry_staff_reads_index"),
     path("staff-reads/<int:pk>/", views.staff_reads, name="registry_staff_reads"),
     path("statistics/", views.statistics, name="registry_statistics"),
-    path("addresses/options/", views.address_options, name="registry_address_options"),
     path("addresses/pending/", pending.pending_list, name="registry_pending_addresses"),
     path("addresses/pending/<int:pk>/", pending.pending_detail, name="registry_pending_address"),
     path("addresses/pending/<int:pk>/merge/", pending.pending_merge, name="registry_pending_merge"),

@@ -505,27 +505,6 @@ def care_tag_remove(request, pk: int):
 
 
 # ---------------------------------------------------------------------------------------------
-# look-ups for the forms
-
-
-@require_GET
-@login_required
-def address_options(request):
-    """Suggestions under an address field, as the user types (htmx)."""
-    _require_registry(request.user)
-    field = request.GET.get("field", "")
-    text = request.GET.get(field, "").strip()[:100] if field else ""
-    target = request.GET.get("for", "")
-    addresses = []
-    if len(text) >= 1:
-        found = reads.address_suggestions(request.user, text, houses_only=bool(request.GET.get("houses")))
-        addresses = found[:SUGGESTIONS]
-    return render(
-        request, "web/registry/_address_suggestions.html", {"addresses": addresses, "target": target}
-    )
-
-
-# ---------------------------------------------------------------------------------------------
 # floating-population duties and collection statistics
 
 

@@ -12,20 +12,6 @@
         input.dispatchEvent(new Event("input", { bubbles: true }));
         input.focus();
       }
-      return;
-    }
-    // A suggestion under a look-up field: put its value in the field, show what was picked.
-    var pick = event.target.closest("[data-pick-for]");
-    if (pick) {
-      var field = document.getElementById(pick.getAttribute("data-pick-for"));
-      if (field) {
-        field.value = pick.getAttribute("data-value");
-        var list = pick.closest(".suggestions");
-        var chosen = document.getElementById(field.id + "-chosen");
-        if (chosen) chosen.textContent = pick.getAttribute("data-label");
-        if (list) list.replaceChildren();
-        field.focus();
-      }
     }
   });
 })();
