@@ -377,24 +377,30 @@ def add_points(patrol: Patrol, points: list[dict], *, actor) -> int:
             {"points": [_("At most %(n)s positions in one batch.") % {"n": rules.MAX_POINTS_PER_BATCH}]}
         )
     now = timezone.now()
-    rows = []
+    checked = {}
     for i, point in enumerate(points):
         lon, lat = rules.check_position(point["lon"], point["lat"], f"points.{i}")
         at = rules.check_time(point["at"], f"points.{i}.at", now=now, not_before=patrol.started_at)
         accuracy = point.get("accuracy")
-        rows.append(
-            TrackPoint(
-                patrol_id=patrol.pk,
-                seq=int(point["seq"]),
-                at=at,
-                lon=lon,
-                lat=lat,
-                accuracy=None if accuracy is None else float(accuracy),
-            )
-        )
+        checked.setdefault(int(point["seq"]), (at, lon, lat, None if accuracy is None else float(accuracy)))
+    if not checked:
+        return 0
     with transaction.atomic():
         patrol = _own_locked(patrol, actor)
-        if patrol.point_count + len(rows) > rules.MAX_POINTS_PER_PATROL + rules.MAX_POINTS_PER_BATCH:
+        # What a phone sends again is mostly what the server has: skip it before making rows.
+        known = set(
+            TrackPoint.objects.filter(
+                patrol_id=patrol.pk, seq__gte=min(checked), seq__lte=max(checked)
+            ).values_list("seq", flat=True)
+        )
+        rows = [
+            TrackPoint(patrol_id=patrol.pk, seq=seq, at=at, lon=lon, lat=lat, accuracy=accuracy)
+            for seq, (at, lon, lat, accuracy) in checked.items()
+            if seq not in known
+        ]
+        if not rows:
+            return 0
+        if patrol.point_count + len(rows) > rules.MAX_POINTS_PER_PATROL:
             raise ValidationError({"points": [_("This patrol has too many positions.")]})
         before = patrol.point_count
         TrackPoint.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)

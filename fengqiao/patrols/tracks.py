@@ -1,9 +1,8 @@
 """Tracks: the GeoJSON a patrol keeps, its length, GPX in and out, and the grids it passed through.
 
-Coverage cuts a track into its segments (point to next point) and asks the grids' spatial index
-(the locator's shapely STRtree over the active grids) which outlines each segment meets, for many
-tracks in one query; a grid's first and last time are those of the first and last segment in it.
-No loop over polygons.
+Coverage asks the grids' spatial index (the locator's shapely STRtree over the active grids, its
+outlines prepared) which outlines each track meets, many tracks in one query, and times each
+grid by the track's positions inside it (``passages_many``). No loop over polygons.
 """
 
 import datetime as dt
@@ -95,33 +94,42 @@ def segments(track: Track) -> np.ndarray:
 
 
 def passages_many(tracks: list[Track], locator: Locator | None = None) -> list[dict[int, tuple[int, int]]]:
-    """For each track, {grid id: (first, last)} (epoch microseconds) of the grids it passed through: every
-    track's segments in one query of the grids' STRtree."""
+    """For each track, {grid id: (first, last)} (epoch microseconds) of the grids it passed through.
+
+    Which grids: each whole track (one line) put to the grids' STRtree, all tracks in one query,
+    so a grid the line only clips between two positions counts too. When: from the positions
+    inside the grid, the segment that entered it (from the position before the first inside) to
+    the one that left it (to the position after the last inside); for a grid no position lies in,
+    the first and last of the track's segments that meet it. No segment is made as a geometry
+    unless a grid holds none of the track's positions.
+    """
     locator = locator or current_locator()
     results: list[dict[int, tuple[int, int]]] = [{} for _ in tracks]
-    pieces = [segments(t) for t in tracks if len(t)]
-    if not pieces or len(locator) == 0:
+    kept = [i for i, t in enumerate(tracks) if len(t)]
+    if not kept or len(locator) == 0:
         return results
-    owners = np.concatenate([np.full(len(p), i) for i, p in zip(_nonempty(tracks), pieces, strict=True)])
-    starts = np.concatenate([t.times if len(t) == 1 else t.times[:-1] for t in tracks if len(t)])
-    ends = np.concatenate([t.times if len(t) == 1 else t.times[1:] for t in tracks if len(t)])
-    seg_idx, tree_idx = locator.tree.query(np.concatenate(pieces), predicate="intersects")
-    if seg_idx.size == 0:
-        return results
-    # One row per (track, grid): the earliest start and latest end of its segments there.
-    track_of, grid_of = owners[seg_idx], locator.ids[tree_idx]
-    order = np.lexsort((grid_of, track_of))
-    track_of, grid_of = track_of[order], grid_of[order]
-    first, last = starts[seg_idx][order], ends[seg_idx][order]
-    cut = np.flatnonzero(np.r_[True, (track_of[1:] != track_of[:-1]) | (grid_of[1:] != grid_of[:-1])])
-    firsts, lasts = np.minimum.reduceat(first, cut), np.maximum.reduceat(last, cut)
-    for i, at in enumerate(cut):
-        results[int(track_of[at])][int(grid_of[at])] = (int(firsts[i]), int(lasts[i]))
+    lines = np.array(
+        [
+            shapely.points(tracks[i].lons[0], tracks[i].lats[0])
+            if len(tracks[i]) == 1
+            else shapely.linestrings(tracks[i].lons, tracks[i].lats)
+            for i in kept
+        ],
+        dtype=object,
+    )
+    line_idx, tree_idx = locator.tree.query(lines, predicate="intersects")
+    for li, gi in zip(line_idx.tolist(), tree_idx.tolist(), strict=True):
+        track, polygon = tracks[kept[li]], locator.geometries[gi]
+        inside = np.flatnonzero(shapely.contains_xy(polygon, track.lons, track.lats))
+        if inside.size:
+            a, b = max(int(inside[0]) - 1, 0), min(int(inside[-1]) + 1, len(track) - 1)
+        elif len(track) == 1:
+            a = b = 0
+        else:
+            hit = np.flatnonzero(shapely.intersects(polygon, segments(track)))
+            a, b = int(hit[0]), int(hit[-1]) + 1
+        results[kept[li]][int(locator.ids[gi])] = (int(track.times[a]), int(track.times[b]))
     return results
-
-
-def _nonempty(tracks):
-    return [i for i, t in enumerate(tracks) if len(t)]
 
 
 def passages(track: Track, locator: Locator | None = None) -> dict[int, tuple[int, int]]:

@@ -310,3 +310,16 @@ def test_hours_and_findings_per_team_and_member(world, personas, started, catego
     assert by_member["王兰花"].patrols == 1 and by_member["马志强"].findings == 1
     # grid worker A's scope holds team A's patrol only
     assert [r.label for r in patrol_figures(selectors.patrols_for(personas.grid_a))] == ["金积村红袖标"]
+
+
+def test_a_grid_crossed_between_two_positions_counts_with_their_times(world, personas):
+    from fengqiao.geo.locator import current_locator
+
+    # given two positions, one in grid A and one north-east of B, whose straight line cuts B
+    t0 = dt.datetime(2026, 12, 1, 8, tzinfo=dt.UTC)
+    track = tracks.Track.of([(t0, 106.105, 37.905), (t0 + dt.timedelta(seconds=5), 106.125, 37.912)])
+    passed = tracks.passages(track, current_locator())
+    # then B is passed, from the first position's time to the second's
+    t = personas.territory
+    micros = (track.times[0], track.times[1])
+    assert passed == {t.grid_a.pk: micros, t.grid_b.pk: micros}

@@ -4,6 +4,7 @@ import datetime as dt
 import uuid
 
 from ninja import Field, Schema
+from pydantic import BaseModel, ConfigDict
 
 from fengqiao.api.schemas import InputSchema, Text
 from fengqiao.patrols.rules import MAX_POINTS_PER_BATCH
@@ -15,7 +16,12 @@ class StartIn(InputSchema):
     plan: int | None = Field(None, description="the plan patrolled, if any")
 
 
-class PointIn(InputSchema):
+class PointIn(BaseModel):
+    """One position. A plain pydantic model: a batch holds thousands, and ninja's Schema adds a
+    validator per object that costs more than the rest of the upload."""
+
+    model_config = ConfigDict(extra="forbid")
+
     seq: int = Field(
         ge=0, le=2**31 - 1, description="the phone's number for this position, unique in the patrol"
     )
