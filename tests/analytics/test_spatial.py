@@ -162,3 +162,12 @@ def test_kernel_density_integrates_to_the_number_of_points():
     assert (
         abs(r - result["rows"] / 2) < result["rows"] / 6 and abs(c - result["cols"] / 2) < result["cols"] / 6
     )
+
+
+def test_without_permutations_p_is_the_two_sided_normal_p_value():
+    from scipy.stats import norm
+
+    w = spatial.queen_weights(lattice(6))
+    y = np.random.default_rng(9).poisson(3, 36).astype(float)
+    result = gi_star(y, w, permutations=0)
+    np.testing.assert_allclose(result.p, 2 * norm.sf(np.abs(result.z)))

@@ -97,3 +97,48 @@ def test_the_lattice_is_built_once_and_again_when_a_grid_changes(personas):
         rebuilt.codes.index(g.code) for g in (personas.territory.grid_a, grid, personas.territory.grid_c)
     )
     assert rebuilt.neighbours[a] == [b] and rebuilt.neighbours[c] == []
+
+
+def test_a_grid_hot_only_in_the_last_week_is_a_new_hot_spot(client, personas, report):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from fengqiao.geo.models import Grid
+    from tests.conftest import square
+
+    # given a 5 × 5 block of small grids in district A, and burglaries around its centre this week only
+    t = personas.territory
+    step = 0.002
+    block = []
+    for r in range(5):
+        for c in range(5):
+            lon, lat = 106.10 + c * step, 37.88 + r * step
+            block.append(
+                Grid.objects.create(
+                    code=f"640302100201{100 + r * 5 + c}",
+                    name=f"块{r}{c}",
+                    community=t.village_a,
+                    district=t.district_a,
+                    geometry=square(lon, lat, step),
+                    centroid_lon=lon + step / 2,
+                    centroid_lat=lat + step / 2,
+                    area_km2=0.04,
+                )
+            )
+    centre = block[12]
+    for cell in (6, 7, 8, 11, 12, 13, 16, 17, 18):  # the centre and its ring: a cluster
+        for _k in range(3):
+            report("0101", lon=block[cell].centroid_lon, lat=block[cell].centroid_lat, actor=personas.station)
+    # when the station reads six weeks up to today
+    client.force_login(personas.station)
+    end = timezone.localdate().isoformat()
+    response = client.get(f"/analytics/hotspots/emerging/?category=0101&weeks=6&end={end}")
+    # then the centre is a new hot spot, on the map and in the table, and its page shows its weeks
+    assert response.status_code == 200
+    patterns = values(response, "emerging-values")
+    assert patterns[centre.code]["pattern"] == "new_hot"
+    assert f'data-grid="{centre.code}" data-pattern="new_hot"' in response.content.decode()
+    page = client.get(f"/analytics/hotspots/grids/{centre.code}/?category=0101&weeks=6&end={end}")
+    assert page.status_code == 200 and [w["count"] for w in page.context["weeks"]] == [0, 0, 0, 0, 0, 3]
+    assert dt.date.fromisoformat(end) - page.context["weeks"][-1]["start"] == dt.timedelta(days=6)
