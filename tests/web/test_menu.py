@@ -35,14 +35,20 @@ STAFF = [
 ]
 # A station and the bureaus also have the command room, first of the statistics.
 COMMAND = [m for module in STAFF for m in ([module, "command"] if module == "statistics" else [module])]
+# Stations and above also analyse: the hotspot map and near repeats, last of the statistics.
+ANALYSIS = [
+    m
+    for module in COMMAND
+    for m in ([module, "hotspots", "near_repeat"] if module == "registry_statistics" else [module])
+]
 # Grid workers are in the field: the station's video-patrol desk is not theirs.
 FIELD = [m for m in STAFF if m != "video_patrol"]
 # What each persona's menu holds, in order (a group's pages follow it).
 MENUS = {
     "grid_a": [*FIELD, "notifications"],
     "officer": [*STAFF, "notifications"],
-    "station": [*COMMAND, "staff", "notifications"],
-    "city": [*COMMAND, "staff", "notifications"],
+    "station": [*ANALYSIS, "staff", "notifications"],
+    "city": [*ANALYSIS, "staff", "notifications"],
     "resident": ["home", "report", "my_reports", "record_reads", "notifications"],
 }
 STAFF_ONLY = [
