@@ -264,6 +264,11 @@ def test_the_api(client, personas, story):
     received = body["total"]["figures"]["received"]
     assert (received["value"], received["last_year"], received["previous"]) == (9, 2, 1)
     assert received["yoy"] == pytest.approx(3.5)
+    # a rate gives its counts, whether it rests on enough cases, and which way is better
+    rework = body["total"]["figures"]["rework_rate"]
+    assert (rework["better"], received["better"], received["numerator"]) == ("lower", "", None)
+    assert rework["value"] == pytest.approx(rework["numerator"] / rework["denominator"])
+    assert rework["reliable"] is (rework["denominator"] >= settings.RATE_MIN_CASES)
     for row in [*body["rows"], body["total"]]:
         for name, figure in row["figures"].items():
             if name in ind.COUNT_NAMES:

@@ -44,6 +44,14 @@ class FigureOut(Schema):
     )
     mom: float | None = Field(description="环比: the same against the previous period.")
     rate: bool
+    numerator: int | None = Field(None, description="A rate's numerator (null for a count).")
+    denominator: int | None = Field(
+        None, description="A rate's denominator in the period (null for a count)."
+    )
+    reliable: bool = Field(
+        description="False for a rate from fewer than FENGQIAO_RATE_MIN_CASES cases: not to compare or rank."
+    )
+    better: str = Field(description="Which way the figure is good: higher, lower, or empty for neither.")
     params: dict[str, str] = Field(
         description="The event-list filters selecting exactly the events counted (a rate: its numerator's); "
         "the same parameters as GET /api/v1/events and the /events/ page."
@@ -98,6 +106,10 @@ def _row(row: ind.Row) -> dict:
                 "yoy": f.yoy,
                 "mom": f.mom,
                 "rate": f.rate,
+                "numerator": f.share.numerator if f.share else None,
+                "denominator": f.share.denominator if f.share else None,
+                "reliable": f.reliable,
+                "better": f.better,
                 "params": f.params,
                 "list_url": ind.list_url(f.params),
             }
