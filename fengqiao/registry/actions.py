@@ -236,8 +236,8 @@ def _save_with_history(obj, before: dict | None, *, actor, reason: str = "") -> 
             audit.CREATE if creating else audit.UPDATE,
             obj,
             actor=actor,
-            before=history.masked(old) or None,
-            after=history.masked(new),
+            before=history.audited(obj, old) or None,
+            after=history.audited(obj, new),
             reason=reason,
             object_repr=str(obj),
         )

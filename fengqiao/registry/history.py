@@ -17,7 +17,7 @@ from django.db import connection
 from django.db.models import Max, Q
 from django.utils import timezone
 
-from fengqiao.core import audit, context
+from fengqiao.core import audit, context, crypto
 from fengqiao.core.importing import copy_in
 from fengqiao.registry.choices import HistoryAction, RecordKind
 from fengqiao.registry.models import (
@@ -43,7 +43,18 @@ KIND_OF_MODEL = {
 }
 
 # Columns that are derived or bookkeeping: not part of a record's history.
-IGNORED_FIELDS = {"id", "created_at", "updated_at", "scope_path", "name_pinyin", "name_initials", "full_text"}
+IGNORED_FIELDS = {
+    "id",
+    "created_at",
+    "updated_at",
+    "scope_path",
+    "name_pinyin",
+    "name_initials",
+    "full_text",
+    # keyed hashes of encrypted fields (core.crypto): derived, and not to be kept beside the history
+    "id_number_hash",
+    "phone_hash",
+}
 
 # Fields shown masked wherever a change is displayed or logged.
 MASKERS = {
@@ -75,6 +86,16 @@ def masked(values: dict | None) -> dict | None:
     if values is None:
         return None
     return {k: (MASKERS[k](v) if k in MASKERS and v else v) for k, v in values.items()}
+
+
+def audited(record, values: dict | None) -> dict | None:
+    """The values as the audit log keeps them: masked, and the text of an encrypted field that has
+    no mask (a care tag's note) left out, since the log is hashed and cannot be encrypted."""
+    values = masked(values)
+    if values is None:
+        return None
+    secret = {f.attname for f in type(record)._meta.concrete_fields if isinstance(f, crypto.EncryptedMixin)}
+    return {k: ("***" if k in secret and k not in MASKERS and v else v) for k, v in values.items()}
 
 
 def history_row(

@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from fengqiao.core.scoping import ScopedModel
+from fengqiao.core import crypto
+from fengqiao.core.scoping import ScopedModel, unscoped_block
 from fengqiao.geo.models import Division, Grid
 from fengqiao.registry import addressing, reads, text
 from fengqiao.registry.choices import (
@@ -188,15 +189,17 @@ class Person(RegistryRecord):
 
     READ_KIND = reads.PERSON
 
-    id_number = models.CharField(
+    # Encrypted at rest, found and kept unique by its keyed hash (core.crypto, docs/adr/0010).
+    id_number = crypto.EncryptedCharField(
         _("ID number"),
         max_length=18,
-        unique=True,
         error_messages={"unique": _("This ID number is already registered.")},
         null=True,
         blank=True,
         help_text=_("Citizen ID number (GB 11643); empty only for overseas people, who have a document."),
+        indexed_by="id_number_hash",
     )
+    id_number_hash = crypto.BlindIndexField(source="id_number", label="id_number", null=True, unique=True)
     name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
     former_name = models.CharField(_("former name"), max_length=64, blank=True)
     name_pinyin = models.CharField(_("name in pinyin"), max_length=255, editable=False)
@@ -212,7 +215,8 @@ class Person(RegistryRecord):
     education = models.CharField(_("education"), max_length=32, blank=True, choices=Education.choices)
     occupation = models.CharField(_("occupation"), max_length=64, blank=True)
     workplace = models.CharField(_("workplace"), max_length=200, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    phone = crypto.EncryptedCharField(_("phone"), max_length=20, blank=True, indexed_by="phone_hash")
+    phone_hash = crypto.BlindIndexField(source="phone", label="phone", blank=True, db_index=True)
     hukou_address = models.CharField(_("household registration address"), max_length=400, blank=True)
     current_address = models.ForeignKey(
         Address,
@@ -275,6 +279,17 @@ class Person(RegistryRecord):
 
     def __str__(self):
         return self.name
+
+    def validate_unique(self, exclude=None):
+        # The ID number is unique by its keyed hash (the ciphertext differs every time): the
+        # refusal names the number's field, in its own words, as a unique field's would.
+        super().validate_unique(exclude={*(exclude or ()), "id_number_hash"})
+        if self.id_number and "id_number" not in (exclude or ()):
+            with unscoped_block("uniqueness validation"):
+                taken = Person.objects.filter(id_number=self.id_number).exclude(pk=self.pk).exists()
+            if taken:
+                field = self._meta.get_field("id_number")
+                raise ValidationError({"id_number": [field.error_messages["unique"]]})
 
     def refresh_derived(self) -> None:
         super().refresh_derived()
@@ -381,7 +396,7 @@ class Organisation(RegistryRecord):
         _("type"), max_length=32, choices=OrganisationType.choices, default=OrganisationType.ENTERPRISE
     )
     legal_representative = models.CharField(_("legal representative"), max_length=64, blank=True)
-    legal_representative_id = models.CharField(
+    legal_representative_id = crypto.EncryptedCharField(
         _("legal representative's ID number"), max_length=18, null=True, blank=True
     )
     address = models.ForeignKey(
@@ -397,7 +412,8 @@ class Organisation(RegistryRecord):
     internet_cafe = models.BooleanField(SpecialTrade.INTERNET_CAFE.label, default=False)
     logistics = models.BooleanField(SpecialTrade.LOGISTICS.label, default=False)
     hazardous_goods = models.BooleanField(SpecialTrade.HAZARDOUS_GOODS.label, default=False)
-    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    phone = crypto.EncryptedCharField(_("phone"), max_length=20, blank=True, indexed_by="phone_hash")
+    phone_hash = crypto.BlindIndexField(source="phone", label="phone", blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("organisation")
@@ -528,7 +544,7 @@ class CareTag(ScopedModel):
     )
     since = models.DateField(_("since"), null=True, blank=True)
     until = models.DateField(_("until"), null=True, blank=True)
-    note = models.TextField(_("note"), blank=True)
+    note = crypto.EncryptedTextField(_("note"), blank=True)
     grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="+", verbose_name=_("grid"))
     retired_at = models.DateTimeField(_("removed at"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -654,6 +670,10 @@ class ImportBatch(models.Model):
         return {name: int(options.get(name, 0)) for name in ("matched", "pending", "new_pending")}
 
 
+# The fields of the records above that are encrypted, by name, as a change of them is kept.
+SEALED_IN_HISTORY = ("id_number", "phone", "legal_representative_id", "note")
+
+
 class RecordHistory(models.Model):
     """One change of one registry record: who, when, through which door, the changed fields before
     and after. Append-only; versions count from 1 per record."""
@@ -684,8 +704,9 @@ class RecordHistory(models.Model):
         db_index=False,
     )
     source = models.CharField(_("source"), max_length=16, blank=True)
-    before = models.JSONField(_("before"), default=dict, blank=True)
-    after = models.JSONField(_("after"), default=dict, blank=True)
+    # Whole numbers and care notes are the record's own data, kept here encrypted as in the record.
+    before = crypto.SealedJSONField(_("before"), default=dict, blank=True, sealed=SEALED_IN_HISTORY)
+    after = crypto.SealedJSONField(_("after"), default=dict, blank=True, sealed=SEALED_IN_HISTORY)
     reason = models.TextField(_("reason"), blank=True)
     batch = models.ForeignKey(
         ImportBatch,

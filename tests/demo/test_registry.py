@@ -70,7 +70,7 @@ def snapshot() -> dict:
         ),
         "people": list(
             rows(Person)
-            .order_by("id_number", "document_number")
+            .order_by("id_number_hash", "document_number")  # the number is encrypted: its keyed hash orders
             .values_list(
                 "id_number",
                 "name",
