@@ -169,3 +169,11 @@ def test_the_pages_draw_figures_links_and_the_wall_refreshes(personas, story, cl
     wall = client.get(reverse("command_wall"), {"start": "2026-11-01", "end": "2026-11-30"})
     assert wall.status_code == 200
     assert 'data-refresh-seconds="60"' in wall.content.decode()
+
+
+def test_a_bad_period_is_told_in_chinese_and_counts_nothing(personas, client):
+    client.force_login(personas.station)
+    response = client.get(reverse("command"), {"start": "2026-11-30", "end": "2026-11-01"})
+    assert response.status_code == 400
+    assert "开始日期晚于结束日期" in response.content.decode()
+    assert not DailyCount.objects.exists()
