@@ -133,3 +133,18 @@ def test_houses_in_xlsx_and_organisations_go_to_pending_addresses_too(personas, 
     by_name = {o.name: o for o in unscoped(Organisation)}
     assert by_name["金积百货"].address_id == standard[1].pk
     assert by_name["六组商店"].address_id == pending_house.address_id  # the pending address on file
+
+
+def test_an_address_file_makes_a_standard_address_beside_a_pending_one(personas, tmp_path):
+    # given a pending address an earlier people file made
+    t = personas.territory
+    pending = make_address(t.grid_a, street="五组", door_plate="7", status=AddressStatus.PENDING)
+    # when the standard address list is imported with the same address
+    path = write_csv(
+        tmp_path / "地址.csv", ["街路巷", "门楼牌号", "网格编码"], [["五组", "7", t.grid_a.code]]
+    )
+    batch = run_import("addresses", path, actor=personas.station)
+    # then it is a new standard address, and the pending one waits for the officer to merge it
+    assert batch.inserted == 1
+    assert unscoped(Address).filter(full_text=pending.full_text, status=AddressStatus.STANDARD).count() == 1
+    assert unscoped(Address).get(pk=pending.pk).status == AddressStatus.PENDING

@@ -299,7 +299,9 @@ class AddressesImporter(Importer):
         names = self.attnames
         self._by_text = {}
         for i in range(0, len(texts), IN_CHUNK):
-            for stored in qs.filter(full_text__in=texts[i : i + IN_CHUNK]).values(*names):
+            # a pending address reading the same is not this one: the officer merges it into it
+            part = texts[i : i + IN_CHUNK]
+            for stored in qs.filter(full_text__in=part, status=AddressStatus.STANDARD).values(*names):
                 self._by_text.setdefault(stored["full_text"], []).append(stored)
         return found
 
