@@ -224,15 +224,32 @@ def esda_arguments(y, w, *, permutations: int, seed: int) -> dict:
         "permutations": permutations,
         "seed": seed,
         "n_jobs": 1,
-        "keep_simulations": False,
+        # the simulated values, for p-values that count ties fairly (see pseudo_p)
+        "keep_simulations": bool(permutations),
     }
+
+
+def pseudo_p(observed: np.ndarray, simulated: np.ndarray) -> np.ndarray:
+    """The pseudo p-value of each observed value against its simulations (one row per grid), in
+    the direction of its smaller tail, ties counted on both sides: (min(#sims ≥ obs, #sims ≤ obs)
+    + 1) / (permutations + 1).
+
+    esda's own ``p_sim`` counts ties as more extreme only upwards: a grid with no events among
+    neighbours with none — the lowest value there is, which most simulations tie — comes out
+    "cold at 99%". Counts of events tie a lot (a city has many grids with none), so we count
+    ties both ways; where no simulation ties, the two are the same number."""
+    observed = np.asarray(observed, dtype=float)[:, None]
+    simulated = np.asarray(simulated, dtype=float)
+    high = (simulated >= observed).sum(axis=1)
+    low = (simulated <= observed).sum(axis=1)
+    return (np.minimum(high, low) + 1.0) / (simulated.shape[1] + 1.0)
 
 
 def gi_star(y, w, *, permutations: int = PERMUTATIONS, seed: int = SEED) -> GiStar:
     """Getis-Ord Gi* of ``y`` over the binary weights ``w`` (esda ``G_Local``, ``star=True``):
-    z-scores and pseudo p-values from the permutations, or with ``permutations=0`` the two-sided
-    normal p-values of the z-scores. Counts that do not vary (none at all, say) are no pattern:
-    z 0, p 1."""
+    esda's z-scores, and pseudo p-values from esda's permutations (:func:`pseudo_p`), or with
+    ``permutations=0`` the two-sided normal p-values of the z-scores. Counts that do not vary
+    (none at all, say) are no pattern: z 0, p 1."""
     y = np.asarray(y, dtype=float)
     n = y.size
     if n < 3 or np.all(y == y[0]):
@@ -246,11 +263,7 @@ def gi_star(y, w, *, permutations: int = PERMUTATIONS, seed: int = SEED) -> GiSt
         g = esda.G_Local(**esda_arguments(y, w, permutations=permutations, seed=seed))
     z = np.nan_to_num(np.asarray(g.Zs, dtype=float))
     # without permutations: the two-sided normal p-value of the z-score, as ArcGIS reads Gi*
-    p = (
-        np.asarray(g.p_sim, dtype=float)
-        if permutations
-        else np.minimum(1.0, 2 * np.asarray(g.p_norm, dtype=float))
-    )
+    p = pseudo_p(g.Gs, g.rGs) if permutations else np.minimum(1.0, 2 * np.asarray(g.p_norm, dtype=float))
     return GiStar(z, np.nan_to_num(p, nan=1.0))
 
 

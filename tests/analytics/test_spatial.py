@@ -64,9 +64,31 @@ def test_gi_star_equals_esda_directly_on_the_same_counts_and_weights():
     w = spatial.queen_weights(lattice(12))
     y = np.random.default_rng(3).poisson(2, 144).astype(float)
     ours = gi_star(y, w, permutations=999, seed=spatial.SEED)
-    theirs = esda.G_Local(y, w, transform="B", permutations=999, star=True, seed=spatial.SEED, n_jobs=1)
+    theirs = esda.G_Local(
+        y, w, transform="B", permutations=999, star=True, seed=spatial.SEED, n_jobs=1, keep_simulations=True
+    )
     np.testing.assert_allclose(ours.z, theirs.Zs)
-    np.testing.assert_allclose(ours.p, theirs.p_sim)
+    # the p-values: esda's simulations counted with ties on both sides; in the upper tail, where
+    # esda counts ties the same way, exactly esda's p_sim
+    sims = theirs.rGs
+    np.testing.assert_allclose(ours.p, spatial.pseudo_p(theirs.Gs, sims))
+    high = (sims >= theirs.Gs[:, None]).sum(axis=1)
+    low = (sims <= theirs.Gs[:, None]).sum(axis=1)
+    upper = (high <= low) & (999 - high >= high)
+    assert upper.sum() > 20
+    np.testing.assert_allclose(ours.p[upper], theirs.p_sim[upper])
+
+
+def test_a_grid_with_none_among_neighbours_with_none_is_not_a_cold_spot():
+    # given a 10 × 10 board with events in one corner only: most grids and their neighbours have none
+    w = spatial.queen_weights(lattice(10))
+    y = np.zeros(100)
+    y[[0, 1, 10, 11]] = 5
+    # when
+    result = gi_star(y, w, permutations=999, seed=4)
+    # then the empty far corner is no cold spot (its value ties most simulations), the heap is hot
+    assert confidence_bins(result.z, result.p)[99] == 0
+    assert confidence_bins(result.z, result.p)[0] > 0
 
 
 def test_counts_that_do_not_vary_are_no_pattern():

@@ -74,6 +74,8 @@ def test_a_station_reads_the_hotspot_pages_on_a_phone_and_a_desktop(browser, liv
             assert page.locator("#hot tbody tr").count() >= 1
             assert "热点" in page.locator("h1").inner_text()
             assert visit.no_horizontal_scroll(), viewport
+            if viewport is PHONE:
+                page.screenshot(path="/tmp/hotspot-map-phone.png", full_page=True)
             page.locator("#density-toggle").uncheck()  # the density layer goes and comes back
             page.locator("#density-toggle").check()
             # the emerging hotspots
@@ -86,7 +88,7 @@ def test_a_station_reads_the_hotspot_pages_on_a_phone_and_a_desktop(browser, liv
             assert page.locator("table.knox td[data-significant]").count() >= 1
             assert page.locator("#risk").get_attribute("data-days")
             if viewport is PHONE:
-                page.screenshot(path="/tmp/hotspots-phone.png", full_page=True)
+                page.screenshot(path="/tmp/near-repeat-phone.png", full_page=True)
         finally:
             context.close()
         assert visit.outside == [] and visit.failed == [] and visit.errors == [], visit.errors
