@@ -215,3 +215,30 @@ def test_keys_rotate_re_encrypts_in_chunks_and_resumes_after_being_stopped(perso
     assert begun.count() == 1 and done.actor == personas.city
     assert done.after["key"] == "2" and done.after["resumed"] is True
     assert own_keys.read_text().count("key ") == 2 and own_keys.stat().st_mode & 0o777 == 0o600
+
+
+def test_rows_stored_in_plain_before_encryption_are_sealed_by_the_migrations_chunks(personas):
+    # given a person as the database held them before migration 0010: number and phone in plain,
+    # no hashes
+    home = make_address(personas.territory.grid_a)
+    number = valid_id_number()
+    person = make_person(home, id_number=number, phone="13912345678")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE registry_person SET id_number = %s, phone = %s, id_number_hash = NULL, phone_hash = ''"
+            " WHERE id = %s",
+            [number, "13912345678", person.pk],
+        )
+    assert people().filter(id_number=number).count() == 0  # not found: no hash yet
+
+    # when the migration's chunks run over the table
+    last, done = 0, 0
+    while last is not None:
+        last, count = crypto.reseal_chunk(Person, after_pk=last, size=2)
+        done += count
+
+    # then the values are ciphertext, found by their hashes, and read as they were
+    assert done == people().count()
+    assert crypto.is_sealed(stored("registry_person", "id_number")[-1])
+    assert people().get(id_number=number).phone == "13912345678"
+    assert people().get(phone="13912345678").pk == person.pk
