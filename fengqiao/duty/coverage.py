@@ -216,7 +216,10 @@ def timeline(problem: Problem, slots: list[Slot], breaches: list[Breach]) -> lis
                             "hour": h,
                             "n": on_duty[24 * day + h],
                             "short": h in short,
-                            "asked": asked and rule.start_hour <= h < rule.end_hour,
+                            # the month's first hours are the previous month's night shift's
+                            "asked": asked
+                            and rule.start_hour <= h < rule.end_hour
+                            and problem.reachable(24 * day + h),
                         }
                         for h in range(24)
                     ],

@@ -61,7 +61,7 @@ class Camera(ScopedModel):
         _("direction (degrees from north)"), null=True, blank=True, validators=[MaxValueValidator(359)]
     )
     at_entrance = models.BooleanField(_("covers an entrance"), default=False)
-    owner_name = models.CharField(_("owner"), max_length=64, blank=True)
+    owner_name = models.CharField(_("camera owner"), max_length=64, blank=True)
     owner_phone = models.CharField(_("owner's phone"), max_length=20, blank=True)
     stream_url = models.CharField(_("stream address"), max_length=300, blank=True)
     registered_publicly = models.BooleanField(_("registered by its owner"), default=False)

@@ -58,6 +58,9 @@ ENDPOINTS = {
     "/api/v1/duty/rosters": {"get", "post"},
     "/api/v1/duty/rosters/{roster_id}": {"get"},
     "/api/v1/duty/rosters/{roster_id}/proposal": {"post"},
+    "/api/v1/duty/shifts": {"get", "post"},
+    "/api/v1/duty/rules": {"get", "post"},
+    "/api/v1/duty/leave": {"post"},
     **{
         path: ops
         for kind in ("people", "addresses", "houses", "organisations")

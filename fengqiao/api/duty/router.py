@@ -8,7 +8,18 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
-from fengqiao.api.duty.schemas import ProposalOut, RosterIn, RosterListItem, RosterOut
+from fengqiao.accounts.models import User
+from fengqiao.api.duty.schemas import (
+    LeaveIn,
+    ProposalOut,
+    RosterIn,
+    RosterListItem,
+    RosterOut,
+    RuleIn,
+    RuleOut,
+    ShiftIn,
+    ShiftOut,
+)
 from fengqiao.api.pagination import LimitOffset, paginate
 from fengqiao.api.schemas import ERRORS
 from fengqiao.duty import actions, selectors
@@ -84,9 +95,11 @@ def detail(request, roster_id: int):
 @router.post(
     "/rosters/{roster_id}/proposal", response={200: ProposalOut, **ERRORS}, summary="Let the solver propose"
 )
-def proposal(request, roster_id: int):
+def proposal(request, roster_id: int, first: bool = False):
+    """The solver's best roster within 10 s, replacing the draft's shifts; ``first=true``: the
+    first roster that meets the rules, without balancing nights and weekends."""
     roster = selectors.roster_for(request.auth, roster_id)
-    result = actions.propose_roster(roster, actor=request.auth)
+    result = actions.propose_roster(roster, actor=request.auth, first_only=first)
     return {
         "feasible": result.feasible,
         "status": result.status,
@@ -94,3 +107,91 @@ def proposal(request, roster_id: int):
         "shifts": len(result.slots),
         "conflicts": result.conflicts,
     }
+
+
+def _unit(path: str) -> PoliceUnit | None:
+    return PoliceUnit.objects.filter(path=path).first() if path else None
+
+
+def _shift(shift) -> dict:
+    return {
+        "id": shift.pk,
+        "unit": shift.unit.path,
+        "code": shift.code,
+        "name": shift.name,
+        "start": f"{shift.start:%H:%M}",
+        "hours": shift.hours,
+        "kind": shift.kind,
+    }
+
+
+def _rule(rule) -> dict:
+    return {
+        "id": rule.pk,
+        "unit": rule.unit.path,
+        "kind": rule.kind,
+        "value": rule.value,
+        "area": rule.area.path if rule.area_id else "",
+        "weekdays": rule.weekdays or [],
+        "start_hour": rule.start_hour,
+        "end_hour": rule.end_hour,
+    }
+
+
+@router.get("/shifts", response={200: list[ShiftOut], **ERRORS}, summary="Shift templates")
+def list_shifts(request):
+    _require_staff(request.auth)
+    return [_shift(s) for s in selectors.shifts_for(request.auth)]
+
+
+@router.post("/shifts", response={201: ShiftOut, **ERRORS}, summary="Add a shift template")
+def add_shift(request, body: ShiftIn):
+    if body.start.minute or body.start.second:
+        raise ValidationError({"start": [_("Shifts start on the hour.")]})
+    shift = actions.save_shift(
+        actor=request.auth,
+        unit=_unit(body.unit),
+        code=body.code,
+        name=body.name,
+        start=body.start,
+        hours=body.hours,
+        kind=body.kind,
+    )
+    return Status(201, _shift(shift))
+
+
+@router.get("/rules", response={200: list[RuleOut], **ERRORS}, summary="The rules of the rosters")
+def list_rules(request):
+    _require_staff(request.auth)
+    return [_rule(r) for r in selectors.rules_for(request.auth)]
+
+
+@router.post("/rules", response={201: RuleOut, **ERRORS}, summary="Add a rule")
+def add_rule(request, body: RuleIn):
+    rule = actions.save_rule(
+        actor=request.auth,
+        unit=_unit(body.unit),
+        kind=body.kind,
+        value=body.value,
+        area=_unit(body.area),
+        weekdays=body.weekdays,
+        start_hour=body.start_hour,
+        end_hour=body.end_hour,
+    )
+    return Status(201, _rule(rule))
+
+
+@router.post("/leave", response={201: dict, **ERRORS}, summary="Record leave")
+def add_leave(request, body: LeaveIn):
+    user = User.objects.filter(username=body.username).first()
+    if user is None:
+        raise ValidationError({"username": [_("No such user.")]})
+    leave = actions.record_leave(
+        actor=request.auth,
+        unit=_unit(body.unit),
+        user=user,
+        first_day=body.first_day,
+        last_day=body.last_day,
+        note=body.note,
+    )
+    return Status(201, {"id": leave.pk, "first_day": leave.first_day, "last_day": leave.last_day})

@@ -48,3 +48,55 @@ class ProposalOut(Schema):
     seconds: float
     shifts: int
     conflicts: list[str] = Field(description="When infeasible: the rules, places and times that conflict.")
+
+
+class ShiftIn(InputSchema):
+    unit: str = Field(description="the station's or police district's path")
+    code: str = Field(max_length=8, description="the short name shown in the roster, e.g. 早")
+    name: str = Field(max_length=64)
+    start: dt.time = Field(description="when it starts, e.g. 08:00 (whole hours)")
+    hours: int = Field(description="1 to 24; a shift may run past midnight")
+    kind: str = Field("regular", description="regular, staggered or flexible")
+
+
+class ShiftOut(Schema):
+    id: int
+    unit: str
+    code: str
+    name: str
+    start: str
+    hours: int
+    kind: str
+
+
+class RuleIn(InputSchema):
+    unit: str = Field(description="the roster unit's path (a station or a police district)")
+    kind: str = Field(description="coverage, reception, rest, weekly_hours or district_days")
+    value: int = Field(
+        description="people (coverage, reception), hours (rest, weekly_hours), days (district_days)"
+    )
+    area: str = Field(
+        "", description="coverage and reception: the unit itself or a district under it (its path)"
+    )
+    weekdays: list[int] = Field([], description="0 = Monday … 6 = Sunday; empty: every day")
+    start_hour: int = 0
+    end_hour: int = 24
+
+
+class RuleOut(Schema):
+    id: int
+    unit: str
+    kind: str
+    value: int
+    area: str
+    weekdays: list[int]
+    start_hour: int
+    end_hour: int
+
+
+class LeaveIn(InputSchema):
+    unit: str
+    username: str
+    first_day: dt.date
+    last_day: dt.date
+    note: str = Field("", max_length=200)

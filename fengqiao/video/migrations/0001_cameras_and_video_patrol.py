@@ -49,7 +49,7 @@ class Migration(migrations.Migration):
                 ('lat', models.FloatField(blank=True, null=True, verbose_name='latitude')),
                 ('direction', models.PositiveSmallIntegerField(blank=True, null=True, validators=[django.core.validators.MaxValueValidator(359)], verbose_name='direction (degrees from north)')),
                 ('at_entrance', models.BooleanField(default=False, verbose_name='covers an entrance')),
-                ('owner_name', models.CharField(blank=True, max_length=64, verbose_name='owner')),
+                ('owner_name', models.CharField(blank=True, max_length=64, verbose_name='camera owner')),
                 ('owner_phone', models.CharField(blank=True, max_length=20, verbose_name="owner's phone")),
                 ('stream_url', models.CharField(blank=True, max_length=300, verbose_name='stream address')),
                 ('registered_publicly', models.BooleanField(default=False, verbose_name='registered by its owner')),

@@ -40,7 +40,7 @@ class CameraRegistrationForm(ActionErrorsMixin, forms.Form):
     name = forms.CharField(
         label=_("What it watches"), max_length=100, help_text=_("e.g. the shop's door on Main Street")
     )
-    kind = forms.ChoiceField(label=_("Kind"), choices=PRIVATE_CHOICES)
+    kind = forms.ChoiceField(label=_("Camera kind"), choices=PRIVATE_CHOICES)
     place = forms.CharField(label=_("Address"), max_length=200, required=False)
     lon = forms.FloatField(
         label=_("Longitude"), required=False, widget=forms.NumberInput(attrs={"step": "any"})
@@ -60,7 +60,7 @@ class CameraRegistrationForm(ActionErrorsMixin, forms.Form):
 class CameraForm(CameraRegistrationForm):
     """Staff enter a camera of their area, public ones included."""
 
-    kind = forms.ChoiceField(label=_("Kind"), choices=CameraKind.choices)
+    kind = forms.ChoiceField(label=_("Camera kind"), choices=CameraKind.choices)
     grid = forms.ModelChoiceField(label=_("Grid"), queryset=Grid.objects.none())
     compound = forms.ModelChoiceField(label=_("Compound"), queryset=Compound.objects.none(), required=False)
     at_entrance = forms.BooleanField(label=_("Covers an entrance"), required=False)
@@ -77,7 +77,7 @@ class CameraForm(CameraRegistrationForm):
 class CameraFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     kind = forms.ChoiceField(
-        label=_("Kind"), choices=[("", _("All kinds"))] + CameraKind.choices, required=False
+        label=_("Camera kind"), choices=[("", _("All kinds"))] + CameraKind.choices, required=False
     )
     status = forms.ChoiceField(
         label=_("Status"), choices=[("", _("Any status"))] + CameraStatus.choices, required=False
@@ -112,10 +112,10 @@ class CameraChoiceField(forms.ModelMultipleChoiceField):
 class PatrolForm(ActionErrorsMixin, forms.Form):
     station = forms.ModelChoiceField(label=_("Police station"), queryset=PoliceUnit.objects.none())
     started_at = forms.DateTimeField(
-        label=_("From"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Watch started"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     ended_at = forms.DateTimeField(
-        label=_("Until"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=_("Watch ended"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     cameras = CameraChoiceField(
         label=_("Cameras watched"), queryset=Camera.objects.none(), widget=forms.CheckboxSelectMultiple
