@@ -140,8 +140,29 @@ def keyring() -> Keyring:
         return _from_env(raw)
     path = Path(settings.DATA_KEYS_FILE)
     if not path.exists():
+        if _database_holds_hashes():
+            # A new key would read nothing already stored and find no one by number: a restored or
+            # moved database needs the key file that goes with it.
+            raise NoDataKey(
+                f"no data keys: {path} does not exist, yet the database holds values written under a "
+                "data key (set FENGQIAO_DATA_KEYS or FENGQIAO_DATA_KEYS_FILE to the keys it was written with)"
+            )
         _create_file(path)
     return _parse_lines(path.read_text().splitlines(), str(path))
+
+
+def _database_holds_hashes() -> bool:
+    """Whether any row has a keyed hash, i.e. was written under a data key (the hash columns are
+    plain: looking at them decrypts nothing and so needs no key)."""
+    from django.db.models import Q
+
+    for model in models_with_encrypted_fields():
+        for f in model._meta.concrete_fields:
+            if isinstance(f, BlindIndexField):
+                written = ~Q(**{f.attname: ""}) & Q(**{f"{f.attname}__isnull": False})
+                if model._base_manager.filter(written).exists():
+                    return True
+    return False
 
 
 def reload_keys() -> Keyring:

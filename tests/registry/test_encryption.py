@@ -242,3 +242,18 @@ def test_rows_stored_in_plain_before_encryption_are_sealed_by_the_migrations_chu
     assert crypto.is_sealed(stored("registry_person", "id_number")[-1])
     assert people().get(id_number=number).phone == "13912345678"
     assert people().get(phone="13912345678").pk == person.pk
+
+
+def test_a_database_written_under_a_key_is_not_given_a_new_one(personas, settings, tmp_path):
+    # given a person written under the suite's key
+    make_person(make_address(personas.territory.grid_a), phone="13912345678")
+    # when the key file is missing (a database restored or moved without it)
+    settings.DATA_KEYS_FILE = tmp_path / "missing.keys"
+    crypto.keyring.cache_clear()
+    try:
+        # then no new key is made over it: reading says which key is needed
+        with pytest.raises(crypto.NoDataKey, match="missing.keys does not exist"):
+            crypto.keyring()
+        assert not settings.DATA_KEYS_FILE.exists()
+    finally:
+        crypto.keyring.cache_clear()
