@@ -48,13 +48,14 @@ from django.utils.translation import gettext_lazy
 from fengqiao.core.casework import LEVELS
 from fengqiao.core.models import TimelineEntry
 from fengqiao.core.params import start_of
-from fengqiao.core.rates import HIGHER, LOWER, NEUTRAL, Rate, ranked
+from fengqiao.core.rates import HIGHER, LOWER, NEUTRAL, Rate, per_10k, ranked
 from fengqiao.core.scoping import is_staff, path_within, scope_prefixes, scope_q
 from fengqiao.events.choices import Status
 from fengqiao.events.models import Event
 from fengqiao.events.selectors import COMMUNITY_DEPTH, FILED, GRID_DEPTH, HANDLED_Q, HOLDER_DEPTH
 from fengqiao.events.workflow import EVENT_WORKFLOW, OPEN
 from fengqiao.geo.models import Grid, PoliceUnit
+from fengqiao.registry.models import Person
 
 # The longest period one request may count (ten years): the chart and the queries stay bounded.
 MAX_DAYS = 3660
@@ -134,6 +135,9 @@ RATES = {
     ),
 }
 
+# figure: (label, the count divided by the population in 10,000s)
+PER_10K = {"received_per_10k": (gettext_lazy("received per 10,000 residents"), "received")}
+
 # The rate the rows are ranked by.
 RANKED_BY = "closure_rate"
 
@@ -164,6 +168,7 @@ class Figure:
     denominator: str = ""
     better: str = NEUTRAL
     share: Rate | None = None  # a rate's numerator and denominator in the period (core.rates)
+    population: int | None = None  # a figure per 10,000 residents: the registry's population
 
     @property
     def reliable(self) -> bool:
@@ -399,6 +404,16 @@ def _with_child(qs, node: Node):
     )
 
 
+def _population_by_child(user, node: Node) -> dict[str, int]:
+    """The registry's population under each child (people recorded and not retired, as the user
+    sees them): what a figure per 10,000 residents divides by. One grouped count."""
+    qs = Person.objects.visible_to(user)
+    vendor = connections[qs.db].vendor
+    qs = qs.filter(scope_q([node.path], vendor=vendor), retired_at__isnull=True)
+    rows = _with_child(qs, node).values("child").annotate(n=Count("pk")).order_by()
+    return {r["child"]: r["n"] for r in rows}
+
+
 def _count_by_child(user, node: Node, period: Period, defs: list[CountDef]) -> dict[str, dict[str, int]]:
     qs = _with_child(_cohort(user, node, period), node).alias(holder_depth=HOLDER_DEPTH)
     aggregates = {d.name: Count("pk", filter=d.q) if d.q else Count("pk") for d in defs}
@@ -508,7 +523,9 @@ class Indicators:
     unranked: list[Row] = field(default_factory=list)
 
 
-def _figures(counts: dict, last: dict, prev: dict, defs: list[CountDef], base: dict) -> dict[str, Figure]:
+def _figures(
+    counts: dict, last: dict, prev: dict, defs: list[CountDef], base: dict, population: int
+) -> dict[str, Figure]:
     figures = {}
     for d in defs:
         figures[d.name] = Figure(
@@ -537,6 +554,17 @@ def _figures(counts: dict, last: dict, prev: dict, defs: list[CountDef], base: d
             denominator=denominator,
             better=better,
             share=share(counts),
+        )
+    for name, (label, count) in PER_10K.items():
+        figures[name] = Figure(
+            name,
+            str(label),
+            per_10k(counts.get(count, 0), population),
+            per_10k(last.get(count, 0), population),
+            per_10k(prev.get(count, 0), population),
+            {**base, **by_name[count].params},
+            better=by_name[count].better,
+            population=population,
         )
     return figures
 
@@ -573,6 +601,7 @@ def indicators(
     then = _count_by_child(user, node, last_year, defs)
     before = _count_by_child(user, node, previous, defs)
     times = _step_times(user, node, period)
+    population = _population_by_child(user, node)
 
     children = _children(user, node)
     known = {_key(node, c) for c in children}
@@ -583,7 +612,9 @@ def indicators(
         key = _key(node, child)
         base = {"unit": child.path, **period.params()}
         row = Row(child.path, child.code, child.name, child.level)
-        row.figures = _figures(current.get(key, {}), then.get(key, {}), before.get(key, {}), defs, base)
+        row.figures = _figures(
+            current.get(key, {}), then.get(key, {}), before.get(key, {}), defs, base, population.get(key, 0)
+        )
         row.steps = _steps(times.get(key, {}))
         rows.append(row)
 
@@ -594,6 +625,7 @@ def indicators(
         _sum(list(before.values())),
         defs,
         {"unit": node.path, **period.params()},
+        sum(population.values()),
     )
     pooled: dict[str, tuple[float, int]] = {}
     for per_status in times.values():

@@ -99,11 +99,12 @@ def assert_links_match(user, result):
     checked = 0
     for row in [*result.rows, result.total]:
         for figure in row.figures.values():
-            expected = (
-                row.figures[figure.name].value
-                if not figure.rate
-                else row.figures[ind.RATES[figure.name][1]].value
-            )
+            if figure.rate:  # a rate lists its numerator's events, a figure per 10,000 its count's
+                expected = row.figures[ind.RATES[figure.name][1]].value
+            elif figure.name in ind.PER_10K:
+                expected = row.figures[ind.PER_10K[figure.name][1]].value
+            else:
+                expected = figure.value
             assert count_of(user, figure.params) == expected, (row.path, figure.name, figure.params)
             checked += 1
     return checked
@@ -117,7 +118,9 @@ def test_each_figure_equals_the_list_behind_it(personas, story):
     assert [r.path for r in result.rows] == [t.district_a.path, t.district_b.path]
     assert result.node.path == t.station.path
     # and every figure (counts and the numerators of the rates) equals its list's length
-    assert assert_links_match(personas.station, result) == 3 * (len(ind.COUNT_NAMES) + len(ind.RATES))
+    assert assert_links_match(personas.station, result) == 3 * (
+        len(ind.COUNT_NAMES) + len(ind.RATES) + len(ind.PER_10K)
+    )
     # the city sees the same through its county, plus the other county
     city = ind.indicators(personas.city, start=NOVEMBER.start, end=NOVEMBER.end)
     assert [r.path for r in city.rows] == [t.county.path, t.county2.path]

@@ -13,8 +13,9 @@ from django.utils import timezone, translation
 from fengqiao.core import casework
 from fengqiao.core.rates import HIGHER, LOWER, NEUTRAL, Rate, judged
 from fengqiao.events import indicators as ind
-from fengqiao.web.events.stats import _cell
+from fengqiao.web.events.stats import COLUMNS, _cell
 from fengqiao.web.rates import rate_cell
+from tests.fixtures.registry import make_address, make_person
 
 pytestmark = pytest.mark.django_db
 TZ = timezone.get_current_timezone()
@@ -107,7 +108,27 @@ def test_the_indicators_page_greys_and_leaves_unranked_a_district_with_too_few_c
     assert "不足3件，不参与排名" in ranking and t.district_b.name in ranking
     # and every number of the table carries its label for the phone's cards
     cells = re.findall(r'<td class="num" data-figure="(\w+)" data-label="([^"]+)"', row_b)
-    assert dict(cells)["closure_rate"] == "结案率" and len(cells) == len(ind.RATES) + 7
+    assert dict(cells)["closure_rate"] == "结案率" and len(cells) == len(COLUMNS)
+
+
+def test_a_figure_per_10000_residents_divides_by_the_registrys_population(client, personas, report):
+    # given two people recorded in grid A (district A), none in B, and one event in each
+    t = personas.territory
+    address = make_address(t.grid_a)
+    make_person(address, name="甲")
+    make_person(address, name="乙")
+    report(at=at(2))
+    report(at=at(3), lon=106.115, lat=37.905, actor=personas.grid_b)
+    # when the station counts November
+    result = ind.indicators(personas.station, start=dt.date(2026, 11, 1), end=dt.date(2026, 11, 30))
+    rows = {row.name: row.figures["received_per_10k"] for row in result.rows}
+    # then one event among two residents is 5,000 per 10,000; without residents there is no figure
+    assert (rows[t.district_a.name].value, rows[t.district_a.name].population) == (5000.0, 2)
+    assert rows[t.district_b.name].value is None
+    assert result.total.figures["received_per_10k"].population == 2
+    client.force_login(personas.station)
+    html = client.get("/events/indicators/", {"start": "2026-11-01", "end": "2026-11-30"}).content.decode()
+    assert 'title="按登记实有人口2人计，每万人的件数">5000.0<' in html
 
 
 def test_a_city_wide_registry_table_folds_by_county_with_the_users_own_open(client, personas):

@@ -2,6 +2,8 @@
 :mod:`fengqiao.events.indicators`, which counts, checks scope and says which events are behind
 each figure; here the figures are only laid out and formatted."""
 
+from dataclasses import replace
+
 from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -18,6 +20,7 @@ from fengqiao.web.rates import rate_cell
 # The table's columns, in order: counts and rates of each child unit.
 COLUMNS = (
     "received",
+    "received_per_10k",
     "filed",
     "closed",
     "closure_rate",
@@ -56,7 +59,17 @@ class IndicatorForm(forms.Form):
 def _value(figure: ind.Figure) -> str:
     if figure.value is None:
         return "—"
+    if figure.population is not None:
+        return f"{figure.value:.1f}"
     return f"{figure.value:.1%}" if figure.rate else str(figure.value)
+
+
+def _per_10k(figure: ind.Figure) -> dict | None:
+    """A figure per 10,000 residents, with the registry's population it divides by on hover."""
+    if figure.population is None:
+        return None
+    title = _("per 10,000 of %(population)s residents recorded") % {"population": figure.population}
+    return {"text": _value(figure), "title": title if figure.population else "", "reliable": True}
 
 
 def _change(value: float | None, rate: bool, better: str) -> dict:
@@ -71,10 +84,10 @@ def _cell(figure: ind.Figure, list_base: str) -> dict:
         "name": figure.name,
         "label": figure.label,
         "value": _value(figure),
-        "rate": rate_cell(figure.share) if figure.rate else None,
+        "rate": rate_cell(figure.share) if figure.rate else _per_10k(figure),
         "url": f"{list_base}?{urlencode(figure.params)}" if list_base and figure.value is not None else "",
-        "last_year": _value(ind.Figure("", "", figure.last_year, None, None, {}, rate=figure.rate)),
-        "previous": _value(ind.Figure("", "", figure.previous, None, None, {}, rate=figure.rate)),
+        "last_year": _value(replace(figure, value=figure.last_year)),
+        "previous": _value(replace(figure, value=figure.previous)),
         # A rate from too few cases is not compared with other periods either.
         "yoy": _change(figure.yoy if figure.reliable else None, figure.rate, figure.better),
         "mom": _change(figure.mom if figure.reliable else None, figure.rate, figure.better),
