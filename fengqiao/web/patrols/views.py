@@ -250,7 +250,10 @@ def plan_print(request, pk: int):
     plan = selectors.plan_for(request.user, pk)
     _require_manage(request.user)
     labels = [
-        {"checkpoint": c, "svg": segno.make(f"FQCP:{c.code}", error="m").svg_inline(scale=5, omitsize=True)}
+        {
+            "checkpoint": c,
+            "svg": segno.make(f"FQCP:{c.code}", error="m").svg_inline(scale=5, omitsize=True, light="#fff"),
+        }
         for c in plan.checkpoints.all()
     ]
     return render(request, "web/patrols/print.html", {"plan": plan, "labels": labels})
