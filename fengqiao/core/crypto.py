@@ -154,9 +154,13 @@ def keyring() -> Keyring:
 def _database_holds_hashes() -> bool:
     """Whether any row has a keyed hash, i.e. was written under a data key (the hash columns are
     plain: looking at them decrypts nothing and so needs no key)."""
+    from django.db import connection
     from django.db.models import Q
 
+    tables = set(connection.introspection.table_names())  # a fresh database may not have them yet
     for model in models_with_encrypted_fields():
+        if model._meta.db_table not in tables:
+            continue
         for f in model._meta.concrete_fields:
             if isinstance(f, BlindIndexField):
                 written = ~Q(**{f.attname: ""}) & Q(**{f"{f.attname}__isnull": False})
