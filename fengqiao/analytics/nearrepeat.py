@@ -40,6 +40,7 @@ from fengqiao.core import audit
 from fengqiao.core.context import Source, acting_as
 from fengqiao.core.notifications.actions import notify
 from fengqiao.core.roles import Role
+from fengqiao.events.choices import CrimeClass
 from fengqiao.events.models import Event
 
 PERMUTATIONS = 999
@@ -54,9 +55,8 @@ TEMPORAL_BANDS = 4
 # The events a warning looks back on, and how far back a new event is still news.
 HISTORY_DAYS = 365
 FRESH_HOURS = 48
-# The classes watched for near repeats (category codes: a category and what is under it). Until
-# the crime classification of events lands, criminal incidents stand in for burglaries and thefts.
-WATCHED = ("0101",)
+# The crime classes watched for near repeats (events.choices.CrimeClass).
+WATCHED = (CrimeClass.BURGLARY,)
 
 NEAR_REPEAT_WARNED = audit.register("near_repeat_warned", "sent a near-repeat warning")
 NOTIFICATION_KIND = "near_repeat_warning"
@@ -257,11 +257,11 @@ def near_repeat_for(user, choice, *, bands: Bands | None = None, permutations: i
     return knox_of_events(rows, bands=bands, permutations=permutations)
 
 
-def class_events(qs, category_code: str, *, start: dt.date | None = None, end: dt.date | None = None):
-    """The events of a class (a category and what is under it) with a point, as (lon, lat, opened)."""
+def class_events(qs, crime: str, *, start: dt.date | None = None, end: dt.date | None = None):
+    """The events of a crime class with a point, as (lon, lat, opened)."""
     from fengqiao.core.params import start_of
 
-    qs = qs.filter(category__code__startswith=category_code).exclude(status__in=NOT_COUNTED)
+    qs = qs.filter(crime_class=crime).exclude(status__in=NOT_COUNTED)
     qs = qs.exclude(lon=None).exclude(lat=None)
     if start is not None:
         qs = qs.filter(opened_at__gte=start_of(start))
@@ -316,11 +316,7 @@ def recipients_for(grid_ids) -> list:
 
 
 def _watched_class(event: Event) -> str | None:
-    code = event.category.code
-    for watched in WATCHED:
-        if code.startswith(watched):
-            return watched
-    return None
+    return event.crime_class if event.crime_class in WATCHED else None
 
 
 def _already_warned(event: Event) -> bool:
@@ -382,8 +378,9 @@ def warn_near_repeat(
             return None
         people = recipients_for(grid_ids)
         until = timezone.localdate(event.opened_at) + dt.timedelta(days=days)
+        what = CrimeClass(watched).label
         title = _("Near-repeat warning: %(category)s near %(grid)s") % {
-            "category": event.category.name,
+            "category": what,
             "grid": event.grid.name,
         }
         body = _(
@@ -391,7 +388,7 @@ def warn_near_repeat(
             "within %(distance)d m in the next %(days)d days (until %(until)s). Patrol, visit and remind "
             "the residents of your grid."
         ) % {
-            "category": event.category.name,
+            "category": what,
             "date": timezone.localdate(event.opened_at).isoformat(),
             "distance": distance,
             "days": days,
@@ -426,6 +423,7 @@ def warn_recent(*, now: dt.datetime | None = None, permutations: int = PERMUTATI
             Event.objects.unscoped(reason="near-repeat warnings: new events of the watched classes")
             .filter(opened_at__gte=now - dt.timedelta(hours=FRESH_HOURS), opened_at__lte=now)
             .exclude(lon=None)
+            .filter(crime_class__in=WATCHED)
             .select_related("category", "grid")
             .order_by("opened_at")
         )

@@ -39,7 +39,8 @@ from django.utils.translation import gettext_lazy
 from fengqiao.core.params import parse_date, start_of
 from fengqiao.core.roles import GRID_MANAGERS
 from fengqiao.core.scoping import is_staff, path_within, scope_prefixes
-from fengqiao.events.choices import Status
+from fengqiao.events.choices import CRIME_GROUPS, CrimeClass, Status
+from fengqiao.events.inputs import category_label
 from fengqiao.events.models import Category
 from fengqiao.events.selectors import EventFilter, events_for
 from fengqiao.geo.models import Grid
@@ -445,31 +446,49 @@ def unproject(x, y, *, lat0: float, lon0: float):
 
 @dataclass
 class Choice:
-    """What the user asked for: a class of events (a category and what is under it) and a period."""
+    """What the user asked for: a class of events — a category and what is under it, a crime
+    class or group (events.choices), or both — and a period."""
 
-    category: Category
+    category: Category | None
     start: dt.date
     end: dt.date
+    crime: str = ""
 
     def params(self) -> dict:
-        return {
-            "category": self.category.code,
-            "opened_from": self.start.isoformat(),
-            "opened_to": self.end.isoformat(),
-        }
+        """The events list's parameters for the same events."""
+        params = {"opened_from": self.start.isoformat(), "opened_to": self.end.isoformat()}
+        if self.category is not None:
+            params["category"] = self.category.code
+        if self.crime:
+            params["crime"] = self.crime
+        return params
+
+    @property
+    def label(self) -> str:
+        names = [category_label(self.category)] if self.category is not None else []
+        if self.crime:
+            names.append(str(crime_label(self.crime)))
+        return " · ".join(names)
+
+
+def crime_label(crime: str) -> str:
+    return CRIME_GROUPS[crime][0] if crime in CRIME_GROUPS else CrimeClass(crime).label
 
 
 def parse_choice(params, *, default_days: int = 28) -> Choice:
     """The class and period of a query string; bad values are errors naming the parameter."""
     errors = {}
     code = str(params.get("category", "") or "").strip()
+    crime = str(params.get("crime", "") or "").strip()
     category = None
-    if not code:
-        errors["category"] = [_("Choose a class of events.")]
-    else:
+    if code:
         category = Category.objects.filter(code=code).first()
         if category is None:
             errors["category"] = [_("Unknown class: %(value)s.") % {"value": code[:20]}]
+    if crime and crime not in CRIME_GROUPS and crime not in CrimeClass.values:
+        errors["crime"] = [_("Unknown class: %(value)s.") % {"value": crime[:20]}]
+    if not code and not crime:
+        errors["category"] = [_("Choose a class of events.")]
     try:
         end = parse_date(str(params.get("end", "") or "").strip(), "end") or timezone.localdate()
     except ValidationError as error:
@@ -488,7 +507,7 @@ def parse_choice(params, *, default_days: int = 28) -> Choice:
         errors["start"] = [_("A period is at most ten years.")]
     if errors:
         raise ValidationError(errors)
-    return Choice(category, start, end)
+    return Choice(category, start, end, crime)
 
 
 def chosen_events(user, choice: Choice):
@@ -496,9 +515,7 @@ def chosen_events(user, choice: Choice):
     counts: the events list opens the same ones with ``choice.params()``)."""
     if not may_analyse(user):
         raise PermissionDenied
-    qs = EventFilter(
-        category=choice.category.code, opened_from=choice.start.isoformat(), opened_to=choice.end.isoformat()
-    ).apply(events_for(user))
+    qs = EventFilter(**choice.params()).apply(events_for(user))
     return qs.exclude(status__in=NOT_COUNTED)
 
 
@@ -582,7 +599,13 @@ class Emerging:
 
 
 def emerging(
-    user, category: Category, *, end: dt.date, weeks: int = DEFAULT_WEEKS, permutations: int = 0
+    user,
+    category: Category | None,
+    *,
+    crime: str = "",
+    end: dt.date,
+    weeks: int = DEFAULT_WEEKS,
+    permutations: int = 0,
 ) -> Emerging:
     """Gi* per grid for each of the ``weeks`` weeks ending on ``end``, and each grid's pattern.
     Each week's significance is the normal p-value of its z-score, as ArcGIS's emerging hot spot
@@ -590,7 +613,7 @@ def emerging(
     if not 2 <= weeks <= MAX_WEEKS:
         raise ValidationError({"weeks": [_("Choose between 2 and %(max)d weeks.") % {"max": MAX_WEEKS}]})
     start = end - dt.timedelta(days=7 * weeks - 1)
-    choice = Choice(category, start, end)
+    choice = Choice(category, start, end, crime)
     lattice = lattice_for(user)
     index = {int(g): i for i, g in enumerate(lattice.ids)}
     cube = np.zeros((len(lattice), weeks), dtype=float)

@@ -31,7 +31,7 @@ def burglary_series(report, personas):
             at = start + dt.timedelta(days=int(rng.integers(0, 4)), hours=k)
             made.append(
                 report(
-                    "0101",
+                    "020111",
                     lon=lon + rng.normal(0, 0.0002),
                     lat=lat + rng.normal(0, 0.0002),
                     at=at,
@@ -43,7 +43,7 @@ def burglary_series(report, personas):
         at = now - dt.timedelta(days=int(rng.integers(10, 330)))
         made.append(
             report(
-                "0101",
+                "020111",
                 lon=rng.uniform(106.101, 106.119),
                 lat=rng.uniform(37.901, 37.909),
                 at=at,
@@ -62,7 +62,7 @@ def test_a_new_burglary_where_the_risk_is_significant_warns_the_grids_around(
     burglary_series, report, personas
 ):
     # given the series, a new burglary in grid A some 40 m from grid B
-    event = report("0101", lon=106.1095, lat=37.905, title="入室盗窃", actor=personas.station)
+    event = report("020111", lon=106.1095, lat=37.905, title="入室盗窃", actor=personas.station)
     # when the worker's job looks at the new events
     sent = nearrepeat.warn_recent(permutations=PERMUTATIONS)
     # then the people of A and B are told, with the distance and the days, and nobody else
@@ -89,7 +89,7 @@ def test_other_classes_and_quiet_places_warn_nobody(report, personas):
     now = timezone.now()
     for _k in range(25):
         report(
-            "0101",
+            "020111",
             lon=rng.uniform(106.101, 106.119),
             lat=rng.uniform(37.901, 37.909),
             at=now - dt.timedelta(days=int(rng.integers(10, 330))),
@@ -98,7 +98,7 @@ def test_other_classes_and_quiet_places_warn_nobody(report, personas):
     hazard = report("0401", lon=106.105, lat=37.905)
     # when
     quiet = nearrepeat.warn_near_repeat(
-        report("0101", lon=106.105, lat=37.905, actor=personas.station),
+        report("020111", lon=106.105, lat=37.905, actor=personas.station),
         actor=personas.admin,
         permutations=PERMUTATIONS,
     )

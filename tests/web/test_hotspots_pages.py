@@ -142,3 +142,17 @@ def test_a_grid_hot_only_in_the_last_week_is_a_new_hot_spot(client, personas, re
     page = client.get(f"/analytics/hotspots/grids/{centre.code}/?category=0101&weeks=6&end={end}")
     assert page.status_code == 200 and [w["count"] for w in page.context["weeks"]] == [0, 0, 0, 0, 0, 3]
     assert dt.date.fromisoformat(end) - page.context["weeks"][-1]["start"] == dt.timedelta(days=6)
+
+
+def test_without_parameters_the_map_shows_burglaries_and_links_to_them(client, personas, report):
+    # given two burglaries in grid A besides the incidents
+    for _k in range(2):
+        report("020111", lon=106.104, lat=37.904, actor=personas.station, title="入室盗窃")
+    client.force_login(personas.station)
+    # when the station opens the map as the menu does
+    response = client.get("/analytics/hotspots/")
+    # then it counts the burglaries, and its link lists exactly them
+    assert response.status_code == 200 and response.context["result"].total == 2
+    link = re.search(r'href="(/events/\?[^"]+)"', response.content.decode()).group(1).replace("&amp;", "&")
+    assert "crime=burglary" in link
+    assert client.get(link).context["page"].paginator.count == 2

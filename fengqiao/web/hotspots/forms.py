@@ -4,21 +4,34 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.analytics import nearrepeat, spatial
+from fengqiao.events.choices import CRIME_GROUPS, CrimeClass
 from fengqiao.events.inputs import category_choices
 
 
-class ChoiceForm(forms.Form):
-    category = forms.ChoiceField(label=_("Class of events"))
-    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+def crime_choices() -> list[tuple[str, str]]:
+    """The crime groups, then the classes (events.choices)."""
+    return [(key, label) for key, (label, _classes) in CRIME_GROUPS.items()] + list(CrimeClass.choices)
+
+
+class ClassForm(forms.Form):
+    """A class of events: a crime class or group, a category of the tree and everything under
+    it, or both."""
+
+    crime = forms.ChoiceField(label=_("Crime class"), required=False)
+    category = forms.ChoiceField(label=_("Event category"), required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = category_choices()
+        self.fields["crime"].choices = [("", _("any"))] + crime_choices()
+        self.fields["category"].choices = [("", _("any"))] + category_choices()
 
 
-class EmergingForm(forms.Form):
-    category = forms.ChoiceField(label=_("Class of events"))
+class ChoiceForm(ClassForm):
+    start = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class EmergingForm(ClassForm):
     end = forms.DateField(label=_("Last day"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     weeks = forms.IntegerField(
         label=_("Weeks"),
@@ -27,10 +40,6 @@ class EmergingForm(forms.Form):
         initial=spatial.DEFAULT_WEEKS,
         required=False,
     )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["category"].choices = category_choices()
 
 
 class NearRepeatForm(ChoiceForm):

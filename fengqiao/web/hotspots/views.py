@@ -17,12 +17,10 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from fengqiao.analytics import nearrepeat, spatial
-from fengqiao.events.inputs import category_label
-from fengqiao.events.models import Category
 from fengqiao.web.hotspots.forms import ChoiceForm, EmergingForm, NearRepeatForm
 from fengqiao.web.menu import requires
 
-DEFAULT_CLASS = nearrepeat.WATCHED[0]
+DEFAULT_CRIME = nearrepeat.WATCHED[0]
 HOTSPOT_DAYS = 28
 NEAR_REPEAT_DAYS = 365
 TOP = 15
@@ -33,17 +31,12 @@ def _map_settings() -> dict:
 
 
 def _form(form_class, params, *, days: int):
-    """The page's form bound to the query with what is missing filled in (the default class, the
-    last ``days`` days, the form's initial values); unbound, so nothing is analysed and nothing
-    is an error, when there is no class to choose from at all (no categories yet)."""
+    """The page's form bound to the query with what is missing filled in (burglaries, the last
+    ``days`` days, the form's initial values)."""
     data = {key: params.get(key) for key in params}
     end = timezone.localdate()
-    if not data.get("category"):
-        known = Category.objects.filter(code=DEFAULT_CLASS).exists()
-        first = Category.objects.filter(active=True).order_by("code").values_list("code", flat=True).first()
-        data["category"] = DEFAULT_CLASS if known else (first or "")
-    if not data["category"]:
-        return form_class()
+    if not data.get("category") and not data.get("crime"):
+        data["crime"] = DEFAULT_CRIME
     data.setdefault("end", end.isoformat())
     if "start" in form_class.base_fields:
         data.setdefault("start", (end - dt.timedelta(days=days - 1)).isoformat())
@@ -98,7 +91,8 @@ def hotspot_map(request):
         context.update(
             result=result,
             choice=choice,
-            class_label=category_label(choice.category),
+            class_label=choice.label,
+            grid_query=_grid_query(choice),
             hot=[_row(r) for r in result.hot[:TOP]],
             cold=[_row(r) for r in result.cold[:TOP]],
             events_link=_events_link(choice),
@@ -124,9 +118,21 @@ LEGEND = (
 
 def _emerging(user, form: EmergingForm) -> spatial.Emerging:
     data = form.cleaned_data
-    category = Category.objects.get(code=data["category"])
     end = data.get("end") or timezone.localdate()
-    return spatial.emerging(user, category, end=end, weeks=data.get("weeks") or spatial.DEFAULT_WEEKS)
+    choice = spatial.parse_choice(
+        {"category": data.get("category"), "crime": data.get("crime"), "end": end.isoformat()}
+    )
+    weeks = data.get("weeks") or spatial.DEFAULT_WEEKS
+    return spatial.emerging(user, choice.category, crime=choice.crime, end=end, weeks=weeks)
+
+
+def _grid_query(choice: spatial.Choice, weeks: int | None = None) -> str:
+    """The query of a grid's weekly page for the same class."""
+    params = {"category": choice.category.code if choice.category else "", "crime": choice.crime}
+    params["end"] = choice.end.isoformat()
+    if weeks:
+        params["weeks"] = weeks
+    return urlencode({k: v for k, v in params.items() if v})
 
 
 @require_GET
@@ -140,13 +146,11 @@ def emerging_hotspots(request):
         choice = result.choice
         context.update(
             result=result,
-            class_label=category_label(choice.category),
+            class_label=choice.label,
             rows=result.with_pattern(),
             values={r.code: {"pattern": r.pattern, "label": r.label, "name": r.name} for r in result.rows},
             patterns=spatial.Pattern.choices,
-            query=urlencode(
-                {"category": choice.category.code, "end": choice.end.isoformat(), "weeks": len(result.weeks)}
-            ),
+            query=_grid_query(choice, len(result.weeks)),
         )
     return render(request, "web/hotspots/emerging.html", context, status=400 if form.errors else 200)
 
@@ -170,7 +174,7 @@ def grid_trend(request, code):
     return render(
         request,
         "web/hotspots/grid.html",
-        {"form": form, "row": row, "class_label": category_label(result.choice.category), "weeks": weeks},
+        {"form": form, "row": row, "class_label": result.choice.label, "weeks": weeks},
     )
 
 
@@ -212,7 +216,7 @@ def near_repeat(request):
         context.update(
             result=result,
             choice=choice,
-            class_label=category_label(choice.category),
+            class_label=choice.label,
             columns=result.bands.temporal_labels(),
             table=_knox_rows(result),
             risk={"distance": int(risk[0]), "days": risk[1]} if risk else None,
