@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import reduce
+from operator import or_
 
 from django.db import connections
 from django.db.models import Count, Q, Sum
@@ -26,7 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from fengqiao.analytics import rollups
-from fengqiao.analytics.models import DailyCount
+from fengqiao.analytics.models import DailyCount, MonthlyCount
 from fengqiao.core import indicators as registry
 from fengqiao.core.rates import Rate, per_10k
 from fengqiao.core.scoping import is_staff, path_within, scope_prefixes, scope_q
@@ -118,21 +120,47 @@ def _span(periods: dict[str, Period]) -> tuple[dt.date, dt.date]:
     return min(p.start for p in periods.values()), max(p.end for p in periods.values())
 
 
+def _split(p: Period) -> tuple[Q | None, Q | None]:
+    """A period as the whole months it covers (a filter on ``MonthlyCount.month``) and the days
+    before and after them (a filter on ``DailyCount.day``); None where there are none."""
+    first_whole = p.start if p.start.day == 1 else rollups.month_end(p.start) + dt.timedelta(days=1)
+    last_whole = p.end if p.end == rollups.month_end(p.end) else p.end.replace(day=1) - dt.timedelta(days=1)
+    if first_whole > last_whole:
+        return None, Q(day__gte=p.start, day__lte=p.end)
+    months = Q(month__gte=first_whole, month__lte=last_whole.replace(day=1))
+    days = []
+    if p.start < first_whole:
+        days.append(Q(day__gte=p.start, day__lte=first_whole - dt.timedelta(days=1)))
+    if last_whole < p.end:
+        days.append(Q(day__gte=last_whole + dt.timedelta(days=1), day__lte=p.end))
+    return months, (reduce(or_, days) if days else None)
+
+
 def _from_rollups(node: Node, periods: dict[str, Period], names: list[str]) -> dict[str, dict[str, int]]:
-    """{period key: {indicator: count}} off the daily counts: one grouped query."""
+    """{period key: {indicator: count}} off the rollups: the whole months from the monthly rows
+    and the days around them from the daily rows, one grouped query each."""
     first, last = _span(periods)
-    under = Q(path=node.path) | Q(path__startswith=node.path + "/")
-    sums = {key: Sum("value", filter=Q(day__gte=p.start, day__lte=p.end)) for key, p in periods.items()}
-    rows = (
-        DailyCount.objects.filter(under, indicator__in=names, day__gte=first, day__lte=last)
-        .values("indicator")
-        .annotate(**sums)
-        .order_by()
-    )
-    out: dict[str, dict[str, int]] = {key: {} for key in periods}
-    for row in rows:
-        for key in periods:
-            out[key][row["indicator"]] = row[key] or 0
+    keys = list(periods)
+    parts = {f"p{i}": _split(periods[key]) for i, key in enumerate(keys)}
+    out: dict[str, dict[str, int]] = {key: dict.fromkeys(names, 0) for key in periods}
+    for model, index, lookup in ((MonthlyCount, 0, "month"), (DailyCount, 1, "day")):
+        sums = {alias: Sum("value", filter=q[index]) for alias, q in parts.items() if q[index] is not None}
+        if not sums:
+            continue
+        low = first.replace(day=1) if lookup == "month" else first
+        rows = (
+            model.objects.filter(
+                Q(path=node.path) | Q(path__startswith=node.path + "/"),
+                indicator__in=names,
+                **{f"{lookup}__gte": low, f"{lookup}__lte": last},
+            )
+            .values("indicator")
+            .annotate(**sums)
+            .order_by()
+        )
+        for row in rows:
+            for alias in sums:
+                out[keys[int(alias[1:])]][row["indicator"]] += row[alias] or 0
     return out
 
 
@@ -282,18 +310,8 @@ def _monthly(user, node: Node, period: Period, from_rollups: bool) -> dict:
     periods[months[-1].isoformat()] = Period(months[-1], min(last_day, end))
     names = [n for n in MONTHLY if n in registry.indicators()]
     if from_rollups:
-        under = Q(path=node.path) | Q(path__startswith=node.path + "/")
-        sums = {
-            f"m{i}": Sum("value", filter=Q(day__gte=p.start, day__lte=p.end))
-            for i, p in enumerate(periods.values())
-        }
-        rows = (
-            DailyCount.objects.filter(under, indicator__in=names, day__gte=months[0], day__lte=end)
-            .values("indicator")
-            .annotate(**sums)
-            .order_by()
-        )
-        by_name = {r["indicator"]: [r[f"m{i}"] or 0 for i in range(len(periods))] for r in rows}
+        keyed = _from_rollups(node, periods, names)
+        by_name = {n: [keyed[key][n] for key in periods] for n in names}
     else:
         by_name = {}
         for name in names:

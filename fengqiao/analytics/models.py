@@ -28,6 +28,26 @@ class DailyCount(models.Model):
         return f"{self.indicator} {self.path} {self.day}: {self.value}"
 
 
+class MonthlyCount(models.Model):
+    """The daily counts of one month summed (``month``: its first day): what a period of whole
+    months reads, a thirtieth of the rows."""
+
+    indicator = models.CharField(_("indicator"), max_length=64)
+    path = models.CharField(_("station path"), max_length=200)
+    month = models.DateField(_("month"))
+    value = models.PositiveIntegerField(_("count"))
+
+    class Meta:
+        verbose_name = _("monthly count")
+        verbose_name_plural = _("monthly counts")
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "path", "month"], name="monthly_count_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.indicator} {self.path} {self.month:%Y-%m}: {self.value}"
+
+
 class StaleDay(models.Model):
     """A day whose records of one model changed since it was last counted (``app_label.model``)."""
 

@@ -9,7 +9,8 @@ How they stay current:
    records *dated* in the period as they stand now, so a change to a record can only move the
    counts of its own day.
 2. :func:`refresh` counts the stale days again from the records (one grouped query per model per
-   run of consecutive days), replaces their rows and clears the marks. The worker runs it every
+   run of consecutive days), replaces their rows, sums their months again (``MonthlyCount``, what
+   periods of whole months read) and clears the marks. The worker runs it every
    minute, and the dashboard runs it before reading, so a figure is never older than the last
    save (most views find nothing stale).
 3. What writes without ``save()`` (the demo's bulk load, a grid moved to another station with its
@@ -25,12 +26,12 @@ import datetime as dt
 from collections import defaultdict
 
 from django.db import transaction
-from django.db.models import Case, CharField, Count, F, Q, Value, When
+from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
 from django.db.models.functions import StrIndex, Substr, TruncDate
 from django.db.models.signals import post_save
 from django.utils import timezone
 
-from fengqiao.analytics.models import DailyCount, StaleDay
+from fengqiao.analytics.models import DailyCount, MonthlyCount, StaleDay
 from fengqiao.core import indicators
 
 UNSCOPED = "analytics: the daily counts of the whole territory, read by each user within their scope"
@@ -117,6 +118,33 @@ def _count(label: str, group: list[indicators.Indicator], first: dt.date, last: 
     return out
 
 
+def month_of(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def month_end(month: dt.date) -> dt.date:
+    return (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+
+def _sum_months(names: list[str], months: set[dt.date]) -> None:
+    """The monthly rows of ``names`` for ``months``, summed again from the daily rows."""
+    for month in sorted(months):
+        MonthlyCount.objects.filter(indicator__in=names, month=month).delete()
+        rows = (
+            DailyCount.objects.filter(indicator__in=names, day__gte=month, day__lte=month_end(month))
+            .values("indicator", "path")
+            .annotate(total=Sum("value"))
+            .order_by()
+        )
+        MonthlyCount.objects.bulk_create(
+            [
+                MonthlyCount(indicator=r["indicator"], path=r["path"], month=month, value=r["total"])
+                for r in rows
+            ],
+            batch_size=BATCH,
+        )
+
+
 def _recount(label: str, group: list[indicators.Indicator], days: list[dt.date]) -> int:
     written = 0
     names = [i.name for i in group]
@@ -125,6 +153,7 @@ def _recount(label: str, group: list[indicators.Indicator], days: list[dt.date])
         DailyCount.objects.filter(indicator__in=names, day__gte=first, day__lte=last).delete()
         DailyCount.objects.bulk_create(rows, batch_size=BATCH)
         written += len(rows)
+    _sum_months(names, {month_of(day) for day in days})
     return written
 
 
@@ -152,6 +181,7 @@ def rebuild() -> int:
     written = 0
     with transaction.atomic():
         DailyCount.objects.all().delete()
+        MonthlyCount.objects.all().delete()
         StaleDay.objects.all().delete()
         for label, group in rolled_up().items():
             model, field = group[0].model, group[0].date_field
@@ -160,12 +190,12 @@ def rebuild() -> int:
             if first is None:
                 continue
             day, end = _local_day(first), _local_day(last)
+            names = [i.name for i in group]
             while day <= end:  # a month at a time: bounded memory
-                upto = min(
-                    end, (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-                )
+                upto = min(end, month_end(day))
                 rows = _count(label, group, day, upto)
                 DailyCount.objects.bulk_create(rows, batch_size=BATCH)
+                _sum_months(names, {month_of(day)})
                 written += len(rows)
                 day = upto + dt.timedelta(days=1)
     return written

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from fengqiao.analytics import rollups
 from fengqiao.analytics.dashboard import dashboard
-from fengqiao.analytics.models import DailyCount
+from fengqiao.analytics.models import DailyCount, MonthlyCount
 from fengqiao.disputes.selectors import DisputeFilter, disputes_for
 from fengqiao.events.actions import solve_event
 from fengqiao.events.selectors import EventFilter, events_for
@@ -119,8 +119,11 @@ def test_rollups_follow_each_change_and_equal_a_rebuild(personas, story):
     after = dashboard(p.station, unit=t.station.path, start=NOVEMBER[0], end=NOVEMBER[1])
     assert after.figures["events.solved"].value == before.figures["events.solved"].value + 1
     kept = set(DailyCount.objects.values_list("indicator", "path", "day", "value"))
+    months = set(MonthlyCount.objects.values_list("indicator", "path", "month", "value"))
     rollups.rebuild()
     assert set(DailyCount.objects.values_list("indicator", "path", "day", "value")) == kept
+    assert set(MonthlyCount.objects.values_list("indicator", "path", "month", "value")) == months
+    assert ("events.burglary", t.station.path, dt.date(2026, 11, 1), 2) in months
     assert ("events.criminal", t.station.path, dt.date(2026, 11, 3), 1) in kept
 
 
@@ -177,3 +180,27 @@ def test_a_bad_period_is_told_in_chinese_and_counts_nothing(personas, client):
     assert response.status_code == 400
     assert "开始日期晚于结束日期" in response.content.decode()
     assert not DailyCount.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "start, end",
+    [
+        (dt.date(2026, 10, 1), dt.date(2026, 11, 20)),  # a whole month and the days after it
+        (dt.date(2026, 10, 10), dt.date(2026, 11, 5)),  # days on either side, no whole month
+        (dt.date(2025, 11, 3), dt.date(2026, 11, 28)),  # days, eleven whole months, days
+    ],
+)
+def test_periods_of_whole_months_and_odd_days_read_the_rollups_right(personas, story, start, end):
+    p, t = personas, personas.territory
+    result = dashboard(p.city, unit=t.city.path, start=start, end=end)
+    assert result.from_rollups
+    assert_figures_match_their_lists(p.city, result)
+    for figure in result.figures.values():
+        if figure.url and not figure.rate and figure.section != "registry":
+            previous = urlsplit(figure.url)
+            params = dict(parse_qsl(previous.query))
+            params["opened_from"] = result.previous.start.isoformat()
+            params["opened_to"] = result.previous.end.isoformat()
+            counted = EventFilter.from_params(params).apply(events_for(p.city)).count()
+            if previous.path == reverse("event_list"):
+                assert counted == figure.previous, figure.name
