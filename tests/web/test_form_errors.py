@@ -22,6 +22,7 @@ FORM_PAGES = [
     "web/disputes/screening.html",
     "registration/login.html",
     "registration/password_change.html",
+    "registration/_code_form.html",
     "web/grid_form.html",
     "web/imports/index.html",
 ]
