@@ -3,6 +3,7 @@ to standard addresses, and the rest go to pending addresses (待规范地址), p
 point (WGS-84 or GCJ-02) or the village it names, one per text and grid."""
 
 import pytest
+from django.urls import reverse
 from django.utils import translation
 
 from fengqiao.geo import datum, locator
@@ -46,7 +47,7 @@ def errors_of(batch) -> dict[int, list[str]]:
     return {int(r[-3]): r[-2:] for r in rows[1:]}
 
 
-def test_a_station_people_file_in_gbk_imports_whole(personas, standard, tmp_path):
+def test_a_station_people_file_in_gbk_imports_whole(personas, standard, tmp_path, client):
     # given a station's people file in GBK, its addresses as the station writes them
     group3, flat = standard
     wgs = (106.1043, 37.9057)  # in grid A
@@ -87,6 +88,11 @@ def test_a_station_people_file_in_gbk_imports_whole(personas, standard, tmp_path
     village_only = by_name["孙八"].current_address
     assert village_only.status == AddressStatus.PENDING
     assert village_only.grid == personas.territory.grid_b and village_only.lon is None
+    # the batch's page says so, and leads the officer to the addresses to standardise
+    client.force_login(personas.station)
+    page = client.get(reverse("import_batch", args=[batch.pk])).content.decode()
+    assert 'data-count="matched">3<' in page and 'data-count="pending">3 ' in page
+    assert reverse("registry_pending_addresses") in page
     errors = errors_of(batch)
     assert errors[8][0] == "现住址" and "names no village or community" in errors[8][1]
     assert errors[9][0] == "现住址"
