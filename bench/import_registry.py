@@ -17,7 +17,11 @@ SQLite):
    before the clock starts; the pinyin keys get cheap stand-ins of the same shape);
 4. measures django-import-export (a ModelResource over the same columns, the library a Django
    team would reach for) on a 20,000-row slice in a fresh copy of the database, extrapolated;
-5. imports the same file a second time (every row unchanged) and prints everything with the ratios.
+5. imports the same file a second time (every row unchanged) and prints everything with the ratios;
+6. times, in this process, the encryption the import did (each person's ID number and phone
+   encrypted in the record and in its history row, and their keyed hashes: docs/adr/0010) and
+   prints its share of the import's wall and CPU time. The ceiling writes the values in plain, with
+   the plain values standing in for the hash columns (the same indexes kept up to date).
 
     .venv/bin/python bench/import_registry.py [--rows 733000] [--postgres [URL]] [--slice 20000]
 """
@@ -296,6 +300,8 @@ def ceiling_rows(path: Path, places: "Places", now: str):
                 places.collector,
                 now,
                 now,
+                idn,
+                phone,
             )
 
 
@@ -335,6 +341,10 @@ CEILING_INSERT_COLUMNS = (
     "collected_by_id",
     "created_at",
     "updated_at",
+    # the keyed-hash columns of the encrypted ID number and phone (core.crypto): the plain values
+    # stand in for their hashes, so the ceiling keeps the same unique and plain indexes up to date
+    "id_number_hash",
+    "phone_hash",
 )
 # NOT NULL columns without a value in the CSV
 CEILING_CONSTANTS = {
@@ -497,6 +507,31 @@ def iex_child(csv_path: str, slice_rows: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
+def encryption_seconds(csv_path: Path) -> tuple[float, float]:
+    """What the import spends on encryption, measured on the same rows in this process: per person
+    the ID number and phone encrypted in the record and again in its history row, and their two
+    keyed hashes, with the key and cipher the import used (the data directory's key file)."""
+    from fengqiao.core import crypto
+
+    values = []
+    with csv_path.open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        for row in reader:
+            values.append((row[0], row[5].replace(" ", "")))
+    crypto.keyring()  # read the key file before the clock starts
+    t0, cpu0 = time.perf_counter(), time.process_time()
+    for idn, phone in values:
+        crypto.encrypt(idn, "registry.person.id_number")
+        crypto.index(idn, "id_number")
+        crypto.encrypt(idn, "registry.recordhistory.after.id_number")
+        if phone:
+            crypto.encrypt(phone, "registry.person.phone")
+            crypto.index(phone, "phone")
+            crypto.encrypt(phone, "registry.recordhistory.after.phone")
+    return time.perf_counter() - t0, time.process_time() - cpu0
+
+
 def fengqiao_cmd() -> list[str]:
     script = Path(sys.executable).with_name("fengqiao")
     return [str(script)] if script.exists() else [sys.executable, "-m", "fengqiao.cli"]
@@ -647,6 +682,7 @@ def main() -> None:
         if stored != args.rows:
             raise SystemExit(f"the ceiling stored {stored} rows, not {args.rows}")
         ceiling_rate = args.rows / ceiling
+        crypto_s, crypto_cpu = encryption_seconds(csv_path)
 
         # 4. django-import-export on a slice, in a fresh copy of the database
         slice_rows = min(args.slice, args.rows)
@@ -691,6 +727,14 @@ def main() -> None:
         log(f"ours / raw ceiling: {vs_ceiling:.2f}x wall{cpu_ratio} (goal <= 2x) {verdict(vs_ceiling <= 2)}")
         log(f"speed-up over django-import-export: {vs_iex:.1f}x (goal >= 20x) {verdict(vs_iex >= 20)}")
         log(f"peak memory: {peak_mb:,.0f} MB (goal < 1024 MB) {verdict(peak_mb < 1024)}")
+        from fengqiao.core import crypto
+
+        scheme = f"{crypto.cipher_name()}, index {crypto.keyring().index_scheme}"
+        log(
+            f"encryption ({scheme}): {crypto_s:.1f} s of the import's {ours:.1f} s wall "
+            f"({100 * crypto_s / ours:.1f}%), {crypto_cpu:.1f} s of its {ours_cpu:.1f} s CPU "
+            f"({100 * crypto_cpu / ours_cpu:.1f}%), {1e6 * crypto_cpu / args.rows:.1f} µs CPU a person"
+        )
     finally:
         if args.postgres:
             from django.db import connections
