@@ -371,7 +371,8 @@ def _own_locked(patrol: Patrol, actor) -> Patrol:
 
 def add_points(patrol: Patrol, points: list[dict], *, actor) -> int:
     """Keep a batch of positions ({seq, at, lon, lat, accuracy}); a position already kept (the
-    same ``seq``) is skipped. Rebuilds the track and its coverage. Returns how many were new."""
+    same ``seq``) is skipped. Rebuilds the track and its coverage. Returns how many were new;
+    the ``patrol`` given is brought up to date (its point count, length, last time)."""
     if len(points) > rules.MAX_POINTS_PER_BATCH:
         raise ValidationError(
             {"points": [_("At most %(n)s positions in one batch.") % {"n": rules.MAX_POINTS_PER_BATCH}]}
@@ -385,6 +386,7 @@ def add_points(patrol: Patrol, points: list[dict], *, actor) -> int:
         checked.setdefault(int(point["seq"]), (at, lon, lat, None if accuracy is None else float(accuracy)))
     if not checked:
         return 0
+    given = patrol
     with transaction.atomic():
         patrol = _own_locked(patrol, actor)
         # What a phone sends again is mostly what the server has: skip it before making rows.
@@ -399,23 +401,29 @@ def add_points(patrol: Patrol, points: list[dict], *, actor) -> int:
             if seq not in known
         ]
         if not rows:
+            given.point_count = patrol.point_count
             return 0
         if patrol.point_count + len(rows) > rules.MAX_POINTS_PER_PATROL:
             raise ValidationError({"points": [_("This patrol has too many positions.")]})
         before = patrol.point_count
         TrackPoint.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
-        refresh_track(patrol)
+        # The first batch is the whole track (the patrol is locked: nobody else adds to it).
+        refresh_track(patrol, [(r.at, r.lon, r.lat) for r in rows] if before == 0 else None)
         added = patrol.point_count - before
         if added:
             audit.record(
                 PATROL_POINTS, patrol, actor=actor, after={"added": added, "points": patrol.point_count}
             )
+    for name in ("point_count", "distance_m", "last_point_at", "track"):
+        setattr(given, name, getattr(patrol, name))
     return added
 
 
-def refresh_track(patrol: Patrol) -> None:
-    """The track (GeoJSON), its length, last time and the grids it passed, from its points."""
-    points = list(TrackPoint.objects.filter(patrol_id=patrol.pk).values_list("at", "lon", "lat"))
+def refresh_track(patrol: Patrol, points=None) -> None:
+    """The track (GeoJSON), its length, last time and the grids it passed, from its points (all
+    of them, read here unless given as (at, lon, lat))."""
+    if points is None:
+        points = list(TrackPoint.objects.filter(patrol_id=patrol.pk).values_list("at", "lon", "lat"))
     track = tracks.Track.of(points)
     patrol.track = tracks.geojson(track)
     patrol.point_count = len(track)

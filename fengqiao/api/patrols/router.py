@@ -70,7 +70,7 @@ def points(request, patrol_id, body: PointsIn):
     """A batch of positions; those sent before (the same ``seq``) are skipped."""
     patrol = selectors.own_patrol(request.auth, patrol_id)
     added = actions.add_points(patrol, [p.model_dump() for p in body.points], actor=request.auth)
-    return {"added": added, "points": selectors.own_patrol(request.auth, patrol_id).point_count}
+    return {"added": added, "points": patrol.point_count}
 
 
 @router.post(
