@@ -259,15 +259,17 @@ def _no_crime_share(user, node: Node, periods: dict[str, Period], figures) -> Fi
         return None
     grids = Grid.objects.visible_to(user)
     grids = grids.filter(scope_q([node.path], vendor=connections[grids.db].vendor))
-    communities = set(grids.values_list("community_id", flat=True).distinct())
+    community_of = dict(grids.order_by().values_list("pk", "community_id"))
+    communities = set(community_of.values())
     total = len(communities)
     shares = {}
     for key, p in periods.items():
-        hit = set(
-            criminal.queryset(user, node.path, p.start, p.end)
-            .values_list("grid__community_id", flat=True)
-            .distinct()
+        # The grids of the period's criminal cases, off the (offence, opened) index; their
+        # communities looked up here rather than joined.
+        hit_grids = (
+            criminal.queryset(user, node.path, p.start, p.end).order_by().values_list("grid_id", flat=True)
         )
+        hit = {community_of.get(g) for g in set(hit_grids)}
         shares[key] = Rate(len(communities - hit), total)
     now = shares["now"]
     crime = figures["events.criminal"]

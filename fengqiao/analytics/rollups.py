@@ -122,8 +122,9 @@ def month_of(day: dt.date) -> dt.date:
     return day.replace(day=1)
 
 
-def month_end(month: dt.date) -> dt.date:
-    return (month + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+def month_end(day: dt.date) -> dt.date:
+    """The last day of ``day``'s month."""
+    return (day.replace(day=1) + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
 
 
 def _sum_months(names: list[str], months: set[dt.date]) -> None:
