@@ -309,9 +309,9 @@ def world(personas, categories):
 
 
 def pick_an_address(page, field: str) -> None:
-    """Type part of an address into a look-up field and pick the first suggestion (htmx)."""
+    """Type part of an address into a place picker and pick the first suggestion."""
     page.locator(f"#{field}").fill("滨河路")
-    page.locator(f"#{field}-suggestions button").first.click()
+    page.locator(f"#{field}-places li[role=option]").first.click()
 
 
 def take_in_an_event(page) -> None:

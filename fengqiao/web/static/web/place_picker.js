@@ -79,6 +79,8 @@
       all[active].scrollIntoView({ block: "nearest" });
     }
     function pick(li) {
+      clearTimeout(timer); // a search still waiting to be sent, or on its way, is for older text
+      asked++;
       hidden.value = li.dataset.value || "";
       text.value = li.dataset.label || "";
       picker.dataset.picked = text.value;
@@ -96,6 +98,8 @@
         nodes = [none];
       }
       list.replaceChildren.apply(list, nodes);
+      // Over the page, not in its flow: opening and closing it never moves what is below.
+      list.classList.add("floating");
       open(true);
     }
     function ask() {
