@@ -69,3 +69,35 @@ def test_a_case_solved_by_video_is_counted_per_jurisdiction(personas, cameras, r
     assert indicators.solved_by_video(personas.grid_b, today.replace(day=1), today) == []
     with pytest.raises(ValidationError):  # once per case
         actions.record_solved_by_video(event, actor=personas.station, cameras=[cameras["B"]])
+
+
+def test_the_desk_logs_a_watch_and_a_solved_case_through_the_pages(
+    client, personas, cameras, categories, report
+):
+    t = personas.territory
+    client.force_login(personas.station)
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    response = client.post(
+        "/video/patrols/new/",
+        {
+            "station": t.station.pk,
+            "started_at": f"{now - dt.timedelta(hours=1):%Y-%m-%dT%H:%M}",
+            "ended_at": f"{now:%Y-%m-%dT%H:%M}",
+            "cameras": [cameras["A"].pk],
+            "observations": "有人在路口焚烧垃圾",
+            "report": "on",
+            "category": categories["0401"].pk,
+            "title": "路口焚烧垃圾",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:800]
+    event = Event.objects.unscoped(reason="test").get(title="路口焚烧垃圾")
+    assert event.grid == t.grid_a
+    case = report("0101", actor=personas.station, title="入室盗窃")
+    response = client.post(
+        "/video/solved/new/",
+        {"event": case.number, "cameras": [cameras["A"].pk], "solved_on": f"{timezone.localdate():%Y-%m-%d}"},
+    )
+    assert response.status_code == 302, response.content.decode()[:800]
+    page = client.get("/video/solved/").content.decode()
+    assert case.number in page and "金积派出所" in page
