@@ -48,6 +48,7 @@ def _figures(row) -> dict:
         "found": row.current.found,
         "resolved": row.current.resolved,
         "rate": row.current.rate,
+        "rate_reliable": row.current.share.reliable,
         "amount": row.current.amount,
         "performed": row.current.performed,
         "kept": row.current.kept,

@@ -128,6 +128,9 @@ class FiguresOut(Schema):
     found: int
     resolved: int
     rate: float | None
+    rate_reliable: bool = Field(
+        description="False when found is below FENGQIAO_RATE_MIN_CASES: the rate is not to compare or rank."
+    )
     amount: Decimal
     performed: int
     kept: int
