@@ -146,3 +146,13 @@ def grid_of(problem: Problem, slots: list[Slot]) -> list[dict]:
                 )
         rows.append({"person": person, "cells": row})
     return rows
+
+
+def own_assignments(user, since: dt.date):
+    """A person's own shifts from ``since`` on, whichever unit's roster holds them: everyone may
+    read their own duty, also from a roster above their posting (a station's, for an officer)."""
+    return (
+        Assignment.objects.filter(user=user, day__gte=since)
+        .select_related("roster__unit", "shift", "area")
+        .order_by("day", "shift__start")
+    )

@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from fengqiao.duty import actions, exports, selectors
 from fengqiao.duty.models import Assignment
@@ -106,3 +107,24 @@ def test_the_pages_show_the_timeline_and_export(client, personas, small_unit):
     assert 'id="all-met"' in page and "timeline" in page
     assert client.get(f"/duty/rosters/{roster.pk}.xlsx").status_code == 200
     assert client.get(f"/duty/rosters/{roster.pk}.ics")["Content-Type"].startswith("text/calendar")
+
+
+def test_an_officer_reads_their_own_shifts_from_the_stations_roster(client, personas, small_unit):
+    from icalendar import Calendar
+
+    t = small_unit
+    roster = actions.create_roster(
+        actor=personas.station, unit=t.station, month=timezone.localdate().replace(day=1)
+    )
+    actions.propose_roster(roster, actor=personas.station, seconds=10, first_only=True)
+    own = Assignment.objects.filter(roster=roster, user=personas.officer)
+    # the station's roster is above the officer's posting: its page is 404 to them, their shifts are not
+    client.force_login(personas.officer)
+    assert client.get(f"/duty/rosters/{roster.pk}/").status_code == 404
+    page = client.get("/duty/mine/").content.decode()
+    assert page.count('class="record-row"') == own.count() > 0
+    calendar = Calendar.from_ical(client.get("/duty/mine.ics").content)
+    assert len(list(calendar.walk("VEVENT"))) == own.count()
+    # someone else's shifts are not theirs
+    client.force_login(personas.grid_b)
+    assert 'class="record-row"' not in client.get("/duty/mine/").content.decode()

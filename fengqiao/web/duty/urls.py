@@ -6,6 +6,8 @@ from fengqiao.web.duty import views
 
 urlpatterns = [
     path("duty/", views.roster_list, name="roster_list"),
+    path("duty/mine/", views.my_shifts, name="my_shifts"),
+    path("duty/mine.ics", views.my_shifts_ics, name="my_shifts_ics"),
     path("duty/rosters/<int:pk>/", views.roster_detail, name="roster_detail"),
     path("duty/rosters/<int:pk>/propose/", views.roster_propose, name="roster_propose"),
     path("duty/rosters/<int:pk>.xlsx", views.roster_xlsx, name="roster_xlsx"),

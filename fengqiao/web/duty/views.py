@@ -122,3 +122,25 @@ def roster_ics(request, pk: int):
     )
     response["Content-Disposition"] = f'attachment; filename="roster-{roster.pk}-{roster.month:%Y%m}.ics"'
     return response
+
+
+def _own(request):
+    return selectors.own_assignments(request.user, timezone.localdate().replace(day=1))
+
+
+@require_GET
+@login_required
+@requires("duty")
+def my_shifts(request):
+    return render(request, "web/duty/mine.html", {"assignments": _own(request)})
+
+
+@require_GET
+@login_required
+@requires("duty")
+def my_shifts_ics(request):
+    response = HttpResponse(
+        exports.own_ics(request.user, _own(request)), content_type="text/calendar; charset=utf-8"
+    )
+    response["Content-Disposition"] = 'attachment; filename="my-shifts.ics"'
+    return response
