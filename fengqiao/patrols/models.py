@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fengqiao.core import crypto
 from fengqiao.core.scoping import ScopedModel
 from fengqiao.geo.models import Division, Grid, PoliceUnit
 from fengqiao.patrols.choices import FindingKind, TeamKind, TrackSource
@@ -130,8 +131,12 @@ class Member(models.Model):
         verbose_name=_("account"),
     )
     name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
-    id_number = models.CharField(_("ID number"), max_length=18, blank=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Encrypted at rest as the registry's are, found by their keyed hash (docs/adr/0010).
+    id_number = crypto.EncryptedCharField(
+        _("ID number"), max_length=18, blank=True, indexed_by="id_number_hash"
+    )
+    id_number_hash = crypto.BlindIndexField(source="id_number", label="id_number", blank=True)
+    phone = crypto.EncryptedCharField(_("phone"), max_length=20, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     joined_on = models.DateField(_("joined on"))
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -142,7 +147,9 @@ class Member(models.Model):
         ordering = ["team", "-is_active", "name", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["team", "id_number"], condition=~Q(id_number=""), name="member_once_per_team"
+                fields=["team", "id_number_hash"],
+                condition=~Q(id_number_hash=""),
+                name="member_once_per_team",
             ),
             models.UniqueConstraint(
                 fields=["team", "user"], condition=Q(user__isnull=False), name="member_account_once_per_team"

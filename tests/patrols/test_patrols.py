@@ -37,6 +37,16 @@ def test_a_member_is_entered_with_a_checked_id_number(world, personas):
     # then the ID number field is named, and nobody was added
     assert "id_number" in refused.value.message_dict
     assert world.teams["A"].members.count() == 1
+    # the numbers kept are ciphertext in the table, the page's reads decrypt them
+    from django.db import connection
+
+    from fengqiao.core.crypto import is_sealed
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id_number, phone FROM patrols_member WHERE id = %s", [world.member_a.pk])
+        stored = cursor.fetchone()
+    assert all(is_sealed(value) for value in stored)
+    assert world.teams["A"].members.get(pk=world.member_a.pk).phone == "13900001111"
     # and the same person twice is refused too
     with pytest.raises(ValidationError):
         actions.add_member(
