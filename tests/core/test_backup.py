@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 
-from fengqiao.core import audit, backup
+from fengqiao.core import audit, backup, crypto
 from fengqiao.core.context import Source, acting_as
 from fengqiao.core.models import AuditEntry
 from fengqiao.registry.models import Person
@@ -182,7 +182,12 @@ def test_a_demo_city_round_trips_whole(tmp_path, places, target):
         for person in people:
             mark = "%s" if target.database else "?"
             cursor.execute(f"SELECT name, id_number, phone FROM {table} WHERE id = {mark}", [person["id"]])
-            assert cursor.fetchone() == (person["name"], person["id_number"], person["phone"])
+            name, id_number, phone = cursor.fetchone()
+            # numbers and phones come back as they were stored, encrypted (docs/adr/0010)
+            assert crypto.is_sealed(id_number)
+            id_number = crypto.decrypt(id_number, "registry.person.id_number")
+            phone = crypto.decrypt(phone, "registry.person.phone")
+            assert (name, id_number, phone) == (person["name"], person["id_number"], person["phone"])
         cursor.execute(f"SELECT action FROM {entry_table} ORDER BY id DESC LIMIT 1")
         assert cursor.fetchone() == ("restore",)
     photo = target.data_dir / "media" / "events" / "2026" / "photo.jpg"
