@@ -27,6 +27,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.backends import default_backend
@@ -288,7 +289,14 @@ def index(value: str | None, label: str) -> str | None:
 # --- model fields ------------------------------------------------------------------------------
 
 
-class EncryptedMixin:
+# The mixin is a Field for the type checker; at run time it sits before Django's field in the MRO.
+if TYPE_CHECKING:
+    _FieldBase = models.Field
+else:
+    _FieldBase = object
+
+
+class EncryptedMixin(_FieldBase):
     """Encrypted as it is written, decrypted as it loads; found only through its index."""
 
     def __init__(self, *args, indexed_by: str | None = None, **kwargs):
@@ -366,7 +374,7 @@ class _ByIndex(Lookup):
     """``exact`` / ``in`` on an encrypted field, answered by its index column."""
 
     prepare_rhs = False
-    plain = Exact
+    plain: type[Lookup] = Exact
 
     def as_sql(self, compiler, connection):
         field = self.lhs.output_field
