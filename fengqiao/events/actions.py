@@ -26,6 +26,7 @@ from fengqiao.events import routing, rules
 from fengqiao.events.choices import Channel, CrimeClass, EventKind, Offence, SolveMethod
 from fengqiao.events.models import DEFAULT_LIMITS, Attachment, Category, Event
 from fengqiao.events.workflow import OPEN
+from fengqiao.registry.addressing import match_address
 from fengqiao.registry.models import Address
 
 REPORT = audit.register("event_report", "reported an event", needs_actor=False)  # residents may be anonymous
@@ -118,18 +119,10 @@ def address_by_code(code: str, *, actor, public: bool) -> Address:
 
 
 def address_from_text(text: str) -> Address | None:
-    """The one registry address in use whose text is, else contains, what the reporter typed."""
-    text = re.sub(r"\s+", "", text or "")
-    if len(text) < 4:
-        return None
-    addresses = Address.objects.unscoped(reason=UNSCOPED_ADDRESS).filter(
-        in_use=True, retired_at__isnull=True, grid__isnull=False
-    )
-    for found in (addresses.filter(full_text=text), addresses.filter(full_text__contains=text)):
-        found = list(found.only("pk", "grid_id", "full_text", "code")[:2])
-        if len(found) == 1:
-            return found[0]
-    return None
+    """The one standard address a reporter's text names, by the registry's rule for address text
+    (full- and half-width, 号/栋 spellings, division prefixes), if it lies in a grid."""
+    address = match_address(text)
+    return address if address is not None and address.grid_id is not None else None
 
 
 def build_report(

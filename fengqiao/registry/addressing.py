@@ -21,10 +21,10 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from django.db.models import Q
+from django.db import connection
 
 from fengqiao.core.refcache import Reference
-from fengqiao.core.scoping import is_under
+from fengqiao.core.scoping import scope_q
 
 # Traditional and variant characters of address words.
 _VARIANTS = str.maketrans(
@@ -241,7 +241,7 @@ def candidate_addresses(text: str, *, within: str | None = None, limit: int = 20
         .select_related("community")
     )
     if within:
-        qs = qs.filter(Q(scope_path=within) | Q(scope_path__startswith=within + "/"))
+        qs = qs.filter(scope_q([within], vendor=connection.vendor))
     out = [
         a for a in qs.filter(match_key=parsed.key)[: limit + 1] if parsed.within_division(a.community.code)
     ]
@@ -262,9 +262,11 @@ def match_address(text: str, *, within: str | None = None):
     qs = Address.objects.unscoped(reason="registry: address matching, the caller scopes by `within`").filter(
         **STANDARD
     )
+    if within:
+        qs = qs.filter(scope_q([within], vendor=connection.vendor))
     found = [
         a
         for a in qs.filter(match_key=parsed.key).select_related("community")[:50]
-        if parsed.within_division(a.community.code) and (not within or is_under(a.scope_path, within))
+        if parsed.within_division(a.community.code)
     ]
     return found[0] if len(found) == 1 else None
