@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "fengqiao.patrols",
     "fengqiao.video",
     "fengqiao.duty",
+    "fengqiao.points",
     "fengqiao.analytics",
     "fengqiao.demo",
     "fengqiao.api",

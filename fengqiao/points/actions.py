@@ -1,0 +1,420 @@
+"""Every change of the points ledger: one function per operation, in a transaction, with its
+permission check and its audit entry. Nothing else writes the ledger's rows.
+
+Balances move by a conditional UPDATE (``balance = balance + n WHERE balance >= -n``) through F()
+expressions, in the same transaction as the entries: on PostgreSQL the row lock of the UPDATE makes
+a concurrent one wait and re-check its condition; on SQLite writers are serialised (docs/adr/0001).
+So a volunteer's balance and a shelf's stock never go below zero whatever arrives at once, with no
+read-decide-write step in between.
+"""
+
+import datetime as dt
+from collections import defaultdict
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from fengqiao.core import audit
+from fengqiao.core.scoping import is_staff, path_within, scope_prefixes
+from fengqiao.geo.choices import UnitKind
+from fengqiao.geo.models import PoliceUnit
+from fengqiao.patrols.models import Member, Patrol
+from fengqiao.patrols.selectors import completion
+from fengqiao.points.choices import EARNING_SOURCES, NON_NEGATIVE_KINDS, POINT_KINDS, AccountKind, Source
+from fengqiao.points.models import Account, EarningRule, Entry, Item, Transaction
+
+CREDIT = audit.register("points_credit", "credited points for verified work")
+AWARD = audit.register("points_award", "awarded points by hand")
+REVERSE = audit.register("points_reverse", "reversed a points transaction")
+REDEEM = audit.register("points_redeem", "redeemed points at the counter")
+DELIVER = audit.register("points_deliver", "took a delivery of goods into the store")
+ITEM = audit.register("points_item", "added an item to the points catalogue")
+
+UNSCOPED_LEDGER = "points: the action moves accounts of a station the actor was checked to keep"
+KEY_MAX = 80
+
+
+class Refused(ValidationError):
+    """Not enough points or stock: nothing was written."""
+
+
+# --- who may ---------------------------------------------------------------------------------
+
+
+def station_of(path: str) -> PoliceUnit | None:
+    """The police station a tree path lies under."""
+    parts = path.split("/")
+    ancestors = ["/".join(parts[: n + 1]) for n in range(len(parts))]
+    return PoliceUnit.objects.filter(kind=UnitKind.STATION, path__in=ancestors).first()
+
+
+def may_keep_ledger(user, station: PoliceUnit) -> bool:
+    """Staff whose area holds the station keep its ledger and its counter."""
+    return is_staff(user) and path_within(station.path, scope_prefixes(user))
+
+
+def _require_keeper(user, station: PoliceUnit) -> None:
+    if not may_keep_ledger(user, station):
+        raise PermissionDenied(_("Only the staff of this police station keep its points ledger."))
+
+
+def _member_station(member: Member) -> PoliceUnit:
+    station = station_of(member.team.scope_path)
+    if station is None:
+        raise ValidationError({"member": [_("This volunteer's team serves no police station.")]})
+    return station
+
+
+# --- accounts --------------------------------------------------------------------------------
+
+
+def _accounts():
+    return Account.objects.unscoped(reason=UNSCOPED_LEDGER)
+
+
+def issuing_account(station: PoliceUnit) -> Account:
+    return _accounts().get_or_create(station=station, kind=AccountKind.ISSUING)[0]
+
+
+def member_account(station: PoliceUnit, member: Member) -> Account:
+    return _accounts().get_or_create(station=station, kind=AccountKind.VOLUNTEER, member=member)[0]
+
+
+def item_account(item: Item, kind: str) -> Account:
+    return _accounts().get_or_create(station=item.station, kind=kind, item=item)[0]
+
+
+def rule_for(station: PoliceUnit) -> EarningRule:
+    return EarningRule.objects.unscoped(reason=UNSCOPED_LEDGER).get_or_create(station=station)[0]
+
+
+def _unit(account: Account) -> str:
+    return "points" if account.kind in POINT_KINDS else f"item:{account.item_id}"
+
+
+def _post(txn: Transaction, legs: list[tuple[Account, int]]) -> list[Entry]:
+    """Write the legs and move the cached balances, in the caller's transaction. Raises Refused
+    (and the caller's transaction rolls back) when an account would go below zero."""
+    sums: dict[str, int] = defaultdict(int)
+    for account, amount in legs:
+        sums[_unit(account)] += amount
+    if any(sums.values()):
+        raise ValueError(f"a ledger transaction must sum to zero per unit: {dict(sums)}")
+    # Accounts in one order, so two transactions never wait on each other crosswise.
+    for account, amount in sorted(legs, key=lambda leg: leg[0].pk):
+        rows = _accounts().filter(pk=account.pk)
+        if account.kind in NON_NEGATIVE_KINDS and amount < 0:
+            rows = rows.filter(balance__gte=-amount)
+        if rows.update(balance=F("balance") + amount) != 1:
+            if account.kind == AccountKind.STOCK:
+                raise Refused({"item": [_("“%(item)s” is out of stock.") % {"item": account.item}]})
+            raise Refused(
+                {
+                    "member": [
+                        _("Not enough points: %(member)s has fewer than %(n)d.")
+                        % {"member": account.member, "n": -amount}
+                    ]
+                }
+            )
+    return Entry.objects.bulk_create(Entry(transaction=txn, account=a, amount=n) for a, n in legs)
+
+
+def _key(value, field: str) -> str:
+    text = str(value or "").strip()
+    if not text:
+        raise ValidationError({field: [_("This field is required.")]})
+    if len(text) > KEY_MAX:
+        raise ValidationError({field: [_("At most %(n)s characters.") % {"n": KEY_MAX}]})
+    return text
+
+
+# --- earning ---------------------------------------------------------------------------------
+
+
+def month_start(now: dt.datetime) -> dt.datetime:
+    local = timezone.localtime(now)
+    return local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def earned_this_month(account: Account, now: dt.datetime) -> int:
+    """Points earned (credited or awarded) on the account since the start of the local month."""
+    return (
+        Entry.objects.filter(
+            account=account,
+            transaction__source__in=EARNING_SOURCES,
+            transaction__created_at__gte=month_start(now),
+        ).aggregate(n=Sum("amount"))["n"]
+        or 0
+    )
+
+
+def _earn(
+    *, station, member, source, amount: int, actor, description: str, source_key=None, reason=""
+) -> Transaction:
+    """Credit ``amount`` points (cut to what the monthly cap leaves) from the station's issuing
+    account to the member's, verified by ``actor``; in the caller's transaction."""
+    if source_key and Transaction.objects.filter(source_key=source_key).exists():
+        raise ValidationError({"source": [_("This work has already been credited.")]})
+    account = member_account(station, member)
+    # Lock the volunteer's account so two credits at once cannot both pass the cap.
+    account = _accounts().select_for_update().get(pk=account.pk)
+    cap = rule_for(station).monthly_cap
+    if cap:
+        amount = min(amount, cap - earned_this_month(account, timezone.now()))
+    if amount <= 0:
+        raise ValidationError(
+            {
+                "amount": [
+                    _("%(member)s has reached this month's cap of %(cap)d points.")
+                    % {"member": member, "cap": cap}
+                ]
+            }
+        )
+    txn = Transaction(
+        station=station,
+        source=source,
+        source_key=source_key,
+        member=member,
+        description=description[:200],
+        reason=reason,
+        verified_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            txn.save()
+    except IntegrityError:
+        raise ValidationError({"source": [_("This work has already been credited.")]}) from None
+    _post(txn, [(issuing_account(station), -amount), (account, amount)])
+    return txn
+
+
+@transaction.atomic
+def credit_patrol(patrol: Patrol, *, actor) -> Transaction:
+    """Credit a finished patrol whose plan's checkpoints were all scanned in their windows that day,
+    once, at the station's points per hour; ``actor`` verifies it and answers for it."""
+    station = station_of(patrol.scope_path)
+    if station is None:
+        raise ValidationError({"patrol": [_("This patrol lies under no police station.")]})
+    _require_keeper(actor, station)
+    if patrol.ended_at is None:
+        raise ValidationError({"patrol": [_("The patrol has not ended yet.")]})
+    if patrol.plan_id is None:
+        raise ValidationError({"patrol": [_("Only a patrol on a plan can be verified.")]})
+    if patrol.patroller_id == actor.pk:
+        raise PermissionDenied(_("Nobody verifies their own patrol."))
+    _states, percent = completion(patrol.plan, timezone.localdate(patrol.started_at))
+    if percent < 100:
+        raise ValidationError(
+            {
+                "patrol": [
+                    _("Only %(p)d%% of the plan's checkpoints were scanned in their windows.")
+                    % {"p": percent}
+                ]
+            }
+        )
+    team_id = patrol.team_id or patrol.plan.team_id
+    member = Member.objects.filter(user_id=patrol.patroller_id, team_id=team_id, is_active=True).first()
+    if member is None:
+        raise ValidationError({"patrol": [_("The patroller is not an active member of the plan's team.")]})
+    amount = round(patrol.hours * rule_for(station).per_patrol_hour)
+    if amount <= 0:
+        raise ValidationError({"patrol": [_("The patrol is too short to earn points.")]})
+    txn = _earn(
+        station=station,
+        member=member,
+        source=Source.PATROL,
+        source_key=f"patrol:{patrol.pk}",
+        amount=amount,
+        actor=actor,
+        description=_("Patrol on %(day)s, %(h).1f h (%(plan)s)")
+        % {"day": timezone.localdate(patrol.started_at), "h": patrol.hours, "plan": patrol.plan},
+    )
+    audit.record(CREDIT, txn, actor=actor, after={"patrol": str(patrol.pk), "points": amount})
+    return txn
+
+
+@transaction.atomic
+def award_points(member: Member, *, actor, points, reason: str) -> Transaction:
+    """A manual award with its reason (a lecture attended, a deed the station saw)."""
+    station = _member_station(member)
+    _require_keeper(actor, station)
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give the reason for the award.")]})
+    if not isinstance(points, int) or points <= 0:
+        raise ValidationError({"points": [_("Enter a whole number of points above zero.")]})
+    txn = _earn(
+        station=station,
+        member=member,
+        source=Source.MANUAL,
+        amount=points,
+        actor=actor,
+        description=reason,
+        reason=reason[:200],
+    )
+    audit.record(AWARD, txn, actor=actor, after={"member": member.pk, "points": points}, reason=reason)
+    return txn
+
+
+# --- corrections -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reverse_transaction(txn: Transaction, *, actor, reason: str) -> Transaction:
+    """Undo a transaction by a new one with every leg negated; the original stays as it was."""
+    _require_keeper(actor, txn.station)
+    reason = str(reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give the reason for the reversal.")]})
+    if txn.source == Source.REVERSAL:
+        raise ValidationError({"transaction": [_("A reversal cannot itself be reversed.")]})
+    if Transaction.objects.filter(reverses=txn).exists():
+        raise ValidationError({"transaction": [_("This transaction has already been reversed.")]})
+    reversal = Transaction(
+        station=txn.station,
+        source=Source.REVERSAL,
+        reverses=txn,
+        member=txn.member,
+        description=_("Reversal of: %(what)s") % {"what": txn.description},
+        reason=reason[:200],
+        verified_by=actor,
+    )
+    try:
+        with transaction.atomic():
+            reversal.save()
+    except IntegrityError:
+        raise ValidationError({"transaction": [_("This transaction has already been reversed.")]}) from None
+    _post(reversal, [(e.account, -e.amount) for e in txn.entries.select_related("account", "account__item")])
+    audit.record(REVERSE, txn, actor=actor, reason=reason, after={"reversal": reversal.pk})
+    return reversal
+
+
+# --- the store -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_item(station: PoliceUnit, *, actor, name: str, price, partner: str = "") -> Item:
+    _require_keeper(actor, station)
+    name = str(name or "").strip()
+    if not name:
+        raise ValidationError({"name": [_("This field is required.")]})
+    if not isinstance(price, int) or price <= 0:
+        raise ValidationError({"price": [_("Enter a whole number of points above zero.")]})
+    item = Item.objects.create(
+        station=station, name=name[:100], partner=str(partner).strip()[:100], price=price
+    )
+    audit.record(ITEM, item, actor=actor, after={"name": item.name, "price": price})
+    return item
+
+
+@transaction.atomic
+def deliver_stock(item: Item, *, actor, quantity, reason: str = "") -> Transaction:
+    """Goods a partner delivered go on the shelf."""
+    _require_keeper(actor, item.station)
+    if not isinstance(quantity, int) or quantity <= 0:
+        raise ValidationError({"quantity": [_("Enter a whole number above zero.")]})
+    txn = Transaction.objects.create(
+        station=item.station,
+        source=Source.DELIVERY,
+        description=_("%(n)d × %(item)s delivered") % {"n": quantity, "item": item},
+        reason=str(reason or "").strip()[:200],
+        verified_by=actor,
+    )
+    _post(
+        txn,
+        [
+            (item_account(item, AccountKind.GOODS_OUT), -quantity),
+            (item_account(item, AccountKind.STOCK), quantity),
+        ],
+    )
+    audit.record(DELIVER, item, actor=actor, after={"transaction": txn.pk, "quantity": quantity})
+    return txn
+
+
+def redeem(item: Item, member: Member, *, actor, idempotency_key: str) -> tuple[Transaction, bool]:
+    """Hand one item to a volunteer at the counter: its price in points from their account to the
+    station's, one piece from the shelf, in one transaction. The same idempotency key redeems once:
+    a retry answers the first redemption and ``False``. Raises Refused when the points or the stock
+    do not allow it, with nothing written."""
+    key = _key(idempotency_key, "idempotency_key")
+    station = _member_station(member)
+    _require_keeper(actor, station)
+    if item.station_id != station.pk:
+        raise ValidationError({"item": [_("This item is not in the catalogue of the volunteer's station.")]})
+    if not item.is_active:
+        raise ValidationError({"item": [_("This item is no longer in the catalogue.")]})
+    earlier = _earlier(key, item, member)
+    if earlier is not None:
+        return earlier, False
+    try:
+        return _redeem(item, member, station, actor=actor, key=key), True
+    except IntegrityError:
+        # The same key committed by a request running at the same time.
+        earlier = _earlier(key, item, member)
+        if earlier is None:
+            raise
+        return earlier, False
+
+
+def _earlier(key: str, item: Item, member: Member) -> Transaction | None:
+    txn = Transaction.objects.filter(idempotency_key=key).first()
+    if txn is not None and (
+        txn.source != Source.REDEMPTION
+        or txn.member_id != member.pk
+        or not txn.entries.filter(account__item=item).exists()
+    ):
+        raise ValidationError(
+            {"idempotency_key": [_("This idempotency key was used for another redemption.")]}
+        )
+    return txn
+
+
+@transaction.atomic
+def _redeem(item: Item, member: Member, station: PoliceUnit, *, actor, key: str) -> Transaction:
+    txn = Transaction.objects.create(
+        station=station,
+        source=Source.REDEMPTION,
+        idempotency_key=key,
+        member=member,
+        description=_("%(item)s for %(price)d points") % {"item": item, "price": item.price},
+        verified_by=actor,
+    )
+    _post(
+        txn,
+        [
+            (member_account(station, member), -item.price),
+            (issuing_account(station), item.price),
+            (item_account(item, AccountKind.STOCK), -1),
+            (item_account(item, AccountKind.GOODS_OUT), 1),
+        ],
+    )
+    audit.record(REDEEM, txn, actor=actor, after={"member": member.pk, "item": item.pk, "price": item.price})
+    return txn
+
+
+# --- the check -------------------------------------------------------------------------------
+
+
+def check_balances() -> list[tuple[Account, int]]:
+    """Accounts whose cached balance differs from the sum of their entries, with that sum; and
+    transactions whose legs do not sum to zero raise nothing here but show as their accounts do."""
+    sums = dict(Entry.objects.values("account").annotate(n=Sum("amount")).values_list("account", "n"))
+    return [
+        (account, sums.get(account.pk, 0))
+        for account in _accounts().select_related("member", "item", "station").order_by("pk")
+        if account.balance != sums.get(account.pk, 0)
+    ]
+
+
+def unbalanced_transactions() -> list[int]:
+    """Transactions whose legs do not sum to zero per unit."""
+    totals: dict[tuple[int, str], int] = defaultdict(int)
+    for txn_id, kind, item_id, amount in Entry.objects.values_list(
+        "transaction", "account__kind", "account__item", "amount"
+    ).iterator(chunk_size=2000):
+        unit = "points" if kind in POINT_KINDS else f"item:{item_id}"
+        totals[(txn_id, unit)] += amount
+    return sorted({txn_id for (txn_id, _unit), total in totals.items() if total})
