@@ -27,6 +27,7 @@ from fengqiao.api.events import stats as event_stats
 from fengqiao.api.grids import locate
 from fengqiao.api.grids import router as grids
 from fengqiao.api.patrols import router as patrols
+from fengqiao.api.points import router as points
 from fengqiao.api.registry import router as registry
 from fengqiao.api.video import router as video
 
@@ -122,3 +123,4 @@ api.add_router("/disputes", disputes.router)
 api.add_router("/video", video.router)
 api.add_router("/duty", duty.router)
 api.add_router("/patrols", patrols.router)
+api.add_router("/points", points.router)

@@ -6,124 +6,340 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('geo', '0002_grid_version_index'),
-        ('patrols', '0003_visits_and_arrivals'),
+        ("geo", "0002_grid_version_index"),
+        ("patrols", "0002_member_numbers_encrypted"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='EarningRule',
+            name="EarningRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope_path', models.CharField(db_index=True, editable=False, max_length=255, verbose_name='scope path')),
-                ('per_patrol_hour', models.PositiveIntegerField(default=10, verbose_name='points per patrol hour')),
-                ('per_lead', models.PositiveIntegerField(default=20, verbose_name='points per verified lead')),
-                ('per_mediation', models.PositiveIntegerField(default=15, verbose_name='points per mediation helped')),
-                ('monthly_cap', models.PositiveIntegerField(default=300, help_text='0 means no cap.', verbose_name='monthly cap per person')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('station', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='geo.policeunit', verbose_name='police station')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope_path",
+                    models.CharField(
+                        db_index=True, editable=False, max_length=255, verbose_name="scope path"
+                    ),
+                ),
+                (
+                    "per_patrol_hour",
+                    models.PositiveIntegerField(default=10, verbose_name="points per patrol hour"),
+                ),
+                (
+                    "per_lead",
+                    models.PositiveIntegerField(default=20, verbose_name="points per verified lead"),
+                ),
+                (
+                    "per_mediation",
+                    models.PositiveIntegerField(default=15, verbose_name="points per mediation helped"),
+                ),
+                (
+                    "monthly_cap",
+                    models.PositiveIntegerField(
+                        default=300, help_text="0 means no cap.", verbose_name="monthly cap per person"
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "station",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="geo.policeunit",
+                        verbose_name="police station",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'earning rule',
-                'verbose_name_plural': 'earning rules',
+                "verbose_name": "earning rule",
+                "verbose_name_plural": "earning rules",
             },
         ),
         migrations.CreateModel(
-            name='Item',
+            name="Item",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope_path', models.CharField(db_index=True, editable=False, max_length=255, verbose_name='scope path')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('partner', models.CharField(blank=True, max_length=100, verbose_name='partner')),
-                ('price', models.PositiveIntegerField(verbose_name='price in points')),
-                ('is_active', models.BooleanField(default=True, verbose_name='active')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('station', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='geo.policeunit', verbose_name='police station')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope_path",
+                    models.CharField(
+                        db_index=True, editable=False, max_length=255, verbose_name="scope path"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("partner", models.CharField(blank=True, max_length=100, verbose_name="partner")),
+                ("price", models.PositiveIntegerField(verbose_name="price in points")),
+                ("is_active", models.BooleanField(default=True, verbose_name="active")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "station",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="geo.policeunit",
+                        verbose_name="police station",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'catalogue item',
-                'verbose_name_plural': 'catalogue items',
-                'ordering': ['scope_path', 'name'],
+                "verbose_name": "catalogue item",
+                "verbose_name_plural": "catalogue items",
+                "ordering": ["scope_path", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Account',
+            name="Account",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope_path', models.CharField(db_index=True, editable=False, max_length=255, verbose_name='scope path')),
-                ('kind', models.CharField(choices=[('issuing', "station's issuing account"), ('volunteer', "volunteer's account"), ('stock', "store's stock of an item"), ('goods_out', 'goods delivered in or handed out')], max_length=16, verbose_name='kind')),
-                ('balance', models.IntegerField(default=0, verbose_name='balance')),
-                ('member', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='points_accounts', to='patrols.member', verbose_name='team member')),
-                ('station', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='geo.policeunit', verbose_name='police station')),
-                ('item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='points.item', verbose_name='item')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope_path",
+                    models.CharField(
+                        db_index=True, editable=False, max_length=255, verbose_name="scope path"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("issuing", "station's issuing account"),
+                            ("volunteer", "volunteer's account"),
+                            ("stock", "store's stock of an item"),
+                            ("goods_out", "goods delivered in or handed out"),
+                        ],
+                        max_length=16,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("balance", models.IntegerField(default=0, verbose_name="balance")),
+                (
+                    "member",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="points_accounts",
+                        to="patrols.member",
+                        verbose_name="team member",
+                    ),
+                ),
+                (
+                    "station",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="geo.policeunit",
+                        verbose_name="police station",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accounts",
+                        to="points.item",
+                        verbose_name="item",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'points account',
-                'verbose_name_plural': 'points accounts',
+                "verbose_name": "points account",
+                "verbose_name_plural": "points accounts",
             },
         ),
         migrations.CreateModel(
-            name='Transaction',
+            name="Transaction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('scope_path', models.CharField(db_index=True, editable=False, max_length=255, verbose_name='scope path')),
-                ('source', models.CharField(choices=[('patrol', 'patrol'), ('lead', 'lead that became a filed event'), ('mediation', 'help in a mediation'), ('manual', 'manual award'), ('redemption', 'redemption at the counter'), ('delivery', 'delivery of goods'), ('reversal', 'reversal')], db_index=True, max_length=16, verbose_name='source')),
-                ('source_key', models.CharField(blank=True, max_length=80, null=True, unique=True, verbose_name='source key')),
-                ('idempotency_key', models.CharField(blank=True, max_length=80, null=True, unique=True, verbose_name='idempotency key')),
-                ('description', models.CharField(max_length=200, verbose_name='description')),
-                ('reason', models.CharField(blank=True, max_length=200, verbose_name='reason')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True, verbose_name='created at')),
-                ('member', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='patrols.member', verbose_name='team member')),
-                ('reverses', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='reversed_by', to='points.transaction', verbose_name='reverses')),
-                ('station', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='geo.policeunit', verbose_name='police station')),
-                ('verified_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='verified by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "scope_path",
+                    models.CharField(
+                        db_index=True, editable=False, max_length=255, verbose_name="scope path"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("patrol", "patrol"),
+                            ("lead", "lead that became a filed event"),
+                            ("mediation", "help in a mediation"),
+                            ("manual", "manual award"),
+                            ("redemption", "redemption at the counter"),
+                            ("delivery", "delivery of goods"),
+                            ("reversal", "reversal"),
+                        ],
+                        db_index=True,
+                        max_length=16,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "source_key",
+                    models.CharField(
+                        blank=True, max_length=80, null=True, unique=True, verbose_name="source key"
+                    ),
+                ),
+                (
+                    "idempotency_key",
+                    models.CharField(
+                        blank=True, max_length=80, null=True, unique=True, verbose_name="idempotency key"
+                    ),
+                ),
+                ("description", models.CharField(max_length=200, verbose_name="description")),
+                ("reason", models.CharField(blank=True, max_length=200, verbose_name="reason")),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, db_index=True, verbose_name="created at"),
+                ),
+                (
+                    "member",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="patrols.member",
+                        verbose_name="team member",
+                    ),
+                ),
+                (
+                    "reverses",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="reversed_by",
+                        to="points.transaction",
+                        verbose_name="reverses",
+                    ),
+                ),
+                (
+                    "station",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="geo.policeunit",
+                        verbose_name="police station",
+                    ),
+                ),
+                (
+                    "verified_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="verified by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'points transaction',
-                'verbose_name_plural': 'points transactions',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "points transaction",
+                "verbose_name_plural": "points transactions",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Entry',
+            name="Entry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('amount', models.IntegerField(verbose_name='amount')),
-                ('account', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='points.account', verbose_name='account')),
-                ('transaction', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='entries', to='points.transaction', verbose_name='transaction')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("amount", models.IntegerField(verbose_name="amount")),
+                (
+                    "account",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="points.account",
+                        verbose_name="account",
+                    ),
+                ),
+                (
+                    "transaction",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="entries",
+                        to="points.transaction",
+                        verbose_name="transaction",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'ledger entry',
-                'verbose_name_plural': 'ledger entries',
+                "verbose_name": "ledger entry",
+                "verbose_name_plural": "ledger entries",
             },
         ),
         migrations.AddConstraint(
-            model_name='item',
-            constraint=models.CheckConstraint(condition=models.Q(('price__gt', 0)), name='points_item_price_positive'),
+            model_name="item",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("price__gt", 0)), name="points_item_price_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'issuing')), fields=('station',), name='points_one_issuing_account'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "issuing")),
+                fields=("station",),
+                name="points_one_issuing_account",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind', 'volunteer')), fields=('station', 'member'), name='points_one_account_per_member'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("kind", "volunteer")),
+                fields=("station", "member"),
+                name="points_one_account_per_member",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.UniqueConstraint(fields=('kind', 'item'), name='points_one_account_per_item_kind'),
+            model_name="account",
+            constraint=models.UniqueConstraint(
+                fields=("kind", "item"), name="points_one_account_per_item_kind"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='account',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('kind__in', ('volunteer', 'stock')), _negated=True), ('balance__gte', 0), _connector='OR'), name='points_balance_not_negative'),
+            model_name="account",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("kind__in", ("volunteer", "stock")), _negated=True),
+                    ("balance__gte", 0),
+                    _connector="OR",
+                ),
+                name="points_balance_not_negative",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='entry',
-            constraint=models.CheckConstraint(condition=models.Q(('amount', 0), _negated=True), name='points_entry_not_zero'),
+            model_name="entry",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount", 0), _negated=True), name="points_entry_not_zero"
+            ),
         ),
     ]

@@ -1,0 +1,100 @@
+"""The points store through the API: the counter's redemptions (``POST /redemptions`` with a
+client-chosen idempotency key, so a retried request redeems once) and volunteers' balances with
+their history. Staff read the accounts of the stations in their area, a volunteer their own; an
+account or item outside that is 404, as a missing one. A balance read is audited."""
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from ninja import Router, Status
+
+from fengqiao.api.pagination import LimitOffset, paginate
+from fengqiao.api.points.schemas import BalanceListItem, BalanceOut, EntryOut, RedemptionIn, RedemptionOut
+from fengqiao.api.schemas import ERRORS
+from fengqiao.core import audit
+from fengqiao.core.scoping import OutOfScope, is_staff
+from fengqiao.patrols.models import Member
+from fengqiao.patrols.selectors import teams_for
+from fengqiao.points import actions, selectors
+
+router = Router(tags=["points"])
+
+READ = audit.register("points_read", "read a volunteer's points and history")
+
+
+def _listed(account) -> dict:
+    return {
+        "member": account.member_id,
+        "name": account.member.name,
+        "station": account.station.name,
+        "balance": account.balance,
+    }
+
+
+@router.get(
+    "/balances",
+    response={200: list[BalanceListItem], **ERRORS},
+    url_name="points-balances",
+    summary="Balances",
+)
+@paginate(LimitOffset)
+def balances(request):
+    """Staff: the volunteers' accounts of the stations in their area; a volunteer: their own."""
+    return [
+        _listed(a) for a in selectors.accounts_for(request.auth).order_by("station__path", "member__name")
+    ]
+
+
+@router.get(
+    "/balances/{int:member_id}",
+    response={200: BalanceOut, **ERRORS},
+    url_name="points-balance",
+    summary="A volunteer's balance and history",
+)
+def balance(request, member_id: int):
+    account = selectors.account_for(request.auth, member_id)
+    entries = selectors.history(account)
+    audit.record(READ, account, actor=request.auth, reason="points: balance and history")
+    return {
+        **_listed(account),
+        "entries": [
+            EntryOut(
+                at=e.transaction.created_at,
+                amount=e.amount,
+                source=e.transaction.get_source_display(),
+                description=e.transaction.description,
+                reason=e.transaction.reason,
+                verified_by=e.transaction.verified_by.full_name or e.transaction.verified_by.get_username(),
+            )
+            for e in entries
+        ],
+    }
+
+
+@router.post(
+    "/redemptions",
+    response={200: RedemptionOut, 201: RedemptionOut, **ERRORS},
+    url_name="points-redemptions",
+    summary="Redeem an item at the counter",
+)
+def redeem(request, body: RedemptionIn):
+    """201 when redeemed now, 200 when this idempotency key redeemed before; 422 with the reason
+    when the volunteer's points or the item's stock do not allow it (nothing is written)."""
+    user = request.auth
+    if not is_staff(user):
+        raise PermissionDenied(_("Only staff redeem points at the counter."))
+    item = selectors.item_for(user, body.item)
+    member = Member.objects.filter(pk=body.member, team__in=teams_for(user)).select_related("team").first()
+    if member is None:
+        raise OutOfScope("No team member matches the given query.")
+    txn, created = actions.redeem(item, member, actor=user, idempotency_key=body.idempotency_key)
+    account = actions.member_account(txn.station, member)
+    account.refresh_from_db()
+    out = RedemptionOut(
+        id=txn.pk,
+        member=member.pk,
+        item=item.pk,
+        points=item.price,
+        balance=account.balance,
+        created_at=txn.created_at,
+    )
+    return Status(201 if created else 200, out)

@@ -1,0 +1,50 @@
+"""The points API's schemas: a redemption at the counter, a volunteer's balance and history."""
+
+import datetime as dt
+
+from ninja import Field, Schema
+
+from fengqiao.api.schemas import InputSchema, Text
+
+
+class RedemptionIn(InputSchema):
+    member: int = Field(description="the volunteer (team member) redeeming")
+    item: int = Field(description="the catalogue item handed over")
+    idempotency_key: Text = Field(
+        min_length=1,
+        max_length=80,
+        description="chosen by the client; the same key sent again answers the first redemption",
+    )
+
+
+class RedemptionOut(Schema):
+    id: int
+    member: int
+    item: int
+    points: int
+    balance: int = Field(description="the volunteer's balance after the redemption")
+    created_at: dt.datetime
+
+
+class EntryOut(Schema):
+    at: dt.datetime
+    amount: int
+    source: str
+    description: str
+    reason: str
+    verified_by: str = Field(description="who verified it (谁记录谁证明)")
+
+
+class BalanceOut(Schema):
+    member: int
+    name: str
+    station: str
+    balance: int
+    entries: list[EntryOut] = Field(description="the newest 100 entries, newest first")
+
+
+class BalanceListItem(Schema):
+    member: int
+    name: str
+    station: str
+    balance: int
