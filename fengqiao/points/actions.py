@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
+from fengqiao.core.roles import GRID_MANAGERS
 from fengqiao.core.scoping import is_staff, path_within, scope_prefixes
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import PoliceUnit
@@ -53,7 +54,12 @@ def station_of(path: str) -> PoliceUnit | None:
 
 def may_keep_ledger(user, station: PoliceUnit) -> bool:
     """Staff whose area holds the station keep its ledger and its counter."""
-    return is_staff(user) and path_within(station.path, scope_prefixes(user))
+    return may_keep_counter(user) and path_within(station.path, scope_prefixes(user))
+
+
+def may_keep_counter(user) -> bool:
+    """Stations and the bureaus above them keep the points counter."""
+    return is_staff(user) and (user.is_superuser or user.role in GRID_MANAGERS)
 
 
 def _require_keeper(user, station: PoliceUnit) -> None:

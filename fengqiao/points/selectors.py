@@ -1,9 +1,15 @@
 """Reads of the points ledger, always scoped: staff read the accounts of the stations in their area,
 a volunteer reads only their own (by their membership)."""
 
+from django.db.models import Q, Sum
+from django.db.models.functions import Coalesce
+
+from fengqiao.core import audit
 from fengqiao.core.scoping import OutOfScope, is_staff
 from fengqiao.points.choices import AccountKind
 from fengqiao.points.models import Account, Entry, Item
+
+READ = audit.register("points_read", "read a volunteer's points and history")
 
 UNSCOPED_OWN = "points: a volunteer reads their own account, found by their membership"
 
@@ -35,10 +41,20 @@ def history(account: Account, *, limit: int = 100) -> list[Entry]:
     )
 
 
+def read_history(account: Account, *, actor, limit: int = 100) -> list[Entry]:
+    """The history as a page or the API shows it; read by anyone but its own volunteer, on the
+    record (a volunteer's points are personal data)."""
+    if account.member.user_id != getattr(actor, "pk", None):
+        audit.record(READ, account, actor=actor, reason="points: balance and history")
+    return history(account, limit=limit)
+
+
 def items_for(user):
+    """The catalogue items of the stations in the user's area, each with ``stock`` on the shelf."""
     if not is_staff(user):
         return Item.objects.none().unscoped(reason="nobody")
-    return Item.objects.visible_to(user)
+    on_shelf = Sum("accounts__balance", filter=Q(accounts__kind=AccountKind.STOCK))
+    return Item.objects.visible_to(user).annotate(stock=Coalesce(on_shelf, 0))
 
 
 def item_for(user, pk) -> Item:

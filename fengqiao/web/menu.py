@@ -23,6 +23,7 @@ from fengqiao.duty.actions import may_see_rosters
 from fengqiao.events.actions import may_take_in
 from fengqiao.events.indicators import may_see_indicators
 from fengqiao.patrols.actions import is_volunteer, may_manage_teams
+from fengqiao.points.actions import may_keep_counter
 from fengqiao.video.actions import may_patrol, may_use_video
 from fengqiao.web.registry.rules import may_collect, may_use_registry
 
@@ -76,6 +77,7 @@ MODULES: tuple[Module, ...] = (
     Module("video", _("Cameras"), may_use_video, "camera_list"),
     Module("video_patrol", _("Video patrol"), may_patrol, "video_patrol_list"),
     Module("duty", _("Duty rosters"), may_see_rosters, "roster_list"),
+    Module("points_counter", _("Points counter"), may_keep_counter, "points_counter"),
     Module(
         "statistics",
         _("Statistics"),
@@ -87,6 +89,7 @@ MODULES: tuple[Module, ...] = (
     # volunteers of a team
     Module("patrol_go", _("Patrol"), is_volunteer, "patrol_go"),
     Module("patrol_record", _("My patrols"), is_volunteer, "patrol_record"),
+    Module("points_mine", _("My points"), is_volunteer, "points_mine"),
     # residents and volunteers
     Module("report", _("Report a problem"), _not_staff, "portal_report"),
     Module("my_reports", _("My reports"), _not_staff, "portal_my_reports"),

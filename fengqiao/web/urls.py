@@ -39,5 +39,6 @@ urlpatterns = [
     path("inbox/", views_events.inbox, name="inbox"),
     path("", include("fengqiao.web.video.urls")),
     path("", include("fengqiao.web.duty.urls")),
+    path("", include("fengqiao.web.points.urls")),
     path("", include("fengqiao.web.portal.urls")),
 ]

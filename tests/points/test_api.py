@@ -57,9 +57,29 @@ BALANCES = ScopedRoutes(
 )
 
 
+def _counter_form(t, place):
+    data = _redemption(t, place)
+    return {**data, "member": t.accounts[place].pk}
+
+
+PAGES = ScopedRoutes(
+    name="points pages",
+    model=type(None),
+    door="web",
+    objects=lambda t: t.accounts,
+    key=lambda account: f'href="/points/members/{account.member_id}/"',
+    list_url="/points/counter/",
+    detail_url=lambda account: f"/points/members/{account.member_id}/",
+    create_url="/points/counter/",
+    create_payload=_counter_form,
+    created=BALANCES.created,
+    may_change=BALANCES.may_change,
+)
+
+
 @pytest.mark.usefixtures("points_places")
 class TestPointsRoutes(ScopingMatrix):
-    ROUTES = [BALANCES]
+    ROUTES = [BALANCES, PAGES]
 
     def visible_places(self, persona):
         # A station's ledger lives at the station: read by its staff and those above, not by the

@@ -41,14 +41,16 @@ ANALYSIS = [
     for module in COMMAND
     for m in ([module, "hotspots", "near_repeat"] if module == "registry_statistics" else [module])
 ]
+# Stations and above keep the points counter, after the duty rosters.
+COUNTER = [m for module in ANALYSIS for m in ([module, "points_counter"] if module == "duty" else [module])]
 # Grid workers are in the field: the station's video-patrol desk is not theirs.
 FIELD = [m for m in STAFF if m != "video_patrol"]
 # What each persona's menu holds, in order (a group's pages follow it).
 MENUS = {
     "grid_a": [*FIELD, "notifications"],
     "officer": [*STAFF, "notifications"],
-    "station": [*ANALYSIS, "staff", "notifications"],
-    "city": [*ANALYSIS, "staff", "notifications"],
+    "station": [*COUNTER, "staff", "notifications"],
+    "city": [*COUNTER, "staff", "notifications"],
     "resident": ["home", "report", "my_reports", "record_reads", "notifications"],
 }
 STAFF_ONLY = [

@@ -10,15 +10,12 @@ from ninja import Router, Status
 from fengqiao.api.pagination import LimitOffset, paginate
 from fengqiao.api.points.schemas import BalanceListItem, BalanceOut, EntryOut, RedemptionIn, RedemptionOut
 from fengqiao.api.schemas import ERRORS
-from fengqiao.core import audit
 from fengqiao.core.scoping import OutOfScope, is_staff
 from fengqiao.patrols.models import Member
 from fengqiao.patrols.selectors import teams_for
 from fengqiao.points import actions, selectors
 
 router = Router(tags=["points"])
-
-READ = audit.register("points_read", "read a volunteer's points and history")
 
 
 def _listed(account) -> dict:
@@ -52,8 +49,7 @@ def balances(request):
 )
 def balance(request, member_id: int):
     account = selectors.account_for(request.auth, member_id)
-    entries = selectors.history(account)
-    audit.record(READ, account, actor=request.auth, reason="points: balance and history")
+    entries = selectors.read_history(account, actor=request.auth)
     return {
         **_listed(account),
         "entries": [
