@@ -13,8 +13,12 @@ class AnalyticsConfig(AppConfig):
         import datetime as dt
 
         from fengqiao.analytics import rollups
+        from fengqiao.analytics.directives import DIRECTIVE_WORKFLOW, register_indicators
         from fengqiao.analytics.nearrepeat import warn_recent
-        from fengqiao.core import periodic
+        from fengqiao.core import casework, periodic
+
+        casework.register(DIRECTIVE_WORKFLOW)
+        register_indicators()
 
         # The domain apps declared their figures in their own ready(), which ran before ours
         # (INSTALLED_APPS lists them first): the rolled-up ones are counted per day from now on.

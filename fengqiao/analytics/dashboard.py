@@ -45,6 +45,7 @@ SECTION_LABELS = {
     "crime": gettext_lazy("Criminal cases"),
     "disputes": gettext_lazy("Dispute mediation"),
     "registry": gettext_lazy("Collection (一标三实)"),
+    "directives": gettext_lazy("Analysis directives"),
 }
 
 

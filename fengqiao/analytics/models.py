@@ -3,7 +3,10 @@ waiting to be counted again. Nothing here is a source of truth; ``fengqiao rebui
 counts everything again from the domain's records."""
 
 from django.db import models
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+
+from fengqiao.core.casework import Case
 
 
 class DailyCount(models.Model):
@@ -61,3 +64,64 @@ class StaleDay(models.Model):
 
     def __str__(self):
         return f"{self.model} {self.day}"
+
+
+# ---------------------------------------------------------------------------------------------
+# analysis directives (研判指令): the workflow is in analytics.directives
+
+
+class DirectiveStatus(models.TextChoices):
+    ISSUED = "issued", _("issued")
+    FED_BACK = "fed_back", _("fed back")
+    CLOSED = "closed", _("closed")
+
+
+class DirectiveSource(models.TextChoices):
+    HOTSPOT = "hotspot", _("hotspot")
+    NEAR_REPEAT = "near_repeat", _("near-repeat warning")
+    TREND = "trend", _("unusual trend")
+    MANUAL = "manual", _("by hand")
+
+
+class Task(models.TextChoices):
+    PATROL = "patrol", _("patrol")
+    VISIT = "visit", _("visit")
+    PUBLICITY = "publicity", _("publicity")
+    CHECK = "check", _("check")
+
+
+class Directive(Case):
+    """One grid's task from the command room. Lives (``scope_path``) in the grid; held
+    (``holder_path``) by the grid until it climbs the ladder."""
+
+    grid = models.ForeignKey(
+        "geo.Grid", on_delete=models.PROTECT, related_name="directives", verbose_name=_("grid")
+    )
+    source = models.CharField(_("source"), max_length=16, choices=DirectiveSource.choices)
+    task = models.CharField(_("what to do"), max_length=16, choices=Task.choices)
+    title = models.CharField(_("title"), max_length=200)
+    instructions = models.TextField(_("instructions"), blank=True, max_length=4000)
+    deadline = models.DateTimeField(_("deadline"))
+    event = models.ForeignKey(
+        "events.Event",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("event behind it"),
+    )
+    feedback = models.TextField(_("what was done"), blank=True)
+    fed_back_at = models.DateTimeField(_("fed back"), null=True, blank=True)
+    fed_back_in_time = models.BooleanField(_("fed back in time"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("analysis directive")
+        verbose_name_plural = _("analysis directives")
+        indexes = [models.Index(fields=["scope_path", "opened_at"], name="directive_scope_opened_idx")]
+
+    def get_absolute_url(self) -> str:
+        return reverse("directive_detail", args=[self.number])
+
+    def get_category_display(self) -> str:
+        """What the inbox's category column shows of a directive: what to do."""
+        return str(self.get_task_display())

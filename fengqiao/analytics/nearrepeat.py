@@ -395,6 +395,7 @@ def warn_near_repeat(
             "until": until.isoformat(),
         }
         notify(people, kind=NOTIFICATION_KIND, title=title, body=body, scope_path=event.scope_path)
+        directives = _directives(event, grid_ids, until, title, body, actor)
         audit.record(
             NEAR_REPEAT_WARNED,
             locked,
@@ -404,9 +405,35 @@ def warn_near_repeat(
                 "days": days,
                 "grids": sorted(grid_ids),
                 "recipients": [u.pk for u in people],
+                "directives": [d.number for d in directives],
             },
         )
     return Warning(event, distance, days, grid_ids, people)
+
+
+def _directives(event: Event, grid_ids, until: dt.date, title: str, body: str, actor) -> list:
+    """A patrol directive to each risky grid, due when the risky days end (a day at least)."""
+    from fengqiao.analytics import directives
+    from fengqiao.core.params import start_of
+    from fengqiao.geo.models import Grid
+
+    grids = list(
+        Grid.objects.unscoped(reason="near-repeat warning: the risky grids get directives")
+        .filter(pk__in=grid_ids)
+        .order_by("pk")
+    )
+    if not grids:
+        return []
+    order = directives.Order(
+        grids=grids,
+        task=directives.Task.PATROL,
+        title=title[:200],
+        instructions=body,
+        deadline=max(start_of(until + dt.timedelta(days=1)), timezone.now() + dt.timedelta(days=1)),
+        source=directives.DirectiveSource.NEAR_REPEAT,
+        event=event,
+    )
+    return directives.issue(order, actor=actor)
 
 
 def warn_recent(*, now: dt.datetime | None = None, permutations: int = PERMUTATIONS) -> int:

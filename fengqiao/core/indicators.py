@@ -31,7 +31,7 @@ from django.utils.functional import Promise
 from fengqiao.core.params import start_of
 from fengqiao.core.scoping import scope_q
 
-SECTIONS = ("events", "crime", "disputes", "registry")
+SECTIONS = ("events", "crime", "disputes", "registry", "directives")
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,7 @@ MODULES: tuple[Module, ...] = (
     Module("inbox", _("Inbox"), may_take_in, "inbox"),
     Module("events", _("Events"), may_take_in, "event_list"),
     Module("disputes", _("Disputes"), may_use_disputes, "dispute_list"),
+    Module("directives", _("Directives"), is_staff, "directive_list"),
     Module("grids", _("Grids"), is_staff, "grid_list"),
     Module("registry", _("Registry"), may_use_registry, "registry_home"),
     Module("patrols", _("Patrols"), may_manage_teams, "patrol_home"),

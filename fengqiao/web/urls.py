@@ -33,6 +33,7 @@ urlpatterns = [
     path("analytics/", include("fengqiao.web.hotspots.urls")),
     path("events/indicators/", views_event_stats.indicators, name="event_indicators"),
     path("command/", include("fengqiao.web.command.urls")),
+    path("directives/", include("fengqiao.web.directives.urls")),
     path("events/", include("fengqiao.web.events.urls")),
     path("staff/", include("fengqiao.web.staff.urls")),
     path("patrols/", include("fengqiao.web.patrols.urls")),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from fengqiao.analytics import rollups
 from fengqiao.analytics.dashboard import dashboard
 from fengqiao.analytics.models import DailyCount, MonthlyCount
+from fengqiao.analytics.selectors import directives_for
 from fengqiao.disputes.selectors import DisputeFilter, disputes_for
 from fengqiao.events.actions import solve_event
 from fengqiao.events.selectors import EventFilter, events_for
@@ -60,6 +61,8 @@ def linked_count(user, url: str) -> int:
         return EventFilter.from_params(params).apply(events_for(user)).count()
     if parts.path == reverse("dispute_list"):
         return DisputeFilter.from_params(params).apply(disputes_for(user)).count()
+    if parts.path == reverse("directive_list"):
+        return directives_for(user, params).count()
     raise AssertionError(f"no list behind {url}")
 
 

@@ -23,6 +23,7 @@ STAFF = [
     "inbox",
     "events",
     "disputes",
+    "directives",
     "grids",
     "registry",
     "patrols",

@@ -17,6 +17,7 @@ from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from fengqiao.analytics import nearrepeat, spatial
+from fengqiao.analytics.directives import may_issue
 from fengqiao.web.hotspots.forms import ChoiceForm, EmergingForm, NearRepeatForm
 from fengqiao.web.menu import requires
 
@@ -85,7 +86,7 @@ def _row(r: spatial.GridResult) -> dict:
 def hotspot_map(request):
     form = _form(ChoiceForm, request.GET, days=HOTSPOT_DAYS)
     choice = _choice(form)
-    context = {"form": form, "map": _map_settings()}
+    context = {"form": form, "map": _map_settings(), "may_issue": may_issue(request.user)}
     if choice is not None:
         result = spatial.hotspots(request.user, choice)
         context.update(
