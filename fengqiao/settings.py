@@ -297,6 +297,9 @@ globals().update(
             "FENGQIAO_PATROL_STALE_DAYS": env_int,
             "FENGQIAO_PATROL_HAZARD_CATEGORY": env_str,
             "FENGQIAO_PATROL_SUSPICIOUS_CATEGORY": env_str,
+            "FENGQIAO_VISIT_QUOTA_HOUSEHOLDS": env_int,
+            "FENGQIAO_VISIT_QUOTA_BUSINESSES": env_int,
+            "FENGQIAO_ARRIVAL_MINUTES": env_int,
         }
     )
 )

@@ -9,6 +9,7 @@ closed loop through the events' own intake (``events.actions.build_report`` and 
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -18,16 +19,18 @@ from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
 from fengqiao.core.roles import Role
-from fengqiao.core.scoping import is_staff, path_within, scope_prefixes
+from fengqiao.core.scoping import OutOfScope, is_staff, is_under, path_within, scope_prefixes
 from fengqiao.core.uploads import check_upload
 from fengqiao.events import actions as events
 from fengqiao.events.choices import Channel
+from fengqiao.events.models import Event
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.locator import OutsideTerritory
 from fengqiao.geo.models import Grid, PoliceUnit
 from fengqiao.patrols import conf, rules, tracks
-from fengqiao.patrols.choices import FindingKind, TeamKind, TrackSource
+from fengqiao.patrols.choices import FindingKind, TeamKind, TrackSource, VisitTarget
 from fengqiao.patrols.models import (
+    Arrival,
     Checkpoint,
     Finding,
     Member,
@@ -38,7 +41,9 @@ from fengqiao.patrols.models import (
     Scan,
     Team,
     TrackPoint,
+    Visit,
 )
+from fengqiao.registry.models import House, Organisation
 from fengqiao.registry.validators import InvalidValue, parse_id_number, parse_phone
 
 TEAM_CREATE = audit.register("patrol_team_create", "created a volunteer team")
@@ -619,3 +624,145 @@ def import_gpx(data: bytes, *, actor, plan: Plan | None = None) -> Patrol:
         patrol.save(update_fields=["ended_at"])
         audit.record(PATROL_IMPORT, patrol, actor=actor, after={"points": patrol.point_count})
     return patrol
+
+
+# --- household visits (百万警进千万家) and the officer at the scene (发案必到现场) ---------------------
+
+VISIT_RECORD = audit.register("patrol_visit", "recorded a household visit")
+SCENE_ARRIVAL = audit.register("scene_arrival", "recorded arrival at a case's scene")
+
+# Police visit homes and businesses; grid workers and volunteers do not.
+VISITORS = {Role.STATION, Role.COMMUNITY_OFFICER, Role.AUXILIARY}
+
+
+def may_visit(user) -> bool:
+    return is_staff(user) and (user.is_superuser or user.role in VISITORS)
+
+
+@dataclass
+class VisitData:
+    """What the visit form or the API says of one visit; a finding is a category and a title."""
+
+    target: str
+    met: str
+    visited_at: dt.datetime | None = None
+    house: House | None = None
+    organisation: Organisation | None = None
+    notes: str = ""
+    card_given: bool = False
+    finding_category: str = ""
+    finding_title: str = ""
+
+
+def _place_of_visit(data: VisitData, actor) -> House | Organisation:
+    if data.target == VisitTarget.HOUSEHOLD:
+        place, model, field = data.house, House, "house"
+    elif data.target == VisitTarget.BUSINESS:
+        place, model, field = data.organisation, Organisation, "organisation"
+    else:
+        raise ValidationError({"target": [_("Unknown value: %(value)s.") % {"value": data.target}]})
+    if place is None:
+        raise ValidationError({field: [_("Choose the household or business visited.")]})
+    if not model.objects.visible_to(actor).filter(pk=place.pk).exists():
+        raise OutOfScope
+    return place
+
+
+def record_visit(data: VisitData, *, actor) -> Visit:
+    """Record one visit in the grid of the place visited; a finding enters the closed loop through
+    events' own intake (the grid's inbox) in the same transaction."""
+    if not may_visit(actor):
+        raise PermissionDenied(_("Household visits are the police's work."))
+    place = _place_of_visit(data, actor)
+    errors: dict[str, list] = {}
+    now = timezone.now()
+    visited_at = data.visited_at or now
+    if visited_at > now + dt.timedelta(minutes=5):
+        errors["visited_at"] = [_("A visit is recorded once it has happened.")]
+    met = " ".join((data.met or "").split())
+    if not met:
+        errors["met"] = [_("Say whom you met (or that nobody was in).")]
+    notes = (data.notes or "").strip()
+    if data.finding_category and not (data.finding_title or "").strip():
+        errors["finding_title"] = [_("Say in a few words what was found.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        event = None
+        if data.finding_category:
+            address = getattr(place, "address", None)
+            grid = place.grid
+            report = events.build_report(
+                category=data.finding_category,
+                public_only=False,
+                actor=actor,
+                title=data.finding_title.strip(),
+                description=notes or data.finding_title.strip(),
+                address=address,
+                lon=None if address is not None else grid.centroid_lon,
+                lat=None if address is not None else grid.centroid_lat,
+                via="visit",
+            )
+            event = events.report_event(report, actor=actor, channel=Channel.STAFF)
+        visit = Visit.objects.create(
+            officer=actor,
+            target=data.target,
+            house=place if data.target == VisitTarget.HOUSEHOLD else None,
+            organisation=place if data.target == VisitTarget.BUSINESS else None,
+            grid=place.grid,
+            visited_at=visited_at,
+            met=met[:200],
+            notes=notes[:2000],
+            card_given=bool(data.card_given),
+            finding=event,
+        )
+        audit.record(
+            VISIT_RECORD,
+            visit,
+            actor=actor,
+            after={"target": visit.target, "place": place.pk, "finding": event.number if event else ""},
+        )
+    return visit
+
+
+def may_record_arrival(user, event: Event) -> bool:
+    """Only the community officer of the case's district records their own arrival."""
+    if not is_staff(user) or user.role != Role.COMMUNITY_OFFICER:
+        return False
+    return any(is_under(event.scope_path, path) for path in user.scope_paths())
+
+
+def record_arrival(event: Event, *, actor, lon=None, lat=None) -> Arrival:
+    """The district's officer is at the scene of a criminal case now (the server's clock, not the
+    phone's); the phone's position when it gave one. Once per case."""
+    if not event.is_visible_to(actor):
+        raise OutOfScope
+    if not may_record_arrival(actor, event):
+        raise PermissionDenied(_("Only the community officer of the case's district records arrival."))
+    if event.offence != "criminal":
+        raise ValidationError(_("Arrival at the scene is recorded for criminal cases only."))
+    if (lon is None) != (lat is None) or (lon is not None and not (-180 <= lon <= 180 and -90 <= lat <= 90)):
+        raise ValidationError({"position": [_("The phone's position is not a valid place.")]})
+    try:
+        with transaction.atomic():
+            arrival = Arrival.objects.create(
+                event=event, officer=actor, arrived_at=timezone.now(), lon=lon, lat=lat
+            )
+            audit.record(
+                SCENE_ARRIVAL,
+                arrival,
+                actor=actor,
+                after={"event": event.number, "lon": lon, "lat": lat},
+            )
+    except IntegrityError:
+        raise ValidationError(_("Arrival at this scene is already recorded.")) from None
+    return arrival
+
+
+# Who watches arrivals at the scene: the units' staff (the station's command room and above, and the
+# community officers themselves), not grid workers.
+ARRIVAL_WATCHERS = {Role.CITY_COMMAND, Role.COUNTY_BUREAU, Role.STATION, Role.COMMUNITY_OFFICER}
+
+
+def may_watch_arrivals(user) -> bool:
+    return is_staff(user) and (user.is_superuser or user.role in ARRIVAL_WATCHERS)

@@ -23,3 +23,10 @@ class FindingKind(models.TextChoices):
 class TrackSource(models.TextChoices):
     PHONE = "phone", _("recorded on a phone")
     GPX = "gpx", _("imported from GPX")
+
+
+class VisitTarget(models.TextChoices):
+    """What a household visit (百万警进千万家) went to: a home or a business."""
+
+    HOUSEHOLD = "household", _("household")
+    BUSINESS = "business", _("business")

@@ -20,8 +20,10 @@ from django.utils.translation import pgettext_lazy
 
 from fengqiao.core import crypto
 from fengqiao.core.scoping import ScopedModel
+from fengqiao.events.models import Event
 from fengqiao.geo.models import Division, Grid, PoliceUnit
-from fengqiao.patrols.choices import FindingKind, TeamKind, TrackSource
+from fengqiao.patrols.choices import FindingKind, TeamKind, TrackSource, VisitTarget
+from fengqiao.registry.models import House, Organisation
 
 # Checkpoint codes: no 0/O or 1/I, so a code typed from a worn label is still right.
 CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
@@ -385,3 +387,85 @@ class Passage(models.Model):
 
     def __str__(self):
         return f"{self.patrol_id} {self.grid_id}"
+
+
+class Visit(ScopedModel):
+    """One household or business visit (百万警进千万家): who went where, whom they met, what they
+    found (an event, entered through events' intake) and whether they left a contact card. Lives
+    in the grid of the house or business visited."""
+
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("visiting officer"),
+    )
+    target = models.CharField(_("visited"), max_length=16, choices=VisitTarget.choices)
+    house = models.ForeignKey(
+        House, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("house")
+    )
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("business"),
+    )
+    grid = models.ForeignKey(Grid, on_delete=models.PROTECT, related_name="+", verbose_name=_("grid"))
+    visited_at = models.DateTimeField(_("visited at"), db_index=True)
+    met = models.CharField(_("who was met"), max_length=200)
+    notes = models.TextField(_("findings of the visit"), max_length=2000, blank=True)
+    card_given = models.BooleanField(_("contact card given"), default=False)
+    finding = models.ForeignKey(
+        Event, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("finding")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("household visit")
+        verbose_name_plural = _("household visits")
+        ordering = ["-visited_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(target="household", house__isnull=False, organisation__isnull=True))
+                | (Q(target="business", organisation__isnull=False, house__isnull=True)),
+                name="visit_one_place_of_its_kind",
+            )
+        ]
+        indexes = [models.Index(fields=["officer", "visited_at"], name="visit_officer_time_idx")]
+
+    def __str__(self):
+        return f"{self.get_target_display()} {self.visited_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        self.scope_path = self.grid.scope_path
+        super().save(*args, **kwargs)
+
+
+class Arrival(ScopedModel):
+    """The community officer at the scene of a criminal case (发案必到现场): when they arrived and
+    where the phone placed them. Lives with its case."""
+
+    event = models.OneToOneField(
+        Event, on_delete=models.PROTECT, related_name="arrival", verbose_name=_("case")
+    )
+    officer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("officer")
+    )
+    arrived_at = models.DateTimeField(_("arrived at"))
+    lon = models.FloatField(_("longitude"), null=True, blank=True)
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("arrival at the scene")
+        verbose_name_plural = _("arrivals at the scene")
+        ordering = ["-arrived_at"]
+
+    def __str__(self):
+        return f"{self.event_id} {self.arrived_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        self.scope_path = self.event.scope_path
+        super().save(*args, **kwargs)

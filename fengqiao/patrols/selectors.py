@@ -6,16 +6,24 @@ their own patrols. Anything else is a 404, as a missing row is.
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from django.db.models import Count, Min
+from django.db.models import Count, F, Min, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from fengqiao.core.scoping import OutOfScope, is_staff
+from fengqiao.core.scoping import OutOfScope, get_visible_or_404, is_staff
+from fengqiao.events.choices import Offence
+from fengqiao.events.models import Event
 from fengqiao.geo.models import Grid
 from fengqiao.patrols import conf
 from fengqiao.patrols.actions import UNSCOPED_MEMBERSHIP, plans_usable_by, volunteer_team_ids
-from fengqiao.patrols.models import Checkpoint, Passage, Patrol, Plan, Scan, Team
+from fengqiao.patrols.choices import VisitTarget
+from fengqiao.patrols.models import Checkpoint, Passage, Patrol, Plan, Scan, Team, Visit
+from fengqiao.registry import reads
+from fengqiao.registry.choices import ReadPurpose, SpecialTrade
+from fengqiao.registry.models import CareTag, House, Organisation
+from fengqiao.registry.selectors import may_view_care_tags
 
 UNSCOPED_OWN_PATROLS = "patrols: a volunteer reads their own patrols"
 
@@ -164,3 +172,162 @@ def stale_grids(user, *, now: dt.datetime):
     if not is_staff(user):
         return Grid.objects.none()
     return Grid.objects.visible_to(user).filter(is_active=True).exclude(pk__in=patrolled).order_by("code")
+
+
+# --- household visits and arrivals at the scene ----------------------------------------------------
+
+ELDERLY_AGE = 60  # 独居老人: a household of one person of this age or older
+MUST_VISIT_LIMIT = 300
+
+
+def visits_for(user):
+    return Visit.objects.visible_to(user)
+
+
+def visit_for(user, pk) -> Visit:
+    return get_visible_or_404(
+        Visit.objects.select_related("officer", "house__address", "organisation", "grid", "finding"),
+        user,
+        pk=pk,
+    )
+
+
+def week_start(today: dt.date | None = None) -> dt.date:
+    today = today or timezone.localdate()
+    return today - dt.timedelta(days=today.weekday())
+
+
+def _week_bounds(today: dt.date | None = None) -> tuple[dt.datetime, dt.datetime]:
+    start = week_start(today)
+    tz = timezone.get_current_timezone()
+    begin = dt.datetime.combine(start, dt.time.min, tzinfo=tz)
+    return begin, begin + dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class QuotaProgress:
+    target: str
+    label: str
+    done: int  # distinct households (businesses) visited this week
+    quota: int
+
+    @property
+    def met(self) -> bool:
+        return self.done >= self.quota
+
+
+def week_progress(user, today: dt.date | None = None) -> list[QuotaProgress]:
+    """The week's (Monday to Sunday) quota of ``user``: distinct households and businesses they
+    visited against ``conf.visit_quota()``; visiting one home twice counts once."""
+    begin, end = _week_bounds(today)
+    mine = visits_for(user).filter(officer=user, visited_at__gte=begin, visited_at__lt=end)
+    households = mine.filter(target=VisitTarget.HOUSEHOLD).values("house").distinct().count()
+    businesses = mine.filter(target=VisitTarget.BUSINESS).values("organisation").distinct().count()
+    quota = conf.visit_quota()
+    return [
+        QuotaProgress(VisitTarget.HOUSEHOLD, VisitTarget.HOUSEHOLD.label, households, quota["household"]),
+        QuotaProgress(VisitTarget.BUSINESS, VisitTarget.BUSINESS.label, businesses, quota["business"]),
+    ]
+
+
+@dataclass
+class MustVisit:
+    house: House | None = None
+    organisation: Organisation | None = None
+    reasons: list = field(default_factory=list)
+    visited: bool = False  # already this week, by anyone
+
+
+def must_visit(user, today: dt.date | None = None) -> list[MustVisit]:
+    """The homes and businesses in ``user``'s scope that must be visited: elderly people living
+    alone, homes of people in a care group (only for those who may see care tags), rented homes,
+    and businesses in special trades; the ones not yet visited this week first.
+
+    A read of personal data: the houses and businesses load into the request's read log, which
+    is written with the purpose of a home visit (registry.access, ADR 0009)."""
+    collected = reads.current()
+    if collected is not None and not collected.purpose:
+        collected.purpose = ReadPurpose.VISIT
+    today = today or timezone.localdate()
+    houses = House.objects.visible_to(user).filter(retired_at__isnull=True)
+    try:
+        cutoff = today.replace(year=today.year - ELDERLY_AGE)
+    except ValueError:  # 29 February
+        cutoff = today.replace(year=today.year - ELDERLY_AGE, day=28)
+    reasons: dict[int, list] = {}
+
+    def mark(pks, reason):
+        for pk in pks:
+            reasons.setdefault(pk, []).append(reason)
+
+    mark(
+        houses.filter(occupant_count=1)
+        .filter(
+            Q(residences__end_date__isnull=True, residences__person__birth_date__lte=cutoff)
+            | Q(address__people__birth_date__lte=cutoff, address__people__retired_at__isnull=True)
+        )
+        .values_list("pk", flat=True)
+        .distinct(),
+        _("elderly living alone"),
+    )
+    if may_view_care_tags(user):
+        tagged = CareTag.objects.visible_to(user).filter(retired_at__isnull=True).values("person")
+        mark(
+            houses.filter(
+                Q(residences__end_date__isnull=True, residences__person__in=tagged)
+                | Q(address__people__in=tagged)
+            )
+            .values_list("pk", flat=True)
+            .distinct(),
+            _("care group"),
+        )
+    mark(houses.filter(is_rented=True).values_list("pk", flat=True), _("rented home"))
+    begin, end = _week_bounds(today)
+    week = visits_for(user).filter(visited_at__gte=begin, visited_at__lt=end)
+    seen_houses = set(week.exclude(house=None).values_list("house", flat=True))
+    seen_orgs = set(week.exclude(organisation=None).values_list("organisation", flat=True))
+    rows = [
+        MustVisit(house=h, reasons=reasons[h.pk], visited=h.pk in seen_houses)
+        for h in House.objects.visible_to(user)
+        .filter(pk__in=list(reasons)[:MUST_VISIT_LIMIT])
+        .select_related("address", "grid")
+    ]
+    trades = Q(hotel=True) | Q(internet_cafe=True) | Q(logistics=True) | Q(hazardous_goods=True)
+    for org in (
+        Organisation.objects.visible_to(user)
+        .filter(trades, retired_at__isnull=True)
+        .select_related("address", "grid")
+        .order_by("name")[:MUST_VISIT_LIMIT]
+    ):
+        reasons_of = [str(SpecialTrade(t).label) for t in org.special_trades]
+        rows.append(MustVisit(organisation=org, reasons=reasons_of, visited=org.pk in seen_orgs))
+    rows.sort(key=lambda r: (r.visited, r.house is None, str(r.house or r.organisation)))
+    return rows
+
+
+def arrival_deadline() -> dt.timedelta:
+    return dt.timedelta(minutes=conf.arrival_minutes())
+
+
+def late_arrivals(user, *, since: dt.datetime | None = None):
+    """The criminal cases in ``user``'s scope whose district officer did not reach the scene within
+    ``FENGQIAO_ARRIVAL_MINUTES`` of the case's opening: arrived late, or not at all once the time
+    has passed. Oldest first."""
+    now = timezone.now()
+    limit = arrival_deadline()
+    cases = Event.objects.visible_to(user).filter(offence=Offence.CRIMINAL, opened_at__lte=now - limit)
+    if since is not None:
+        cases = cases.filter(opened_at__gte=since)
+    return (
+        cases.filter(Q(arrival__isnull=True) | Q(arrival__arrived_at__gt=F("opened_at") + limit))
+        .select_related("grid", "arrival", "arrival__officer", "category")
+        .order_by("opened_at")
+    )
+
+
+def visible_house(user, pk) -> House:
+    return get_visible_or_404(House.objects.select_related("address"), user, pk=pk)
+
+
+def visible_organisation(user, pk) -> Organisation:
+    return get_visible_or_404(Organisation.objects, user, pk=pk)

@@ -22,7 +22,7 @@ from fengqiao.disputes.actions import may_register as may_use_disputes
 from fengqiao.duty.actions import may_see_rosters
 from fengqiao.events.actions import may_take_in
 from fengqiao.events.indicators import may_see_indicators
-from fengqiao.patrols.actions import is_volunteer, may_manage_teams
+from fengqiao.patrols.actions import is_volunteer, may_manage_teams, may_visit, may_watch_arrivals
 from fengqiao.points.actions import may_keep_counter
 from fengqiao.video.actions import may_patrol, may_use_video
 from fengqiao.web.registry.rules import may_collect, may_use_registry
@@ -75,6 +75,8 @@ MODULES: tuple[Module, ...] = (
     Module("grids", _("Grids"), is_staff, "grid_list"),
     Module("registry", _("Registry"), may_use_registry, "registry_home"),
     Module("patrols", _("Patrols"), may_manage_teams, "patrol_home"),
+    Module("visits", _("Household visits"), may_visit, "patrol_visits"),
+    Module("scene_arrivals", _("Officer at the scene"), may_watch_arrivals, "scene_arrivals"),
     Module("video", _("Cameras"), may_use_video, "camera_list"),
     Module("video_patrol", _("Video patrol"), may_patrol, "video_patrol_list"),
     Module("duty", _("Duty rosters"), may_see_rosters, "roster_list"),

@@ -46,12 +46,19 @@ ANALYSIS = [
 COUNTER = [m for module in ANALYSIS for m in ([module, "points_counter"] if module == "duty" else [module])]
 # Grid workers are in the field: the station's video-patrol desk is not theirs.
 FIELD = [m for m in STAFF if m != "video_patrol"]
+
+
+def after_patrols(menu: list[str], *extra: str) -> list[str]:
+    """Household visits (the police's) and the officer-at-the-scene page (units') follow patrols."""
+    return [m for module in menu for m in ([module, *extra] if module == "patrols" else [module])]
+
+
 # What each persona's menu holds, in order (a group's pages follow it).
 MENUS = {
     "grid_a": [*FIELD, "notifications"],
-    "officer": [*STAFF, "notifications"],
-    "station": [*COUNTER, "staff", "notifications"],
-    "city": [*COUNTER, "staff", "notifications"],
+    "officer": [*after_patrols(STAFF, "visits", "scene_arrivals"), "notifications"],
+    "station": [*after_patrols(COUNTER, "visits", "scene_arrivals"), "staff", "notifications"],
+    "city": [*after_patrols(COUNTER, "scene_arrivals"), "staff", "notifications"],
     "resident": ["home", "report", "my_reports", "record_reads", "notifications"],
 }
 STAFF_ONLY = [

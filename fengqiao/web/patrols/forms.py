@@ -6,8 +6,10 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.roles import Role
-from fengqiao.patrols.choices import TeamKind
+from fengqiao.events.models import Category
+from fengqiao.patrols.choices import TeamKind, VisitTarget
 from fengqiao.patrols.models import Team
+from fengqiao.registry.models import House, Organisation
 from fengqiao.web import selectors
 from fengqiao.web.forms import ActionErrorsMixin, DistrictChoiceField
 from fengqiao.web.registry.forms import date_widget, grid_field, id_number_field, phone_widget
@@ -99,3 +101,66 @@ class GpxForm(ActionErrorsMixin, forms.Form):
     file = forms.FileField(
         label=_("GPX file"), widget=forms.ClearableFileInput(attrs={"accept": ".gpx,application/gpx+xml"})
     )
+
+
+class VisitForm(ActionErrorsMixin, forms.Form):
+    """A visit, on a phone: the household by its standard address's code, or the business by its
+    credit code (both filled in when the officer comes from the must-visit list)."""
+
+    target = forms.ChoiceField(
+        label=_("Visited"),
+        choices=VisitTarget.choices,
+        widget=forms.RadioSelect,
+        initial=VisitTarget.HOUSEHOLD,
+    )
+    place = forms.CharField(
+        label=_("Address code or credit code"),
+        max_length=32,
+        help_text=_("The standard address code of the home, or the business's credit code."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "class": "mono"}),
+    )
+    met = forms.CharField(label=_("Who was met"), max_length=200, help_text=_("e.g. 户主王某及其女儿"))
+    notes = forms.CharField(
+        label=_("Findings of the visit"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+    )
+    card_given = forms.BooleanField(label=_("Contact card given (警民联系卡)"), required=False)
+    report = forms.BooleanField(label=_("Report a finding as an event"), required=False)
+    category = forms.ModelChoiceField(
+        label=_("Category of the finding"), queryset=Category.objects.none(), required=False
+    )
+    title = forms.CharField(label=_("The finding in a few words"), max_length=200, required=False)
+
+    def __init__(self, user, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["category"].queryset = Category.objects.filter(active=True, children__isnull=True)
+
+    def clean(self):
+        data = super().clean()
+        code = (data.get("place") or "").strip()
+        target = data.get("target")
+        if code and target == VisitTarget.HOUSEHOLD:
+            data["house"] = House.objects.visible_to(self.user).filter(address__code=code).first()
+            if data["house"] is None:
+                self.add_error(
+                    "place", _("No house with the address code %(code)s in your scope.") % {"code": code}
+                )
+        elif code and target == VisitTarget.BUSINESS:
+            data["organisation"] = Organisation.objects.visible_to(self.user).filter(credit_code=code).first()
+            if data["organisation"] is None:
+                self.add_error("place", _("No organisation with this credit code in your scope."))
+        if data.get("report") and not data.get("category"):
+            self.add_error("category", _("Choose the finding's category."))
+        if data.get("report") and not (data.get("title") or "").strip():
+            self.add_error("title", _("Say in a few words what happened."))
+        return data
+
+
+class ArrivalForm(forms.Form):
+    """The phone's position when the officer taps "I am at the scene" (empty if it gave none)."""
+
+    lon = forms.FloatField(required=False, min_value=-180, max_value=180, widget=forms.HiddenInput)
+    lat = forms.FloatField(required=False, min_value=-90, max_value=90, widget=forms.HiddenInput)

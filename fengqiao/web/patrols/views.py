@@ -19,7 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from fengqiao.core.scoping import is_staff
 from fengqiao.core.uploads import serve_upload
+from fengqiao.events import selectors as event_selectors
 from fengqiao.patrols import actions, conf, selectors, tracks
 from fengqiao.patrols.indicators import BY_MEMBER, BY_TEAM, patrol_figures
 from fengqiao.patrols.models import Photo
@@ -355,3 +357,122 @@ def gpx_import(request):
     return render(
         request, "web/patrols/form.html", {"form": form, "title": _("Import a GPX track"), "multipart": True}
     )
+
+
+# --- household visits (百万警进千万家) and the officer at the scene (发案必到现场) ---------------------
+
+
+def _require_staff(user) -> None:
+    if not is_staff(user):
+        raise PermissionDenied
+
+
+@require_GET
+@login_required
+def visits(request):
+    """The officer's week (quota progress and the must-visit list) and the visits in scope."""
+    user = request.user
+    _require_staff(user)
+    mine = actions.may_visit(user)
+    return render(
+        request,
+        "web/patrols/visits.html",
+        {
+            "week": selectors.week_start(),
+            "progress": selectors.week_progress(user) if mine else None,
+            "must_visit": selectors.must_visit(user) if mine else None,
+            "visits": selectors.visits_for(user)
+            .select_related("officer", "house__address", "organisation", "grid", "finding")
+            .order_by("-visited_at")[:RECENT],
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def visit_create(request):
+    user = request.user
+    if not actions.may_visit(user):
+        raise PermissionDenied
+    if request.method == "POST":
+        form = forms.VisitForm(user, request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                visit = actions.record_visit(
+                    actions.VisitData(
+                        target=data["target"],
+                        house=data.get("house"),
+                        organisation=data.get("organisation"),
+                        met=data["met"],
+                        notes=data["notes"],
+                        card_given=data["card_given"],
+                        finding_category=data["category"].code if data.get("report") else "",
+                        finding_title=data["title"] if data.get("report") else "",
+                    ),
+                    actor=user,
+                )
+            except ValidationError as error:
+                form.add_action_errors(error)
+            else:
+                if visit.finding is not None:
+                    messages.success(
+                        request,
+                        _("Visit recorded; the finding is event %(number)s.")
+                        % {"number": visit.finding.number},
+                    )
+                else:
+                    messages.success(request, _("Visit recorded."))
+                return redirect("patrol_visits")
+    else:
+        initial = {}
+        house = request.GET.get("house", "")
+        org = request.GET.get("organisation", "")
+        if house.isdigit():
+            found = selectors.visible_house(user, int(house))
+            initial = {"target": "household", "place": found.address.code}
+        elif org.isdigit():
+            found = selectors.visible_organisation(user, int(org))
+            initial = {"target": "business", "place": found.credit_code}
+        form = forms.VisitForm(user, initial=initial)
+    return render(request, "web/patrols/form.html", {"form": form, "title": _("Record a visit")})
+
+
+@require_GET
+@login_required
+def visit_detail(request, pk):
+    visit = selectors.visit_for(request.user, pk)
+    return render(request, "web/patrols/visit.html", {"visit": visit})
+
+
+@require_GET
+@login_required
+def arrivals(request):
+    """For the station: criminal cases whose district officer was not at the scene in time."""
+    user = request.user
+    if not actions.may_watch_arrivals(user):
+        raise PermissionDenied
+    late = list(selectors.late_arrivals(user, since=timezone.now() - dt.timedelta(days=90))[:200])
+    return render(
+        request,
+        "web/patrols/arrivals.html",
+        {"late": late, "minutes": conf.arrival_minutes(), "now": timezone.now()},
+    )
+
+
+@require_POST
+@login_required
+def arrival_record(request, number):
+    user = request.user
+    event = event_selectors.event_for(user, number)  # 404 outside the user's scope
+    form = forms.ArrivalForm(request.POST)
+    lon = lat = None
+    if form.is_valid():
+        lon, lat = form.cleaned_data["lon"], form.cleaned_data["lat"]
+    try:
+        actions.record_arrival(event, actor=user, lon=lon, lat=lat)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("Your arrival at the scene is recorded."))
+    return redirect("event_detail", number=event.number)
