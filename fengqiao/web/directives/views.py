@@ -122,7 +122,8 @@ class DirectiveForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     deadline = forms.DateTimeField(
-        label=gettext_lazy("Deadline"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label=gettext_lazy("Deadline"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     source = forms.ChoiceField(choices=DirectiveSource.choices, widget=forms.HiddenInput, initial="manual")
 
