@@ -29,7 +29,7 @@ from django.db.models import Q, QuerySet
 from django.utils.functional import Promise
 
 from fengqiao.core.params import start_of
-from fengqiao.core.scoping import scope_q
+from fengqiao.core.scoping import ScopedModel, scope_q
 
 SECTIONS = ("events", "crime", "disputes", "registry", "directives")
 
@@ -41,7 +41,7 @@ class Indicator:
     unit: str | Promise
     formula: str | Promise  # what is counted, in the reader's words
     section: str
-    model: type  # a ScopedModel
+    model: type[ScopedModel]
     q: Q = field(default_factory=Q)
     date_field: str | None = "opened_at"
     params: dict = field(default_factory=dict)

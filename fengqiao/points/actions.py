@@ -35,6 +35,9 @@ DELIVER = audit.register("points_deliver", "took a delivery of goods into the st
 ITEM = audit.register("points_item", "added an item to the points catalogue")
 
 UNSCOPED_LEDGER = "points: the action moves accounts of a station the actor was checked to keep"
+# Sources and idempotency keys are unique across every station: a piece of work is credited, and
+# a request redeemed, once wherever it is looked up from.
+UNSCOPED_KEYS = "points: a source or idempotency key is unique across every station"
 KEY_MAX = 80
 
 
@@ -162,7 +165,10 @@ def _earn(
 ) -> Transaction:
     """Credit ``amount`` points (cut to what the monthly cap leaves) from the station's issuing
     account to the member's, verified by ``actor``; in the caller's transaction."""
-    if source_key and Transaction.objects.filter(source_key=source_key).exists():
+    if (
+        source_key
+        and Transaction.objects.unscoped(reason=UNSCOPED_KEYS).filter(source_key=source_key).exists()
+    ):
         raise ValidationError({"source": [_("This work has already been credited.")]})
     account = member_account(station, member)
     # Lock the volunteer's account so two credits at once cannot both pass the cap.
@@ -277,7 +283,7 @@ def reverse_transaction(txn: Transaction, *, actor, reason: str) -> Transaction:
         raise ValidationError({"reason": [_("Give the reason for the reversal.")]})
     if txn.source == Source.REVERSAL:
         raise ValidationError({"transaction": [_("A reversal cannot itself be reversed.")]})
-    if Transaction.objects.filter(reverses=txn).exists():
+    if Transaction.objects.unscoped(reason=UNSCOPED_KEYS).filter(reverses=txn).exists():
         raise ValidationError({"transaction": [_("This transaction has already been reversed.")]})
     reversal = Transaction(
         station=txn.station,
@@ -366,7 +372,7 @@ def redeem(item: Item, member: Member, *, actor, idempotency_key: str) -> tuple[
 
 
 def _earlier(key: str, item: Item, member: Member) -> Transaction | None:
-    txn = Transaction.objects.filter(idempotency_key=key).first()
+    txn = Transaction.objects.unscoped(reason=UNSCOPED_KEYS).filter(idempotency_key=key).first()
     if txn is not None and (
         txn.source != Source.REDEMPTION
         or txn.member_id != member.pk

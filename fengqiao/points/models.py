@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from fengqiao.core.scoping import ScopedModel
+from fengqiao.core.scoping import ScopedModel, ScopedQuerySet
 from fengqiao.geo.models import PoliceUnit
 from fengqiao.points.choices import NON_NEGATIVE_KINDS, AccountKind, Source
 
@@ -24,6 +24,19 @@ from fengqiao.points.choices import NON_NEGATIVE_KINDS, AccountKind, Source
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise PermissionError("the points ledger is append-only: post a reversal")
+
+    def delete(self):
+        raise PermissionError("the points ledger is append-only: post a reversal")
+
+
+class LedgerQuerySet(ScopedQuerySet):
+    """Transactions: scoped, and append-only but for where they lie, which a subtree's move
+    (core.relocate) rewrites as it does for every scoped row."""
+
+    def update(self, **kwargs):
+        if set(kwargs) != {"scope_path"}:
+            raise PermissionError("the points ledger is append-only: post a reversal")
+        return super().update(**kwargs)
 
     def delete(self):
         raise PermissionError("the points ledger is append-only: post a reversal")
@@ -164,7 +177,7 @@ class Transaction(ScopedModel):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
+    objects = LedgerQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("points transaction")

@@ -372,8 +372,11 @@ def summary(batch: ImportBatch, source: readers.SourceFile, previous: ImportBatc
     text = import_summary(source.name, source.encoding_label, batch.counts(), before=before)
     addresses = batch.address_counts()
     if addresses["matched"] or addresses["pending"]:
-        text += _(
-            "; addresses: %(matched)d row(s) matched a standard address, %(pending)d went to "
-            "addresses to standardise (%(new_pending)d new)"
-        ) % addresses
+        text += (
+            _(
+                "; addresses: %(matched)d row(s) matched a standard address, %(pending)d went to "
+                "addresses to standardise (%(new_pending)d new)"
+            )
+            % addresses
+        )
     return text
