@@ -22,6 +22,9 @@ def _no_nul(value: str) -> str:
 
 # Free text: anything printable a database column can hold (PostgreSQL refuses NUL).
 Text = Annotated[str, AfterValidator(_no_nul)]
+# A row's id as a client sends it: within what a database's bigint holds, so a huge number is a
+# 422 naming the field, not an overflow in the database driver.
+RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class InputSchema(Schema):

@@ -4,7 +4,7 @@ import datetime as dt
 
 from ninja import Field, Schema
 
-from fengqiao.api.schemas import InputSchema, Text
+from fengqiao.api.schemas import InputSchema, RowId, Text
 
 
 class CameraIn(InputSchema):
@@ -49,14 +49,14 @@ class VideoFindingIn(InputSchema):
     category: str = Field(description="an event category's code")
     title: Text
     description: Text = ""
-    camera: int | None = Field(None, description="where it was seen; by default the first camera watched")
+    camera: RowId | None = Field(None, description="where it was seen; by default the first camera watched")
 
 
 class VideoPatrolIn(InputSchema):
     station: str = Field(description="the station's path, e.g. 640300/640302/ps01")
     started_at: dt.datetime
     ended_at: dt.datetime
-    cameras: list[int]
+    cameras: list[RowId]
     observations: Text
     finding: VideoFindingIn | None = None
 
@@ -74,7 +74,7 @@ class VideoPatrolOut(Schema):
 
 class SolvedIn(InputSchema):
     event: str = Field(description="the case's number")
-    cameras: list[int]
+    cameras: list[RowId]
     solved_on: dt.date | None = None
     fugitive_caught: bool = False
     note: Text = ""
