@@ -20,7 +20,7 @@ from fengqiao.accounts.actions import (
 )
 from fengqiao.accounts.models import User
 from fengqiao.api.accounts.schemas import PasswordResetOut, SecondFactorResetOut
-from fengqiao.api.schemas import ErrorOut, MeOut, PlaceIn, PostingOut, ReasonIn, StaffOut, UnlockOut
+from fengqiao.api.schemas import ErrorOut, MeOut, PlaceIn, PostingOut, ReasonIn, RowId, StaffOut, UnlockOut
 from fengqiao.core.scoping import is_staff
 
 router = Router(tags=["accounts"])
@@ -129,7 +129,7 @@ def create_posting(request, username: str, payload: PlaceIn):
     url_name="posting-move",
     summary="Move a posting",
 )
-def move(request, posting_id: int, payload: PlaceIn):
+def move(request, posting_id: RowId, payload: PlaceIn):
     posting = posting_in_area(request.auth, posting_id)
     return move_posting(posting, _place(request.auth, payload), actor=request.auth, reason=payload.reason)
 
@@ -140,6 +140,6 @@ def move(request, posting_id: int, payload: PlaceIn):
     url_name="posting-end",
     summary="End a posting",
 )
-def end(request, posting_id: int, payload: ReasonIn):
+def end(request, posting_id: RowId, payload: ReasonIn):
     end_posting(posting_in_area(request.auth, posting_id), actor=request.auth, reason=payload.reason)
     return Status(204, None)

@@ -10,7 +10,7 @@ from ninja.errors import AuthenticationError, HttpError
 from fengqiao.accounts import mfa, passwords
 from fengqiao.accounts.actions import issue_api_token, revoke_api_token, verify_second_factor
 from fengqiao.accounts.models import ApiToken
-from fengqiao.api.schemas import ErrorOut, TokenIn, TokenListItem, TokenOut
+from fengqiao.api.schemas import ErrorOut, RowId, TokenIn, TokenListItem, TokenOut
 
 router = Router(tags=["auth"])
 
@@ -101,7 +101,7 @@ def list_tokens(request):
     summary="Revoke one of my tokens",
     response={204: None, 404: ErrorOut},
 )
-def delete_one_token(request, token_id: int):
+def delete_one_token(request, token_id: RowId):
     """Revoke one of the caller's tokens; anyone else's is 404, as a missing one."""
     token = ApiToken.objects.filter(user=request.auth, pk=token_id).first()
     if token is None:

@@ -21,7 +21,7 @@ from fengqiao.api.duty.schemas import (
     ShiftOut,
 )
 from fengqiao.api.pagination import LimitOffset, paginate
-from fengqiao.api.schemas import ERRORS
+from fengqiao.api.schemas import ERRORS, RowId
 from fengqiao.duty import actions, selectors
 from fengqiao.geo.models import PoliceUnit
 
@@ -87,7 +87,7 @@ def create(request, body: RosterIn):
 @router.get(
     "/rosters/{roster_id}", response={200: RosterOut, **ERRORS}, summary="A roster and its coverage check"
 )
-def detail(request, roster_id: int):
+def detail(request, roster_id: RowId):
     # out of scope (a resident's is empty) is 404 before any role check
     return _detail(selectors.roster_for(request.auth, roster_id))
 
@@ -95,7 +95,7 @@ def detail(request, roster_id: int):
 @router.post(
     "/rosters/{roster_id}/proposal", response={200: ProposalOut, **ERRORS}, summary="Let the solver propose"
 )
-def proposal(request, roster_id: int, first: bool = False):
+def proposal(request, roster_id: RowId, first: bool = False):
     """The solver's best roster within 10 s, replacing the draft's shifts; ``first=true``: the
     first roster that meets the rules, without balancing nights and weekends."""
     roster = selectors.roster_for(request.auth, roster_id)

@@ -9,7 +9,7 @@ from ninja import Router, Status
 
 from fengqiao.api.pagination import LimitOffset, paginate
 from fengqiao.api.points.schemas import BalanceListItem, BalanceOut, EntryOut, RedemptionIn, RedemptionOut
-from fengqiao.api.schemas import ERRORS
+from fengqiao.api.schemas import ERRORS, RowId
 from fengqiao.core.scoping import OutOfScope, is_staff
 from fengqiao.patrols.models import Member
 from fengqiao.patrols.selectors import teams_for
@@ -47,7 +47,7 @@ def balances(request):
     url_name="points-balance",
     summary="A volunteer's balance and history",
 )
-def balance(request, member_id: int):
+def balance(request, member_id: RowId):
     account = selectors.account_for(request.auth, member_id)
     entries = selectors.read_history(account, actor=request.auth)
     return {

@@ -44,7 +44,7 @@ from fengqiao.api.registry.schemas import (
     SearchInfo,
     StatisticsFilters,
 )
-from fengqiao.api.schemas import ERRORS
+from fengqiao.api.schemas import ERRORS, RowId
 from fengqiao.geo.models import Division
 from fengqiao.registry import access, actions, history, search, selectors, stats
 from fengqiao.registry.models import Address, House, Organisation, Person
@@ -340,21 +340,21 @@ def add_record_routes(kind: RecordKind) -> None:
         created = record(actor=user, data=kind.data(user, payload.dict(exclude_unset=True)))
         return Status(201, kind.one(user, created.pk))
 
-    def get_record(request, record_id: int):
+    def get_record(request, record_id: RowId):
         return kind.one(_staff_scope(request.auth), record_id)
 
-    def update_record(request, record_id: int, payload: kind.patch_in):
+    def update_record(request, record_id: RowId, payload: kind.patch_in):
         user = request.auth
         current = kind.one(user, record_id)
         record(actor=user, data=kind.data(user, payload.dict(exclude_unset=True)), **{kind.noun: current})
         return kind.one(user, record_id)
 
-    def retire_record(request, record_id: int, payload: RetireIn):
+    def retire_record(request, record_id: RowId, payload: RetireIn):
         user = request.auth
         retire(kind.one(user, record_id), actor=user, reason=payload.reason)
         return kind.one(user, record_id)
 
-    def record_history(request, record_id: int):
+    def record_history(request, record_id: RowId):
         user = request.auth
         return _masked_history(user, kind.one(_staff_scope(user), record_id))
 
@@ -414,7 +414,7 @@ for _kind in KINDS:
     url_name="registry-person-reveal",
     summary="Reveal an ID number or phone",
 )
-def reveal_person(request, record_id: int, payload: RevealIn):
+def reveal_person(request, record_id: RowId, payload: RevealIn):
     """The whole ID number or phone of a person, for a stated reason. Community officers and above,
     within their scope; the reveal is audited with the reason."""
     user = request.auth
@@ -437,7 +437,7 @@ class AccessOut(Schema):
     url_name="registry-person-reads",
     summary="Who read a person's record",
 )
-def person_reads(request, record_id: int):
+def person_reads(request, record_id: RowId):
     """The access history of a person: every read of their record, newest first (unit, role,
     purpose, time, who). Community officers and above, within their scope; others 403."""
     user = request.auth
@@ -548,7 +548,7 @@ def list_pending_addresses(request):
     url_name="registry-pending-address",
     summary="One address to standardise",
 )
-def get_pending_address(request, record_id: int):
+def get_pending_address(request, record_id: RowId):
     """404 outside the caller's scope, and for staff who do not settle addresses."""
     return selectors.pending_address(request.auth, record_id)
 
@@ -559,7 +559,7 @@ def get_pending_address(request, record_id: int):
     url_name="registry-pending-address-merge",
     summary="Merge an address to standardise into a standard one",
 )
-def merge_pending_address(request, record_id: int, payload: PendingMergeIn):
+def merge_pending_address(request, record_id: RowId, payload: PendingMergeIn):
     """Its people, house and organisations move to the standard address (in the caller's scope),
     and it is retired; one audit entry. 404 outside the caller's scope."""
     user = request.auth
@@ -575,7 +575,7 @@ def merge_pending_address(request, record_id: int, payload: PendingMergeIn):
     url_name="registry-pending-address-confirm",
     summary="Confirm an address to standardise as a standard one",
 )
-def confirm_pending_address(request, record_id: int, payload: PendingConfirmIn):
+def confirm_pending_address(request, record_id: RowId, payload: PendingConfirmIn):
     """Its parts corrected as sent, it becomes a standard address; refused while a standard address
     in its community reads the same (merge into that one)."""
     user = request.auth

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from fengqiao.api.pagination import LimitOffset, paginate
-from fengqiao.api.schemas import ERRORS
+from fengqiao.api.schemas import ERRORS, RowId
 from fengqiao.api.video.schemas import (
     CameraIn,
     CameraOut,
@@ -97,7 +97,7 @@ def add_camera(request, body: CameraIn):
 
 
 @router.get("/cameras/{camera_id}", response={200: CameraOut, **ERRORS}, summary="One camera")
-def camera(request, camera_id: int):
+def camera(request, camera_id: RowId):
     # out of scope (a resident's is empty) is 404 before any role check
     return _camera(selectors.camera_for(request.auth, camera_id))
 
@@ -105,7 +105,7 @@ def camera(request, camera_id: int):
 @router.post(
     "/cameras/{camera_id}/confirm", response={200: CameraOut, **ERRORS}, summary="Confirm an owner's camera"
 )
-def confirm(request, camera_id: int, body: ConfirmIn):
+def confirm(request, camera_id: RowId, body: ConfirmIn):
     user = request.auth
     camera = selectors.camera_for(user, camera_id)
     compound = Compound.objects.visible_to(user).filter(pk=body.compound).first() if body.compound else None
@@ -147,7 +147,7 @@ def log_patrol(request, body: VideoPatrolIn):
 
 
 @router.get("/patrols/{log_id}", response={200: VideoPatrolOut, **ERRORS}, summary="One video patrol")
-def patrol(request, log_id: int):
+def patrol(request, log_id: RowId):
     # out of scope (a resident's is empty) is 404 before any role check
     return _patrol(selectors.patrol_for(request.auth, log_id))
 
