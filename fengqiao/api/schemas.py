@@ -4,7 +4,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, ConfigDict
+from pydantic import AfterValidator, ConfigDict, field_validator
 
 from fengqiao.core.roles import Role
 
@@ -27,8 +27,28 @@ Text = Annotated[str, AfterValidator(_no_nul)]
 RowId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
+def _storable(value):
+    """A value a database column can hold: text without NUL, integers within a bigint."""
+    if isinstance(value, str):
+        return _no_nul(value)
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise ValueError("is out of range")
+    if isinstance(value, list | tuple):
+        for item in value:
+            _storable(item)
+    return value
+
+
 class InputSchema(Schema):
+    """What a client sends: no field the schema does not name, and every value storable, so that
+    no input reaches the database as a NUL or an overflow (a 422 on its field instead)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _every_value_storable(cls, value):
+        return _storable(value)
 
 
 # --- errors -----------------------------------------------------------------------------------
