@@ -142,7 +142,10 @@ class Fact:
     mono: bool = False
 
 
-_HIDDEN = {"id", "scope_path", "name_pinyin", "name_initials", "retired_at", "created_at", "updated_at"}
+_HIDDEN = {
+    *("id", "scope_path", "name_pinyin", "name_initials", "retired_at", "created_at", "updated_at"),
+    *("match_key", "id_number_hash", "phone_hash"),  # keys the system finds records by, not facts
+}
 _MONO = {"id_number", "phone", "code", "credit_code", "legal_representative_id", "document_number"}
 
 
