@@ -51,6 +51,7 @@ IGNORED_FIELDS = {
     "name_pinyin",
     "name_initials",
     "full_text",
+    "match_key",  # registry.addressing derives it from the full text
     # keyed hashes of encrypted fields (core.crypto): derived, and not to be kept beside the history
     "id_number_hash",
     "phone_hash",
