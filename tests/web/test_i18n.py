@@ -86,8 +86,14 @@ def test_the_check_fails_on_a_stale_mo(tmp_path, settings):
         call_command("compile_translations", "--check")
 
 
-def test_every_message_is_translated_with_its_placeholders():
-    po = polib.pofile(str(PO_PATH))
+def all_entries() -> list[polib.POEntry]:
+    """The live entries of every catalogue: the project's and its apps' own."""
+    return [e for path in catalogues() for e in polib.pofile(str(path)) if not e.obsolete]
+
+
+@pytest.mark.parametrize("path", catalogues(), ids=lambda p: str(p.relative_to(settings.BASE_DIR)))
+def test_every_message_is_translated_with_its_placeholders(path):
+    po = polib.pofile(str(path))
     # then no entry is left untranslated or fuzzy
     assert [e.msgid for e in po.untranslated_entries()] == []
     assert [e.msgid for e in po.fuzzy_entries()] == []
@@ -117,5 +123,12 @@ def test_every_template_string_is_in_the_catalogue():
     wanted = template_messages()
     assert "Your scope" in wanted and "%(counter)s grid" in wanted
     # then the catalogue has each of them (run makemessages, translate, compile)
-    known = {e.msgid for e in polib.pofile(str(PO_PATH)) if not e.obsolete}
+    known = {e.msgid for e in all_entries()}
     assert sorted(wanted - known) == []
+
+
+def test_no_two_catalogues_translate_a_message_differently():
+    said: dict[tuple, set[str]] = {}
+    for entry in all_entries():
+        said.setdefault((entry.msgctxt, entry.msgid), set()).add(entry.msgstr)
+    assert {key: texts for key, texts in said.items() if len(texts) > 1} == {}

@@ -13,6 +13,7 @@ from fengqiao.disputes.choices import VisitMethod
 from fengqiao.events.actions import move
 from fengqiao.events.choices import Channel
 from fengqiao.registry.models import Address, Person
+from fengqiao.web.management.commands.compile_translations import catalogues
 from tests.fixtures import registry as registry_fixtures
 from tests.fixtures.registry import make_organisation
 
@@ -115,7 +116,6 @@ def test_a_case_notification_title_is_a_whole_chinese_sentence(personas, report)
 # --- no English left where Chinese is read ------------------------------------------------------
 
 TEMPLATES = Path(settings.BASE_DIR) / "web" / "templates"
-PO_PATH = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 # Names that are the same in every language: file formats, protocols, standards, units, CSS classes.
 CODE_WORDS = {"API", "CSV", "XLSX", "STARTTLS", "Open311", "SHA-256", "km²"}
 _REMOVED = [
@@ -163,8 +163,9 @@ def test_the_scan_finds_english_text_and_attributes():
     assert not untranslated(" ".join(visible_text("<a>XLSX</a> · <a>CSV</a> 3 km²")))
 
 
-def test_every_catalogue_entry_is_translated_into_chinese():
-    po = polib.pofile(str(PO_PATH))
+@pytest.mark.parametrize("path", catalogues(), ids=lambda p: str(p.relative_to(settings.BASE_DIR)))
+def test_every_catalogue_entry_is_translated_into_chinese(path):
+    po = polib.pofile(str(path))
     assert [e.msgid for e in po if not e.obsolete and (e.fuzzy or not e.translated())] == []
     english = [
         e.msgid

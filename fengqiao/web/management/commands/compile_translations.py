@@ -1,20 +1,25 @@
 """Compile the project's .po catalogues to .mo with polib, so no machine needs GNU gettext.
 
 ``fengqiao compile_translations`` writes every ``django.mo`` next to its ``django.po`` under
-``settings.LOCALE_PATHS``; ``--check`` writes nothing and fails if a ``.mo`` is missing or says
+``settings.LOCALE_PATHS`` and in the project's apps' own ``locale`` folders (Django reads both);
+``--check`` writes nothing and fails if a ``.mo`` is missing or says
 something else than its ``.po``.
 """
 
 from pathlib import Path
 
 import polib
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 
 def catalogues() -> list[Path]:
-    """Every django.po under the project's locale directories."""
-    return sorted(po for base in settings.LOCALE_PATHS for po in Path(base).glob("*/LC_MESSAGES/django.po"))
+    """Every django.po under the project's locale directories and its apps' ``locale`` folders."""
+    bases = [Path(base) for base in settings.LOCALE_PATHS] + [
+        Path(app.path) / "locale" for app in apps.get_app_configs() if app.name.startswith("fengqiao.")
+    ]
+    return sorted({po for base in bases for po in base.glob("*/LC_MESSAGES/django.po")})
 
 
 def messages(catalogue) -> dict:
