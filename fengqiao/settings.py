@@ -78,6 +78,8 @@ INSTALLED_APPS = [
     "fengqiao.video",
     "fengqiao.duty",
     "fengqiao.points",
+    "fengqiao.outreach",
+    "fengqiao.selfservice",
     "fengqiao.analytics",
     "fengqiao.demo",
     "fengqiao.api",

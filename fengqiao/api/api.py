@@ -26,9 +26,11 @@ from fengqiao.api.events import router as events
 from fengqiao.api.events import stats as event_stats
 from fengqiao.api.grids import locate
 from fengqiao.api.grids import router as grids
+from fengqiao.api.outreach import router as outreach
 from fengqiao.api.patrols import router as patrols
 from fengqiao.api.points import router as points
 from fengqiao.api.registry import router as registry
+from fengqiao.api.selfservice import router as selfservice
 from fengqiao.api.video import router as video
 
 
@@ -124,3 +126,5 @@ api.add_router("/video", video.router)
 api.add_router("/duty", duty.router)
 api.add_router("/patrols", patrols.router)
 api.add_router("/points", points.router)
+api.add_router("/outreach", outreach.router)
+api.add_router("/selfservice", selfservice.router)

@@ -41,5 +41,7 @@ urlpatterns = [
     path("", include("fengqiao.web.video.urls")),
     path("", include("fengqiao.web.duty.urls")),
     path("", include("fengqiao.web.points.urls")),
+    path("", include("fengqiao.web.outreach.urls")),
+    path("", include("fengqiao.web.selfservice.urls")),
     path("", include("fengqiao.web.portal.urls")),
 ]

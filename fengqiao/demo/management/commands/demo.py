@@ -20,6 +20,7 @@ from fengqiao.demo.actions import (
     DEMO_PASSWORD,
     DemoError,
 )
+from fengqiao.demo.modules import MODULES
 from fengqiao.geo.actions import ImportFileError
 
 COUNT_LABELS = {
@@ -129,7 +130,9 @@ class Command(ActingCommand):
         self, actor, *args, scale, registry_scale, events_scale, seed, reset, accounts_only, data, **options
     ):
         if not accounts_only:
-            if reset:  # the ledger refers to the city, its people and events: it goes first
+            if reset:  # the later modules and the ledger refer to the city, its people and events
+                for module in reversed(MODULES):
+                    module.clear()
                 demo_disputes.clear_demo_disputes()
             city_scale = self.build(actor, scale=scale, seed=seed, reset=reset, data=data)
             if registry_scale is None:
@@ -142,6 +145,7 @@ class Command(ActingCommand):
                 self.build_events(actor, scale=events_scale, seed=seed, reset=reset)
             if registry_scale:  # disputes at the registry's scale: ~12,000 a year at 1.0
                 self.build_disputes(actor, scale=registry_scale, seed=seed)
+                self.build_modules(actor, scale=registry_scale, seed=seed)
             # The bulk loads wrote without save(): the dashboard's daily counts, counted again.
             rollups.rebuild()
         self.print_accounts()
@@ -158,6 +162,16 @@ class Command(ActingCommand):
                 % {"disputes": counts.get("dispute", 0), "resolved": counts.get("resolved", 0)}
             )
         )
+
+    def build_modules(self, actor, *, scale, seed):
+        for module in MODULES:
+            counts = module.generate(actor=actor, scale=scale, seed=seed)
+            if counts is None:
+                reused = _("%(module)s: there is data already, reusing it.")
+                self.stdout.write(reused % {"module": module.label})
+                continue
+            made = ", ".join(f"{count} {label}" for label, count in counts.items())
+            self.stdout.write(self.style.SUCCESS(f"{module.label}: {made}"))
 
     def build_events(self, actor, *, scale, seed, reset):
         if actions.events_exist() and not reset:

@@ -1,0 +1,5 @@
+"""The selfservice API."""
+
+from ninja import Router
+
+router = Router(tags=["selfservice"])

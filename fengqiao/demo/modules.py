@@ -1,0 +1,26 @@
+"""The later modules' demo data: patrols, the points store, outreach, self-service, the command
+room's case series. Each module keeps its generator in its own ``fengqiao/demo/<module>.py`` and
+joins :data:`MODULES` with one line; the demo command runs them in order after the disputes, and
+``--reset`` clears them in the reverse order before anything else goes.
+
+A generator takes ``actor``, ``scale`` (the registry's share of the article's city) and ``seed``,
+leaves existing data alone (it returns ``None`` then), and returns the counts it made, keyed by the
+labels to print.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class DemoModule:
+    key: str
+    label: str
+    generate: Callable[..., dict[str, int] | None]
+    clear: Callable[[], None]
+
+
+# Later modules, in the order they are generated (a module may use the ones before it).
+MODULES: list[DemoModule] = []

@@ -1,0 +1,3 @@
+"""The outreach pages."""
+
+urlpatterns: list = []

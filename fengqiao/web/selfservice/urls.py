@@ -1,0 +1,3 @@
+"""The selfservice pages."""
+
+urlpatterns: list = []
