@@ -46,6 +46,10 @@ SECTION_LABELS = {
     "disputes": gettext_lazy("Dispute mediation"),
     "registry": gettext_lazy("Collection (一标三实)"),
     "directives": gettext_lazy("Analysis directives"),
+    "prevention": gettext_lazy("Patrol and prevention"),
+    "points": gettext_lazy("Volunteer points"),
+    "outreach": gettext_lazy("Reaching residents"),
+    "selfservice": gettext_lazy("Self-service"),
 }
 
 

@@ -31,7 +31,17 @@ from django.utils.functional import Promise
 from fengqiao.core.params import start_of
 from fengqiao.core.scoping import ScopedModel, scope_q
 
-SECTIONS = ("events", "crime", "disputes", "registry", "directives")
+SECTIONS = (
+    "events",
+    "crime",
+    "disputes",
+    "registry",
+    "directives",
+    "prevention",  # patrols, cameras and video patrol, household visits, the officer at the scene
+    "points",
+    "outreach",
+    "selfservice",
+)
 
 
 @dataclass(frozen=True)
