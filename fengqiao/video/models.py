@@ -7,6 +7,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core import crypto
 from fengqiao.core.scoping import ScopedModel
 from fengqiao.events.models import Event
 from fengqiao.geo.models import Grid, PoliceUnit
@@ -62,7 +63,8 @@ class Camera(ScopedModel):
     )
     at_entrance = models.BooleanField(_("covers an entrance"), default=False)
     owner_name = models.CharField(_("camera owner"), max_length=64, blank=True)
-    owner_phone = models.CharField(_("owner's phone"), max_length=20, blank=True)
+    # Encrypted at rest (docs/adr/0010); no page looks a camera up by it, so no keyed hash.
+    owner_phone = crypto.EncryptedCharField(_("owner's phone"), max_length=20, blank=True)
     stream_url = models.CharField(_("stream address"), max_length=300, blank=True)
     registered_publicly = models.BooleanField(_("registered by its owner"), default=False)
     confirmed_by = models.ForeignKey(
