@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from fengqiao.core import crypto
 from fengqiao.core.casework import Case
 from fengqiao.events.choices import (
     Channel,
@@ -142,7 +143,8 @@ class Event(Case):
         verbose_name=_("reporter account"),
     )
     reporter_name = models.CharField(_("reporter"), max_length=64, blank=True)
-    reporter_phone = models.CharField(_("reporter phone"), max_length=20, blank=True)
+    # Encrypted at rest (docs/adr/0010); no page looks an event up by it, so no keyed hash.
+    reporter_phone = crypto.EncryptedCharField(_("reporter phone"), max_length=20, blank=True)
     tracking_code = models.CharField(
         _("tracking code"), max_length=16, unique=True, default=new_tracking_code
     )
