@@ -219,7 +219,7 @@ def repeats(dispute: Dispute) -> int:
     shared = (
         DisputeParty.objects.filter(dispute__in=earlier.exclude(pk=dispute.pk), id_number__in=numbers)
         .values("dispute")
-        .annotate(people=Count("id_number", distinct=True))
+        .annotate(people=Count("id_number_hash", distinct=True))
         .filter(people__gte=2)
     )
     return shared.count() + 1
@@ -567,7 +567,7 @@ def mediating_unit(dispute: Dispute) -> str:
 def agreement_document(dispute: Dispute, *, actor, base_url: str) -> bytes:
     """The agreement as a PDF for this reader: ID numbers as their role may see them."""
     from fengqiao.disputes.pdf import agreement_pdf
-    from fengqiao.registry.selectors import may_reveal, shown_id_number
+    from fengqiao.registry.selectors import may_reveal, shown_id_number, shown_phone
 
     if not dispute.is_visible_to(actor) and not may_work_on(actor, dispute):
         raise PermissionDenied
@@ -581,6 +581,7 @@ def agreement_document(dispute: Dispute, *, actor, base_url: str) -> bytes:
         verify_url=base_url.rstrip("/") + verification_path(agreement),
         organisations=organisations(dispute),
         shown_id=(lambda value: value) if whole else (lambda value: shown_id_number(actor, value)),
+        shown_phone=(lambda value: value) if whole else (lambda value: shown_phone(actor, value)),
     )
     audit.record(
         AGREEMENT_PDF,

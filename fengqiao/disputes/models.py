@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fengqiao.core import crypto
 from fengqiao.core.casework import Case
 from fengqiao.core.scoping import ScopedModel
 from fengqiao.disputes import conf
@@ -140,8 +141,13 @@ class DisputeParty(models.Model):
         verbose_name=_("person in the registry"),
     )
     name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
-    id_number = models.CharField(_("ID number"), max_length=18, blank=True, db_index=True)
-    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    # Encrypted at rest and found by their keyed hashes, as the registry's (docs/adr/0010).
+    id_number = crypto.EncryptedCharField(
+        _("ID number"), max_length=18, blank=True, indexed_by="id_number_hash"
+    )
+    id_number_hash = crypto.BlindIndexField(source="id_number", label="id_number", blank=True, db_index=True)
+    phone = crypto.EncryptedCharField(_("phone"), max_length=20, blank=True, indexed_by="phone_hash")
+    phone_hash = crypto.BlindIndexField(source="phone", label="phone", blank=True, db_index=True)
     address = models.CharField(_("address"), max_length=400, blank=True)
 
     class Meta:

@@ -213,10 +213,16 @@ def _document(kind: str, organisations) -> dict:
 
 
 def agreement_pdf(
-    dispute, agreement, *, verify_url: str, organisations, shown_id=lambda value: value
+    dispute,
+    agreement,
+    *,
+    verify_url: str,
+    organisations,
+    shown_id=lambda value: value,
+    shown_phone=lambda value: value,
 ) -> bytes:
     """The agreement as PDF bytes. ``organisations`` (``actions.organisations``) names who made
-    it; ``shown_id`` masks an ID number as the reader may see it."""
+    it; ``shown_id`` and ``shown_phone`` mask a number as the reader may see it."""
     style = _styles()
     body, head = style["body"], style["head"]
     doc_text = _document(dispute.kind, organisations)
@@ -259,7 +265,7 @@ def agreement_pdf(
                 Text(roles[party.role], body),
                 Text(party.name, body),
                 Text(shown_id(party.id_number) if party.id_number else "—", body),
-                Text(party.phone or "—", body),
+                Text(shown_phone(party.phone) if party.phone else "—", body),
                 Text(party.address or "—", body),
             ]
         )

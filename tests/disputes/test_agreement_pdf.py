@@ -80,6 +80,9 @@ def test_a_grid_worker_prints_masked_id_numbers(register, personas):
     )
     assert "11010519491231002X" not in text
     assert "1101************2X" in text
+    # and masked phones: the paper is theirs to print, not a way round the mask
+    assert "13912345678" not in text
+    assert "139****5678" in text
 
 
 def test_a_forged_or_altered_link_is_not_verified(agreed, client):
