@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -623,3 +623,26 @@ def verify_agreement(serial: str, check: str) -> Agreement | None:
     if agreement is None or not hmac.compare_digest(verification_check(agreement), str(check)):
         return None
     return agreement
+
+
+# ---------------------------------------------------------------------------------------------
+# people who have left: their parties anonymised with them
+
+
+def anonymise_parties(people: list, *, actor) -> dict:
+    """Called by the registry's anonymisation of departed people (``registry.actions``, in its
+    transaction): the parties that were those people, linked to the record or entered by their
+    whole ID number, lose their name, ID number, phone and address; the dispute, its role and its
+    figures stay. Returns the party ids for the run's audit entry."""
+    from fengqiao.registry.actions import ANONYMOUS_NAME
+
+    ids = [person.pk for person, _number in people]
+    numbers = [number for _person, number in people if number]
+    which = Q(person_id__in=ids) | Q(id_number__in=numbers) if numbers else Q(person_id__in=ids)
+    parties = DisputeParty.objects.filter(which).exclude(name=ANONYMOUS_NAME)
+    party_ids = sorted(parties.values_list("pk", flat=True))
+    # ``update`` skips pre_save: the keyed hashes are emptied with the numbers they stood for.
+    DisputeParty.objects.filter(pk__in=party_ids).update(
+        name=ANONYMOUS_NAME, id_number="", id_number_hash="", phone="", phone_hash="", address=""
+    )
+    return {"dispute_parties": party_ids}

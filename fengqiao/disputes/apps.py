@@ -17,6 +17,11 @@ class DisputesConfig(AppConfig):
         casework.register(DISPUTE_WORKFLOW)
         periodic.register("judicial reminders", lambda: remind_judicial_windows(), every=dt.timedelta(days=1))
 
+        from fengqiao.disputes.actions import anonymise_parties
+        from fengqiao.registry.actions import anonymise_elsewhere
+
+        anonymise_elsewhere(anonymise_parties)  # parties go with the departed people they were
+
         from fengqiao.disputes.figures import register_figures
 
         register_figures()  # the command room's figures (core.indicators)

@@ -963,6 +963,20 @@ ANONYMISED_PERSON_FIELDS = (
 )
 
 
+# Apps above the registry that keep who a person was elsewhere (a dispute's parties) add here a
+# function called once per run, in its transaction, with the people and the whole ID numbers they
+# had: ``fn(people: list[tuple[Person, str]], *, actor) -> dict`` (what it did, by name, for the
+# run's audit entry). The registry cannot import them: the layers point down.
+ANONYMISE_ELSEWHERE: list = []
+
+
+def anonymise_elsewhere(fn):
+    """Register ``fn`` to anonymise a departed person's traces outside the registry (see above)."""
+    if fn not in ANONYMISE_ELSEWHERE:
+        ANONYMISE_ELSEWHERE.append(fn)
+    return fn
+
+
 def _anonymous_number(person: Person) -> str:
     """A number that stays unique and that no search for a real ID number or document finds."""
     return f"ANON{person.pk:014d}"
@@ -1032,16 +1046,27 @@ def anonymise_departed(*, actor, now: dt.datetime | None = None, limit: int = 20
         .exclude(name=ANONYMOUS_NAME)
         .order_by("id")[:limit]
     )
+    numbers = [person.id_number or "" for person in people]  # before they go
     for person in people:
         _anonymise(person, actor=actor, reason=reason)
     ids = [person.pk for person in people]
+    elsewhere: dict = {}
+    if people:
+        for fn in ANONYMISE_ELSEWHERE:
+            elsewhere.update(fn(list(zip(people, numbers, strict=True)), actor=actor))
     audit.record(
         ANONYMISE,
         actor=actor,
         object_type="registry.person",
         object_repr=_("%(n)d departed people anonymised") % {"n": len(ids)},
         reason=reason,
-        after={"ids": ids, "count": len(ids), "retired_before": cutoff.isoformat(), "retention_days": days},
+        after={
+            "ids": ids,
+            "count": len(ids),
+            "retired_before": cutoff.isoformat(),
+            "retention_days": days,
+            **elsewhere,
+        },
     )
     return ids
 

@@ -140,3 +140,36 @@ def test_only_the_system_anonymises(world, personas):
     with pytest.raises(PermissionDenied):
         actions.anonymise_departed(actor=personas.station)
     assert Person.objects.unscoped(reason="test").get(pk=world["gone"].pk).name == "马小龙"
+
+
+def test_dispute_parties_who_were_departed_people_are_anonymised_by_the_same_job(world, personas, register):
+    from fengqiao.disputes.actions import PartyData
+    from fengqiao.disputes.models import DisputeParty
+
+    # given a person of the registry who is a party, linked, in one dispute, and entered by their
+    # whole ID number in another, beside a party who is someone else
+    person = make_person(make_address(personas.territory.grid_a), name="杨帆", phone="13995007777")
+    linked = register(
+        parties=[
+            PartyData(role="applicant", person=person),
+            PartyData(role="respondent", name="乙某", id_number="11010519491231002X", phone="13912345678"),
+        ]
+    )
+    by_number = register(applicant=person.id_number, respondent="640302199001011238")
+    number = person.id_number
+    gone = departed(person, personas.officer, days_ago=RETENTION + 1)
+    # when the worker's job runs
+    ids = run_job()
+    # then the person and every party they were lose who they were, the others keep it
+    assert gone.pk in ids
+    parties = DisputeParty.objects.filter(dispute__in=[linked, by_number]).order_by("pk")
+    was_them = [p for p in parties if p.name == actions.ANONYMOUS_NAME]
+    assert len(was_them) == 2 + 1  # 杨帆 twice, and 马小龙 (world's departed person) by number
+    assert all((p.id_number, p.phone, p.address) == ("", "", "") for p in was_them)
+    assert not DisputeParty.objects.filter(id_number=number).exists()
+    assert DisputeParty.objects.get(dispute=linked, role="respondent").id_number == "11010519491231002X"
+    # and the run's audit entry lists the parties beside the people
+    entry = AuditEntry.objects.filter(action="registry_anonymise").get()
+    assert sorted(entry.after["dispute_parties"]) == sorted(p.pk for p in was_them)
+    # the dispute itself stays on the ledger with its parties' roles
+    assert sorted(p.role for p in parties) == ["applicant", "applicant", "respondent", "respondent"]
