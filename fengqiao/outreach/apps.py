@@ -9,3 +9,8 @@ class OutreachConfig(AppConfig):
     name = "fengqiao.outreach"
     label = "outreach"
     verbose_name = _("Outreach")
+
+    def ready(self):
+        from fengqiao.outreach.figures import register_figures
+
+        register_figures()  # the command room's figures (core.indicators)
