@@ -302,6 +302,8 @@ globals().update(
             "FENGQIAO_VISIT_QUOTA_HOUSEHOLDS": env_int,
             "FENGQIAO_VISIT_QUOTA_BUSINESSES": env_int,
             "FENGQIAO_ARRIVAL_MINUTES": env_int,
+            "FENGQIAO_POINTS_RESERVATION_HOURS": env_int,
+            "FENGQIAO_POINTS_EXPIRY_DAYS": env_int,
         }
     )
 )

@@ -24,8 +24,26 @@ from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import PoliceUnit
 from fengqiao.patrols.models import Member, Patrol
 from fengqiao.patrols.selectors import completion
-from fengqiao.points.choices import EARNING_SOURCES, NON_NEGATIVE_KINDS, POINT_KINDS, AccountKind, Source
-from fengqiao.points.models import Account, EarningRule, Entry, Item, Transaction
+from fengqiao.points import conf
+from fengqiao.points.choices import (
+    EARNING_SOURCES,
+    NON_NEGATIVE_KINDS,
+    POINT_KINDS,
+    AccountKind,
+    ReservationStatus,
+    Source,
+)
+from fengqiao.points.models import (
+    Account,
+    EarningRule,
+    Entry,
+    Item,
+    Partner,
+    Reservation,
+    StockCount,
+    Transaction,
+    new_code,
+)
 
 CREDIT = audit.register("points_credit", "credited points for verified work")
 AWARD = audit.register("points_award", "awarded points by hand")
@@ -33,6 +51,12 @@ REVERSE = audit.register("points_reverse", "reversed a points transaction")
 REDEEM = audit.register("points_redeem", "redeemed points at the counter")
 DELIVER = audit.register("points_deliver", "took a delivery of goods into the store")
 ITEM = audit.register("points_item", "added an item to the points catalogue")
+PARTNER = audit.register("points_partner", "added a partner business to the points store")
+RESERVE = audit.register("points_reserve", "reserved an item of the points store")
+PICK_UP = audit.register("points_pick_up", "handed a reserved item over at the counter")
+RELEASE = audit.register("points_release", "released a reservation's points and piece")
+WRITE_OFF = audit.register("points_write_off", "wrote off goods of the points store")
+COUNT = audit.register("points_count", "counted an item's stock on the shelf")
 
 UNSCOPED_LEDGER = "points: the action moves accounts of a station the actor was checked to keep"
 # Sources and idempotency keys are unique across every station: a piece of work is credited, and
@@ -94,6 +118,22 @@ def member_account(station: PoliceUnit, member: Member) -> Account:
 
 def item_account(item: Item, kind: str) -> Account:
     return _accounts().get_or_create(station=item.station, kind=kind, item=item)[0]
+
+
+def held_account(station: PoliceUnit) -> Account:
+    """Points held for the station's reservations until they are picked up or released."""
+    return _accounts().get_or_create(station=station, kind=AccountKind.HELD)[0]
+
+
+def card_of(account: Account) -> str:
+    """The code of a volunteer's card (its QR code says ``FQPT:<code>``), made on first use."""
+    while not account.card:
+        code = new_code(10)
+        if _accounts().filter(pk=account.pk, card__isnull=True).update(card=code):
+            account.card = code
+        else:
+            account.refresh_from_db(fields=["card"])
+    return account.card
 
 
 def rule_for(station: PoliceUnit) -> EarningRule:
@@ -307,17 +347,51 @@ def reverse_transaction(txn: Transaction, *, actor, reason: str) -> Transaction:
 # --- the store -------------------------------------------------------------------------------
 
 
+def _text(value, field: str, *, required: bool = True, limit: int = 200) -> str:
+    text = str(value or "").strip()
+    if required and not text:
+        raise ValidationError({field: [_("This field is required.")]})
+    if len(text) > limit:
+        raise ValidationError({field: [_("At most %(n)s characters.") % {"n": limit}]})
+    return text
+
+
+def _count(value, field: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+        raise ValidationError({field: [_("Enter a whole number above zero.")]})
+    return value
+
+
 @transaction.atomic
-def add_item(station: PoliceUnit, *, actor, name: str, price, partner: str = "") -> Item:
+def add_partner(station: PoliceUnit, *, actor, name, contact="", phone="", address="") -> Partner:
+    """A business that gives the station's store goods or services, and who to call there."""
     _require_keeper(actor, station)
-    name = str(name or "").strip()
-    if not name:
-        raise ValidationError({"name": [_("This field is required.")]})
+    name = _text(name, "name", limit=100)
+    if Partner.objects.unscoped(reason=UNSCOPED_LEDGER).filter(station=station, name=name).exists():
+        raise ValidationError({"name": [_("This station already has a partner of this name.")]})
+    phone = _text(phone, "phone", required=False, limit=20)
+    if phone and not phone.replace("-", "").replace(" ", "").isdigit():
+        raise ValidationError({"phone": [_("Enter a phone number of digits.")]})
+    partner = Partner.objects.create(
+        station=station,
+        name=name,
+        contact=_text(contact, "contact", required=False, limit=64),
+        phone=phone,
+        address=_text(address, "address", required=False),
+    )
+    audit.record(PARTNER, partner, actor=actor, after={"name": partner.name})
+    return partner
+
+
+@transaction.atomic
+def add_item(station: PoliceUnit, *, actor, name: str, price, partner: Partner | None = None) -> Item:
+    _require_keeper(actor, station)
+    name = _text(name, "name", limit=100)
     if not isinstance(price, int) or price <= 0:
         raise ValidationError({"price": [_("Enter a whole number of points above zero.")]})
-    item = Item.objects.create(
-        station=station, name=name[:100], partner=str(partner).strip()[:100], price=price
-    )
+    if partner is not None and partner.station_id != station.pk:
+        raise ValidationError({"partner": [_("The partner gives another station's store.")]})
+    item = Item.objects.create(station=station, name=name, partner=partner, price=price)
     audit.record(ITEM, item, actor=actor, after={"name": item.name, "price": price})
     return item
 
@@ -326,8 +400,7 @@ def add_item(station: PoliceUnit, *, actor, name: str, price, partner: str = "")
 def deliver_stock(item: Item, *, actor, quantity, reason: str = "") -> Transaction:
     """Goods a partner delivered go on the shelf."""
     _require_keeper(actor, item.station)
-    if not isinstance(quantity, int) or quantity <= 0:
-        raise ValidationError({"quantity": [_("Enter a whole number above zero.")]})
+    _count(quantity, "quantity")
     txn = Transaction.objects.create(
         station=item.station,
         source=Source.DELIVERY,
@@ -405,6 +478,225 @@ def _redeem(item: Item, member: Member, station: PoliceUnit, *, actor, key: str)
     )
     audit.record(REDEEM, txn, actor=actor, after={"member": member.pk, "item": item.pk, "price": item.price})
     return txn
+
+
+@transaction.atomic
+def write_off(item: Item, *, actor, quantity, reason) -> Transaction:
+    """Goods gone from the shelf (spoilt, broken, past their date), with the reason."""
+    _require_keeper(actor, item.station)
+    _count(quantity, "quantity")
+    reason = _text(reason, "reason")
+    txn = Transaction.objects.create(
+        station=item.station,
+        source=Source.WRITE_OFF,
+        description=_("%(n)d × %(item)s written off") % {"n": quantity, "item": item},
+        reason=reason,
+        verified_by=actor,
+    )
+    _post(
+        txn,
+        [
+            (item_account(item, AccountKind.STOCK), -quantity),
+            (item_account(item, AccountKind.GOODS_OUT), quantity),
+        ],
+    )
+    audit.record(
+        WRITE_OFF, item, actor=actor, reason=reason, after={"transaction": txn.pk, "quantity": quantity}
+    )
+    return txn
+
+
+@transaction.atomic
+def count_stock(item: Item, *, actor, on_shelf, reason: str = "") -> StockCount:
+    """The monthly count (账物相符): what is on the shelf against the books. A difference needs its
+    reason and is made good by an adjustment through the ledger, so the books match the shelf."""
+    _require_keeper(actor, item.station)
+    if not isinstance(on_shelf, int) or isinstance(on_shelf, bool) or on_shelf < 0:
+        raise ValidationError({"on_shelf": [_("Enter a whole number, zero or more.")]})
+    reason = _text(reason, "reason", required=False)
+    stock = item_account(item, AccountKind.STOCK)
+    # Locked: a redemption at the same moment waits, so the books counted against stay the books.
+    on_books = _accounts().select_for_update().get(pk=stock.pk).balance
+    difference = on_shelf - on_books
+    if difference and not reason:
+        raise ValidationError(
+            {
+                "reason": [
+                    _("The shelf differs from the books by %(n)+d: give the reason.") % {"n": difference}
+                ]
+            }
+        )
+    adjustment = None
+    if difference:
+        adjustment = Transaction.objects.create(
+            station=item.station,
+            source=Source.STOCK_COUNT,
+            description=_("Stock count of %(item)s: %(shelf)d on the shelf, %(books)d on the books")
+            % {"item": item, "shelf": on_shelf, "books": on_books},
+            reason=reason,
+            verified_by=actor,
+        )
+        _post(adjustment, [(stock, difference), (item_account(item, AccountKind.GOODS_OUT), -difference)])
+    count = StockCount.objects.create(
+        station=item.station,
+        item=item,
+        on_books=on_books,
+        on_shelf=on_shelf,
+        reason=reason,
+        adjustment=adjustment,
+        counted_by=actor,
+    )
+    audit.record(COUNT, item, actor=actor, reason=reason, after={"on_books": on_books, "on_shelf": on_shelf})
+    return count
+
+
+# --- reservations ----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reserve(item: Item, member: Member, *, actor) -> Reservation:
+    """A volunteer reserves an item on their phone: its price moves from their account to the
+    station's held account and one piece from the shelf to the reserved pieces, until it is picked
+    up at the counter or expires. Raises Refused when points or stock do not allow it."""
+    if member.user_id is None or member.user_id != actor.pk or not member.is_active:
+        raise PermissionDenied(_("Only the volunteer reserves for themselves."))
+    station = _member_station(member)
+    if item.station_id != station.pk:
+        raise ValidationError({"item": [_("This item is not in the catalogue of the volunteer's station.")]})
+    if not item.is_active:
+        raise ValidationError({"item": [_("This item is no longer in the catalogue.")]})
+    hold = Transaction.objects.create(
+        station=station,
+        source=Source.RESERVATION,
+        member=member,
+        description=_("%(item)s reserved for %(price)d points") % {"item": item, "price": item.price},
+        verified_by=actor,
+    )
+    _post(
+        hold,
+        [
+            (member_account(station, member), -item.price),
+            (held_account(station), item.price),
+            (item_account(item, AccountKind.STOCK), -1),
+            (item_account(item, AccountKind.RESERVED), 1),
+        ],
+    )
+    reservation = Reservation.objects.create(
+        station=station,
+        member=member,
+        item=item,
+        points=item.price,
+        hold=hold,
+        expires_at=timezone.now() + dt.timedelta(hours=conf.reservation_hours()),
+    )
+    audit.record(RESERVE, reservation, actor=actor, after={"item": item.pk, "points": item.price})
+    return reservation
+
+
+def _close(reservation: Reservation, status: str, *, actor, source: str, description: str) -> Transaction:
+    """Take the reservation out of HELD, once (a conditional UPDATE: two counters at once, or the
+    counter and the worker, cannot both close it), and move what it held."""
+    closed = (
+        Reservation.objects.unscoped(reason=UNSCOPED_LEDGER)
+        .filter(pk=reservation.pk, status=ReservationStatus.HELD)
+        .update(status=status, closed_at=timezone.now())
+    )
+    if not closed:
+        raise ValidationError({"reservation": [_("This reservation is no longer waiting to be picked up.")]})
+    item, station = reservation.item, reservation.station
+    txn = Transaction.objects.create(
+        station=station,
+        source=source,
+        member=reservation.member,
+        description=description,
+        verified_by=actor,
+    )
+    if status == ReservationStatus.PICKED_UP:
+        points_to, piece_to = issuing_account(station), item_account(item, AccountKind.GOODS_OUT)
+    else:
+        points_to, piece_to = (
+            member_account(station, reservation.member),
+            item_account(item, AccountKind.STOCK),
+        )
+    _post(
+        txn,
+        [
+            (held_account(station), -reservation.points),
+            (points_to, reservation.points),
+            (item_account(item, AccountKind.RESERVED), -1),
+            (piece_to, 1),
+        ],
+    )
+    Reservation.objects.unscoped(reason=UNSCOPED_LEDGER).filter(pk=reservation.pk).update(closing=txn)
+    reservation.refresh_from_db()
+    return txn
+
+
+@transaction.atomic
+def pick_up(reservation: Reservation, *, actor) -> Transaction:
+    """The counter hands a reserved item over: the held points go to the station, the piece out."""
+    _require_keeper(actor, reservation.station)
+    if reservation.status == ReservationStatus.HELD and reservation.expires_at <= timezone.now():
+        raise ValidationError({"reservation": [_("This reservation has expired.")]})
+    txn = _close(
+        reservation,
+        ReservationStatus.PICKED_UP,
+        actor=actor,
+        source=Source.PICKUP,
+        description=_("%(item)s picked up (reservation %(code)s)")
+        % {"item": reservation.item, "code": reservation.code},
+    )
+    audit.record(PICK_UP, reservation, actor=actor, after={"transaction": txn.pk})
+    return txn
+
+
+@transaction.atomic
+def cancel_reservation(reservation: Reservation, *, actor) -> Transaction:
+    """The volunteer, or the station, gives a reservation up: points and piece go back."""
+    if reservation.member.user_id != actor.pk:
+        _require_keeper(actor, reservation.station)
+    txn = _close(
+        reservation,
+        ReservationStatus.CANCELLED,
+        actor=actor,
+        source=Source.RELEASE,
+        description=_("Reservation %(code)s of %(item)s cancelled")
+        % {"code": reservation.code, "item": reservation.item},
+    )
+    audit.record(RELEASE, reservation, actor=actor, after={"transaction": txn.pk, "status": "cancelled"})
+    return txn
+
+
+def release_expired(*, actor, now: dt.datetime | None = None) -> int:
+    """The worker's job: every reservation past its time gives its points and piece back, each in a
+    transaction of its own. Returns how many were released."""
+    now = now or timezone.now()
+    due = (
+        Reservation.objects.unscoped(
+            reason="points: the worker releases every station's expired reservations"
+        )
+        .filter(status=ReservationStatus.HELD, expires_at__lte=now)
+        .select_related("item", "station", "member")
+    )
+    released = 0
+    for reservation in list(due):
+        try:
+            with transaction.atomic():
+                txn = _close(
+                    reservation,
+                    ReservationStatus.EXPIRED,
+                    actor=actor,
+                    source=Source.RELEASE,
+                    description=_("Reservation %(code)s of %(item)s expired")
+                    % {"code": reservation.code, "item": reservation.item},
+                )
+                audit.record(
+                    RELEASE, reservation, actor=actor, after={"transaction": txn.pk, "status": "expired"}
+                )
+        except ValidationError:
+            continue  # picked up or cancelled meanwhile
+        released += 1
+    return released
 
 
 # --- the check -------------------------------------------------------------------------------

@@ -8,3 +8,14 @@ class PointsConfig(AppConfig):
     name = "fengqiao.points"
     label = "points"
     verbose_name = _("Volunteer points")
+
+    def ready(self):
+        import datetime as dt
+
+        from fengqiao.core import periodic
+        from fengqiao.core.commands import system_user
+        from fengqiao.points.actions import release_expired
+
+        # Reservations past FENGQIAO_POINTS_RESERVATION_HOURS give their points and piece back.
+        release = lambda: release_expired(actor=system_user())  # noqa: E731
+        periodic.register("points reservations", release, every=dt.timedelta(minutes=1))

@@ -10,15 +10,25 @@ volunteer's balance and a shelf's stock never go below zero (``fengqiao points c
 them).
 """
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from fengqiao.core import crypto
 from fengqiao.core.scoping import ScopedModel, ScopedQuerySet
 from fengqiao.geo.models import PoliceUnit
-from fengqiao.points.choices import NON_NEGATIVE_KINDS, AccountKind, Source
+from fengqiao.points.choices import NON_NEGATIVE_KINDS, AccountKind, FlagKind, ReservationStatus, Source
+
+# Codes people type: no 0/O, 1/I/L to confuse.
+CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_code(length: int = 8) -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(length))
 
 
 class AppendOnlyQuerySet(models.QuerySet):
@@ -68,6 +78,36 @@ class EarningRule(ScopedModel):
         super().save(*args, **kwargs)
 
 
+class Partner(ScopedModel):
+    """A business that gives a station's store goods or services, with its contact."""
+
+    station = models.ForeignKey(
+        PoliceUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("police station")
+    )
+    name = models.CharField(pgettext_lazy("partner", "name"), max_length=100)
+    contact = models.CharField(_("contact person"), max_length=64, blank=True)
+    # A contact's phone is personal data: encrypted at rest (docs/adr/0010).
+    phone = crypto.EncryptedCharField(_("phone"), max_length=20, blank=True)
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("partner business")
+        verbose_name_plural = _("partner businesses")
+        ordering = ["scope_path", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["station", "name"], name="points_partner_name_once_per_station")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.scope_path = self.station.path
+        super().save(*args, **kwargs)
+
+
 class Item(ScopedModel):
     """An item of a station's catalogue, given by a partner business."""
 
@@ -75,7 +115,14 @@ class Item(ScopedModel):
         PoliceUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("police station")
     )
     name = models.CharField(pgettext_lazy("item", "name"), max_length=100)
-    partner = models.CharField(_("partner"), max_length=100, blank=True)
+    partner = models.ForeignKey(
+        Partner,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="items",
+        verbose_name=_("partner"),
+    )
     price = models.PositiveIntegerField(_("price in points"))
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
@@ -113,6 +160,8 @@ class Account(ScopedModel):
         Item, on_delete=models.PROTECT, null=True, blank=True, related_name="accounts", verbose_name=_("item")
     )
     balance = models.IntegerField(_("balance"), default=0)
+    # A volunteer's card: its QR code (or the code typed) finds the account at the counter.
+    card = models.CharField(_("card code"), max_length=16, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("points account")
@@ -120,6 +169,9 @@ class Account(ScopedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["station"], condition=Q(kind=AccountKind.ISSUING), name="points_one_issuing_account"
+            ),
+            models.UniqueConstraint(
+                fields=["station"], condition=Q(kind=AccountKind.HELD), name="points_one_held_account"
             ),
             models.UniqueConstraint(
                 fields=["station", "member"],
@@ -218,4 +270,136 @@ class Entry(models.Model):
     def save(self, *args, **kwargs):
         if self.pk:
             raise PermissionError("the points ledger is append-only: post a reversal")
+        super().save(*args, **kwargs)
+
+
+class Reservation(ScopedModel):
+    """An item a volunteer reserved on their phone: its points and one piece are held (moved to the
+    station's held and the item's reserved accounts) until it is picked up at the counter or
+    expires, when the worker releases them through the ledger."""
+
+    station = models.ForeignKey(
+        PoliceUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("police station")
+    )
+    member = models.ForeignKey(
+        "patrols.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("team member")
+    )
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+", verbose_name=_("item"))
+    code = models.CharField(_("pick-up code"), max_length=8, unique=True, default=new_code)
+    points = models.PositiveIntegerField(_("points"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=ReservationStatus.choices, default=ReservationStatus.HELD
+    )
+    hold = models.OneToOneField(
+        Transaction, on_delete=models.PROTECT, related_name="+", verbose_name=_("hold")
+    )
+    closing = models.OneToOneField(
+        Transaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("pick-up or release"),
+    )
+    expires_at = models.DateTimeField(_("expires at"), db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reservation")
+        verbose_name_plural = _("reservations")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.code} {self.item}"
+
+    def save(self, *args, **kwargs):
+        self.scope_path = self.station.path
+        super().save(*args, **kwargs)
+
+
+class StockCount(ScopedModel):
+    """The monthly count of one item (账物相符): what the books said, what was on the shelf, and the
+    reason for any difference, which an adjustment through the ledger then makes good."""
+
+    station = models.ForeignKey(
+        PoliceUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("police station")
+    )
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="counts", verbose_name=_("item"))
+    on_books = models.IntegerField(_("on the books"))
+    on_shelf = models.PositiveIntegerField(_("on the shelf"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    adjustment = models.OneToOneField(
+        Transaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("adjustment"),
+    )
+    counted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("counted by")
+    )
+    counted_at = models.DateTimeField(_("counted at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("stock count")
+        verbose_name_plural = _("stock counts")
+        ordering = ["-counted_at", "-id"]
+
+    def __str__(self):
+        return f"{self.item} {self.on_shelf}/{self.on_books}"
+
+    @property
+    def difference(self) -> int:
+        return self.on_shelf - self.on_books
+
+    def save(self, *args, **kwargs):
+        self.scope_path = self.station.path
+        super().save(*args, **kwargs)
+
+
+class Flag(ScopedModel):
+    """Something the station chief should look at (integrity), with its resolution when given."""
+
+    station = models.ForeignKey(
+        PoliceUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("police station")
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=FlagKind.choices)
+    member = models.ForeignKey(
+        "patrols.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("team member")
+    )
+    transaction = models.ForeignKey(
+        Transaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="flags",
+        verbose_name=_("transaction"),
+    )
+    # What raised it, e.g. "often:<member>:<month>": a flag is raised once.
+    key = models.CharField(_("key"), max_length=80, unique=True)
+    detail = models.CharField(_("detail"), max_length=200)
+    raised_at = models.DateTimeField(_("raised at"), auto_now_add=True, db_index=True)
+    resolution = models.CharField(_("resolution"), max_length=200, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
+    )
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("integrity flag")
+        verbose_name_plural = _("integrity flags")
+        ordering = ["-raised_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.member}"
+
+    def save(self, *args, **kwargs):
+        self.scope_path = self.station.path
         super().save(*args, **kwargs)

@@ -7,11 +7,12 @@ from django.db.models.functions import Coalesce
 from fengqiao.core import audit
 from fengqiao.core.scoping import OutOfScope, is_staff
 from fengqiao.points.choices import AccountKind
-from fengqiao.points.models import Account, Entry, Item
+from fengqiao.points.models import Account, Entry, Item, Partner, Reservation, StockCount, Transaction
 
 READ = audit.register("points_read", "read a volunteer's points and history")
 
 UNSCOPED_OWN = "points: a volunteer reads their own account, found by their membership"
+UNSCOPED_ITEM = "points: rows of an item the caller has already read through its scope"
 
 
 def accounts_for(user):
@@ -62,3 +63,87 @@ def item_for(user, pk) -> Item:
     if item is None:
         raise OutOfScope("No catalogue item matches the given query.")
     return item
+
+
+def stock_of(item: Item, kind: str = AccountKind.STOCK) -> int:
+    """Pieces of the item on an account of its own (on the shelf by default)."""
+    return (
+        Account.objects.unscoped(reason=UNSCOPED_ITEM)
+        .filter(item=item, kind=kind)
+        .values_list("balance", flat=True)
+        .first()
+        or 0
+    )
+
+
+def store_items_for(user):
+    """The catalogue items of the stations in the user's area, active or not, each with ``stock``
+    on the shelf and ``reserved`` pieces waiting to be picked up, and its partner."""
+    if not is_staff(user):
+        return Item.objects.none().unscoped(reason="nobody")
+    reserved = Sum("accounts__balance", filter=Q(accounts__kind=AccountKind.RESERVED))
+    return items_for(user).annotate(reserved=Coalesce(reserved, 0)).select_related("partner", "station")
+
+
+def partners_for(user):
+    if not is_staff(user):
+        return Partner.objects.none().unscoped(reason="nobody")
+    return Partner.objects.visible_to(user).select_related("station")
+
+
+def catalogue_of(account: Account):
+    """What the volunteer of ``account`` may reserve: their station's active items, with stock."""
+    on_shelf = Sum("accounts__balance", filter=Q(accounts__kind=AccountKind.STOCK))
+    return (
+        Item.objects.unscoped(reason=UNSCOPED_OWN)
+        .filter(station=account.station, is_active=True)
+        .annotate(stock=Coalesce(on_shelf, 0))
+        .select_related("partner")
+        .order_by("price", "name")
+    )
+
+
+def reservations_of(account: Account):
+    return (
+        Reservation.objects.unscoped(reason=UNSCOPED_OWN)
+        .filter(member=account.member, station=account.station)
+        .select_related("item")
+    )
+
+
+def account_by_card(user, code: str) -> Account:
+    """The volunteer's account whose card this is, among those the user may read."""
+    account = accounts_for(user).filter(card=code).first() if code else None
+    if account is None:
+        raise OutOfScope("No points account matches the given query.")
+    return account
+
+
+def reservation_for(user, pk) -> Reservation:
+    """A reservation the user may act on: staff in its station's area, or its own volunteer."""
+    qs = Reservation.objects.unscoped(reason=UNSCOPED_OWN).filter(member__user=user)
+    if is_staff(user):
+        qs = Reservation.objects.visible_to(user)
+    found = qs.filter(pk=pk).select_related("item", "station", "member").first()
+    if found is None:
+        raise OutOfScope("No reservation matches the given query.")
+    return found
+
+
+def ledger_for(user, *, limit: int = 200) -> list[Transaction]:
+    """The newest transactions of the stations in the user's area, with their legs."""
+    if not is_staff(user):
+        return []
+    return list(
+        Transaction.objects.visible_to(user)
+        .select_related("verified_by", "member", "station")
+        .prefetch_related("entries__account__item")[:limit]
+    )
+
+
+def counts_of(item: Item, *, limit: int = 24):
+    return list(
+        StockCount.objects.unscoped(reason=UNSCOPED_ITEM)
+        .filter(item=item)
+        .select_related("counted_by")[:limit]
+    )

@@ -26,7 +26,10 @@ def world(personas):
     w.station = personas.territory.station
     w.clerk = personas.station
     w.rule = actions.rule_for(w.station)
-    w.item = actions.add_item(w.station, actor=w.clerk, name="洗衣液", partner="金积超市", price=30)
+    w.partner = actions.add_partner(
+        w.station, actor=w.clerk, name="金积超市", contact="马老板", phone="13900000000"
+    )
+    w.item = actions.add_item(w.station, actor=w.clerk, name="洗衣液", partner=w.partner, price=30)
     actions.deliver_stock(w.item, actor=w.clerk, quantity=5)
     return w
 

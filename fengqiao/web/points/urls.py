@@ -1,5 +1,6 @@
-"""The points store's pages under /points/: a volunteer's own balance and history, a volunteer's
-account as the station's staff read it, and the station's counter."""
+"""The points store's pages under /points/: a volunteer's own balance, card, catalogue and
+reservations; a volunteer's account as the station's staff read it; the station's counter (hand
+over reservations, redeem), store (catalogue, partners, stock and its counts) and ledger."""
 
 from django.urls import path
 
@@ -7,6 +8,12 @@ from fengqiao.web.points import views
 
 urlpatterns = [
     path("points/mine/", views.my_points, name="points_mine"),
+    path("points/reserve/", views.reserve, name="points_reserve"),
+    path("points/reservations/<int:pk>/cancel/", views.cancel_reservation, name="points_cancel"),
+    path("points/reservations/<int:pk>/pick-up/", views.pick_up, name="points_pick_up"),
     path("points/counter/", views.counter, name="points_counter"),
+    path("points/store/", views.store, name="points_store"),
+    path("points/items/<int:pk>/", views.item_detail, name="points_item"),
+    path("points/ledger/", views.ledger, name="points_ledger"),
     path("points/members/<int:member_id>/", views.member_points, name="points_member"),
 ]

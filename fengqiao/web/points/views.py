@@ -2,22 +2,108 @@
 ``points.actions``, render. An account outside the reader's scope is a 404 like a missing one; a
 volunteer's history read by staff is audited."""
 
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fengqiao.core.scoping import OutOfScope
+from fengqiao.core.scoping import OutOfScope, path_within, scope_prefixes
+from fengqiao.geo.choices import UnitKind
+from fengqiao.geo.models import PoliceUnit
 from fengqiao.points import actions, selectors
 from fengqiao.web.menu import requires
-from fengqiao.web.points.forms import RedemptionForm
+from fengqiao.web.points.forms import (
+    CardForm,
+    ItemForm,
+    PartnerForm,
+    RedemptionForm,
+    StockCountForm,
+    StockMoveForm,
+)
 
 
 def _account_page(request, account, *, own: bool):
     entries = selectors.read_history(account, actor=request.user)
-    return render(request, "web/points/account.html", {"account": account, "entries": entries, "own": own})
+    context = {"account": account, "entries": entries, "own": own}
+    if own:
+        card = actions.card_of(account)
+        context |= {
+            "card": card,
+            "card_svg": segno.make(f"FQPT:{card}", error="m").svg_inline(
+                scale=5, omitsize=True, light="#fff"
+            ),
+            "catalogue": selectors.catalogue_of(account),
+            "reservations": selectors.reservations_of(account)[:20],
+        }
+    return render(request, "web/points/account.html", context)
+
+
+def _refused(request, error: ValidationError) -> None:
+    for message in error.messages:
+        messages.error(request, message)
+
+
+@require_POST
+@login_required
+@requires("points_mine")
+def reserve(request):
+    """A volunteer reserves an item of their station's catalogue on their phone."""
+    account = selectors.accounts_for(request.user).filter(member__user=request.user).first()
+    if account is None:
+        raise OutOfScope("No points account matches the given query.")
+    item_id = str(request.POST.get("item", ""))
+    item = (
+        selectors.catalogue_of(account).filter(pk=int(item_id)).first()
+        if item_id.isdigit() and len(item_id) < 19
+        else None
+    )
+    if item is None:
+        raise OutOfScope("No catalogue item matches the given query.")
+    try:
+        reservation = actions.reserve(item, account.member, actor=request.user)
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(
+            request,
+            _("Reserved: %(item)s. Show your card at the counter; pick-up code %(code)s.")
+            % {"item": item.name, "code": reservation.code},
+        )
+    return redirect("points_mine")
+
+
+@require_POST
+@login_required
+def cancel_reservation(request, pk: int):
+    reservation = selectors.reservation_for(request.user, pk)
+    try:
+        actions.cancel_reservation(reservation, actor=request.user)
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("The reservation was cancelled and its points returned."))
+    if reservation.member.user_id == request.user.pk:
+        return redirect("points_mine")
+    return redirect("points_counter")
+
+
+@require_POST
+@login_required
+@requires("points_counter")
+def pick_up(request, pk: int):
+    reservation = selectors.reservation_for(request.user, pk)
+    try:
+        actions.pick_up(reservation, actor=request.user)
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("Handed over: %(item)s.") % {"item": reservation.item.name})
+    account = actions.member_account(reservation.station, reservation.member)
+    return redirect(f"{reverse('points_counter')}?card={actions.card_of(account)}")
 
 
 @require_GET
@@ -44,7 +130,16 @@ def counter(request):
     user = request.user
     accounts = selectors.accounts_for(user).order_by("member__name")
     items = selectors.items_for(user).filter(is_active=True).order_by("name")
+    card_form, card_account, waiting = CardForm(request.GET or None), None, []
+    if card_form.is_valid():
+        card_account = selectors.accounts_for(user).filter(card=card_form.cleaned_data["card"]).first()
+        if card_account is None:
+            card_form.add_error("card", _("No volunteer of your stations has this card."))
+        else:
+            waiting = selectors.reservations_of(card_account).filter(status="held")
     form = RedemptionForm(accounts, items, request.POST or None)
+    if card_account is not None:
+        form.fields["member"].initial = card_account.pk
     if request.method == "POST" and form.is_valid():
         account, item = form.cleaned_data["member"], form.cleaned_data["item"]
         if not account.is_visible_to(user):
@@ -59,4 +154,112 @@ def counter(request):
             if created:
                 messages.success(request, _("Redeemed: %(what)s.") % {"what": txn.description})
             return redirect("points_counter")
-    return render(request, "web/points/counter.html", {"form": form, "items": items, "accounts": accounts})
+    context = {"form": form, "items": items, "accounts": accounts}
+    context |= {"card_form": card_form, "card_account": card_account, "waiting": waiting}
+    return render(request, "web/points/counter.html", context)
+
+
+def _stations(user):
+    """The police stations in the user's area (their store and ledger)."""
+    prefixes = scope_prefixes(user)
+    return PoliceUnit.objects.filter(
+        pk__in=[
+            unit.pk
+            for unit in PoliceUnit.objects.filter(kind=UnitKind.STATION).only("pk", "path")
+            if path_within(unit.path, prefixes)
+        ]
+    ).order_by("path")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires("points_counter")
+def store(request):
+    """The stations' stores: the catalogue with the shelf and the reserved pieces, the partners;
+    a partner or an item added."""
+    user, stations = request.user, _stations(request.user)
+    partners = selectors.partners_for(user).order_by("station__path", "name")
+    posted = request.POST.get("form") if request.method == "POST" else None
+    partner_form = PartnerForm(stations, request.POST if posted == "partner" else None, prefix="partner")
+    item_form = ItemForm(stations, partners, request.POST if posted == "item" else None, prefix="item")
+    form = {"partner": partner_form, "item": item_form}.get(posted)
+    if form is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if posted == "partner":
+                actions.add_partner(
+                    data["station"],
+                    actor=user,
+                    name=data["name"],
+                    contact=data["contact"],
+                    phone=data["phone"],
+                    address=data["address"],
+                )
+            else:
+                actions.add_item(
+                    data["station"],
+                    actor=user,
+                    name=data["name"],
+                    price=data["price"],
+                    partner=data["partner"],
+                )
+        except ValidationError as error:
+            form.add_action_errors(error)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("points_store")
+    items = selectors.store_items_for(user).order_by("station__path", "name")
+    context = {"items": items, "partners": partners, "partner_form": partner_form, "item_form": item_form}
+    return render(request, "web/points/store.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires("points_counter")
+def item_detail(request, pk: int):
+    """One item's shelf: deliveries and write-offs, the monthly count against the books."""
+    user = request.user
+    item = selectors.store_items_for(user).filter(pk=pk).first()
+    if item is None:
+        raise OutOfScope("No catalogue item matches the given query.")
+    posted = request.POST.get("form") if request.method == "POST" else None
+    move_form = StockMoveForm(request.POST if posted == "move" else None, prefix="move")
+    count_form = StockCountForm(request.POST if posted == "count" else None, prefix="count")
+    form = {"move": move_form, "count": count_form}.get(posted)
+    if form is not None and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if posted == "count":
+                count = actions.count_stock(
+                    item, actor=user, on_shelf=data["on_shelf"], reason=data["reason"]
+                )
+                messages.success(
+                    request,
+                    _("Counted: %(shelf)d on the shelf, %(books)d on the books.")
+                    % {"shelf": count.on_shelf, "books": count.on_books},
+                )
+            elif data["kind"] == StockMoveForm.DELIVERY:
+                actions.deliver_stock(item, actor=user, quantity=data["quantity"], reason=data["reason"])
+                messages.success(request, _("Saved."))
+            else:
+                actions.write_off(item, actor=user, quantity=data["quantity"], reason=data["reason"])
+                messages.success(request, _("Saved."))
+        except ValidationError as error:
+            form.add_action_errors(error)
+        else:
+            return redirect("points_item", pk=item.pk)
+    context = {
+        "item": item,
+        "counts": selectors.counts_of(item),
+        "move_form": move_form,
+        "count_form": count_form,
+    }
+    return render(request, "web/points/item.html", context)
+
+
+@require_GET
+@login_required
+@requires("points_counter")
+def ledger(request):
+    """The stations' ledger: the newest transactions, each with its legs and who verified it."""
+    return render(request, "web/points/ledger.html", {"transactions": selectors.ledger_for(request.user)})
