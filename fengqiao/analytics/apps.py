@@ -15,6 +15,7 @@ class AnalyticsConfig(AppConfig):
         from fengqiao.analytics import rollups
         from fengqiao.analytics.directives import DIRECTIVE_WORKFLOW, register_indicators
         from fengqiao.analytics.nearrepeat import warn_recent
+        from fengqiao.analytics.report import weekly_job
         from fengqiao.core import casework, periodic
 
         casework.register(DIRECTIVE_WORKFLOW)
@@ -25,3 +26,5 @@ class AnalyticsConfig(AppConfig):
         rollups.connect()
         periodic.register("dashboard rollups", lambda: rollups.refresh(), every=dt.timedelta(minutes=1))
         periodic.register("near-repeat warnings", lambda: warn_recent(), every=dt.timedelta(minutes=5))
+        # Hourly, so that Monday 08:00 is met within the hour; a unit's week is made once.
+        periodic.register("weekly reports", lambda: weekly_job(), every=dt.timedelta(hours=1))

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.casework import Case
+from fengqiao.core.scoping import ScopedModel
 
 
 class DailyCount(models.Model):
@@ -125,3 +126,36 @@ class Directive(Case):
     def get_category_display(self) -> str:
         """What the inbox's category column shows of a directive: what to do."""
         return str(self.get_task_display())
+
+
+# ---------------------------------------------------------------------------------------------
+# the weekly analysis report (研判报告): made by analytics.report
+
+
+class WeeklyReport(ScopedModel):
+    """The analysis report of one unit (a station, a county or the city: ``scope_path`` is the
+    unit's path, so those who see the unit see its report) for one week, Monday to Sunday. The
+    files lie under the data directory (``analytics.report.REPORTS_DIR``)."""
+
+    unit = models.ForeignKey(
+        "geo.PoliceUnit", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
+    )
+    week = models.DateField(_("week (its Monday)"))
+    created_at = models.DateTimeField(_("made"))
+    pdf_name = models.CharField(_("PDF file"), max_length=200)
+    xlsx_name = models.CharField(_("XLSX file"), max_length=200)
+    personal = models.BooleanField(
+        _("names cases and people"),
+        default=False,
+        help_text=_("It lists cases and disputes by number and title: a download is audited."),
+    )
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("weekly analysis report")
+        verbose_name_plural = _("weekly analysis reports")
+        ordering = ["-week", "scope_path"]
+        constraints = [models.UniqueConstraint(fields=["unit", "week"], name="weekly_report_unique")]
+
+    def __str__(self):
+        return f"{self.unit} {self.week:%G-W%V}"

@@ -185,8 +185,12 @@ def subset(lattice: Lattice, keep: np.ndarray) -> Lattice:
 
 def lattice_for(user) -> Lattice:
     """The grids of the user's analysis scope, with their contiguity (cached per scope)."""
+    return lattice_within(analysis_prefixes(user))
+
+
+def lattice_within(prefixes: list[str] | None) -> Lattice:
+    """The grids under the tree paths ``prefixes`` (None: the city), cached per set of paths."""
     city = city_lattice()
-    prefixes = analysis_prefixes(user)
     if prefixes is None:
         return city
     key = (id(city), tuple(sorted(prefixes)))
