@@ -1,8 +1,11 @@
 """Reads of the points ledger, always scoped: staff read the accounts of the stations in their area,
 a volunteer reads only their own (by their membership)."""
 
+import datetime as dt
+
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from fengqiao.core import audit
 from fengqiao.core.scoping import OutOfScope, is_staff
@@ -147,3 +150,23 @@ def counts_of(item: Item, *, limit: int = 24):
         .filter(item=item)
         .select_related("counted_by")[:limit]
     )
+
+
+def patrols_to_verify(user, *, days: int = 31, limit: int = 100):
+    """Finished patrols on a plan in the user's area, of the last ``days``, not credited yet."""
+    from fengqiao.patrols.models import Patrol
+
+    if not is_staff(user):
+        return []
+    since = timezone.now() - dt.timedelta(days=days)
+    credited = Transaction.objects.unscoped(reason="points: which work is credited, by its key").filter(
+        source_key__startswith="patrol:", created_at__gte=since
+    )
+    done = {key.split(":", 1)[1] for key in credited.values_list("source_key", flat=True)}
+    patrols = (
+        Patrol.objects.visible_to(user)
+        .filter(ended_at__isnull=False, plan__isnull=False, started_at__gte=since)
+        .select_related("patroller", "plan")
+        .order_by("-started_at")[: limit * 2]
+    )
+    return [p for p in patrols if str(p.pk) not in done][:limit]

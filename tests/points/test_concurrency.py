@@ -1,79 +1,108 @@
-"""Many redemptions at once against balances and stock that allow only some of them: exactly the
-allowed ones succeed, the rest are refused, nothing goes below zero, the check finds no difference.
-Threads need a database that several connections write at once: the suite's SQLite database is
-in memory, one writer at a time, so this runs on PostgreSQL (SQLite's refusals are tested one by
-one in test_ledger)."""
+"""1,000 redemptions at once against balances and stock that allow only some of them, on SQLite and
+on PostgreSQL: exactly the allowed ones succeed, the rest are refused, nothing goes below zero, the
+check finds no difference, and a request retried with its idempotency key redeems once.
 
+The redemptions run in a process of their own (tests/points/redeem_many.py) from 16 threads, each
+on its own connection: on PostgreSQL against the test database, on SQLite against a file copy of
+it (the suite's SQLite database is in memory, one connection's, so its writers could not overlap)."""
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
 import uuid
-from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
-from django.db import connections
+from django.db import connection
 
 from fengqiao.patrols import actions as patrols
 from fengqiao.points import actions
-from fengqiao.points.choices import AccountKind
-from fengqiao.points.models import Account, Transaction
 from tests.fixtures.registry import valid_id_number
-from tests.points.conftest import balance
 
-on_postgresql = pytest.mark.skipif(
-    "sqlite" in settings.DATABASES["default"]["ENGINE"],
-    reason="SQLite runs one writer at a time: concurrent redemptions cannot overlap there",
-)
-
-ATTEMPTS = 200
-WORKERS = 16
+ROOT = Path(__file__).resolve().parents[2]
+PER_PAIR = 48  # redemptions of each item by each volunteer
+RETRIED = 40  # requests sent a second time with their key, at the same moment
+THREADS = 16
 
 
-def attempt(item, member, clerk, key) -> str:
-    try:
-        actions.redeem(item, member, actor=clerk, idempotency_key=key)
-        return "ok"
-    except actions.Refused:
-        return "refused"
-    finally:
-        connections.close_all()
+def database_url(tmp_path: Path) -> str:
+    """Where the other process finds this test's committed rows."""
+    db = settings.DATABASES["default"]
+    if "sqlite" not in db["ENGINE"]:
+        return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    path = tmp_path / "copy.sqlite3"
+    connection.ensure_connection()
+    with sqlite3.connect(path) as target:
+        connection.connection.backup(target)
+    target.close()
+    with sqlite3.connect(path) as wal:
+        wal.execute("PRAGMA journal_mode=WAL")
+    return f"sqlite:///{path}"
 
 
-@on_postgresql
+def redeem_at_once(tmp_path, clerk, requests) -> dict:
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings", "PYTHONPATH": str(ROOT)}
+    env["FENGQIAO_DATABASE_URL"] = database_url(tmp_path)
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.points.redeem_many"],
+        input=json.dumps({"clerk": clerk.pk, "threads": THREADS, "requests": requests}),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=600,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout)
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("flushable_audit")
-def test_concurrent_redemptions_never_overdraw_points_or_stock(world):
-    # given five volunteers whose points allow 3, 5, 2, 0 and 10 redemptions of a 10-point item
-    # with plenty of stock (20 in all), and a 1-point item with 7 pieces on the shelf
+def test_a_thousand_redemptions_at_once_never_overdraw_points_or_stock(world, tmp_path):
+    # given ten volunteers whose points allow 0 … 9 redemptions of a 10-point item (with 7 points
+    # more each), 1,000 pieces of it on the shelf, and a 1-point item with 7 pieces
     world.rule.monthly_cap = 0
     world.rule.save()
     team = world.teams["A"]
     members = [world.member_a] + [
         patrols.add_member(team, actor=world.clerk, name=f"队员{n}", id_number=valid_id_number())
-        for n in range(4)
+        for n in range(9)
     ]
-    points = [30, 50, 20, 0, 100]
-    for member, n in zip(members, points, strict=True):
-        if n:
-            actions.award_points(member, actor=world.clerk, points=n + 7, reason="测试")
+    points = {m.pk: 10 * n for n, m in enumerate(members)}
+    for member in members:
+        actions.award_points(member, actor=world.clerk, points=points[member.pk] + 7, reason="测试")
     dear = actions.add_item(world.station, actor=world.clerk, name="大米", price=10)
     actions.deliver_stock(dear, actor=world.clerk, quantity=1000)
     cheap = actions.add_item(world.station, actor=world.clerk, name="毛巾", price=1)
     actions.deliver_stock(cheap, actor=world.clerk, quantity=7)
-    # when 200 redemptions arrive at once: 20 per volunteer of each item
-    jobs = [(item, m) for item in (dear, cheap) for m in members for _ in range(ATTEMPTS // 10)]
-    with ThreadPoolExecutor(WORKERS) as pool:
-        results = list(pool.map(lambda job: (job, attempt(*job, world.clerk, uuid.uuid4().hex)), jobs))
-    # then exactly the allowed ones went through: 7 towels (the shelf) and each volunteer's rice
-    # to the last 10 points (the 7 points each holds beyond them cover any towels they got)
-    ok = [job for job, outcome in results if outcome == "ok"]
-    assert sum(1 for item, _m in ok if item == cheap) == 7
-    for member, n in zip(members, points, strict=True):
-        towels = sum(1 for item, m in ok if item == cheap and m == member)
-        rice = sum(1 for item, m in ok if item == dear and m == member)
-        start = n + 7 if n else 0
-        assert rice == n // 10
-        assert balance(world.station, member) == start - towels - 10 * rice >= 0
-    stock = Account.objects.unscoped(reason="test").get(kind=AccountKind.STOCK, item=cheap)
-    assert stock.balance == 0
-    assert Transaction.objects.unscoped(reason="test").filter(source="redemption").count() == len(ok)
-    call_command("points", "check")  # raises on any difference
+    requests = [
+        (item.pk, m.pk, uuid.uuid4().hex) for _ in range(PER_PAIR) for item in (dear, cheap) for m in members
+    ]
+    # the last RETRIED requests go twice: a client that timed out and sent them again
+    requests += requests[-RETRIED:]
+    assert len(requests) == 1000
+    # when they all arrive at once
+    result = redeem_at_once(tmp_path, world.clerk, requests)
+    outcomes = list(zip(requests, result["outcomes"], strict=True))
+    # then exactly the allowed ones went through: the 7 towels, each volunteer's rice to the last
+    # 10 points (their 7 points more cover any towels they got), the rest refused
+    done = [r for r, outcome in outcomes if outcome == "ok"]
+    assert sum(1 for item, _m, _k in done if item == cheap.pk) == 7
+    for member in members:
+        rice = sum(1 for item, m, _k in done if item == dear.pk and m == member.pk)
+        towels = sum(1 for item, m, _k in done if item == cheap.pk and m == member.pk)
+        assert rice == points[member.pk] // 10
+        assert result["points"][str(member.pk)] == points[member.pk] + 7 - 10 * rice - towels >= 0
+    assert result["stock"][str(cheap.pk)] == 0
+    assert result["stock"][str(dear.pk)] == 1000 - sum(points.values()) // 10
+    assert set(result["outcomes"]) <= {"ok", "again", "refused"}
+    # and a retried key redeemed at most once: one transaction per key that went through
+    keys = [k for _i, _m, k in done]
+    assert len(keys) == len(set(keys))
+    assert sorted(result["keys"]) == sorted(keys)
+    # nothing negative, and the check recomputes every balance from the entries to the same figure
+    assert result["negative"] == 0 and result["check"] == "clean"

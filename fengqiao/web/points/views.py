@@ -2,6 +2,8 @@
 ``points.actions``, render. An account outside the reader's scope is a 404 like a missing one; a
 volunteer's history read by staff is audited."""
 
+import uuid
+
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,9 +13,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fengqiao.core.scoping import OutOfScope, path_within, scope_prefixes
+from fengqiao.core.scoping import OutOfScope, get_visible_or_404, path_within, scope_prefixes
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import PoliceUnit
+from fengqiao.patrols.models import Patrol
 from fengqiao.points import actions, selectors
 from fengqiao.web.menu import requires
 from fengqiao.web.points.forms import (
@@ -263,3 +266,29 @@ def item_detail(request, pk: int):
 def ledger(request):
     """The stations' ledger: the newest transactions, each with its legs and who verified it."""
     return render(request, "web/points/ledger.html", {"transactions": selectors.ledger_for(request.user)})
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires("points_counter")
+def verify(request):
+    """Work waiting to be verified for points: finished patrols on a plan. Whoever presses the
+    button verifies it and answers for it (谁证明谁负责)."""
+    user = request.user
+    if request.method == "POST":
+        patrol = get_visible_or_404(Patrol.objects, user, pk=_uuid_or_404(request.POST.get("patrol")))
+        try:
+            txn = actions.credit_patrol(patrol, actor=user)
+        except ValidationError as error:
+            _refused(request, error)
+        else:
+            messages.success(request, _("Credited: %(what)s.") % {"what": txn.description})
+        return redirect("points_verify")
+    return render(request, "web/points/verify.html", {"patrols": selectors.patrols_to_verify(user)})
+
+
+def _uuid_or_404(value):
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise OutOfScope("No patrol matches the given query.") from None
