@@ -302,6 +302,10 @@ globals().update(
             "FENGQIAO_VISIT_QUOTA_HOUSEHOLDS": env_int,
             "FENGQIAO_VISIT_QUOTA_BUSINESSES": env_int,
             "FENGQIAO_ARRIVAL_MINUTES": env_int,
+            "FENGQIAO_CERTIFICATE_DECISION_DAYS": env_int,
+            "FENGQIAO_CERTIFICATE_VALID_DAYS": env_int,
+            "FENGQIAO_CERTIFICATE_MAX_VERIFICATIONS": env_int,
+            "FENGQIAO_CERTIFICATE_FREE_PER_YEAR": env_int,
             "FENGQIAO_POINTS_RESERVATION_HOURS": env_int,
             "FENGQIAO_POINTS_EXPIRY_DAYS": env_int,
         }

@@ -9,3 +9,11 @@ class SelfServiceConfig(AppConfig):
     name = "fengqiao.selfservice"
     label = "selfservice"
     verbose_name = _("Self-service")
+
+    def ready(self):
+        from fengqiao.core import casework
+        from fengqiao.selfservice.figures import register_figures
+        from fengqiao.selfservice.workflow import CERTIFICATE_WORKFLOW
+
+        casework.register(CERTIFICATE_WORKFLOW)
+        register_figures()  # the command room's figures (core.indicators)

@@ -24,6 +24,7 @@ from fengqiao.events.actions import may_take_in
 from fengqiao.events.indicators import may_see_indicators
 from fengqiao.patrols.actions import is_volunteer, may_manage_teams, may_visit, may_watch_arrivals
 from fengqiao.points.actions import may_keep_counter
+from fengqiao.selfservice.selectors import may_work_on_certificates
 from fengqiao.video.actions import may_patrol, may_use_video
 from fengqiao.web.registry.rules import may_collect, may_use_registry
 
@@ -72,6 +73,7 @@ MODULES: tuple[Module, ...] = (
     Module("events", _("Events"), may_take_in, "event_list"),
     Module("disputes", _("Disputes"), may_use_disputes, "dispute_list"),
     Module("directives", _("Directives"), is_staff, "directive_list"),
+    Module("certificates", _("Certificates"), may_work_on_certificates, "certificate_list"),
     Module("grids", _("Grids"), is_staff, "grid_list"),
     Module("registry", _("Registry"), may_use_registry, "registry_home"),
     Module("patrols", _("Patrols"), may_manage_teams, "patrol_home"),
@@ -97,12 +99,14 @@ MODULES: tuple[Module, ...] = (
     Module("report", _("Report a problem"), _not_staff, "portal_report"),
     Module("my_reports", _("My reports"), _not_staff, "portal_my_reports"),
     Module("record_reads", _("Who read my record"), _not_staff, "portal_my_record_reads"),
+    Module("certificate_apply", _("No-criminal-record certificate"), _not_staff, "certificate_apply"),
     # everyone signed in
     Module("notifications", _("Notifications"), _signed_in, "notification_list"),
     Module("admin", _("Administration"), _django_staff, "admin:index"),
     # visitors
     Module("public_report", _("Report a problem"), _anonymous, "portal_report"),
     Module("track", _("Follow a report"), _anonymous, "portal_track"),
+    Module("public_certificate", _("No-criminal-record certificate"), _anonymous, "certificate_apply"),
     Module("register_camera", _("Register a camera"), _anonymous, "camera_register"),
     Module("login", _("Log in"), _anonymous, "login"),
 )
