@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone, translation
 from openpyxl import Workbook
 
+from fengqiao.core.importing.errors import read_error_file
 from fengqiao.core.models import AuditEntry, TimelineEntry
 from fengqiao.events.choices import Channel, Status
 from fengqiao.events.importing import AUDIT_OBJECT_TYPE, import_110, parse_time
@@ -71,8 +72,8 @@ def write_csv(path: Path, header, rows, *, encoding="utf-8") -> Path:
 
 
 def read_csv(path, *, encoding="utf-8"):
-    with Path(path).open(encoding=encoding, newline="") as fh:
-        return list(csv.reader(fh))
+    """A CSV file's rows; an error file the system sealed on disk is opened as its page does."""
+    return list(csv.reader(StringIO(read_error_file(Path(path)).decode(encoding), newline="")))
 
 
 def write_xlsx(path: Path, header, rows) -> Path:

@@ -57,7 +57,9 @@ def run_worker():
 def test_upload_runs_in_the_worker_and_the_page_shows_progress_then_the_summary(client, personas):
     # given an officer and a station's file with one bad row
     home = make_address(personas.territory.grid_a, street="利宁街", door_plate="8")
+    unnamed = valid_id_number(sex="F")  # a whole number on a row rejected for its missing name
     body = HEADER + f"{valid_id_number(sex='M')},张三,男,{home.full_text}\n12345,李四,女,{home.full_text}\n"
+    body += f"{unnamed},,女,{home.full_text}\n"
     login(client, personas.officer)
 
     # when they upload it
@@ -81,14 +83,22 @@ def test_upload_runs_in_the_worker_and_the_page_shows_progress_then_the_summary(
     fragment = client.get(reverse("import_batch_progress", args=[batch.pk])).content.decode()
     batch.refresh_from_db()
     assert batch.status == "done" and batch.encoding == "gb18030"
-    assert batch.counts() == {"read": 2, "inserted": 1, "updated": 0, "unchanged": 0, "rejected": 1}
+    assert batch.counts() == {"read": 3, "inserted": 1, "updated": 0, "unchanged": 0, "rejected": 2}
     assert "hx-trigger" not in fragment
-    assert 'data-count="inserted">1<' in fragment and 'data-count="rejected">1<' in fragment
+    assert 'data-count="inserted">1<' in fragment and 'data-count="rejected">2<' in fragment
     assert Person.objects.unscoped(reason="test").get().name == "张三"
     download = client.get(reverse("import_batch_errors", args=[batch.pk]))
     assert download.status_code == 200
     content = b"".join(download.streaming_content).decode("gbk")
-    assert "12345,李四" in content and "错误原因" in content
+    assert "12345,李四" in content and "错误原因" in content and unnamed in content
+    # while on disk the rejected rows are sealed under the data key, the upload is gone, and no
+    # file the import wrote or left holds the number or the names
+    on_disk = Path(batch.errors_file).read_bytes()
+    assert on_disk.startswith(b"fengqiao-sealed")
+    left = [p for p in (Path(settings.DATA_DIR) / "imports").rglob("*") if p.is_file()]
+    assert left == [Path(batch.errors_file)]
+    for secret in (unnamed, "李四", "12345"):
+        assert secret.encode("gbk") not in on_disk and secret.encode() not in on_disk
     listing = client.get(reverse("import_index")).content.decode()
     assert "户籍人口.csv" in listing
 

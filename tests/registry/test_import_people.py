@@ -9,6 +9,7 @@ from django.db import connection
 from django.utils import translation
 
 from fengqiao.core import crypto
+from fengqiao.core.importing.errors import read_error_file
 from fengqiao.core.models import AuditEntry
 from fengqiao.geo import locator
 from fengqiao.registry import history
@@ -199,8 +200,7 @@ def test_utf8_with_bom_is_read_and_its_error_file_keeps_the_bom(personas, home, 
     batch = run_import("people", path, actor=personas.grid_a)
     assert batch.encoding == "utf-8-sig"
     assert batch.inserted == 1 and batch.rejected == 1
-    with open(batch.errors_file, "rb") as fh:
-        assert fh.read(3) == b"\xef\xbb\xbf"
+    assert read_error_file(batch.errors_file)[:3] == b"\xef\xbb\xbf"
     assert read_csv(batch.errors_file, encoding="utf-8-sig")[0][0] == "公民身份号码"
 
 

@@ -5,6 +5,7 @@ Thin: the upload is saved and handed to ``runner.queue_upload``, the worker runs
 ``tasks.run_import_batch``; this page only polls the batch (htmx) until it is done.
 """
 
+import io
 import tempfile
 import uuid
 from pathlib import Path
@@ -22,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from fengqiao.core import tempfiles
 from fengqiao.core.importing import ImportFileError
+from fengqiao.core.importing.errors import read_error_file
 from fengqiao.registry import exporting
 from fengqiao.registry.choices import ImportStatus
 from fengqiao.registry.importing import columns
@@ -166,7 +168,8 @@ def import_batch_errors(request, pk):
             % {"hours": settings.EXPORT_HOURS}
         )
     name = f"{Path(batch.file_name).stem}-errors{path.suffix}"
-    return FileResponse(path.open("rb"), as_attachment=True, filename=name)
+    # Sealed on disk under the data key (core.importing.errors): opened for this download only.
+    return FileResponse(io.BytesIO(read_error_file(path)), as_attachment=True, filename=name)
 
 
 @require_GET
