@@ -24,3 +24,15 @@ class DemoModule:
 
 # Later modules, in the order they are generated (a module may use the ones before it).
 MODULES: list[DemoModule] = []
+
+
+def _directives() -> DemoModule:
+    from django.utils.translation import gettext_lazy
+
+    from fengqiao.demo import directives
+
+    label = gettext_lazy("Analysis directives")
+    return DemoModule("directives", label, directives.generate, directives.clear)
+
+
+MODULES.append(_directives())
