@@ -8,3 +8,8 @@ class PatrolsConfig(AppConfig):
     name = "fengqiao.patrols"
     label = "patrols"
     verbose_name = _("Patrol and prevention")
+
+    def ready(self):
+        from fengqiao.patrols.figures import register_figures
+
+        register_figures()  # the command room's figures (core.indicators)

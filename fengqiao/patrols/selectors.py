@@ -8,18 +8,21 @@ their own patrols. Anything else is a 404, as a missing row is.
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
+from django.db import connections
 from django.db.models import Count, F, Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.core.scoping import OutOfScope, get_visible_or_404, is_staff
+from fengqiao.core.params import ParamFilter
+from fengqiao.core.scoping import OutOfScope, get_visible_or_404, is_staff, scope_q
 from fengqiao.events.choices import Offence
 from fengqiao.events.models import Event
 from fengqiao.geo.models import Grid
 from fengqiao.patrols import conf
 from fengqiao.patrols.actions import UNSCOPED_MEMBERSHIP, plans_usable_by, volunteer_team_ids
-from fengqiao.patrols.choices import VisitTarget
-from fengqiao.patrols.models import Checkpoint, Passage, Patrol, Plan, Scan, Team, Visit
+from fengqiao.patrols.choices import TeamKind, VisitTarget
+from fengqiao.patrols.models import Checkpoint, Member, Passage, Patrol, Plan, Scan, Team, Visit
 from fengqiao.registry import reads
 from fengqiao.registry.choices import ReadPurpose, SpecialTrade
 from fengqiao.registry.models import CareTag, House, Organisation
@@ -45,6 +48,11 @@ def plans_for(user):
     if is_staff(user):
         return Plan.objects.visible_to(user)
     return plans_usable_by(user)
+
+
+def members_for(user):
+    """The members of the teams the user reads (:func:`teams_for`)."""
+    return Member.objects.filter(team__in=teams_for(user))
 
 
 def plan_for(user, pk) -> Plan:
@@ -309,20 +317,112 @@ def arrival_deadline() -> dt.timedelta:
     return dt.timedelta(minutes=conf.arrival_minutes())
 
 
-def late_arrivals(user, *, since: dt.datetime | None = None):
+def late_cases(user):
     """The criminal cases in ``user``'s scope whose district officer did not reach the scene within
     ``FENGQIAO_ARRIVAL_MINUTES`` of the case's opening: arrived late, or not at all once the time
-    has passed. Oldest first."""
-    now = timezone.now()
+    has passed."""
     limit = arrival_deadline()
-    cases = Event.objects.visible_to(user).filter(offence=Offence.CRIMINAL, opened_at__lte=now - limit)
+    cases = Event.objects.visible_to(user).filter(
+        offence=Offence.CRIMINAL, opened_at__lte=timezone.now() - limit
+    )
+    return cases.filter(Q(arrival__isnull=True) | Q(arrival__arrived_at__gt=F("opened_at") + limit))
+
+
+def late_arrivals(user, *, since: dt.datetime | None = None):
+    """:func:`late_cases` for the board, oldest first."""
+    cases = late_cases(user)
     if since is not None:
         cases = cases.filter(opened_at__gte=since)
-    return (
-        cases.filter(Q(arrival__isnull=True) | Q(arrival__arrived_at__gt=F("opened_at") + limit))
-        .select_related("grid", "arrival", "arrival__officer", "category")
-        .order_by("opened_at")
-    )
+    return cases.select_related("grid", "arrival", "arrival__officer", "category").order_by("opened_at")
+
+
+# --- the lists the command room's figures link to (``patrols.figures``) ------------------------------
+
+
+def _active(qs, value: str, name: str):
+    if value == "1":
+        return qs.filter(is_active=True)
+    if value == "0":
+        return qs.filter(is_active=False)
+    if value:
+        raise ValidationError({name: [_("Unknown value: %(value)s.") % {"value": value}]})
+    return qs
+
+
+@dataclass
+class TeamFilter(ParamFilter):
+    """``?unit=<tree path>&active=1``: the teams serving at or under a node."""
+
+    unit: str = ""
+    active: str = ""  # "1" active, "0" stood down
+    kind: str = ""
+
+    def apply(self, qs):
+        if self.unit:
+            qs = self._under(qs, self.unit)
+        if self.kind:
+            qs = qs.filter(kind=self._choice("kind", TeamKind.values))
+        return _active(qs, self.active, "active")
+
+
+@dataclass
+class MemberFilter(ParamFilter):
+    """``?unit=<tree path>&active=1``: the members of the teams serving at or under a node."""
+
+    unit: str = ""
+    active: str = ""  # "1": active members of active teams
+
+    def apply(self, qs):
+        if self.unit:
+            vendor = connections[qs.db].vendor
+            qs = qs.filter(scope_q([self.unit.rstrip("/")], "team__scope_path", vendor=vendor))
+        qs = _active(qs, self.active, "active")
+        return qs.filter(team__is_active=True) if self.active == "1" else qs
+
+
+@dataclass
+class PatrolFilter(ParamFilter):
+    """``?unit=<tree path>&started_from=…&started_to=…`` (inclusive days)."""
+
+    unit: str = ""
+    started_from: str = ""
+    started_to: str = ""
+
+    def apply(self, qs):
+        if self.unit:
+            qs = self._under(qs, self.unit)
+        return self._between(qs, "started_at", "started_from", "started_to")
+
+
+@dataclass
+class VisitFilter(ParamFilter):
+    """``?unit=<tree path>&visited_from=…&visited_to=…&target=household``."""
+
+    unit: str = ""
+    visited_from: str = ""
+    visited_to: str = ""
+    target: str = ""
+
+    def apply(self, qs):
+        if self.unit:
+            qs = self._under(qs, self.unit)
+        if self.target:
+            qs = qs.filter(target=self._choice("target", VisitTarget.values))
+        return self._between(qs, "visited_at", "visited_from", "visited_to")
+
+
+@dataclass
+class ArrivalFilter(ParamFilter):
+    """``?unit=<tree path>&opened_from=…&opened_to=…``: the late cases opened on those days."""
+
+    unit: str = ""
+    opened_from: str = ""
+    opened_to: str = ""
+
+    def apply(self, qs):
+        if self.unit:
+            qs = self._under(qs, self.unit)
+        return self._between(qs, "opened_at", "opened_from", "opened_to")
 
 
 def visible_house(user, pk) -> House:

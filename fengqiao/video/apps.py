@@ -8,3 +8,8 @@ class VideoConfig(AppConfig):
     name = "fengqiao.video"
     label = "video"
     verbose_name = _("Cameras and video patrol")
+
+    def ready(self):
+        from fengqiao.video.figures import register_figures
+
+        register_figures()  # the command room's figures (core.indicators)

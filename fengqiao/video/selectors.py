@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Prefetch, Q
 
 from fengqiao.core import audit
+from fengqiao.core.params import ParamFilter
 from fengqiao.core.scoping import get_visible_or_404
 from fengqiao.registry.selectors import shown_phone
 from fengqiao.video.choices import CameraKind, CameraStatus
@@ -98,3 +99,51 @@ def patrol_for(user, pk) -> PatrolLog:
 
 def solved_for(user):
     return SolvedByVideo.objects.visible_to(user).select_related("event").prefetch_related(_linked_cameras())
+
+
+# --- the lists the command room's figures link to (``video.figures``) -------------------------------
+
+
+@dataclass
+class CameraFilter(ParamFilter):
+    """``?unit=<tree path>&status=active&kind=…&q=…``: the camera inventory's list."""
+
+    unit: str = ""
+    kind: str = ""
+    status: str = ""
+    q: str = ""
+
+    def apply(self, qs):
+        if self.unit:
+            qs = self._under(qs, self.unit)
+        if self.kind:
+            qs = qs.filter(kind=self._choice("kind", CameraKind.values))
+        if self.status:
+            qs = qs.filter(status=self._choice("status", CameraStatus.values))
+        if self.q:
+            qs = qs.filter(
+                Q(device_code__startswith=self.q) | Q(name__contains=self.q) | Q(place__contains=self.q)
+            )
+        return qs
+
+
+@dataclass
+class SolvedFilter(ParamFilter):
+    """``?unit=<tree path>&start=…&end=…&fugitive=1``: cases solved by video on those days."""
+
+    unit: str = ""
+    start: str = ""
+    end: str = ""
+    fugitive: str = ""  # "1": a fugitive was caught
+
+    def apply(self, qs):
+        if self.unit:
+            qs = self._under(qs, self.unit)
+        first, last = self._date("start"), self._date("end")
+        if first is not None:
+            qs = qs.filter(solved_on__gte=first)
+        if last is not None:
+            qs = qs.filter(solved_on__lte=last)
+        if self.fugitive:
+            qs = qs.filter(fugitive_caught=self._choice("fugitive", ("1",)) == "1")
+        return qs

@@ -18,6 +18,7 @@ from fengqiao.disputes.selectors import DisputeFilter, disputes_for
 from fengqiao.events.actions import solve_event
 from fengqiao.events.selectors import EventFilter, events_for
 from tests.fixtures.matrix import PERSONAS, VISIBLE
+from tests.patrols.lists import prevention_count
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +64,8 @@ def linked_count(user, url: str) -> int:
         return DisputeFilter.from_params(params).apply(disputes_for(user)).count()
     if parts.path == reverse("directive_list"):
         return directives_for(user, params).count()
+    if (counted := prevention_count(user, url)) is not None:
+        return counted
     raise AssertionError(f"no list behind {url}")
 
 

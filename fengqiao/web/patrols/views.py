@@ -12,6 +12,8 @@ import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -31,6 +33,7 @@ from fengqiao.web.menu import requires
 from fengqiao.web.patrols import forms
 
 RECENT = 50
+PER_PAGE = 50
 
 
 def _require_manage(user) -> None:
@@ -68,6 +71,62 @@ def home(request):
             "stale_days": conf.stale_days(),
             "stale_count": selectors.stale_grids(user, now=timezone.now()).count(),
         },
+    )
+
+
+def _filtered(request, flt_class, qs):
+    """``qs`` narrowed by the query string's filter, and the error naming a bad parameter."""
+    flt = flt_class.from_params(request.GET)
+    try:
+        return flt.apply(qs), ""
+    except ValidationError as error:
+        return qs.none(), "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
+
+
+def _paged(request, qs) -> dict:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {"page": Paginator(qs, PER_PAGE).get_page(request.GET.get("page")), "query": query.urlencode()}
+
+
+@require_GET
+@login_required
+@requires("patrols")
+def team_list(request):
+    """The teams the command room counts (``?unit=…&active=1``)."""
+    teams, notice = _filtered(request, selectors.TeamFilter, selectors.teams_for(request.user))
+    teams = teams.select_related("grid", "unit").annotate(
+        n_members=Count("members", filter=Q(members__is_active=True))
+    )
+    return render(
+        request,
+        "web/patrols/teams.html",
+        {"notice": notice, **_paged(request, teams.order_by("scope_path", "name", "pk"))},
+    )
+
+
+@require_GET
+@login_required
+@requires("patrols")
+def member_list(request):
+    """The team members the command room counts: names and teams only, no numbers."""
+    members, notice = _filtered(request, selectors.MemberFilter, selectors.members_for(request.user))
+    members = members.select_related("team").order_by("team__scope_path", "team__name", "name", "pk")
+    return render(request, "web/patrols/members.html", {"notice": notice, **_paged(request, members)})
+
+
+@require_GET
+@login_required
+@requires("patrols")
+def patrol_list(request):
+    """Patrols started in a period (``?unit=…&started_from=…&started_to=…``) and their hours."""
+    patrols, notice = _filtered(request, selectors.PatrolFilter, selectors.patrols_for(request.user))
+    hours = sum(row.hours for row in patrol_figures(patrols, by=BY_TEAM))
+    patrols = patrols.select_related("patroller", "team").order_by("-started_at", "pk")
+    return render(
+        request,
+        "web/patrols/list.html",
+        {"notice": notice, "hours": round(hours, 1), **_paged(request, patrols)},
     )
 
 
@@ -374,6 +433,8 @@ def visits(request):
     user = request.user
     _require_staff(user)
     mine = actions.may_visit(user)
+    visits, notice = _filtered(request, selectors.VisitFilter, selectors.visits_for(user))
+    visits = visits.select_related("officer", "house__address", "organisation", "grid", "finding")
     return render(
         request,
         "web/patrols/visits.html",
@@ -381,9 +442,8 @@ def visits(request):
             "week": selectors.week_start(),
             "progress": selectors.week_progress(user) if mine else None,
             "must_visit": selectors.must_visit(user) if mine else None,
-            "visits": selectors.visits_for(user)
-            .select_related("officer", "house__address", "organisation", "grid", "finding")
-            .order_by("-visited_at")[:RECENT],
+            "notice": notice,
+            **_paged(request, visits.order_by("-visited_at", "-pk")),
         },
     )
 
@@ -452,11 +512,19 @@ def arrivals(request):
     user = request.user
     if not actions.may_watch_arrivals(user):
         raise PermissionDenied
-    late = list(selectors.late_arrivals(user, since=timezone.now() - dt.timedelta(days=90))[:200])
+    flt = selectors.ArrivalFilter.from_params(request.GET)
+    since = None if flt.opened_from else timezone.now() - dt.timedelta(days=90)
+    late, notice = _filtered(request, selectors.ArrivalFilter, selectors.late_arrivals(user, since=since))
     return render(
         request,
         "web/patrols/arrivals.html",
-        {"late": late, "minutes": conf.arrival_minutes(), "now": timezone.now()},
+        {
+            "minutes": conf.arrival_minutes(),
+            "now": timezone.now(),
+            "since": since,
+            "notice": notice,
+            **_paged(request, late),
+        },
     )
 
 

@@ -62,11 +62,13 @@ def _camera_data(data: dict) -> CameraData:
 @requires("video")
 def camera_list(request):
     form = forms.CameraFilterForm(request.GET or None)
-    form.is_valid()
-    flt = getattr(form, "cleaned_data", {})
-    cameras = selectors.cameras_for(
-        request.user, kind=flt.get("kind", ""), status=flt.get("status", ""), q=(flt.get("q") or "").strip()
-    )
+    flt = selectors.CameraFilter.from_params(request.GET)
+    notice = ""
+    try:
+        cameras = flt.apply(selectors.cameras_for(request.user))
+    except ValidationError as error:
+        notice = _notice(error)
+        cameras = selectors.cameras_for(request.user).none()
     page = Paginator(cameras, PER_PAGE).get_page(request.GET.get("page"))
     pending = selectors.cameras_for(request.user, status=CameraStatus.PENDING).count()
     query = request.GET.copy()
@@ -78,10 +80,15 @@ def camera_list(request):
             "form": form,
             "page": page,
             "pending": pending,
+            "notice": notice,
             "query": query.urlencode(),
             "may_manage": actions.may_manage_cameras(request.user),
         },
     )
+
+
+def _notice(error: ValidationError) -> str:
+    return "; ".join(f"{k}: {' '.join(v)}" for k, v in error.message_dict.items())
 
 
 @require_http_methods(["GET", "POST"])
@@ -278,6 +285,18 @@ def _period(request):
 @requires("video")
 def solved_list(request):
     form, start, end = _period(request)
+    flt = selectors.SolvedFilter.from_params(request.GET)
+    if not flt.start and not flt.end:  # the year so far unless a period is asked for
+        flt.start, flt.end = start.isoformat(), end.isoformat()
+    notice = ""
+    try:
+        cases = flt.apply(selectors.solved_for(request.user)).order_by("-solved_on", "-pk")
+    except ValidationError as error:
+        notice = _notice(error)
+        cases = selectors.solved_for(request.user).none()
+    page = Paginator(cases, PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "web/video/solved.html",
@@ -285,10 +304,11 @@ def solved_list(request):
             "form": form,
             "start": start,
             "end": end,
+            "notice": notice,
             "rows": indicators.solved_by_video(request.user, start, end),
-            "cases": selectors.solved_for(request.user).filter(solved_on__gte=start, solved_on__lte=end)[
-                :200
-            ],
+            "page": page,
+            "total": page.paginator.count,
+            "query": query.urlencode(),
             "may_manage": actions.may_record_solved(request.user),
         },
     )
