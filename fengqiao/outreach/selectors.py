@@ -24,7 +24,8 @@ from fengqiao.registry.models import Person
 
 
 def _none_unless_staff(model, user):
-    return model.objects.visible_to(user) if is_staff(user) else model.objects.none()
+    visible = model.objects.visible_to(user)
+    return visible if is_staff(user) else visible.none()
 
 
 def groups_for(user):

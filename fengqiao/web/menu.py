@@ -22,6 +22,7 @@ from fengqiao.disputes.actions import may_register as may_use_disputes
 from fengqiao.duty.actions import may_see_rosters
 from fengqiao.events.actions import may_take_in
 from fengqiao.events.indicators import may_see_indicators
+from fengqiao.outreach.actions import may_manage as may_do_outreach
 from fengqiao.patrols.actions import is_volunteer, may_manage_teams, may_visit, may_watch_arrivals
 from fengqiao.points.actions import may_keep_counter
 from fengqiao.selfservice.selectors import may_work_on_certificates
@@ -83,6 +84,7 @@ MODULES: tuple[Module, ...] = (
     Module("video_patrol", _("Video patrol"), may_patrol, "video_patrol_list"),
     Module("duty", _("Duty rosters"), may_see_rosters, "roster_list"),
     Module("points_counter", _("Points counter"), may_keep_counter, "points_counter"),
+    Module("outreach", _("Reaching residents"), may_do_outreach, "outreach_groups"),
     Module(
         "statistics",
         _("Statistics"),
@@ -100,6 +102,7 @@ MODULES: tuple[Module, ...] = (
     Module("my_reports", _("My reports"), _not_staff, "portal_my_reports"),
     Module("record_reads", _("Who read my record"), _not_staff, "portal_my_record_reads"),
     Module("certificate_apply", _("No-criminal-record certificate"), _not_staff, "certificate_apply"),
+    Module("alerts", _("Safety alerts"), _not_staff, "portal_alerts"),
     # everyone signed in
     Module("notifications", _("Notifications"), _signed_in, "notification_list"),
     Module("admin", _("Administration"), _django_staff, "admin:index"),
