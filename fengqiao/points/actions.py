@@ -311,6 +311,78 @@ def award_points(member: Member, *, actor, points, reason: str) -> Transaction:
     return txn
 
 
+# Steps of an event's loop at which the station has taken it up: a lead that got this far counts.
+TAKEN_UP = ("filed", "dispatched", "handling", "reported_back", "closed")
+
+
+@transaction.atomic
+def credit_lead(event, *, actor) -> Transaction:
+    """Credit the volunteer who reported an event the station filed (a lead), once, at the
+    station's points per lead; ``actor`` verifies it and answers for it."""
+    station = station_of(event.scope_path)
+    if station is None:
+        raise ValidationError({"event": [_("This event lies under no police station.")]})
+    _require_keeper(actor, station)
+    if event.status not in TAKEN_UP:
+        raise ValidationError({"event": [_("Only a lead the station has filed earns points.")]})
+    if event.reporter_id == actor.pk:
+        raise PermissionDenied(_("Nobody verifies their own lead."))
+    member = _station_member(station, event.reporter_id) if event.reporter_id else None
+    if member is None:
+        raise ValidationError({"event": [_("The reporter is not an active volunteer of this station.")]})
+    txn = _earn(
+        station=station,
+        member=member,
+        source=Source.LEAD,
+        source_key=f"lead:{event.pk}",
+        amount=rule_for(station).per_lead,
+        actor=actor,
+        description=_("Lead %(number)s: %(title)s") % {"number": event.number, "title": event.title},
+    )
+    audit.record(
+        CREDIT,
+        txn,
+        actor=actor,
+        after={"event": event.number, "points": txn.entries.get(account__kind=AccountKind.VOLUNTEER).amount},
+    )
+    return txn
+
+
+@transaction.atomic
+def credit_mediation(dispute, member: Member, *, actor) -> Transaction:
+    """Credit a volunteer's help in settling a dispute, once per dispute, when one of the dispute's
+    mediators (or the officer holding it) confirms it: they answer for it."""
+    from fengqiao.disputes.actions import may_work_on
+
+    if not may_work_on(actor, dispute):
+        raise PermissionDenied(_("Only the dispute's mediators confirm help in its mediation."))
+    if member.user_id == actor.pk:
+        raise PermissionDenied(_("Nobody confirms their own help."))
+    station = _member_station(member)
+    if not path_within(dispute.scope_path, [station.path]):
+        raise ValidationError({"member": [_("The volunteer serves another station than the dispute's.")]})
+    txn = _earn(
+        station=station,
+        member=member,
+        source=Source.MEDIATION,
+        source_key=f"mediation:{dispute.pk}:{member.pk}",
+        amount=rule_for(station).per_mediation,
+        actor=actor,
+        description=_("Help in mediating %(number)s: %(title)s")
+        % {"number": dispute.number, "title": dispute.title},
+    )
+    audit.record(CREDIT, txn, actor=actor, after={"dispute": dispute.number, "member": member.pk})
+    return txn
+
+
+def _station_member(station: PoliceUnit, user_id) -> Member | None:
+    """The user's active membership of a team serving the station."""
+    for member in Member.objects.filter(user_id=user_id, is_active=True).select_related("team"):
+        if path_within(member.team.scope_path, [station.path]):
+            return member
+    return None
+
+
 # --- corrections -----------------------------------------------------------------------------
 
 

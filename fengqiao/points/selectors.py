@@ -170,3 +170,26 @@ def patrols_to_verify(user, *, days: int = 31, limit: int = 100):
         .order_by("-started_at")[: limit * 2]
     )
     return [p for p in patrols if str(p.pk) not in done][:limit]
+
+
+def leads_to_verify(user, *, days: int = 31, limit: int = 100):
+    """Events volunteers reported in the user's area that the station took up, of the last
+    ``days``, not credited yet."""
+    from fengqiao.events.models import Event
+    from fengqiao.points.actions import TAKEN_UP
+
+    if not is_staff(user):
+        return []
+    since = timezone.now() - dt.timedelta(days=days)
+    credited = Transaction.objects.unscoped(reason="points: which work is credited, by its key").filter(
+        source_key__startswith="lead:", created_at__gte=since
+    )
+    done = {key.split(":", 1)[1] for key in credited.values_list("source_key", flat=True)}
+    events = (
+        Event.objects.visible_to(user)
+        .filter(status__in=TAKEN_UP, opened_at__gte=since, reporter__team_memberships__is_active=True)
+        .select_related("reporter")
+        .distinct()
+        .order_by("-opened_at")[: limit * 2]
+    )
+    return [e for e in events if str(e.pk) not in done][:limit]

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fengqiao.core.scoping import OutOfScope, get_visible_or_404, path_within, scope_prefixes
+from fengqiao.events.models import Event
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import PoliceUnit
 from fengqiao.patrols.models import Patrol
@@ -272,19 +273,29 @@ def ledger(request):
 @login_required
 @requires("points_counter")
 def verify(request):
-    """Work waiting to be verified for points: finished patrols on a plan. Whoever presses the
+    """Work waiting to be verified for points: finished patrols on a plan, leads the station filed
+    (help in a mediation is confirmed by the dispute's mediator). Whoever presses the
     button verifies it and answers for it (谁证明谁负责)."""
     user = request.user
     if request.method == "POST":
-        patrol = get_visible_or_404(Patrol.objects, user, pk=_uuid_or_404(request.POST.get("patrol")))
         try:
-            txn = actions.credit_patrol(patrol, actor=user)
+            if "event" in request.POST:
+                event_id = str(request.POST["event"])
+                if not (event_id.isdigit() and len(event_id) < 19):
+                    raise OutOfScope("No event matches the given query.")
+                txn = actions.credit_lead(
+                    get_visible_or_404(Event.objects, user, pk=int(event_id)), actor=user
+                )
+            else:
+                patrol = get_visible_or_404(Patrol.objects, user, pk=_uuid_or_404(request.POST.get("patrol")))
+                txn = actions.credit_patrol(patrol, actor=user)
         except ValidationError as error:
             _refused(request, error)
         else:
             messages.success(request, _("Credited: %(what)s.") % {"what": txn.description})
         return redirect("points_verify")
-    return render(request, "web/points/verify.html", {"patrols": selectors.patrols_to_verify(user)})
+    context = {"patrols": selectors.patrols_to_verify(user), "leads": selectors.leads_to_verify(user)}
+    return render(request, "web/points/verify.html", context)
 
 
 def _uuid_or_404(value):
