@@ -36,3 +36,14 @@ def _directives() -> DemoModule:
 
 
 MODULES.append(_directives())
+
+
+def _selfservice() -> DemoModule:
+    from django.utils.translation import gettext_lazy
+
+    from fengqiao.demo import selfservice
+
+    return DemoModule("selfservice", gettext_lazy("Self-service"), selfservice.generate, selfservice.clear)
+
+
+MODULES.append(_selfservice())

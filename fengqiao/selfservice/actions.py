@@ -198,18 +198,26 @@ def find_for_applicant(number: str, phone_digits: str) -> Certificate | None:
     return certificate
 
 
-def request_review(certificate: Certificate, *, note: str) -> Certificate:
+def request_review(certificate: Certificate, *, note: str, at: dt.datetime | None = None) -> Certificate:
     """The applicant asks for a review (复查) of a refusal: it goes to the level above."""
-    return casework.apply(certificate, "request_review", actor=None, version=None, note=note)
+    return casework.apply(certificate, "request_review", actor=None, version=None, note=note, at=at)
 
 
 # ---------------------------------------------------------------------------------------------
 # staff
 
 
-def move(certificate: Certificate, name: str, *, actor, version: int | None, note: str = "") -> Certificate:
+def move(
+    certificate: Certificate,
+    name: str,
+    *,
+    actor,
+    version: int | None,
+    note: str = "",
+    at: dt.datetime | None = None,
+) -> Certificate:
     """A step of the workflow, through the kernel (permission, audit, deadline, SMS)."""
-    return casework.apply(certificate, name, actor=actor, version=version, note=note)
+    return casework.apply(certificate, name, actor=actor, version=version, note=note, at=at)
 
 
 def record_read(certificate: Certificate, *, actor, purpose: str, whole: bool) -> None:
