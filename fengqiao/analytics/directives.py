@@ -181,6 +181,9 @@ def issue(order: Order, *, actor, at: dt.datetime | None = None) -> list[Directi
     made = []
     with transaction.atomic():
         for grid in order.grids:
+            district = grid.scope_path.rsplit("/", 1)[0]
+            posted = get_user_model().list_posted_at(district)
+            officer = next((u for u in posted if u.role == Role.COMMUNITY_OFFICER), None)
             directive = Directive(
                 grid=grid,
                 scope_path=grid.scope_path,
@@ -191,6 +194,9 @@ def issue(order: Order, *, actor, at: dt.datetime | None = None) -> list[Directi
                 instructions=(order.instructions or "").strip(),
                 deadline=order.deadline,
                 event=order.event,
+                # The grid holds it (its workers' inbox); the district's community officer is
+                # addressed too, so it is in their inbox from the start, not only once it climbs.
+                assignee=officer,
             )
 
             def record(case):

@@ -38,6 +38,8 @@ def test_the_loop_issue_feed_back_check_close(personas):
     # then each grid holds its own, its people are told and find it in their inbox
     assert (a.holder_path, b.holder_path) == (t.grid_a.scope_path, t.grid_b.scope_path)
     assert a in casework.inbox(personas.grid_a) and b not in casework.inbox(personas.grid_a)
+    # and the district's community officer too, from the start (not only once it climbs)
+    assert a in casework.inbox(personas.officer) and b not in casework.inbox(personas.officer)
     assert Notification.objects.filter(recipient=personas.grid_a, kind="directive").exists()
     assert Notification.objects.filter(recipient=personas.officer, kind="directive").exists()
     assert AuditEntry.objects.filter(action="directive_issue", object_id=str(a.pk)).exists()

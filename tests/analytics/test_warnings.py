@@ -17,10 +17,9 @@ pytestmark = pytest.mark.django_db
 PERMUTATIONS = 199
 
 
-@pytest.fixture
-def burglary_series(report, personas):
+def make_burglary_series(report, actor) -> list:
     """Ten series of three burglaries a few days and tens of metres apart over grids A and B in
-    the last ten months, and fifteen scattered ones."""
+    the last ten months, and fifteen scattered ones (also the browser walk's history)."""
     rng = np.random.default_rng(7)
     now = timezone.now()
     made = []
@@ -36,7 +35,7 @@ def burglary_series(report, personas):
                     lat=lat + rng.normal(0, 0.0002),
                     at=at,
                     title="入室盗窃",
-                    actor=personas.station,
+                    actor=actor,
                 )
             )
     for _k in range(15):
@@ -48,10 +47,15 @@ def burglary_series(report, personas):
                 lat=rng.uniform(37.901, 37.909),
                 at=at,
                 title="入室盗窃",
-                actor=personas.station,
+                actor=actor,
             )
         )
     return made
+
+
+@pytest.fixture
+def burglary_series(report, personas):
+    return make_burglary_series(report, personas.station)
 
 
 def warnings_to(user):
