@@ -47,3 +47,14 @@ def _selfservice() -> DemoModule:
 
 
 MODULES.append(_selfservice())
+
+
+def _points() -> DemoModule:
+    from django.utils.translation import gettext_lazy
+
+    from fengqiao.demo import points
+
+    return DemoModule("points", gettext_lazy("Volunteer points"), points.generate, points.clear)
+
+
+MODULES.append(_points())
