@@ -58,3 +58,14 @@ def _points() -> DemoModule:
 
 
 MODULES.append(_points())
+
+
+def _outreach() -> DemoModule:
+    from django.utils.translation import gettext_lazy
+
+    from fengqiao.demo import outreach
+
+    return DemoModule("outreach", gettext_lazy("Reaching residents"), outreach.generate, outreach.clear)
+
+
+MODULES.append(_outreach())
