@@ -19,6 +19,7 @@ from fengqiao.analytics.dashboard import dashboard
 from fengqiao.analytics.models import WeeklyReport
 from fengqiao.core.models import AuditEntry
 from fengqiao.core.notifications.models import Notification
+from tests.core.test_notifications import WECOM_OK, HttpEndpoint, run_worker, wecom
 
 pytestmark = pytest.mark.django_db
 
@@ -136,3 +137,21 @@ def test_the_worker_waits_for_monday_eight_and_makes_each_report_once(personas, 
     assert report.weekly_job(monday + dt.timedelta(hours=1)) == 5
     assert report.weekly_job(monday + dt.timedelta(hours=2)) == 0
     assert set(WeeklyReport.objects.unscoped(reason="test").values_list("week", flat=True)) == {WEEK}
+
+
+def test_the_stations_wecom_group_hears_of_its_report(personas, week, django_capture_on_commit_callbacks):
+    # given the WeCom group bot of station ps01, a local HTTP server
+    endpoint = HttpEndpoint()
+    endpoint.answer((200, WECOM_OK))
+    try:
+        wecom(f"{endpoint.url}/cgi-bin/webhook/send?key=ps01", scope_path=week.station.path)
+        # when the station's report is made, and the worker delivers
+        with django_capture_on_commit_callbacks(execute=True):
+            report.make(week.station, WEEK)
+        assert run_worker() >= 1
+        # then the group got the report's announcement, with its figures
+        (request,) = endpoint.requests
+        content = request["json"]["text"]["content"]
+        assert content.startswith("金积派出所研判报告 · 2026年第47周") and "刑事案件4起" in content
+    finally:
+        endpoint.stop()
