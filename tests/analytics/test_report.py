@@ -45,6 +45,7 @@ def week(personas, report, register, settings, tmp_path):
     report("020111", at=at(2025, 11, 18))
     report("020111", actor=p.city, at=at(2026, 11, 17), lon=106.005, lat=38.005)  # the other county
     register(at=at(2026, 11, 18), grade="red", title="宅基地边界争执（红色）")
+    register(at=at(2026, 11, 19), grade="red", title='=HYPERLINK("http://x.example","点击")')
     order = directives.Order(
         grids=[t.grid_a],
         task=directives.Task.PATROL,
@@ -82,6 +83,10 @@ def test_the_files_say_the_dashboards_figures(personas, week):
             assert rows[name][3:6] == (figure.value, figure.previous, figure.last_year), name
             compared += 1
     assert compared >= 15
+    # a title that reads like a formula is a text cell, never a formula
+    disputes = load_workbook(report.reports_dir() / station.xlsx_name).worksheets[3]
+    planted = [c for row in disputes.iter_rows() for c in row if str(c.value).startswith("=HYPERLINK")]
+    assert len(planted) == 1 and planted[0].data_type == "s"
     city_rows = figures_of(report.reports_dir() / made[t.city.path].xlsx_name)
     assert city_rows["events.criminal"][3] == 5
 
