@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ from fengqiao.points.choices import (
     NON_NEGATIVE_KINDS,
     POINT_KINDS,
     AccountKind,
+    FlagKind,
     ReservationStatus,
     Source,
 )
@@ -37,6 +38,7 @@ from fengqiao.points.models import (
     Account,
     EarningRule,
     Entry,
+    Flag,
     Item,
     Partner,
     Reservation,
@@ -118,6 +120,23 @@ def member_account(station: PoliceUnit, member: Member) -> Account:
 
 def item_account(item: Item, kind: str) -> Account:
     return _accounts().get_or_create(station=item.station, kind=kind, item=item)[0]
+
+
+def _counter_accounts(station: PoliceUnit, member: Member, item: Item) -> dict[str, Account]:
+    """The four accounts a redemption moves, read in one query (made on first use)."""
+    found = {
+        a.kind: a
+        for a in _accounts().filter(
+            Q(station=station, kind=AccountKind.ISSUING)
+            | Q(station=station, kind=AccountKind.VOLUNTEER, member=member)
+            | Q(item=item, kind__in=[AccountKind.STOCK, AccountKind.GOODS_OUT])
+        )
+    }
+    found.setdefault(AccountKind.ISSUING, issuing_account(station))
+    found.setdefault(AccountKind.VOLUNTEER, member_account(station, member))
+    for kind in (AccountKind.STOCK, AccountKind.GOODS_OUT):
+        found.setdefault(kind, item_account(item, kind))
+    return found
 
 
 def held_account(station: PoliceUnit) -> Account:
@@ -240,6 +259,7 @@ def _earn(
     except IntegrityError:
         raise ValidationError({"source": [_("This work has already been credited.")]}) from None
     _post(txn, [(issuing_account(station), -amount), (account, amount)])
+    _watch(txn, member, actor, station)
     return txn
 
 
@@ -539,13 +559,14 @@ def _redeem(item: Item, member: Member, station: PoliceUnit, *, actor, key: str)
         description=_("%(item)s for %(price)d points") % {"item": item, "price": item.price},
         verified_by=actor,
     )
+    accounts = _counter_accounts(station, member, item)
     _post(
         txn,
         [
-            (member_account(station, member), -item.price),
-            (issuing_account(station), item.price),
-            (item_account(item, AccountKind.STOCK), -1),
-            (item_account(item, AccountKind.GOODS_OUT), 1),
+            (accounts[AccountKind.VOLUNTEER], -item.price),
+            (accounts[AccountKind.ISSUING], item.price),
+            (accounts[AccountKind.STOCK], -1),
+            (accounts[AccountKind.GOODS_OUT], 1),
         ],
     )
     audit.record(REDEEM, txn, actor=actor, after={"member": member.pk, "item": item.pk, "price": item.price})
@@ -769,6 +790,110 @@ def release_expired(*, actor, now: dt.datetime | None = None) -> int:
             continue  # picked up or cancelled meanwhile
         released += 1
     return released
+
+
+# --- integrity --------------------------------------------------------------------------------
+
+OFTEN_PER_WEEK = 10  # earning credits in 7 days past which the station chief is told
+NEAR_CAP, NEAR_CAP_MONTHS = 0.9, 3  # earning at 90 % of the cap or more, three months running
+FLAG_RESOLVE = audit.register("points_flag_resolve", "resolved an integrity flag of the points ledger")
+
+
+def _flag(station, kind: str, member: Member, key: str, detail: str, txn: Transaction | None = None) -> None:
+    """Raise a flag once for its key, in the caller's transaction."""
+    Flag.objects.unscoped(reason=UNSCOPED_KEYS).get_or_create(
+        key=key[:80],
+        defaults={
+            "station": station,
+            "kind": kind,
+            "member": member,
+            "transaction": txn,
+            "detail": detail[:200],
+        },
+    )
+
+
+def _watch(txn: Transaction, member: Member, actor, station: PoliceUnit) -> None:
+    """The integrity checks of a credit (issue 18 §3): credited unusually often; given by a member of
+    staff to someone at their own address or registry household; earning just under the cap month
+    after month."""
+    now = timezone.now()
+    earned = Transaction.objects.unscoped(reason=UNSCOPED_KEYS).filter(
+        member=member, source__in=EARNING_SOURCES, reversed_by__isnull=True
+    )
+    week = earned.filter(created_at__gte=now - dt.timedelta(days=7)).count()
+    if week > OFTEN_PER_WEEK:
+        year, number, _day = timezone.localdate(now).isocalendar()
+        _flag(
+            station,
+            FlagKind.OFTEN,
+            member,
+            f"often:{member.pk}:{year}-{number}",
+            _("%(n)d credits in 7 days") % {"n": week},
+            txn,
+        )
+    giver = Member.objects.filter(user=actor, person__isnull=False).select_related("person").first()
+    if giver is not None and member.person_id and giver.person_id != member.person_id:
+        theirs = member.person
+        same_address = (
+            giver.person.current_address_id and giver.person.current_address_id == theirs.current_address_id
+        )
+        same_household = giver.person.hukou_address and giver.person.hukou_address == theirs.hukou_address
+        if same_address or same_household:
+            _flag(
+                station,
+                FlagKind.OWN_HOUSEHOLD,
+                member,
+                f"own:{txn.pk}",
+                _("Credited by %(giver)s, who lives at the same address or in the same household")
+                % {"giver": actor.full_name or actor.get_username()},
+                txn,
+            )
+    cap = rule_for(station).monthly_cap
+    if cap:
+        start = month_start(now)
+        months = [start]
+        for _n in range(NEAR_CAP_MONTHS - 1):
+            months.append(month_start(months[-1] - dt.timedelta(days=1)))
+        account = member_account(station, member)
+        sums = []
+        for begin, end in zip(months, [now, *months[:-1]], strict=True):
+            sums.append(
+                Entry.objects.filter(
+                    account=account,
+                    transaction__source__in=EARNING_SOURCES,
+                    transaction__created_at__gte=begin,
+                    transaction__created_at__lt=end,
+                ).aggregate(n=Sum("amount"))["n"]
+                or 0
+            )
+        if all(total >= NEAR_CAP * cap for total in sums):
+            _flag(
+                station,
+                FlagKind.UNDER_CAP,
+                member,
+                f"cap:{member.pk}:{timezone.localdate(now):%Y-%m}",
+                _("Earned %(sums)s points in the last %(n)d months, just under the cap of %(cap)d")
+                % {"sums": " / ".join(str(s) for s in reversed(sums)), "n": NEAR_CAP_MONTHS, "cap": cap},
+                txn,
+            )
+
+
+@transaction.atomic
+def resolve_flag(flag: Flag, *, actor, resolution: str) -> Flag:
+    """The station chief records what they found and did."""
+    _require_keeper(actor, flag.station)
+    resolution = _text(resolution, "resolution")
+    done = (
+        Flag.objects.unscoped(reason=UNSCOPED_LEDGER)
+        .filter(pk=flag.pk, resolved_at__isnull=True)
+        .update(resolution=resolution, resolved_by=actor, resolved_at=timezone.now())
+    )
+    if not done:
+        raise ValidationError({"resolution": [_("This flag has already been resolved.")]})
+    flag.refresh_from_db()
+    audit.record(FLAG_RESOLVE, flag, actor=actor, reason=resolution, after={"kind": flag.kind})
+    return flag
 
 
 # --- the check -------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.utils import timezone
 from fengqiao.core import audit
 from fengqiao.core.scoping import OutOfScope, is_staff
 from fengqiao.points.choices import AccountKind
-from fengqiao.points.models import Account, Entry, Item, Partner, Reservation, StockCount, Transaction
+from fengqiao.points.models import Account, Entry, Flag, Item, Partner, Reservation, StockCount, Transaction
 
 READ = audit.register("points_read", "read a volunteer's points and history")
 
@@ -193,3 +193,14 @@ def leads_to_verify(user, *, days: int = 31, limit: int = 100):
         .order_by("-opened_at")[: limit * 2]
     )
     return [e for e in events if str(e.pk) not in done][:limit]
+
+
+def flags_for(user):
+    """The integrity flags of the stations in the user's area, open ones first."""
+    if not is_staff(user):
+        return Flag.objects.none().unscoped(reason="nobody")
+    return (
+        Flag.objects.visible_to(user)
+        .select_related("member", "station", "transaction", "resolved_by")
+        .order_by("-resolved_at", "-raised_at")
+    )

@@ -16,5 +16,6 @@ urlpatterns = [
     path("points/items/<int:pk>/", views.item_detail, name="points_item"),
     path("points/ledger/", views.ledger, name="points_ledger"),
     path("points/verify/", views.verify, name="points_verify"),
+    path("points/flags/", views.flags, name="points_flags"),
     path("points/members/<int:member_id>/", views.member_points, name="points_member"),
 ]

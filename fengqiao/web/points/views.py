@@ -303,3 +303,33 @@ def _uuid_or_404(value):
         return uuid.UUID(str(value))
     except ValueError:
         raise OutOfScope("No patrol matches the given query.") from None
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires("points_counter")
+def flags(request):
+    """Integrity flags for the station chief, and what was found and done about each."""
+    user = request.user
+    if request.method == "POST":
+        flag_id = str(request.POST.get("flag", ""))
+        flag = (
+            selectors.flags_for(user).filter(pk=int(flag_id)).first()
+            if flag_id.isdigit() and len(flag_id) < 19
+            else None
+        )
+        if flag is None:
+            raise OutOfScope("No flag matches the given query.")
+        try:
+            actions.resolve_flag(flag, actor=user, resolution=request.POST.get("resolution", ""))
+        except ValidationError as error:
+            _refused(request, error)
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("points_flags")
+    found = list(selectors.flags_for(user)[:200])
+    return render(
+        request,
+        "web/points/flags.html",
+        {"open": [f for f in found if not f.resolved_at], "resolved": [f for f in found if f.resolved_at]},
+    )
