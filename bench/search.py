@@ -216,6 +216,7 @@ def insert_people(n: int, grids: list, seed: int) -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
+    from fengqiao.core import crypto
     from fengqiao.registry.models import Person
 
     now = timezone.now()
@@ -248,7 +249,13 @@ def insert_people(n: int, grids: list, seed: int) -> None:
         for row in people_rows(n, grids, seed):
             values = []
             for f in fields:
-                if f.attname in row:
+                # Numbers and phones stored as the model stores them (encrypted, with their keyed
+                # hashes, docs/adr/0010), so the look-ups time what production runs.
+                if isinstance(f, crypto.BlindIndexField):
+                    values.append(crypto.index(row.get(f.source, ""), f.label))
+                elif isinstance(f, crypto.EncryptedMixin) and f.attname in row:
+                    values.append(f.get_db_prep_save(row[f.attname], connection))
+                elif f.attname in row:
                     value = row[f.attname]
                     values.append(date_prep(value) if isinstance(value, dt.date) else value)
                 else:
