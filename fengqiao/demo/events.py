@@ -260,6 +260,15 @@ def _points(site: GridSite, rng: random.Random, n: int = 16) -> list[tuple[float
     return points
 
 
+def _external_id(rng: random.Random, day: dt.date, taken: set) -> str:
+    """A 110 call's number, unique (a busy day's random numbers may meet: the import refuses twins)."""
+    while True:
+        code = f"110-{day:%Y%m%d}{rng.randrange(10**6):06d}"
+        if code not in taken:
+            taken.add(code)
+            return code
+
+
 def _tracking(rng: random.Random, taken: set) -> str:
     while True:
         code = "".join(rng.choice(TRACKING_ALPHABET) for _ in range(10))
@@ -538,9 +547,7 @@ def plan_events(
             reporter_name=reporter_name,
             reporter_phone=reporter_phone,
             tracking_code=_tracking(rng, tracking),
-            external_id=f"110-{day:%Y%m%d}{rng.randrange(10**6):06d}"
-            if channel == Channel.DISPATCH_110
-            else "",
+            external_id=_external_id(rng, day, tracking) if channel == Channel.DISPATCH_110 else "",
         )
         if category.offence:
             _classify(rng, event, category, opened, now)
