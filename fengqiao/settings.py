@@ -308,6 +308,11 @@ globals().update(
             "FENGQIAO_CERTIFICATE_FREE_PER_YEAR": env_int,
             "FENGQIAO_POINTS_RESERVATION_HOURS": env_int,
             "FENGQIAO_POINTS_EXPIRY_DAYS": env_int,
+            "FENGQIAO_OUTREACH_SMS_PER_MINUTE": env_int,
+            "FENGQIAO_OUTREACH_MAX_ATTEMPTS": env_int,
+            "FENGQIAO_OUTREACH_FRAUD_CATEGORY": env_str,
+            "FENGQIAO_VAPID_KEY_FILE": env_str,
+            "FENGQIAO_VAPID_SUBJECT": env_str,
         }
     )
 )

@@ -8,6 +8,7 @@ queued for the worker (``outreach.sending``) at its time.
 """
 
 import datetime as dt
+from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -438,8 +439,9 @@ def subscribe(*, actor, community: Division, endpoint: str, p256dh: str, auth: s
         raise PermissionDenied(_("Log in to subscribe to alerts."))
     if community is None or community.level != DivisionLevel.VILLAGE:
         raise ValidationError({"community": [_("Choose your village or community.")]})
-    endpoint = rules.webhook_url(endpoint) if endpoint else ""
-    if not endpoint.startswith(("https://", "http://")):
+    endpoint = str(endpoint or "").strip()
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("https", "http") or not parts.netloc or len(endpoint) > 1000:
         raise ValidationError({"endpoint": [_("This browser gave no push address.")]})
     p256dh = rules.text(p256dh, "p256dh", limit=200)
     auth = rules.text(auth, "auth", limit=100)

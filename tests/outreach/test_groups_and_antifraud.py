@@ -4,6 +4,7 @@ with their photos, and the monthly figures per station, on the page and as XLSX.
 
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 
 import pytest
@@ -208,7 +209,11 @@ def test_consultation_pages(personas, world, categories, client):
             "grid": personas.territory.grid_a.pk,
         },
     )
-    assert bad.status_code == 200 and "Give the amount the resident lost." in bad.content.decode()
+    assert bad.status_code == 200  # the form again, with the error on the amount lost
+    assert any(
+        m in bad.content.decode() for m in ("Give the amount the resident lost.", "请填写群众被骗金额。")
+    )
+    assert Consultation.objects.unscoped(reason="test").count() == 1
 
 
 # --- lectures and the monthly figures --------------------------------------------------------
@@ -297,3 +302,19 @@ def test_monthly_figures_per_station_on_the_page_and_as_xlsx(personas, world, ca
     values = list(sheet.iter_rows(values_only=True))
     assert values[1][:5] == ("金积派出所", "2026-01", 2, 2, 3500.0)
     assert len(values) == 3
+
+
+def test_the_dashboards_figures_link_to_exactly_their_records(personas, world, categories, client):
+    from fengqiao.core import indicators
+
+    t = personas.territory
+    long_ago = timezone.now() - dt.timedelta(days=400)
+    shown = consult(personas, summary="近期的咨询甲")
+    consult(personas, summary="很久以前的咨询乙", consulted_at=long_ago)
+    consult(personas, actor=personas.grid_b, grid=t.grid_b, summary="关渠村的咨询丙")
+    figure = indicators.get("outreach.dissuaded")
+    start, end = timezone.localdate() - dt.timedelta(days=30), timezone.localdate()
+    assert figure.count(personas.station, t.district_a.path, start, end) == 1
+    client.force_login(personas.station)
+    page = client.get(figure.link(t.district_a.path, start, end)).content.decode()
+    assert re.findall(r'href="/outreach/consultations/(\d+)/"', page) == [str(shown.pk)]
