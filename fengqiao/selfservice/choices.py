@@ -41,3 +41,11 @@ class Validity(models.TextChoices):
     EXPIRED = "expired", _("expired")
     REVOKED = "revoked", _("revoked")
     LIMIT = "limit", _("verification limit reached")
+
+
+class Service(models.TextChoices):
+    """What a resident may book at an office or the station."""
+
+    TEMPORARY_ID = "temporary_id", _("temporary ID card")  # 临时身份证
+    ENDORSEMENT = "endorsement", _("Hong Kong, Macao and Taiwan permit endorsement")  # 港澳台通行证签注
+    TRAFFIC = "traffic", _("traffic violation handling")  # 交通违法处理

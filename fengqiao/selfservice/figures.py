@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.indicators import Indicator, register
 from fengqiao.selfservice.choices import Status
-from fengqiao.selfservice.models import Certificate, Verification
+from fengqiao.selfservice.models import Booking, Certificate, Verification
 
 ISSUED = Q(serial__isnull=False)  # issued, whether still valid or revoked since
 REFUSED = Q(status__in=[Status.REFUSED, Status.IN_REVIEW])
@@ -61,5 +61,14 @@ def register_figures() -> None:
             _("Certificates applied for in the period whose verification page was opened at least once."),
             VERIFIED,
             {"decided": "verified"},
+        ),
+        Indicator(
+            "selfservice.bookings",
+            _("bookings"),
+            unit=_("bookings"),
+            formula=_("Services booked at the police offices for times in the period."),
+            section="selfservice",
+            model=Booking,
+            date_field="starts_at",
         ),
     )

@@ -13,7 +13,7 @@ from django.utils.translation import pgettext_lazy
 from fengqiao.core import crypto
 from fengqiao.core.casework import Case
 from fengqiao.core.scoping import ScopedModel
-from fengqiao.selfservice.choices import Channel, OfficeKind, Purpose, Validity
+from fengqiao.selfservice.choices import Channel, OfficeKind, Purpose, Service, Validity
 
 
 class Office(ScopedModel):
@@ -261,3 +261,32 @@ class PhoneCode(models.Model):
 
     def __str__(self):
         return f"{self.phone_hash[:8]} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class Booking(ScopedModel):
+    """A resident's slot at an office for a service; lives where the office does."""
+
+    office = models.ForeignKey(
+        Office, on_delete=models.PROTECT, related_name="bookings", verbose_name=_("office")
+    )
+    service = models.CharField(_("service"), max_length=16, choices=Service.choices)
+    starts_at = models.DateTimeField(_("slot"), db_index=True)
+    code = models.CharField(_("booking code"), max_length=12, unique=True)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=64)
+    phone = crypto.EncryptedCharField(_("phone"), max_length=20, indexed_by="phone_hash")
+    phone_hash = crypto.BlindIndexField(source="phone", label="phone", db_index=True)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        ordering = ["starts_at", "id"]
+        indexes = [models.Index(fields=["office", "starts_at"], name="booking_office_slot_idx")]
+
+    def __str__(self):
+        return self.code
+
+    def save(self, *args, **kwargs):
+        self.scope_path = self.office.scope_path
+        super().save(*args, **kwargs)

@@ -21,6 +21,14 @@ UNSCOPED_PUBLIC = "selfservice: an applicant or verifier finds one certificate b
 CERTIFICATE_ROLES = (Role.STATION, Role.COUNTY_BUREAU, Role.CITY_COMMAND)
 
 
+# Who keeps the offices' day lists: the community officers and auxiliaries posted there, and above.
+BOOKING_ROLES = (Role.COMMUNITY_OFFICER, Role.AUXILIARY, *CERTIFICATE_ROLES)
+
+
+def may_see_bookings(user) -> bool:
+    return is_staff(user) and (user.is_superuser or user.role in BOOKING_ROLES)
+
+
 def may_work_on_certificates(user) -> bool:
     return is_staff(user) and (user.is_superuser or user.role in CERTIFICATE_ROLES)
 

@@ -25,7 +25,7 @@ from fengqiao.events.indicators import may_see_indicators
 from fengqiao.outreach.actions import may_manage as may_do_outreach
 from fengqiao.patrols.actions import is_volunteer, may_manage_teams, may_visit, may_watch_arrivals
 from fengqiao.points.actions import may_keep_counter
-from fengqiao.selfservice.selectors import may_work_on_certificates
+from fengqiao.selfservice.selectors import may_see_bookings, may_work_on_certificates
 from fengqiao.video.actions import may_patrol, may_use_video
 from fengqiao.web.registry.rules import may_collect, may_use_registry
 
@@ -75,6 +75,7 @@ MODULES: tuple[Module, ...] = (
     Module("disputes", _("Disputes"), may_use_disputes, "dispute_list"),
     Module("directives", _("Directives"), is_staff, "directive_list"),
     Module("certificates", _("Certificates"), may_work_on_certificates, "certificate_list"),
+    Module("bookings", _("Bookings"), may_see_bookings, "booking_day"),
     Module("grids", _("Grids"), is_staff, "grid_list"),
     Module("registry", _("Registry"), may_use_registry, "registry_home"),
     Module("patrols", _("Patrols"), may_manage_teams, "patrol_home"),

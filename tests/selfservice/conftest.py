@@ -58,3 +58,12 @@ def applied(gateway, territory, django_capture_on_commit_callbacks):
             return actions.apply(application, code=code, proof=proof)
 
     return apply
+
+
+@pytest.fixture
+def logged_in(client):
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

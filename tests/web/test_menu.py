@@ -53,13 +53,30 @@ def after_patrols(menu: list[str], *extra: str) -> list[str]:
     return [m for module in menu for m in ([module, *extra] if module == "patrols" else [module])]
 
 
+def with_selfservice(menu: list[str], *modules: str) -> list[str]:
+    """After the directives: the certificates (stations and above decide them) and the offices'
+    bookings (community officers and above keep the day list)."""
+    return [m for module in menu for m in ([module, *modules] if module == "directives" else [module])]
+
+
 # What each persona's menu holds, in order (a group's pages follow it).
 MENUS = {
     "grid_a": [*FIELD, "notifications"],
-    "officer": [*after_patrols(STAFF, "visits", "scene_arrivals"), "notifications"],
-    "station": [*after_patrols(COUNTER, "visits", "scene_arrivals"), "staff", "notifications"],
-    "city": [*after_patrols(COUNTER, "scene_arrivals"), "staff", "notifications"],
-    "resident": ["home", "report", "my_reports", "record_reads", "notifications"],
+    "officer": [
+        *after_patrols(with_selfservice(STAFF, "bookings"), "visits", "scene_arrivals"),
+        "notifications",
+    ],
+    "station": [
+        *after_patrols(with_selfservice(COUNTER, "certificates", "bookings"), "visits", "scene_arrivals"),
+        "staff",
+        "notifications",
+    ],
+    "city": [
+        *after_patrols(with_selfservice(COUNTER, "certificates", "bookings"), "scene_arrivals"),
+        "staff",
+        "notifications",
+    ],
+    "resident": ["home", "report", "my_reports", "record_reads", "certificate_apply", "notifications"],
 }
 STAFF_ONLY = [
     "/events/",

@@ -88,3 +88,21 @@ def test_every_step_on_a_certificate_outside_scope_is_404_and_moves_nothing(pers
             else:
                 assert response.status_code == 404, f"{persona} / {place} / {transition.name}"
                 assert after.version == certificate.version and after.status == certificate.status
+
+
+API_ROUTES = ScopedRoutes(
+    name="certificate API",
+    model=Certificate,
+    door="api",
+    objects=lambda t: t.certificates,
+    key=lambda c: c.number,
+    list_url="/api/v1/selfservice/certificates",
+    detail_url=lambda c: f"/api/v1/selfservice/certificates/{c.number}",
+)
+
+
+class TestCertificateApi(ScopingMatrix):
+    ROUTES = [API_ROUTES]
+
+    def visible_places(self, persona):
+        return SEES.get(persona, set())

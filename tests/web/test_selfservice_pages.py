@@ -148,3 +148,18 @@ def test_the_staff_list_is_for_stations_and_above(applied, personas, logged_in):
     assert logged_in(personas.grid_a).get("/certificates/").status_code == 403
     body = logged_in(personas.station).get("/certificates/").content.decode()
     assert certificate.number in body and "马小明" not in body
+
+
+def test_the_anonymous_doors_are_rate_limited(client, db, settings):
+    # the verification page counts with the public reads under /verify/
+    settings.ANONYMOUS_READS_PER_MINUTE = 2
+    for _ in range(2):
+        assert client.get("/verify/certificate/WFZ2026AAAAAAAAAA/").status_code == 404
+    assert client.get("/verify/certificate/WFZ2026AAAAAAAAAA/").status_code == 429
+    # what is posted here (applications, codes, look-ups) with the reports
+    settings.ANONYMOUS_REPORTS_PER_MINUTE = 2
+    look_up = {"number": "C-640302-20260101-0001", "phone_digits": "1234"}
+    for _ in range(2):
+        assert client.post("/certificates/track/", look_up).status_code == 404
+    assert client.post("/certificates/track/", look_up).status_code == 429
+    assert client.post("/certificates/apply/", {"send_code": "1", "phone": PHONE}).status_code == 429

@@ -1,11 +1,14 @@
 """The self-service forms: the application (portal and kiosk), following it, asking for a review."""
 
+import datetime as dt
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import PoliceUnit
-from fengqiao.selfservice.choices import Purpose
+from fengqiao.selfservice.choices import Purpose, Service
 from fengqiao.web.forms import ActionErrorsMixin
 
 # Nothing a resident types is kept by the browser (a kiosk is shared).
@@ -82,3 +85,34 @@ class ReviewForm(TrackForm):
         super().__init__(*args, **kwargs)
         self.fields["number"].widget = forms.HiddenInput()
         self.fields["phone_digits"].widget = forms.HiddenInput()
+
+
+class BookingForm(ActionErrorsMixin, forms.Form):
+    """A service, one of the office's free times, who comes, and the phone with its SMS code."""
+
+    service = forms.ChoiceField(label=_("Service"), choices=Service.choices)
+    starts_at = forms.ChoiceField(label=_("Time"))
+    name = forms.CharField(label=_("Name"), max_length=64, widget=forms.TextInput(attrs=PRIVATE))
+    phone = forms.CharField(
+        label=_("Mobile phone"), max_length=20, widget=forms.TextInput(attrs={**PRIVATE, "inputmode": "tel"})
+    )
+    code = forms.CharField(
+        label=_("SMS code"),
+        max_length=6,
+        required=False,
+        widget=forms.TextInput(attrs={**PRIVATE, "inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+    def __init__(self, *args, free=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["starts_at"].choices = [
+            (timezone.localtime(at).isoformat(), f"{timezone.localtime(at):%m-%d %H:%M}（{left}）")
+            for at, left in free
+        ]
+
+    def clean_starts_at(self):
+        return dt.datetime.fromisoformat(self.cleaned_data["starts_at"])
+
+
+class DayForm(forms.Form):
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))

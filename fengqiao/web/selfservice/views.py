@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,9 +22,9 @@ from fengqiao.core.casework import Conflict, NotAvailable
 from fengqiao.core.scoping import get_visible_or_404
 from fengqiao.registry.selectors import sees_whole_numbers
 from fengqiao.registry.validators import mask_id_number, mask_phone
-from fengqiao.selfservice import actions, pdf, selectors
+from fengqiao.selfservice import actions, bookings, pdf, selectors
 from fengqiao.selfservice.choices import Channel, Status
-from fengqiao.selfservice.models import Certificate, Kiosk, Proof
+from fengqiao.selfservice.models import Certificate, Kiosk, Office, Proof
 from fengqiao.selfservice.rules import Application, mask_name
 from fengqiao.web.events.forms import TransitionForm
 from fengqiao.web.events.views import describe, held_back, timeline_rows
@@ -401,3 +402,104 @@ def certificate_document(request, number):
     certificate = _certificate_for(request.user, number)
     actions.record_read(certificate, actor=request.user, purpose=READ_PURPOSE, whole=True)
     return _document(request, certificate)
+
+
+# ---------------------------------------------------------------------------------------------
+# bookings at the offices
+
+BOOKED_KEY = "booking_made"
+UNSCOPED_OFFICE = "bookings: an office's booking page is public, found by its code"
+
+
+def _office(code: str) -> Office:
+    office = Office.objects.unscoped(reason=UNSCOPED_OFFICE).filter(code=code, is_active=True).first()
+    if office is None:
+        raise Http404(_("No office has this code."))
+    return office
+
+
+def _booking_page(request, office: Office, *, kiosk: Kiosk | None = None):
+    form = forms.BookingForm(request.POST or None, free=bookings.free_slots(office))
+    template = "web/selfservice/kiosk_book.html" if kiosk else "web/selfservice/book.html"
+    context = {"form": form, "office": office, "kiosk": kiosk, "code_sent": False}
+    if not form.is_bound:
+        return render(request, template, context)
+    if "send_code" in request.POST:
+        form.errors.clear()
+        try:
+            actions.send_phone_code(request.POST.get("phone", ""), scope_path=office.scope_path)
+        except ValidationError as error:
+            form.add_action_errors(error)
+            return render(request, template, context, status=400)
+        context["code_sent"] = True
+        return render(request, template, context)
+    if form.is_valid():
+        d = form.cleaned_data
+        try:
+            booking = bookings.book(
+                office,
+                service=d["service"],
+                starts_at=d["starts_at"],
+                name=d["name"],
+                phone=d["phone"],
+                code=d["code"],
+                channel=Channel.KIOSK if kiosk else Channel.PORTAL,
+            )
+        except ValidationError as error:
+            form.add_action_errors(error)
+        else:
+            request.session[BOOKED_KEY] = booking.code
+            if kiosk is not None:
+                return redirect("kiosk_booked", code=kiosk.code)
+            return redirect("office_booked", code=office.code)
+    return render(request, template, context, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+@limited
+def office_book(request, code):
+    return _booking_page(request, _office(code))
+
+
+@require_GET
+def office_booked(request, code):
+    booked = request.session.pop(BOOKED_KEY, None)
+    if not booked:
+        return redirect("office_book", code=code)
+    return render(request, "web/selfservice/booked.html", {"office": _office(code), "booking_code": booked})
+
+
+@require_http_methods(["GET", "POST"])
+@limited
+def kiosk_book(request, code):
+    kiosk = _kiosk(code)
+    return _booking_page(request, kiosk.office, kiosk=kiosk)
+
+
+@require_GET
+def kiosk_booked(request, code):
+    kiosk = _kiosk(code)
+    booked = request.session.pop(BOOKED_KEY, None)
+    if not booked:
+        return redirect("kiosk_home", code=kiosk.code)
+    return render(request, "web/selfservice/kiosk_booked.html", {"kiosk": kiosk, "booking_code": booked})
+
+
+@require_GET
+@login_required
+@requires("bookings")
+def booking_day(request):
+    form = forms.DayForm(request.GET or None)
+    day = form.cleaned_data["day"] if form.is_valid() else timezone.localdate()
+    rows = list(bookings.day_list(request.user, day))
+    for row in rows:
+        row.masked_phone = mask_phone(row.phone)
+    return render(request, "web/selfservice/bookings.html", {"form": form, "day": day, "rows": rows})
+
+
+@require_GET
+@login_required
+@requires("bookings")
+def office_list(request):
+    offices = selectors.offices_for(request.user).order_by("scope_path", "code")
+    return render(request, "web/selfservice/offices.html", {"offices": offices})
