@@ -132,10 +132,13 @@ def _counter_accounts(station: PoliceUnit, member: Member, item: Item) -> dict[s
             | Q(item=item, kind__in=[AccountKind.STOCK, AccountKind.GOODS_OUT])
         )
     }
-    found.setdefault(AccountKind.ISSUING, issuing_account(station))
-    found.setdefault(AccountKind.VOLUNTEER, member_account(station, member))
+    if AccountKind.ISSUING not in found:
+        found[AccountKind.ISSUING] = issuing_account(station)
+    if AccountKind.VOLUNTEER not in found:
+        found[AccountKind.VOLUNTEER] = member_account(station, member)
     for kind in (AccountKind.STOCK, AccountKind.GOODS_OUT):
-        found.setdefault(kind, item_account(item, kind))
+        if kind not in found:
+            found[kind] = item_account(item, kind)
     return found
 
 

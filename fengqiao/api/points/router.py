@@ -83,14 +83,12 @@ def redeem(request, body: RedemptionIn):
     if member is None:
         raise OutOfScope("No team member matches the given query.")
     txn, created = actions.redeem(item, member, actor=user, idempotency_key=body.idempotency_key)
-    account = actions.member_account(txn.station, member)
-    account.refresh_from_db()
     out = RedemptionOut(
         id=txn.pk,
         member=member.pk,
         item=item.pk,
         points=item.price,
-        balance=account.balance,
+        balance=actions.member_account(txn.station, member).balance,
         created_at=txn.created_at,
     )
     return Status(201 if created else 200, out)
