@@ -79,9 +79,24 @@ PAGES = ScopedRoutes(
 )
 
 
+def _items(t):
+    return {"A": t.items[t.station.pk], "C": t.items[t.station2.pk]}
+
+
+STORE = ScopedRoutes(
+    name="points store pages",
+    model=type(None),
+    door="web",
+    objects=_items,
+    key=lambda item: f'href="/points/items/{item.pk}/"',
+    list_url="/points/store/",
+    detail_url=lambda item: f"/points/items/{item.pk}/",
+)
+
+
 @pytest.mark.usefixtures("points_places")
 class TestPointsRoutes(ScopingMatrix):
-    ROUTES = [BALANCES, PAGES]
+    ROUTES = [BALANCES, PAGES, STORE]
 
     def visible_places(self, persona):
         # A station's ledger lives at the station: read by its staff and those above, not by the

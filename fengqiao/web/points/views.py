@@ -219,7 +219,6 @@ def store(request):
 
 @require_http_methods(["GET", "POST"])
 @login_required
-@requires("points_counter")
 def item_detail(request, pk: int):
     """One item's shelf: deliveries and write-offs, the monthly count against the books."""
     user = request.user
