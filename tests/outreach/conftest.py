@@ -10,6 +10,7 @@ from django.utils import translation
 
 from fengqiao.outreach import actions
 from fengqiao.outreach.choices import Platform
+from tests.core.test_notifications import smtp_server  # noqa: F401 (the local SMTP server, a fixture)
 
 
 @pytest.fixture(autouse=True)

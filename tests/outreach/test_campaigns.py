@@ -269,6 +269,31 @@ def test_sms_without_a_gateway_is_recorded_as_failed(
     assert reread(campaign).status == CampaignStatus.SENT
 
 
+def test_staff_get_it_by_e_mail_through_the_smtp_channel(
+    personas, world, smtp_server, django_capture_on_commit_callbacks
+):
+    Channel.objects.create(
+        kind=ChannelKind.EMAIL,
+        name="mail",
+        smtp_host="127.0.0.1",
+        smtp_port=smtp_server.port,
+        smtp_user="notifier",
+        smtp_password="s3cret",
+        from_email="fengqiao@example.org",
+    )
+    personas.grid_a.email = "grid_a@example.org"
+    personas.grid_a.save()
+    campaign = draft(personas, to_groups=False, to_staff=True, staff_email=True)
+    commit_and_run(
+        django_capture_on_commit_callbacks, actions.submit_campaign, campaign, actor=personas.officer
+    )
+    run_worker()
+    (message,) = smtp_server.messages
+    assert message["to"] == ["grid_a@example.org"] and message["login"] == "notifier"
+    mail = CampaignDelivery.objects.get(campaign=campaign, channel=DeliveryChannel.EMAIL)
+    assert (mail.user, mail.status) == (personas.grid_a, DeliveryState.SENT)
+
+
 # --- Web Push --------------------------------------------------------------------------------
 
 
