@@ -30,6 +30,7 @@ STAFF = [
     "video",
     "video_patrol",
     "duty",
+    "outreach",
     "statistics",
     *STATISTICS,
     "imports",
@@ -76,7 +77,15 @@ MENUS = {
         "staff",
         "notifications",
     ],
-    "resident": ["home", "report", "my_reports", "record_reads", "certificate_apply", "notifications"],
+    "resident": [
+        "home",
+        "report",
+        "my_reports",
+        "record_reads",
+        "certificate_apply",
+        "alerts",
+        "notifications",
+    ],
 }
 STAFF_ONLY = [
     "/events/",
