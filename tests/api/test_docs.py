@@ -52,6 +52,8 @@ ENDPOINTS = {
     "/api/v1/points/balances": {"get"},
     "/api/v1/points/balances/{member_id}": {"get"},
     "/api/v1/points/redemptions": {"post"},
+    "/api/v1/points/catalogue": {"get"},
+    "/api/v1/points/entries": {"get"},
     "/api/v1/video/cameras": {"get", "post"},
     "/api/v1/video/cameras/{camera_id}": {"get"},
     "/api/v1/video/cameras/{camera_id}/confirm": {"post"},

@@ -157,3 +157,21 @@ def test_a_volunteer_reads_only_their_own_balance(client, personas, points_place
     # and does not redeem for themselves
     body = {"member": t.members["A"].pk, "item": t.items[t.station.pk].pk, "idempotency_key": "self"}
     assert post(client, headers, body).status_code == 403
+
+
+@pytest.mark.django_db
+def test_the_catalogue_and_the_ledger_through_the_api(client, personas, points_places, api):
+    t = points_places
+    headers = api(personas.station)
+    items = client.get("/api/v1/points/catalogue", headers=headers).json()["items"]
+    # the station's own item with its shelf; the other station's is not there
+    assert [(i["id"], i["stock"], i["reserved"]) for i in items] == [(t.items[t.station.pk].pk, 10, 0)]
+    ledger = client.get("/api/v1/points/entries", headers=headers).json()["items"]
+    awards = [e for e in ledger if e["source"] == "manual"]
+    assert {e["member"] for e in awards} == {t.members["A"].pk, t.members["B"].pk}
+    assert all(sum(leg["amount"] for leg in e["entries"]) == 0 for e in ledger)
+    assert awards[0]["verified_by"] == personas.city.full_name
+    # a volunteer reads no station's books
+    own = api(t.members["A"].user)
+    assert client.get("/api/v1/points/entries", headers=own).json()["items"] == []
+    assert client.get("/api/v1/points/catalogue", headers=own).json()["items"] == []

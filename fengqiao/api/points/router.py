@@ -1,14 +1,24 @@
-"""The points store through the API: the counter's redemptions (``POST /redemptions`` with a
-client-chosen idempotency key, so a retried request redeems once) and volunteers' balances with
-their history. Staff read the accounts of the stations in their area, a volunteer their own; an
-account or item outside that is 404, as a missing one. A balance read is audited."""
+"""The points store through the API: the catalogue and the stations' ledger entries, the
+counter's redemptions (``POST /redemptions`` with a client-chosen idempotency key, so a retried
+request redeems once) and volunteers' balances with their history. Staff read the accounts of the
+stations in their area, a volunteer their own; an account or item outside that is 404, as a
+missing one. A balance read is audited."""
 
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from fengqiao.api.pagination import LimitOffset, paginate
-from fengqiao.api.points.schemas import BalanceListItem, BalanceOut, EntryOut, RedemptionIn, RedemptionOut
+from fengqiao.api.points.schemas import (
+    BalanceListItem,
+    BalanceOut,
+    EntryOut,
+    ItemOut,
+    LedgerLeg,
+    RedemptionIn,
+    RedemptionOut,
+    TransactionOut,
+)
 from fengqiao.api.schemas import ERRORS, RowId
 from fengqiao.core.scoping import OutOfScope, is_staff
 from fengqiao.patrols.models import Member
@@ -92,3 +102,54 @@ def redeem(request, body: RedemptionIn):
         created_at=txn.created_at,
     )
     return Status(201 if created else 200, out)
+
+
+@router.get(
+    "/catalogue", response={200: list[ItemOut], **ERRORS}, url_name="points-catalogue", summary="Catalogue"
+)
+@paginate(LimitOffset)
+def catalogue(request):
+    """The catalogue items of the stations in the caller's area, with the shelf and the reserved
+    pieces (staff; anyone else gets an empty list)."""
+    return [
+        ItemOut(
+            id=i.pk,
+            name=i.name,
+            station=i.station.name,
+            partner=i.partner.name if i.partner else "",
+            price=i.price,
+            stock=i.stock,
+            reserved=i.reserved,
+            active=i.is_active,
+        )
+        for i in selectors.store_items_for(request.auth).order_by("station__path", "name")
+    ]
+
+
+@router.get(
+    "/entries", response={200: list[TransactionOut], **ERRORS}, url_name="points-entries", summary="Ledger"
+)
+@paginate(LimitOffset)
+def entries(request):
+    """The newest 200 transactions of the stations in the caller's area, each with its legs and
+    who verified it (staff; anyone else gets an empty list)."""
+    return [
+        TransactionOut(
+            id=t.pk,
+            at=t.created_at,
+            station=t.station.name,
+            source=t.source,
+            member=t.member_id,
+            description=t.description,
+            reason=t.reason,
+            verified_by=t.verified_by.full_name or t.verified_by.get_username(),
+            entries=[
+                LedgerLeg(
+                    account=f"{e.account.kind}:{e.account.member_id or e.account.item_id or ''}",
+                    amount=e.amount,
+                )
+                for e in t.entries.all()
+            ],
+        )
+        for t in selectors.ledger_for(request.auth)
+    ]

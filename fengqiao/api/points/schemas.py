@@ -48,3 +48,31 @@ class BalanceListItem(Schema):
     name: str
     station: str
     balance: int
+
+
+class ItemOut(Schema):
+    id: int
+    name: str
+    station: str
+    partner: str
+    price: int = Field(description="points")
+    stock: int = Field(description="pieces on the shelf")
+    reserved: int = Field(description="pieces reserved, waiting to be picked up")
+    active: bool
+
+
+class LedgerLeg(Schema):
+    account: str
+    amount: int
+
+
+class TransactionOut(Schema):
+    id: int
+    at: dt.datetime
+    station: str
+    source: str
+    member: int | None
+    description: str
+    reason: str
+    verified_by: str = Field(description="who verified it (谁记录谁证明)")
+    entries: list[LedgerLeg]
