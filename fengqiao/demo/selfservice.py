@@ -22,9 +22,9 @@ from fengqiao.demo.city import seeded
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import PoliceUnit
 from fengqiao.registry.models import Person
-from fengqiao.selfservice import actions
-from fengqiao.selfservice.choices import Channel, OfficeKind, Purpose, Validity
-from fengqiao.selfservice.models import Certificate, CriminalRecord, Kiosk, Office, Verification
+from fengqiao.selfservice import actions, bookings
+from fengqiao.selfservice.choices import Channel, OfficeKind, Purpose, Service, Validity
+from fengqiao.selfservice.models import Booking, Certificate, CriminalRecord, Kiosk, Office, Verification
 
 UNSCOPED = "demo: the generator fills and clears self-service"
 OFFICES, WORKSTATIONS = 97, 107  # the seed city at scale 1.0
@@ -198,6 +198,7 @@ def generate(*, actor, scale: float, seed: int, now: dt.datetime | None = None) 
                     )
                     counts["revoked"] += 1
     Verification.objects.bulk_create(verifications)
+    made = _bookings(rng, kiosks, people, now)
     return {
         _("police offices and workstations"): len(kiosks),
         _("court judgements"): len(records),
@@ -206,7 +207,33 @@ def generate(*, actor, scale: float, seed: int, now: dt.datetime | None = None) 
         _("certificates refused"): counts["refused"],
         _("certificates revoked"): counts["revoked"],
         _("certificates verified"): counts["verified"],
+        _("bookings"): made,
     }
+
+
+def _bookings(rng, kiosks, people, now) -> int:
+    """The coming working days' bookings at each office: a few residents per day."""
+    rows = []
+    today = timezone.localdate(now)
+    for n, kiosk in enumerate(kiosks):
+        for d in range(1, bookings.DAYS_AHEAD + 1):
+            starts = bookings.slots(today + dt.timedelta(days=d))
+            for k, at in enumerate(rng.sample(starts, min(len(starts), rng.randint(1, 4)))):
+                person = people[(n * 31 + d * 7 + k) % len(people)]
+                rows.append(
+                    Booking(
+                        office=kiosk.office,
+                        scope_path=kiosk.office.scope_path,
+                        service=rng.choice(Service.values),
+                        starts_at=at,
+                        code=f"D{n:03d}{d:02d}{k:02d}"[:12],
+                        name=person.name,
+                        phone=person.phone,
+                        channel=Channel.KIOSK if k % 2 else Channel.PORTAL,
+                    )
+                )
+    Booking.objects.bulk_create(rows)
+    return len(rows)
 
 
 def clear() -> None:
@@ -216,6 +243,7 @@ def clear() -> None:
     with transaction.atomic():
         TimelineEntry.objects.filter(case_type="certificate", case_id__in=ids).delete()
         Verification.objects.filter(certificate_id__in=ids).delete()
+        Booking.objects.unscoped(reason=UNSCOPED).delete()
         certificates.delete()
         CaseCounter.objects.filter(prefix="C").delete()
         CriminalRecord.objects.unscoped(reason=UNSCOPED).delete()

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class OfficeKind(models.TextChoices):
@@ -12,7 +13,7 @@ class OfficeKind(models.TextChoices):
 class Purpose(models.TextChoices):
     """What a resident needs the certificate for (the Ministry's 2021 rules: a lawful purpose)."""
 
-    EMPLOYMENT = "employment", _("employment")
+    EMPLOYMENT = "employment", pgettext_lazy("purpose", "employment")
     ABROAD = "abroad", _("going abroad (visa, residence)")
     STUDY = "study", _("study or examinations")
     LICENCE = "licence", _("a licence or qualification")

@@ -11,7 +11,7 @@ from fengqiao.core import indicators
 from fengqiao.core.models import TimelineEntry
 from fengqiao.demo import selfservice as demo
 from fengqiao.selfservice.choices import Status
-from fengqiao.selfservice.models import Certificate, CriminalRecord, Office, Verification
+from fengqiao.selfservice.models import Booking, Certificate, CriminalRecord, Office, Verification
 from fengqiao.selfservice.workflow import CERTIFICATE_WORKFLOW
 from tests.fixtures.registry import make_person, valid_id_number
 
@@ -68,6 +68,10 @@ def test_the_demo_walks_certificates_to_every_status_and_the_figures_read_them(
     )
     assert applied == 30 and issued == everything.filter(serial__isnull=False).count()
     assert verified == Verification.objects.values("certificate").distinct().count()
+    # the coming days' bookings at the offices, on the officers' day lists
+    bookings = Booking.objects.unscoped(reason="test")
+    assert counts["bookings"] == bookings.count() > 0
+    assert all(b.scope_path == b.office.scope_path for b in bookings.select_related("office"))
     # a second run leaves it alone; clear removes it
     assert demo.generate(actor=personas.admin, scale=0.01, seed=5) is None
     demo.clear()

@@ -6,6 +6,8 @@ audited read."""
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 from pypdf import PdfReader
 
 from fengqiao.core.models import AuditEntry
@@ -163,3 +165,26 @@ def test_the_anonymous_doors_are_rate_limited(client, db, settings):
         assert client.post("/certificates/track/", look_up).status_code == 404
     assert client.post("/certificates/track/", look_up).status_code == 429
     assert client.post("/certificates/apply/", {"send_code": "1", "phone": PHONE}).status_code == 429
+
+
+def test_a_seal_uploaded_in_the_admin_is_reencoded_and_printed(applied, personas, logged_in, territory):
+    from fengqiao.selfservice import pdf
+    from fengqiao.selfservice.models import Seal
+
+    out = io.BytesIO()
+    Image.new("RGB", (120, 120), "red").save(out, "PNG", pnginfo=_with_text())
+    upload = SimpleUploadedFile("seal.png", out.getvalue(), content_type="image/png")
+    client = logged_in(personas.admin)
+    response = client.post("/admin/selfservice/seal/add/", {"station": territory.station.pk, "image": upload})
+    assert response.status_code == 302, response.content.decode()[:500]
+    stored = Seal.objects.get().image.read()
+    assert stored.startswith(b"\x89PNG") and b"secret" not in stored  # the text chunk is gone
+    assert pdf.seal_png(territory.station) == stored
+
+
+def _with_text():
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Comment", "secret")
+    return info

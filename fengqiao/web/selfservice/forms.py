@@ -24,7 +24,7 @@ class ApplicationForm(ActionErrorsMixin, forms.Form):
     """Name, ID number, phone with its SMS code, purpose; a proof past three applications a year.
     ``send_code`` posts the same form to have the code sent, keeping what was typed."""
 
-    name = forms.CharField(label=_("Name"), max_length=64, widget=forms.TextInput(attrs=PRIVATE))
+    name = forms.CharField(label=_("Full name"), max_length=64, widget=forms.TextInput(attrs=PRIVATE))
     id_number = forms.CharField(
         label=_("ID number"), max_length=24, widget=forms.TextInput(attrs={**PRIVATE, "inputmode": "text"})
     )
@@ -92,7 +92,7 @@ class BookingForm(ActionErrorsMixin, forms.Form):
 
     service = forms.ChoiceField(label=_("Service"), choices=Service.choices)
     starts_at = forms.ChoiceField(label=_("Time"))
-    name = forms.CharField(label=_("Name"), max_length=64, widget=forms.TextInput(attrs=PRIVATE))
+    name = forms.CharField(label=_("Full name"), max_length=64, widget=forms.TextInput(attrs=PRIVATE))
     phone = forms.CharField(
         label=_("Mobile phone"), max_length=20, widget=forms.TextInput(attrs={**PRIVATE, "inputmode": "tel"})
     )
