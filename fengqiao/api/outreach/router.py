@@ -3,7 +3,7 @@ anti-fraud consultations. Reads go through the caller's scope; anything outside 
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import Router, Status
 
 from fengqiao.api.outreach.schemas import (
     CampaignOut,
@@ -71,7 +71,7 @@ def create_group(request, body: GroupIn):
         members=body.members,
         webhook_url=body.webhook_url,
     )
-    return 201, selectors.group_for(request.auth, group.pk)
+    return Status(201, selectors.group_for(request.auth, group.pk))
 
 
 @router.get(
@@ -138,7 +138,7 @@ def create_consultation(request, body: ConsultationIn):
     data = body.dict()
     grid, unit = _place(data.pop("grid"), data.pop("unit"))
     consultation = actions.log_consultation(actor=request.auth, grid=grid, unit=unit, **data)
-    return 201, selectors.consultation_for(request.auth, consultation.pk)
+    return Status(201, selectors.consultation_for(request.auth, consultation.pk))
 
 
 @router.get(
