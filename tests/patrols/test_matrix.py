@@ -85,6 +85,26 @@ PATROL_PAGES = ScopedRoutes(
     detail_url=lambda patrol: f"/patrols/{patrol.pk}/",
 )
 
+TEAM_LIST = ScopedRoutes(
+    name="team list",
+    model=Team,
+    door="web",
+    objects=lambda t: t.teams,
+    key=lambda team: f'href="/patrols/teams/{team.pk}/"',
+    list_url="/patrols/teams/",
+    detail_url=lambda team: f"/patrols/teams/{team.pk}/",
+)
+
+PATROL_LIST = ScopedRoutes(
+    name="patrol list",
+    model=Patrol,
+    door="web",
+    objects=lambda t: t.patrols,
+    key=lambda patrol: f'href="/patrols/{patrol.pk}/"',
+    list_url="/patrols/list/",
+    detail_url=lambda patrol: f"/patrols/{patrol.pk}/",
+)
+
 PATROL_API = ScopedRoutes(
     name="patrol API",
     model=Patrol,
@@ -101,7 +121,7 @@ PATROL_API = ScopedRoutes(
 
 
 class TestPatrolRoutes(ScopingMatrix):
-    ROUTES = [TEAMS, PLANS, PATROL_PAGES, PATROL_API]
+    ROUTES = [TEAMS, PLANS, PATROL_PAGES, TEAM_LIST, PATROL_LIST, PATROL_API]
 
 
 @pytest.mark.parametrize("persona", ["grid_a", "officer", "station"])
@@ -117,3 +137,13 @@ def test_the_track_the_gpx_and_the_print_page_are_404_outside_scope(persona, per
         visible = place in {"grid_a": "A", "officer": "A", "station": "AB"}[persona]
         assert (gpx, printed) == ((200, 200) if visible else (404, 404)), place
         assert member.status_code == (302 if visible else 404), place
+
+
+@pytest.mark.parametrize("persona", ["grid_a", "officer", "station", "city"])
+def test_the_member_list_shows_the_members_of_the_teams_in_scope_only(persona, personas, client):
+    client.force_login(getattr(personas, persona))
+    body = client.get("/patrols/members/").content.decode()
+    # 王兰花 is in team A, 马志强 in B, 丙 in C
+    visible = {"grid_a": "A", "officer": "A", "station": "AB", "city": "ABC"}[persona]
+    for place, name in (("A", "王兰花"), ("B", "马志强"), ("C", "丙")):
+        assert (f">{name}</td>" in body) == (place in visible), place
