@@ -189,3 +189,31 @@ def test_the_decision_is_sent_to_the_applicant_by_sms(
     run_worker()
     texts = [r["json"]["text"] for r in gateway.requests]
     assert any(certificate.number in t for t in texts)
+
+
+def test_an_employer_queries_only_staff_in_the_authorised_post_while_it_holds(applied, personas, territory):
+    from fengqiao.selfservice.models import EmployerAuthorisation
+
+    authorisation = EmployerAuthorisation.objects.create(
+        station=territory.station,
+        scope_path=territory.station.path,
+        employer="金积镇中心小学",
+        credit_code="12640302MB0000000X",
+        post="教师",
+        legal_basis="《中华人民共和国教师法》第十四条",
+        valid_until=timezone.localdate() + dt.timedelta(days=30),
+        authorised_by=personas.station,
+    )
+    # another post is refused, naming the one authorised
+    with pytest.raises(ValidationError) as error:
+        applied(employer=authorisation, post="保洁员")
+    assert "教师" in error.value.message_dict["post"][0]
+    # the authorised post goes through
+    certificate = applied(phone="13900000011", employer=authorisation, post="教师")
+    assert certificate.employer == authorisation
+    # an authorisation that ran out is refused
+    authorisation.valid_until = timezone.localdate() - dt.timedelta(days=1)
+    authorisation.save()
+    with pytest.raises(ValidationError) as error:
+        applied(phone="13900000012", employer=authorisation, post="教师")
+    assert "employer" in error.value.message_dict
