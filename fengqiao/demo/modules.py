@@ -38,6 +38,18 @@ def _directives() -> DemoModule:
 MODULES.append(_directives())
 
 
+def _patrols() -> DemoModule:
+    from django.utils.translation import gettext_lazy
+
+    from fengqiao.demo import patrols
+
+    label = gettext_lazy("Patrol and prevention")
+    return DemoModule("patrols", label, patrols.generate_demo_patrols, patrols.clear_demo_patrols)
+
+
+MODULES.append(_patrols())
+
+
 def _selfservice() -> DemoModule:
     from django.utils.translation import gettext_lazy
 
