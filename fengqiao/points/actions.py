@@ -795,6 +795,51 @@ def release_expired(*, actor, now: dt.datetime | None = None) -> int:
     return released
 
 
+EXPIRE = audit.register("points_expire", "expired points past their period")
+
+
+def expire_points(*, actor, now: dt.datetime | None = None) -> int:
+    """The worker's daily job when ``FENGQIAO_POINTS_EXPIRY_DAYS`` is set: points earned longer
+    ago than that and not spent go back to the station. Spending takes the oldest points first, so
+    what is left of a balance is its newest earnings: the part beyond what was earned within the
+    period has lapsed. Each account in a transaction of its own; returns the points expired."""
+    days = conf.expiry_days()
+    if not days:
+        return 0
+    now = now or timezone.now()
+    since = now - dt.timedelta(days=days)
+    expired = 0
+    for account_id in (
+        _accounts().filter(kind=AccountKind.VOLUNTEER, balance__gt=0).values_list("pk", flat=True)
+    ):
+        with transaction.atomic():
+            account = _accounts().select_for_update().get(pk=account_id)
+            recent = (
+                Entry.objects.filter(
+                    account=account,
+                    amount__gt=0,
+                    transaction__source__in=EARNING_SOURCES,
+                    transaction__created_at__gte=since,
+                ).aggregate(n=Sum("amount"))["n"]
+                or 0
+            )
+            lapsed = account.balance - recent
+            if lapsed <= 0:
+                continue
+            txn = Transaction.objects.create(
+                station=account.station,
+                source=Source.EXPIRY,
+                member=account.member,
+                description=_("%(n)d points earned over %(days)d days ago expired")
+                % {"n": lapsed, "days": days},
+                verified_by=actor,
+            )
+            _post(txn, [(account, -lapsed), (issuing_account(account.station), lapsed)])
+            audit.record(EXPIRE, txn, actor=actor, after={"member": account.member_id, "points": lapsed})
+            expired += lapsed
+    return expired
+
+
 # --- integrity --------------------------------------------------------------------------------
 
 OFTEN_PER_WEEK = 10  # earning credits in 7 days past which the station chief is told

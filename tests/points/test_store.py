@@ -110,3 +110,21 @@ def test_partners_write_offs_and_the_stock_count(world):
     assert stock(world.item) == 3
     assert Transaction.objects.unscoped(reason="test").filter(source="stock_count").count() == 1
     call_command("points", "check")
+
+
+def test_points_expire_after_the_period_when_it_is_set(world, settings):
+    from django.db.models import QuerySet
+
+    old = actions.award_points(world.member_a, actor=world.clerk, points=50, reason="去年的巡逻")
+    QuerySet(Transaction).filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=400))
+    actions.award_points(world.member_a, actor=world.clerk, points=20, reason="本月巡逻")
+    actions.redeem(world.item, world.member_a, actor=world.clerk, idempotency_key="spent-first")  # 30, oldest
+    # off by default: nothing expires
+    assert actions.expire_points(actor=world.clerk) == 0
+    # a year: of the 40 left, the 20 earned this month stay, the rest of last year's lapse
+    settings.FENGQIAO_POINTS_EXPIRY_DAYS = 365
+    assert actions.expire_points(actor=world.clerk) == 20
+    assert balance(world.station, world.member_a) == 20
+    assert actions.expire_points(actor=world.clerk) == 0
+    assert Transaction.objects.unscoped(reason="test").filter(source="expiry").count() == 1
+    call_command("points", "check")
