@@ -11,7 +11,7 @@ from fengqiao.core import audit
 from fengqiao.core.admin import AuditedAdminMixin, ScopedAdminMixin
 from fengqiao.core.uploads import check_upload
 from fengqiao.geo.choices import UnitKind
-from fengqiao.selfservice.models import Kiosk, Office, Seal
+from fengqiao.selfservice.models import CriminalRecord, EmployerAuthorisation, Kiosk, Office, Seal
 
 
 @admin.register(Office)
@@ -61,6 +61,33 @@ class SealAdmin(admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             after = {"station": obj.station.path, "image": obj.image.name}
             audit.record(audit.UPDATE if change else audit.CREATE, obj, actor=request.user, after=after)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(EmployerAuthorisation)
+class EmployerAuthorisationAdmin(ScopedAdminMixin, AuditedAdminMixin, admin.ModelAdmin):
+    """The station authorises an employer for one post the law bars people with records from."""
+
+    list_display = ["employer", "post", "station", "valid_until"]
+    search_fields = ["employer", "credit_code", "post"]
+
+
+@admin.register(CriminalRecord)
+class CriminalRecordAdmin(ScopedAdminMixin, admin.ModelAdmin):
+    """Read-only: the register comes from the judicial data file (``fengqiao import_judgements``)."""
+
+    list_display = ["judgement_number", "court", "offence", "judged_on", "final"]
+    list_filter = ["final"]
+    search_fields = ["judgement_number"]
+    exclude = ["id_number", "id_number_hash"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -134,6 +134,10 @@ class EmployerAuthorisation(ScopedModel):
     def __str__(self):
         return f"{self.employer} · {self.post}"
 
+    def save(self, *args, **kwargs):
+        self.scope_path = self.station.path
+        super().save(*args, **kwargs)
+
 
 def _proof_path(instance, filename):
     # The stored name is ours, never the uploader's.

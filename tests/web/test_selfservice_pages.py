@@ -188,3 +188,12 @@ def _with_text():
     info = PngImagePlugin.PngInfo()
     info.add_text("Comment", "secret")
     return info
+
+
+def test_the_admin_lists_offices_and_the_register_read_only(personas, logged_in, territory):
+    Office.objects.create(kind="office", code="JWS0009", name="金积第九警务室", unit=territory.district_a)
+    client = logged_in(personas.admin)
+    assert "金积第九警务室" in client.get("/admin/selfservice/office/").content.decode()
+    assert client.get("/admin/selfservice/criminalrecord/").status_code == 200
+    assert client.get("/admin/selfservice/criminalrecord/add/").status_code == 403
+    assert client.get("/admin/selfservice/employerauthorisation/add/").status_code == 200
