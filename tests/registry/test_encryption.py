@@ -3,6 +3,7 @@ database's own bytes (the SQLite file, a ``pg_dump``), whichever door wrote it (
 importer's bulk path); exact look-ups and uniqueness go through the keyed hash; SM4-GCM is
 selectable; ``fengqiao keys rotate`` re-encrypts under a new key and resumes after it was stopped."""
 
+import datetime as dt
 import json
 import os
 import shutil
@@ -16,8 +17,10 @@ from django.core.management import call_command
 from django.db import IntegrityError, connection, transaction
 
 from fengqiao.core import crypto, keyrotation
+from fengqiao.core.importing import copy_in
 from fengqiao.core.models import AuditEntry
 from fengqiao.registry import actions
+from fengqiao.registry.choices import ResidentType
 from fengqiao.registry.importing import base as import_base
 from fengqiao.registry.importing.runner import run_import
 from fengqiao.registry.models import CareTag, Person, RecordHistory
@@ -257,3 +260,30 @@ def test_a_database_written_under_a_key_is_not_given_a_new_one(personas, setting
         assert not settings.DATA_KEYS_FILE.exists()
     finally:
         crypto.keyring.cache_clear()
+
+
+def test_the_bulk_path_makes_the_first_key_before_it_opens_a_copy(personas, own_keys):
+    # given a fresh data directory: no key yet, so the first value encrypted looks in the database
+    # for values written under another key first
+    address = make_address(personas.territory.grid_a)
+    own_keys.unlink()
+    crypto.keyring.cache_clear()
+    number = valid_id_number(birth=dt.date(1980, 1, 1), seq=1)
+    person = Person(
+        id_number=number,
+        name="张三",
+        sex="M",
+        birth_date=dt.date(1980, 1, 1),
+        current_address=address,
+        grid=address.grid,
+        scope_path=address.grid.scope_path,
+        resident_type=ResidentType.REGISTERED,
+        phone="13912345678",
+    )
+    # when the importer's bulk path writes it (on PostgreSQL a COPY, which holds the connection:
+    # a look-up made while it is open never returns, so the values are made before it opens)
+    copy_in([person])
+    # then the key was made and the row stored under it
+    assert own_keys.exists()
+    assert crypto.is_sealed(stored("registry_person", "id_number")[-1])
+    assert people().get(phone="13912345678").name == "张三"

@@ -101,7 +101,10 @@ def copy_in(objs: list) -> None:
     quote = db.ops.quote_name
     table, columns = quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields)
     as_is = [_passed_as_is(f) for f in fields]
-    rows: Iterator[list[Any]] = (
+    # Every value is made before the COPY opens: a field's preparation may read the database (an
+    # encrypted field's first use looks for values written under another key), and a connection
+    # in the middle of a COPY waits for its data and answers nothing else: it would wait forever.
+    rows: list[list[Any]] = [
         [
             value
             if plain is not None and ((value := getattr(obj, f.attname)) is None or type(value) is plain)
@@ -109,7 +112,7 @@ def copy_in(objs: list) -> None:
             for f, plain in zip(fields, as_is, strict=True)
         ]
         for obj in objs
-    )
+    ]
     with db.cursor() as cursor, db.wrap_database_errors:
         if db.vendor == "postgresql":
             with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
@@ -117,7 +120,7 @@ def copy_in(objs: list) -> None:
                     copy.write_row(row)
         else:
             marks = ", ".join(["%s"] * len(fields))
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", list(rows))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)
 
 
 # Django's own plain fields, and the one type of value their preparation gives back unchanged
