@@ -5,13 +5,14 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, Sum
+from django.db import connections
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from fengqiao.core.scoping import OutOfScope, is_staff
+from fengqiao.core.scoping import OutOfScope, is_staff, scope_q
 from fengqiao.geo.models import Division, PoliceUnit
-from fengqiao.outreach.choices import ConsultationOutcome
+from fengqiao.outreach.choices import CampaignStatus, ConsultationOutcome
 from fengqiao.outreach.models import (
     Campaign,
     Consultation,
@@ -42,6 +43,51 @@ def consultations_for(user):
 
 def lectures_for(user):
     return _none_unless_staff(Lecture, user)
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """What a list page and the dashboard's figures that link to it narrow by: a node of the
+    tree (``unit``), a period (both days included) on ``date_field``, and one choice."""
+
+    date_field: str = ""
+    period_keys: tuple[str, str] = ("from", "to")
+    choice: tuple[str, type] | None = None  # (parameter, its choices)
+
+    def apply(self, qs: QuerySet, params) -> QuerySet:
+        unit = params.get("unit", "").strip()
+        if unit:
+            qs = qs.filter(scope_q([unit], vendor=connections[qs.db].vendor))
+        for key, lookup in zip(self.period_keys, ("gte", "lte"), strict=True):
+            if not self.date_field:
+                break
+            try:
+                day = dt.date.fromisoformat(params.get(key, ""))
+            except ValueError:
+                continue
+            if qs.model._meta.get_field(self.date_field).get_internal_type() == "DateField":
+                qs = qs.filter(**{f"{self.date_field}__{lookup}": day})
+            else:
+                qs = qs.filter(**{f"{self.date_field}__date__{lookup}": day})
+        if self.choice:
+            name, choices = self.choice
+            if params.get(name, "") in choices.values:
+                qs = qs.filter(**{name: params[name]})
+        return qs
+
+
+LISTS = {
+    "groups": (groups_for, ListFilter()),
+    "campaigns": (campaigns_for, ListFilter("sent_at", ("sent_from", "sent_to"), ("status", CampaignStatus))),
+    "consultations": (consultations_for, ListFilter("consulted_at", choice=("outcome", ConsultationOutcome))),
+    "lectures": (lectures_for, ListFilter("held_on")),
+}
+
+
+def listed(kind: str, user, params) -> QuerySet:
+    """The records the list page of ``kind`` shows ``user`` for the query ``params``."""
+    read, narrow = LISTS[kind]
+    return narrow.apply(read(user), params)
 
 
 def _one(qs, pk, what: str):

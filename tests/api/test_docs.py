@@ -66,6 +66,16 @@ ENDPOINTS = {
     "/api/v1/duty/shifts": {"get", "post"},
     "/api/v1/duty/rules": {"get", "post"},
     "/api/v1/duty/leave": {"post"},
+    "/api/v1/outreach/groups": {"get", "post"},
+    "/api/v1/outreach/groups/{pk}": {"get"},
+    "/api/v1/outreach/groups/{pk}/counts": {"post"},
+    "/api/v1/outreach/campaigns": {"get"},
+    "/api/v1/outreach/campaigns/{pk}": {"get"},
+    "/api/v1/outreach/consultations": {"get", "post"},
+    "/api/v1/outreach/consultations/{pk}": {"get"},
+    "/api/v1/selfservice/bookings": {"get"},
+    "/api/v1/selfservice/certificates": {"get"},
+    "/api/v1/selfservice/certificates/{number}": {"get"},
     **{
         path: ops
         for kind in ("people", "addresses", "houses", "organisations")

@@ -7,7 +7,6 @@ Thin: read through ``outreach.selectors`` (scoped), change through ``outreach.ac
 A row outside the reader's reach is a 404 like a missing one.
 """
 
-import datetime as dt
 import json
 import tempfile
 from pathlib import Path
@@ -15,7 +14,6 @@ from pathlib import Path
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections
 from django.db.models import Count
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
@@ -24,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fengqiao.core.exporting import write_table
-from fengqiao.core.scoping import scope_q
 from fengqiao.core.uploads import serve_upload
 from fengqiao.geo.models import Division
 from fengqiao.outreach import actions, cap, selectors, webpush
@@ -43,24 +40,6 @@ def _require_manage(user) -> None:
         raise PermissionDenied
 
 
-def _narrow(qs, request, date_field: str = "", keys: tuple[str, str] = ("from", "to")):
-    """The list as the dashboard's figures link to it: under a node of the tree (``unit``) and
-    within a period (both days included)."""
-    unit = request.GET.get("unit", "").strip()
-    if unit:
-        qs = qs.filter(scope_q([unit], vendor=connections[qs.db].vendor))
-    for key, lookup in zip(keys, ("gte", "lte"), strict=True):
-        try:
-            day = dt.date.fromisoformat(request.GET.get(key, ""))
-        except ValueError:
-            continue
-        if date_field and qs.model._meta.get_field(date_field).get_internal_type() == "DateField":
-            qs = qs.filter(**{f"{date_field}__{lookup}": day})
-        elif date_field:
-            qs = qs.filter(**{f"{date_field}__date__{lookup}": day})
-    return qs
-
-
 def _form_page(request, form, title, *, multipart=False):
     return render(request, "web/outreach/form.html", {"form": form, "title": title, "multipart": multipart})
 
@@ -73,7 +52,7 @@ def _form_page(request, form, title, *, multipart=False):
 @requires("outreach")
 def groups(request):
     user = request.user
-    rows = _narrow(selectors.groups_for(user), request).select_related("grid", "unit", "community", "owner")
+    rows = selectors.listed("groups", user, request.GET).select_related("grid", "unit", "community", "owner")
     return render(
         request,
         "web/outreach/groups.html",
@@ -174,11 +153,8 @@ def group_edit(request, pk: int):
 @requires("outreach")
 def campaigns(request):
     user = request.user
-    rows = _narrow(selectors.campaigns_for(user), request, "sent_at", ("sent_from", "sent_to"))
-    rows = rows.select_related("created_by")
+    rows = selectors.listed("campaigns", user, request.GET).select_related("created_by")
     status = request.GET.get("status", "")
-    if status in CampaignStatus.values:
-        rows = rows.filter(status=status)
     return render(
         request,
         "web/outreach/campaigns.html",
@@ -295,11 +271,9 @@ def campaign_cap(request, pk: int):
 @requires("outreach")
 def consultations(request):
     user = request.user
-    rows = _narrow(selectors.consultations_for(user), request, "consulted_at")
+    rows = selectors.listed("consultations", user, request.GET)
     rows = rows.select_related("grid", "unit", "taken_by", "event")
     outcome = request.GET.get("outcome", "")
-    if outcome in ConsultationOutcome.values:
-        rows = rows.filter(outcome=outcome)
     return render(
         request,
         "web/outreach/consultations.html",
@@ -345,7 +319,7 @@ def consultation_detail(request, pk: int):
 @login_required
 @requires("outreach")
 def lectures(request):
-    rows = _narrow(selectors.lectures_for(request.user), request, "held_on")
+    rows = selectors.listed("lectures", request.user, request.GET)
     rows = rows.select_related("grid", "unit").annotate(photo_count=Count("photos"))
     return render(request, "web/outreach/lectures.html", {"lectures": rows[:PAGE]})
 
