@@ -285,8 +285,8 @@ def open_bytes(blob: bytes, aad: str) -> bytes:
     """The data :func:`seal_bytes` sealed; a file written before sealing passes as it is."""
     if not blob.startswith(FILE_MAGIC):
         return blob
-    head, _sep, body = blob[len(FILE_MAGIC) :].partition(b"\n")
-    tag, _sep, key_id = head.decode().partition(":")
+    head, _newline, body = blob[len(FILE_MAGIC) :].partition(b"\n")
+    tag, _colon, key_id = head.decode().partition(":")
     nonce, sealed = body[:NONCE_BYTES], body[NONCE_BYTES:]
     try:
         return _aead(_CIPHER_OF_TAG[tag], key_id).decrypt(nonce, sealed, aad.encode())
