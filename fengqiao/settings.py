@@ -306,6 +306,7 @@ globals().update(
             "FENGQIAO_CERTIFICATE_VALID_DAYS": env_int,
             "FENGQIAO_CERTIFICATE_MAX_VERIFICATIONS": env_int,
             "FENGQIAO_CERTIFICATE_FREE_PER_YEAR": env_int,
+            "FENGQIAO_BOOKING_SLOT_SIZE": env_int,
             "FENGQIAO_POINTS_RESERVATION_HOURS": env_int,
             "FENGQIAO_POINTS_EXPIRY_DAYS": env_int,
             "FENGQIAO_OUTREACH_SMS_PER_MINUTE": env_int,
