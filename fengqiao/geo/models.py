@@ -153,3 +153,31 @@ class Grid(ScopedModel):
             errors["district"] = _("A grid belongs to a police district.")
         if errors:
             raise ValidationError(errors)
+
+
+class Served(ScopedModel):
+    """A row that serves a grid or a whole police district, scoped where it serves: a volunteer
+    team, a patrol plan, a resident group, an anti-fraud consultation, a lecture."""
+
+    grid = models.ForeignKey(
+        Grid, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("grid")
+    )
+    unit = models.ForeignKey(
+        PoliceUnit,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("police district"),
+    )
+
+    class Meta:
+        abstract = True
+
+    @property
+    def place(self):
+        return self.grid if self.grid_id else self.unit
+
+    def save(self, *args, **kwargs):
+        self.scope_path = self.grid.scope_path if self.grid_id else self.unit.path
+        super().save(*args, **kwargs)

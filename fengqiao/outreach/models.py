@@ -20,7 +20,7 @@ from fengqiao.core import crypto
 from fengqiao.core.scoping import ScopedModel
 from fengqiao.events.choices import FraudType
 from fengqiao.events.models import Event
-from fengqiao.geo.models import Division, Grid, PoliceUnit
+from fengqiao.geo.models import Division, Grid, Served
 from fengqiao.outreach.choices import (
     CampaignStatus,
     ConsultationChannel,
@@ -33,33 +33,6 @@ from fengqiao.outreach.choices import (
 )
 
 
-class Placed(ScopedModel):
-    """A row that serves a grid or a whole police district (its place in the tree)."""
-
-    grid = models.ForeignKey(
-        Grid, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("grid")
-    )
-    unit = models.ForeignKey(
-        PoliceUnit,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("police district"),
-    )
-
-    class Meta:
-        abstract = True
-
-    @property
-    def place(self):
-        return self.grid if self.grid_id else self.unit
-
-    def save(self, *args, **kwargs):
-        self.scope_path = self.grid.scope_path if self.grid_id else self.unit.path
-        super().save(*args, **kwargs)
-
-
 def _place_xor(name: str) -> models.CheckConstraint:
     return models.CheckConstraint(
         condition=(Q(unit__isnull=False) & Q(grid__isnull=True))
@@ -68,7 +41,7 @@ def _place_xor(name: str) -> models.CheckConstraint:
     )
 
 
-class ResidentGroup(Placed):
+class ResidentGroup(Served):
     """A police–resident group (警民群) on WeChat, WeCom or QQ, owned by an officer."""
 
     platform = models.CharField(_("platform"), max_length=10, choices=Platform.choices)
@@ -299,7 +272,7 @@ class CampaignDelivery(models.Model):
         return f"{self.campaign} → {self.group or self.user} [{self.get_status_display()}]"
 
 
-class Consultation(Placed):
+class Consultation(Served):
     """A resident's call or visit about a suspicious call, message or offer (反诈咨询)."""
 
     consulted_at = models.DateTimeField(_("consulted at"), default=timezone.now, db_index=True)
@@ -344,7 +317,7 @@ class Consultation(Placed):
         return f"{self.get_scam_type_display()} · {self.consulted_at:%Y-%m-%d}"
 
 
-class Lecture(Placed):
+class Lecture(Served):
     """A publicity stall or a lecture (社区警务大讲堂, 普法时间)."""
 
     kind = models.CharField(_("kind of session"), max_length=10, choices=LectureKind.choices)

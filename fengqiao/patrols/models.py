@@ -21,7 +21,7 @@ from django.utils.translation import pgettext_lazy
 from fengqiao.core import crypto
 from fengqiao.core.scoping import ScopedModel
 from fengqiao.events.models import Event
-from fengqiao.geo.models import Division, Grid, PoliceUnit
+from fengqiao.geo.models import Division, Grid, Served
 from fengqiao.patrols.choices import FindingKind, TeamKind, TrackSource, VisitTarget
 from fengqiao.registry.models import House, Organisation
 
@@ -32,33 +32,6 @@ CODE_LENGTH = 8
 
 def new_checkpoint_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-class Served(ScopedModel):
-    """A row that serves a grid or a whole police district (its place in the tree)."""
-
-    grid = models.ForeignKey(
-        Grid, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("grid")
-    )
-    unit = models.ForeignKey(
-        PoliceUnit,
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("police district"),
-    )
-
-    class Meta:
-        abstract = True
-
-    @property
-    def place(self):
-        return self.grid if self.grid_id else self.unit
-
-    def save(self, *args, **kwargs):
-        self.scope_path = self.grid.scope_path if self.grid_id else self.unit.path
-        super().save(*args, **kwargs)
 
 
 class Team(Served):
