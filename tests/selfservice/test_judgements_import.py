@@ -3,12 +3,15 @@ shared import framework: CSV in GBK and UTF-8 and XLSX, bad rows named in an err
 file twice changes nothing, a judgement that became final is marked so, and only a bureau imports."""
 
 import datetime as dt
+import io
 
 import openpyxl
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.core.management import CommandError, call_command
 
 from fengqiao.core import crypto
+from fengqiao.core.models import AuditEntry
 from fengqiao.registry.validators import make_id_number
 from fengqiao.selfservice.importing import import_records
 from fengqiao.selfservice.models import CriminalRecord
@@ -75,3 +78,20 @@ def test_only_a_bureau_imports(tmp_path, personas):
     with pytest.raises(PermissionDenied):
         import_records(csv_file(tmp_path, ROWS[:1]), actor=personas.station)
     assert not records().exists()
+
+
+def test_the_command_imports_as_the_actor_it_names(tmp_path, personas):
+    # when a bureau's user runs the command line on a file
+    out = io.StringIO()
+    call_command(
+        "import_judgements", str(csv_file(tmp_path, ROWS[:2])), "--actor", personas.city.username, stdout=out
+    )
+    # then the judgements are in the register, imported in that user's name
+    assert records().count() == 2
+    assert AuditEntry.objects.filter(actor=personas.city).exists()
+    # and a grid worker's name is refused with a message, nothing written
+    with pytest.raises(CommandError):
+        call_command(
+            "import_judgements", str(csv_file(tmp_path, ROWS[2:3])), "--actor", personas.grid_a.username
+        )
+    assert records().count() == 2
