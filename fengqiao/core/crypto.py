@@ -170,10 +170,17 @@ def _database_holds_hashes() -> bool:
     return False
 
 
-def reload_keys() -> Keyring:
+def forget_keys() -> None:
+    """Drop every key this process read or derived (the ring, its ciphers, the index MAC): the next
+    use reads them afresh. A cipher kept for a key id after the ring changed would go on using the
+    old key's material under that id."""
     keyring.cache_clear()
     _aead.cache_clear()
     _index_mac.cache_clear()
+
+
+def reload_keys() -> Keyring:
+    forget_keys()
     return keyring()
 
 

@@ -41,7 +41,7 @@ def own_keys(settings, tmp_path):
     settings.DATA_KEYS_FILE = tmp_path / "data.keys"
     crypto.reload_keys()
     yield settings.DATA_KEYS_FILE
-    crypto.keyring.cache_clear()  # the suite's own key again, read afresh once settings are back
+    crypto.forget_keys()  # the suite's own key again, read afresh once settings are back
 
 
 def stored(table: str, column: str) -> list:
@@ -252,14 +252,14 @@ def test_a_database_written_under_a_key_is_not_given_a_new_one(personas, setting
     make_person(make_address(personas.territory.grid_a), phone="13912345678")
     # when the key file is missing (a database restored or moved without it)
     settings.DATA_KEYS_FILE = tmp_path / "missing.keys"
-    crypto.keyring.cache_clear()
+    crypto.forget_keys()
     try:
         # then no new key is made over it: reading says which key is needed
         with pytest.raises(crypto.NoDataKey, match="missing.keys does not exist"):
             crypto.keyring()
         assert not settings.DATA_KEYS_FILE.exists()
     finally:
-        crypto.keyring.cache_clear()
+        crypto.forget_keys()
 
 
 def test_the_bulk_path_makes_the_first_key_before_it_opens_a_copy(personas, own_keys):
@@ -267,7 +267,7 @@ def test_the_bulk_path_makes_the_first_key_before_it_opens_a_copy(personas, own_
     # for values written under another key first
     address = make_address(personas.territory.grid_a)
     own_keys.unlink()
-    crypto.keyring.cache_clear()
+    crypto.forget_keys()
     number = valid_id_number(birth=dt.date(1980, 1, 1), seq=1)
     person = Person(
         id_number=number,
