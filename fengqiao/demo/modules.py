@@ -13,6 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy
+
+from fengqiao.demo import directives, outreach, patrols, points, selfservice
+
 
 @dataclass(frozen=True)
 class DemoModule:
@@ -22,62 +26,17 @@ class DemoModule:
     clear: Callable[[], None]
 
 
-# Later modules, in the order they are generated (a module may use the ones before it).
-MODULES: list[DemoModule] = []
-
-
-def _directives() -> DemoModule:
-    from django.utils.translation import gettext_lazy
-
-    from fengqiao.demo import directives
-
-    label = gettext_lazy("Analysis directives")
-    return DemoModule("directives", label, directives.generate, directives.clear)
-
-
-MODULES.append(_directives())
-
-
-def _patrols() -> DemoModule:
-    from django.utils.translation import gettext_lazy
-
-    from fengqiao.demo import patrols
-
-    label = gettext_lazy("Patrol and prevention")
-    return DemoModule("patrols", label, patrols.generate_demo_patrols, patrols.clear_demo_patrols)
-
-
-MODULES.append(_patrols())
-
-
-def _selfservice() -> DemoModule:
-    from django.utils.translation import gettext_lazy
-
-    from fengqiao.demo import selfservice
-
-    return DemoModule("selfservice", gettext_lazy("Self-service"), selfservice.generate, selfservice.clear)
-
-
-MODULES.append(_selfservice())
-
-
-def _points() -> DemoModule:
-    from django.utils.translation import gettext_lazy
-
-    from fengqiao.demo import points
-
-    return DemoModule("points", gettext_lazy("Volunteer points"), points.generate, points.clear)
-
-
-MODULES.append(_points())
-
-
-def _outreach() -> DemoModule:
-    from django.utils.translation import gettext_lazy
-
-    from fengqiao.demo import outreach
-
-    return DemoModule("outreach", gettext_lazy("Reaching residents"), outreach.generate, outreach.clear)
-
-
-MODULES.append(_outreach())
+# Later modules, in the order they are generated (a module may use the ones before it: the points
+# store credits the patrols' demo patrols).
+MODULES: list[DemoModule] = [
+    DemoModule("directives", gettext_lazy("Analysis directives"), directives.generate, directives.clear),
+    DemoModule(
+        "patrols",
+        gettext_lazy("Patrol and prevention"),
+        patrols.generate_demo_patrols,
+        patrols.clear_demo_patrols,
+    ),
+    DemoModule("selfservice", gettext_lazy("Self-service"), selfservice.generate, selfservice.clear),
+    DemoModule("points", gettext_lazy("Volunteer points"), points.generate, points.clear),
+    DemoModule("outreach", gettext_lazy("Reaching residents"), outreach.generate, outreach.clear),
+]
