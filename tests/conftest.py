@@ -6,9 +6,10 @@ township. Grid C sits in another county's station, out of everyone's reach but t
 """
 
 import importlib
+import time
 
 import pytest
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 
 from fengqiao.accounts.models import Posting, User
 from fengqiao.core.context import Source, acting_as
@@ -136,7 +137,23 @@ def _audit_triggers(on: bool) -> None:
         return
     with connection.cursor() as cursor:
         for sql in _APPEND_ONLY.SQLITE_REVERSE + (_APPEND_ONLY.SQLITE if on else []):
+            _execute_once_unlocked(cursor, sql)
+
+
+def _execute_once_unlocked(cursor, sql: str, patience: float = 10.0) -> None:
+    """The live server's request threads share the test's in-memory connection: a request the
+    browser left in flight (an image, a prefetch) may still hold a statement open when the test
+    ends, and SQLite then refuses to drop a trigger with "table is locked" (it does not wait, as
+    it does for a busy file). Wait for that request to finish."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
             cursor.execute(sql)
+            return
+        except OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 @pytest.fixture(scope="module")
