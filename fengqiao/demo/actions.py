@@ -318,6 +318,7 @@ def _posts(plan, city_unit, by_county, by_station, by_district, grids) -> list[_
         _Post(fixed_for.get(("grid", code), grid_worker_username(code)), Role.GRID_WORKER, grid=grid)
         for code, grid in grids.items()
     ]
+    posts.append(_Post(DemoAccount.VOLUNTEER, Role.VOLUNTEER))  # posted nowhere: a team's member
     posts.append(_Post(DemoAccount.RESIDENT, Role.RESIDENT))
     return posts
 
@@ -363,7 +364,7 @@ def generate_demo_city(
     *, actor, scale: float = DEFAULT_SCALE, seed: int = DEFAULT_SEED, reset: bool = False
 ) -> DemoReport:
     """Build the demo city from the divisions in the database: police units, grids, village
-    outlines, one account per post and the seven demo accounts, in one transaction with one
+    outlines, one account per post and the eight demo accounts, in one transaction with one
     audit entry. If a police tree already exists, nothing changes unless ``reset`` is set, in
     which case the tree, its grids and all postings are removed first."""
     if not _may_generate(actor):

@@ -134,9 +134,10 @@ class DemoAccount:
     OFFICER = "officer"
     GRID = "grid"
     GRID2 = "grid2"
+    VOLUNTEER = "volunteer"  # a member of a team in ``grid``'s grid (the patrols' demo links them)
     RESIDENT = "resident"
 
-    ALL = (ADMIN, CITY, STATION, OFFICER, GRID, GRID2, RESIDENT)
+    ALL = (ADMIN, CITY, STATION, OFFICER, GRID, GRID2, VOLUNTEER, RESIDENT)
 
 
 # The usernames of the other generated staff come from the code of the post they hold.

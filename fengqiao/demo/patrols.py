@@ -6,6 +6,10 @@ the model compounds' at their entrances, each station's video wall and a month o
 log, the demo's criminal cases solved by video linked to their cameras, and the community officers'
 household visits of the last four weeks.
 
+The ``volunteer`` demo account is a member (the leader) of the first team, which serves in the
+showcase grid of the ``grid`` account and walks its patrols, so the volunteer's pages show a
+team, its plan's checkpoints and a record of their own.
+
 Rows go in with the import path's ``copy_in`` under ``bulk_load``; nothing here is a case type of
 the kernel (the cases solved by video are the events generator's, already solved by video).
 Deterministic for a seed and a day.
@@ -25,7 +29,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from shapely.geometry import Point, shape
 
-from fengqiao.accounts.models import Posting
+from fengqiao.accounts.models import Posting, User
 from fengqiao.core import audit
 from fengqiao.core.importing import bulk_load, copy_in
 from fengqiao.core.roles import Role
@@ -151,6 +155,19 @@ def _staff():
     return workers, officers, stations
 
 
+def _showcase():
+    """The grid of the ``grid`` demo account and the ``volunteer`` account, where they exist."""
+    grid_id = (
+        Posting.objects.filter(user__username=names.DemoAccount.GRID, grid__isnull=False)
+        .values_list("grid_id", flat=True)
+        .first()
+    )
+    volunteer = User.objects.filter(
+        username=names.DemoAccount.VOLUNTEER, role=Role.VOLUNTEER, is_active=True
+    ).first()
+    return grid_id, volunteer
+
+
 def clear_demo_patrols() -> None:
     """Remove every row of patrol and prevention (before the city they refer to goes)."""
     with transaction.atomic():
@@ -189,6 +206,8 @@ def generate_demo_patrols(
     tz = timezone.get_current_timezone()
     now = timezone.now()
     workers, officers, stations = _staff()
+    showcase_grid, volunteer = _showcase()
+    showcase = next((row for row in grids if row[0] == showcase_grid), None)
     outlines = {pk: shape(geometry) for pk, _path, geometry, _c, _n in grids}
     path_of = {pk: path for pk, path, *_rest in grids}
     rows: dict[type, list] = defaultdict(list)
@@ -201,6 +220,9 @@ def generate_demo_patrols(
     for i in range(n_teams):
         grid_id, path, _geometry, community_id, village = grids[rng.randrange(len(grids))]
         kind = _pick(rng, KIND_WEIGHTS)
+        if i == 0 and showcase is not None:  # the volunteer's team, in the grid worker's grid
+            grid_id, path, _geometry, community_id, village = showcase
+            kind = TeamKind.RED_ARMBAND
         surname = names.surname(rng)
         name = TEAM_NAMES[kind].format(
             village=village or "", surname=surname, given=names.person_name(rng)[-1]
@@ -256,6 +278,9 @@ def generate_demo_patrols(
                 is_active=rng.random() > 0.05,
             )
         )
+    if volunteer is not None and rows[Member]:  # the first member of the first team logs in
+        first = rows[Member][0]
+        first.user_id, first.name, first.is_active = volunteer.pk, volunteer.full_name, True
     leaders = {m.team_id: m.pk for m in reversed(rows[Member])}
 
     # --- patrols of the last weeks: tracks, scans, grids passed -----------------------------------
@@ -263,8 +288,10 @@ def generate_demo_patrols(
     checkpoints_of = defaultdict(list)
     for cp in rows[Checkpoint]:
         checkpoints_of[cp.plan.team_id].append(cp)
-    for team in teams:
+    for n, team in enumerate(teams):
         patroller = workers.get(team.grid_id) or actor.pk
+        if n == 0 and volunteer is not None:
+            patroller = volunteer.pk
         cps = checkpoints_of[team.pk]
         for week in range(WEEKS):
             for k in range(PATROLS_PER_TEAM_WEEK):

@@ -13,7 +13,7 @@ from tests.demo.conftest import SCALE, SEED
 
 pytestmark = pytest.mark.django_db
 
-ACCOUNTS = ["admin", "city", "station", "officer", "grid", "grid2", "resident"]
+ACCOUNTS = ["admin", "city", "station", "officer", "grid", "grid2", "volunteer", "resident"]
 
 
 def demo(*args) -> str:
@@ -44,7 +44,7 @@ def test_first_run_imports_the_divisions_generates_the_city_and_prints_the_accou
     # the city was generated
     assert Grid.objects.unscoped(reason="test: count the generated grids").count() == 174
     assert "5 police stations" in output and "174 grids" in output
-    # and the seven accounts are listed, in order, with the demo password
+    # and the eight accounts are listed, in order, with the demo password
     assert account_lines(output) == ACCOUNTS
     assert "fengqiao-demo" in output
     grid_line = next(line for line in output.splitlines() if line.startswith("grid "))

@@ -87,7 +87,7 @@ def test_counts_follow_the_article_at_a_small_scale(small_city):
         "villages": 31,
         "grids": 174,
         "staff": 191,
-        "accounts": 193,
+        "accounts": 194,
     }
 
 
@@ -203,16 +203,16 @@ def test_staff_for_every_post(small_city):
     assert len({u.full_name for u in staff}) > len(staff) // 3
 
 
-def test_the_seven_demo_accounts(small_city):
+def test_the_eight_demo_accounts(small_city):
     # given the generated city
     users = {
         u.username: u
         for u in User.objects.filter(
-            username__in=["admin", "city", "station", "officer", "grid", "grid2", "resident"]
+            username__in=["admin", "city", "station", "officer", "grid", "grid2", "volunteer", "resident"]
         )
     }
-    # then all seven exist and log in with the demo password
-    assert set(users) == {"admin", "city", "station", "officer", "grid", "grid2", "resident"}
+    # then all eight exist and log in with the demo password
+    assert set(users) == {"admin", "city", "station", "officer", "grid", "grid2", "volunteer", "resident"}
     for username in users:
         assert (
             authenticate(RequestFactory().post("/login/"), username=username, password=DEMO_PASSWORD)
@@ -227,20 +227,21 @@ def test_the_seven_demo_accounts(small_city):
         "officer": Role.COMMUNITY_OFFICER,
         "grid": Role.GRID_WORKER,
         "grid2": Role.GRID_WORKER,
+        "volunteer": Role.VOLUNTEER,
         "resident": Role.RESIDENT,
     }
     # posted where the README says: the city, the first station, its first district, a grid there
     posting = {
         name: u.postings.select_related("unit", "grid__district").get()
         for name, u in users.items()
-        if name not in ("admin", "resident")
+        if name not in ("admin", "volunteer", "resident")
     }
     assert posting["city"].unit.kind == UnitKind.CITY
     first_station = units(UnitKind.STATION)[0]
     assert posting["station"].unit == first_station
     assert posting["officer"].unit == first_station.children.order_by("code").first()
     assert posting["grid"].grid.district == posting["officer"].unit
-    assert not users["resident"].postings.exists()
+    assert not users["resident"].postings.exists() and not users["volunteer"].postings.exists()
     assert not users["admin"].postings.exists()
 
 
@@ -342,7 +343,7 @@ def test_reset_to_a_smaller_city_deactivates_staff_without_a_post(wuzhong, runne
     assert gone and all(re.fullmatch(r"(grid\d{15}|officer\d{12}Q\d{2}|chief\d{12})", u) for u in gone)
     assert all_grids().count() == 174
     without_post = User.objects.filter(is_active=True, is_superuser=False, postings__isnull=True)
-    assert set(without_post.values_list("username", flat=True)) == {"resident"}
+    assert set(without_post.values_list("username", flat=True)) == {"resident", "volunteer"}
 
 
 def test_only_a_superuser_may_generate(wuzhong):

@@ -2,7 +2,8 @@
 tracks walked inside their grids with the checkpoints scanned and the grids passed, cameras in every
 grid and at the model compounds' gates, the stations' video-patrol log, the demo's cases solved by
 video linked to cameras, the officers' visits; the command room's prevention figures are all
-non-zero; a second run changes nothing, and clearing leaves nothing."""
+non-zero; a second run changes nothing, and clearing leaves nothing. The ``volunteer`` account
+logs in to its team's patrol tasks and its own record."""
 
 import datetime as dt
 from collections import defaultdict
@@ -11,13 +12,14 @@ import pytest
 from django.utils import timezone, translation
 from shapely.geometry import Point, shape
 
+from fengqiao.accounts.models import Posting
 from fengqiao.analytics.dashboard import dashboard
 from fengqiao.demo import patrols as demo
-from fengqiao.demo.actions import generate_demo_events, generate_demo_registry
+from fengqiao.demo.actions import DEMO_PASSWORD, generate_demo_events, generate_demo_registry
 from fengqiao.events.choices import Offence, SolveMethod
 from fengqiao.events.models import Event
 from fengqiao.geo.models import Grid, PoliceUnit
-from fengqiao.patrols.models import Member, Passage, Patrol, Scan, Team, TrackPoint, Visit
+from fengqiao.patrols.models import Member, Passage, Patrol, Plan, Scan, Team, TrackPoint, Visit
 from fengqiao.video.models import Camera, Compound, PatrolLog, SolvedByVideo
 from fengqiao.video.rules import check_device_code
 from tests.demo.conftest import SEED
@@ -104,3 +106,37 @@ def test_the_demo_fills_patrol_and_prevention_and_its_figures(prevention, runner
     demo.clear_demo_patrols()
     assert not rows(Team).exists() and not rows(Camera).exists() and not rows(Patrol).exists()
     assert not TrackPoint.objects.exists() and not rows(SolvedByVideo).exists()
+
+
+def test_the_volunteer_account_sees_its_teams_patrol_tasks_and_its_own_record(small_city, runner, client):
+    # given the demo's patrols on the small city (no registry needed)
+    demo.generate_demo_patrols(actor=runner, scale=SCALE, seed=SEED)
+    member = Member.objects.select_related("team", "user").get(user__username="volunteer")
+    team, grid = member.team, Posting.objects.get(user__username="grid").grid
+    # the volunteer leads a team of the grid account's grid, whose plan's checkpoints are in it
+    assert member.is_active and member.name == member.user.full_name and team.leader_id == member.pk
+    assert team.grid_id == grid.pk and team.is_active
+    plan = rows(Plan).get(team=team)
+    outline = shape(grid.geometry).buffer(1e-6)
+    assert plan.checkpoints.count() >= 2
+    assert all(outline.contains(Point(c.lon, c.lat)) for c in plan.checkpoints.all())
+    walked = rows(Patrol).filter(patroller=member.user)
+    assert walked.count() > 0 and set(walked.values_list("team", flat=True)) == {team.pk}
+
+    # when they log in with the demo password
+    assert client.post("/login/", {"username": "volunteer", "password": DEMO_PASSWORD}).status_code == 302
+    home = client.get("/").content.decode()
+    assert 'data-module="patrol_go"' in home and 'data-module="patrol_record"' in home
+    # then their record shows their team, its plan (their patrol tasks) and their own patrols
+    record = client.get("/patrols/me/").content.decode()
+    assert team.name in record and plan.name in record
+    assert f"<dd>{walked.count()}</dd>" in record
+    assert f'<option value="{plan.pk}">' in client.get("/patrols/go/").content.decode()
+    assert client.get(f"/patrols/plans/{plan.pk}/").status_code == 200
+    # and no other team's
+    other = rows(Team).exclude(pk=team.pk).first()
+    assert client.get(f"/patrols/teams/{other.pk}/").status_code == 404
+
+    # running the demo again reuses it: still one membership
+    assert demo.generate_demo_patrols(actor=runner, scale=SCALE, seed=SEED) is None
+    assert Member.objects.filter(user=member.user).count() == 1
