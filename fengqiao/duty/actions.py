@@ -8,13 +8,14 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from fengqiao.accounts.models import User
-from fengqiao.core import audit
+from fengqiao.core import audit, casework
 from fengqiao.core.roles import Role
 from fengqiao.core.scoping import OutOfScope, is_staff, is_under, scope_prefixes
 from fengqiao.duty import selectors
-from fengqiao.duty.choices import RuleKind, ShiftKind
-from fengqiao.duty.models import Assignment, DutyRule, Leave, Roster, ShiftTemplate
+from fengqiao.duty.choices import ProposalStatus, RuleKind, ShiftKind
+from fengqiao.duty.models import Assignment, DutyRule, Leave, Roster, ShiftTemplate, SwapRequest
 from fengqiao.duty.solver import Proposal, propose
+from fengqiao.duty.workflow import too_late
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import PoliceUnit
 
@@ -24,6 +25,7 @@ LEAVE_SAVE = audit.register("duty_leave", "recorded leave")
 ROSTER_CREATE = audit.register("duty_roster_create", "created a roster")
 ROSTER_PROPOSE = audit.register("duty_roster_propose", "had the solver propose a roster")
 ROSTER_EXPORT = audit.register("duty_roster_export", "exported a roster")
+SWAP_ASK = audit.register("duty_swap_ask", "asked to swap a shift")
 
 PLANNERS = {Role.CITY_COMMAND, Role.COUNTY_BUREAU, Role.STATION}
 
@@ -188,17 +190,22 @@ def propose_roster(
     roster: Roster, *, actor, seconds: float | None = None, first_only: bool = False
 ) -> Proposal:
     """Ask the solver for a roster meeting the rules; a feasible one replaces the draft's
-    assignments (atomically), an infeasible one changes nothing and names the rules in conflict."""
+    assignments (atomically), an infeasible one changes nothing and names the rules in conflict.
+    The roster keeps the answer (``proposal_status``, ``proposal``) for its page."""
     _require_planner(actor)
     if not roster.is_visible_to(actor):
         raise OutOfScope("roster")
-    problem = selectors.problem_for(roster)
-    if not problem.people:
-        raise ValidationError(_("Nobody works in %(unit)s: post staff there first.") % {"unit": roster.unit})
-    if not problem.shifts:
-        raise ValidationError(_("%(unit)s has no shift templates yet.") % {"unit": roster.unit})
+    problem = _solvable(roster)
     proposal = propose(problem, seconds=seconds or 10.0, first_only=first_only)
     with transaction.atomic():
+        roster.proposal_status = ProposalStatus.FEASIBLE if proposal.feasible else ProposalStatus.INFEASIBLE
+        roster.proposal = {
+            "shifts": len(proposal.slots),
+            "seconds": round(proposal.seconds, 2),
+            "conflicts": proposal.conflicts[:20],
+            "status": proposal.status,
+        }
+        roster.save(update_fields=["proposal_status", "proposal", "updated_at"])
         if proposal.feasible:
             Assignment.objects.filter(roster=roster).delete()
             shifts = {
@@ -220,7 +227,6 @@ def propose_roster(
                 )
                 for slot in proposal.slots
             )
-            roster.save(update_fields=["updated_at"])
         audit.record(
             ROSTER_PROPOSE,
             roster,
@@ -234,5 +240,139 @@ def propose_roster(
     return proposal
 
 
+def _solvable(roster: Roster):
+    """The roster's problem, when the solver has something to work with."""
+    problem = selectors.problem_for(roster)
+    if not problem.people:
+        raise ValidationError(_("Nobody works in %(unit)s: post staff there first.") % {"unit": roster.unit})
+    if not problem.shifts:
+        raise ValidationError(_("%(unit)s has no shift templates yet.") % {"unit": roster.unit})
+    return problem
+
+
+@transaction.atomic
+def queue_proposal(roster: Roster, *, actor, first_only: bool = False) -> Roster:
+    """Hand the solver's proposal to the worker (it takes up to ten seconds): the roster says
+    "being proposed" until the worker has run :func:`propose_roster`."""
+    from fengqiao.duty.tasks import propose_in_worker
+
+    _require_planner(actor)
+    if not roster.is_visible_to(actor):
+        raise OutOfScope("roster")
+    _solvable(roster)  # what cannot start is said now, not by the worker
+    locked = Roster.objects.visible_to(actor).select_for_update().get(pk=roster.pk)
+    if locked.proposal_status == ProposalStatus.QUEUED:
+        raise ValidationError(_("The solver is working on this roster already."))
+    locked.proposal_status, locked.proposal = ProposalStatus.QUEUED, {}
+    locked.save(update_fields=["proposal_status", "proposal", "updated_at"])
+    transaction.on_commit(lambda: propose_in_worker.enqueue(locked.pk, actor.pk, first_only))
+    return locked
+
+
+def proposal_failed(roster: Roster, message: str) -> None:
+    """The worker could not propose (the staff or the shifts went in between): the page says why."""
+    Roster.objects.unscoped(reason="duty: the worker marks its own proposal").filter(pk=roster.pk).update(
+        proposal_status=ProposalStatus.FAILED, proposal={"conflicts": [message]}
+    )
+
+
 def record_export(roster: Roster, fmt: str, *, actor) -> None:
     audit.record(ROSTER_EXPORT, roster, actor=actor, after={"format": fmt})
+
+
+# ---------------------------------------------------------------------------------------------
+# shift swaps, on the casework kernel (duty.workflow)
+
+
+def request_swap(
+    *,
+    actor,
+    assignment: Assignment,
+    partner: User,
+    partner_assignment: Assignment | None = None,
+    note: str = "",
+) -> SwapRequest:
+    """``actor`` asks to swap their ``assignment`` with ``partner``'s ``partner_assignment`` (the
+    same roster), or, without one, to hand it to ``partner``. The colleague hears of it; nothing
+    moves until the chief approves."""
+    if assignment is None or assignment.user_id != actor.pk:
+        raise ValidationError({"assignment": [_("Choose one of your own shifts.")]})
+    roster = assignment.roster
+    if (
+        partner is None
+        or partner.pk == actor.pk
+        or partner.pk not in {u.pk for u in selectors.staff_of(roster.unit)}
+    ):
+        raise ValidationError({"partner": [_("Choose a colleague on the same roster.")]})
+    if partner_assignment is not None and (
+        partner_assignment.roster_id != roster.pk or partner_assignment.user_id != partner.pk
+    ):
+        raise ValidationError(
+            {"partner_assignment": [_("Choose a shift of the colleague on the same roster.")]}
+        )
+    pending = SwapRequest.objects.unscoped(reason="duty: one open swap per shift").filter(
+        requester=actor, roster=roster, day=assignment.day, status__in=SwapRequest.workflow.open_states
+    )
+    if pending.exists():
+        raise ValidationError({"assignment": [_("You have asked to swap this shift already.")]})
+    swap = SwapRequest(
+        roster=roster,
+        requester=actor,
+        day=assignment.day,
+        shift=assignment.shift,
+        partner=partner,
+        partner_day=partner_assignment.day if partner_assignment else None,
+        partner_shift=partner_assignment.shift if partner_assignment else None,
+        scope_path=roster.unit.path,
+        holder_path=_posting_under(partner, roster.unit),
+        assignee=partner,
+    )
+    if (late := too_late(swap)) is not None:
+        raise ValidationError({"assignment": [str(late)]})
+    mine = f"{assignment.day:%m-%d} {assignment.shift.code}"
+    if partner_assignment is None:
+        swap.title = _("%(name)s hands %(shift)s to %(other)s") % {
+            "name": actor,
+            "shift": mine,
+            "other": partner,
+        }
+    else:
+        swap.title = _("%(name)s %(shift)s ⇄ %(other)s %(theirs)s") % {
+            "name": actor,
+            "shift": mine,
+            "other": partner,
+            "theirs": f"{partner_assignment.day:%m-%d} {partner_assignment.shift.code}",
+        }
+    swap.title = swap.title[:200]
+
+    def record(case):
+        audit.record(
+            SWAP_ASK,
+            case,
+            actor=actor,
+            after={
+                "roster": roster.pk,
+                "day": case.day,
+                "partner": partner.pk,
+                "partner_day": case.partner_day,
+            },
+        )
+
+    return casework.open_case(
+        swap, actor=actor, county=roster.unit.path.split("/")[1], note=(note or "").strip(), record=record
+    )
+
+
+def _posting_under(user: User, unit: PoliceUnit) -> str:
+    """Where the colleague is posted, under the roster's unit: the inbox of their place holds it."""
+    for path in user.scope_paths():
+        if is_under(path, unit.path):
+            return path
+    return unit.path
+
+
+def move_swap(
+    swap: SwapRequest, name: str, *, actor, version: int | None, note: str = "", data: dict | None = None
+) -> SwapRequest:
+    """A step of the swap, through the kernel (permission, timeline, audit, notifications)."""
+    return casework.apply(swap, name, actor=actor, version=version, note=note, data=data)

@@ -7,11 +7,14 @@ import datetime as dt
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connections, models
+from django.db.models import Q
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from fengqiao.core.scoping import ScopedModel
-from fengqiao.duty.choices import RosterStatus, RuleKind, ShiftKind
+from fengqiao.core.casework import Case
+from fengqiao.core.scoping import ScopedModel, ScopedQuerySet, scope_prefixes, scope_q
+from fengqiao.duty.choices import ProposalStatus, RosterStatus, RuleKind, ShiftKind
 from fengqiao.geo.models import PoliceUnit
 
 WEEKDAYS = [0, 1, 2, 3, 4, 5, 6]  # Monday first, as Python counts them
@@ -142,6 +145,12 @@ class Roster(ScopedModel):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # The solver runs in the worker: where its latest proposal stands, and what it said
+    # (shifts, seconds, the rules in conflict when none meets them).
+    proposal_status = models.CharField(
+        _("proposal"), max_length=16, choices=ProposalStatus.choices, default=ProposalStatus.NONE, blank=True
+    )
+    proposal = models.JSONField(_("the solver's answer"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("roster")
@@ -180,3 +189,75 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"{self.user} {self.day} {self.shift.code}"
+
+
+UNSCOPED_PARTIES = "duty: the two parties of a swap request see it wherever they are posted"
+
+
+class SwapQuerySet(ScopedQuerySet):
+    def visible_to(self, user):
+        """Under the user's postings, as every scoped row; and to its two parties, who may be
+        posted below the roster's unit (a community officer on the station's roster)."""
+        prefixes = scope_prefixes(user)
+        if prefixes is None:
+            return super().visible_to(user)
+        if user is None or not user.is_authenticated:
+            return self.none().unscoped(reason=UNSCOPED_PARTIES)
+        mine = Q(requester_id=user.pk) | Q(partner_id=user.pk)
+        if prefixes:
+            mine |= scope_q(prefixes, vendor=connections[self.db].vendor)
+        return self.unscoped(reason=UNSCOPED_PARTIES).filter(mine)
+
+
+class SwapRequest(Case):
+    """Staff A asks to swap one of their shifts with colleague B's shift (or to hand it to B): a
+    case on the casework kernel. B agrees, the chief approves (the two assignments are exchanged,
+    the rules checked again) or refuses. Lives in the roster's unit; what was asked is kept as
+    day and shift, so a roster proposed again in between is judged as it then stands."""
+
+    roster = models.ForeignKey(
+        Roster, on_delete=models.PROTECT, related_name="swaps", verbose_name=_("roster")
+    )
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("asked by")
+    )
+    day = models.DateField(_("date"))
+    shift = models.ForeignKey(
+        ShiftTemplate, on_delete=models.PROTECT, related_name="+", verbose_name=_("shift")
+    )
+    partner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("colleague")
+    )
+    # Empty: the shift is handed to the colleague, who gives none back.
+    partner_day = models.DateField(_("colleague's date"), null=True, blank=True)
+    partner_shift = models.ForeignKey(
+        ShiftTemplate,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("colleague's shift"),
+    )
+    title = models.CharField(_("title"), max_length=200)
+
+    objects = SwapQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("shift swap request")
+        verbose_name_plural = _("shift swap requests")
+        ordering = ["-opened_at"]
+
+    def get_absolute_url(self) -> str:
+        return reverse("swap_detail", args=[self.number])
+
+    @property
+    def is_handover(self) -> bool:
+        return self.partner_day is None
+
+    def get_category_display(self) -> str:
+        """What the inbox's category column shows."""
+        return str(_("shift handed over") if self.is_handover else _("shift swap"))
+
+    def is_visible_to(self, user) -> bool:
+        parties = getattr(user, "pk", None) in (self.requester_id, self.partner_id)
+        return parties or super().is_visible_to(user)

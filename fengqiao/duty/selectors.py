@@ -9,7 +9,7 @@ from fengqiao.core.roles import Role
 from fengqiao.core.scoping import get_visible_or_404
 from fengqiao.duty.choices import RuleKind
 from fengqiao.duty.coverage import Breach, check
-from fengqiao.duty.models import Assignment, DutyRule, Leave, Roster, ShiftTemplate
+from fengqiao.duty.models import Assignment, DutyRule, Leave, Roster, ShiftTemplate, SwapRequest
 from fengqiao.duty.problem import Person, Problem, Rule, Shift, Slot
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import PoliceUnit
@@ -155,4 +155,56 @@ def own_assignments(user, since: dt.date):
         Assignment.objects.filter(user=user, day__gte=since)
         .select_related("roster__unit", "shift", "area")
         .order_by("day", "shift__start")
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# shift swaps
+
+SWAP_WINDOW = dt.timedelta(days=7)  # the colleagues' shifts offered around one's own
+
+
+def own_assignment(user, pk) -> Assignment:
+    """One of the user's own shifts; someone else's is the same 404 as a missing one."""
+    from django.http import Http404
+
+    found = (
+        Assignment.objects.filter(user=user, pk=pk).select_related("roster__unit", "shift", "area").first()
+    )
+    if found is None:
+        raise Http404("no such shift of yours")
+    return found
+
+
+def own_assignment_on(user, day: dt.date) -> Assignment | None:
+    return own_assignments(user, day).filter(day=day).first()
+
+
+def swap_offers(assignment: Assignment) -> tuple[list[User], list[Assignment]]:
+    """Whom a shift may go to: the colleagues on its roster, and their shifts within a week of it."""
+    colleagues = [u for u in staff_of(assignment.roster.unit) if u.pk != assignment.user_id]
+    shifts = list(
+        Assignment.objects.filter(
+            roster=assignment.roster,
+            user__in=colleagues,
+            day__range=(assignment.day - SWAP_WINDOW, assignment.day + SWAP_WINDOW),
+        )
+        .select_related("user", "shift")
+        .order_by("day", "shift__start", "user_id")
+    )
+    return colleagues, shifts
+
+
+def swaps_for(user):
+    """Swap requests the user is a party to, or that lie in their scope."""
+    return SwapRequest.objects.visible_to(user).select_related(
+        "requester", "partner", "shift", "partner_shift"
+    )
+
+
+def swap_for(user, number: str) -> SwapRequest:
+    return get_visible_or_404(
+        SwapRequest.objects.select_related("roster__unit", "requester", "partner", "shift", "partner_shift"),
+        user,
+        number=number,
     )

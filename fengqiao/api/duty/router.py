@@ -5,10 +5,12 @@ roster outside the caller's scope is 404, exactly like a missing one."""
 import datetime as dt
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
 from fengqiao.accounts.models import User
+from fengqiao.api import cases
 from fengqiao.api.duty.schemas import (
     LeaveIn,
     ProposalOut,
@@ -19,9 +21,11 @@ from fengqiao.api.duty.schemas import (
     RuleOut,
     ShiftIn,
     ShiftOut,
+    SwapIn,
+    SwapOut,
 )
 from fengqiao.api.pagination import LimitOffset, paginate
-from fengqiao.api.schemas import ERRORS, RowId
+from fengqiao.api.schemas import ERRORS, ConflictOut, ErrorOut, RowId, TransitionIn
 from fengqiao.duty import actions, selectors
 from fengqiao.geo.models import PoliceUnit
 
@@ -195,3 +199,86 @@ def add_leave(request, body: LeaveIn):
         note=body.note,
     )
     return Status(201, {"id": leave.pk, "first_day": leave.first_day, "last_day": leave.last_day})
+
+
+# ---------------------------------------------------------------------------------------------
+# shift swaps (the casework kernel: duty.workflow)
+
+
+def _swap(swap, user) -> dict:
+    return {
+        "number": swap.number,
+        "title": swap.title,
+        "status": swap.status,
+        "status_label": swap.status_label,
+        "version": swap.version,
+        "roster": swap.roster_id,
+        "requester": swap.requester.get_username(),
+        "day": swap.day,
+        "shift": swap.shift.code,
+        "partner": swap.partner.get_username(),
+        "partner_day": swap.partner_day,
+        "partner_shift": swap.partner_shift.code if swap.partner_shift_id else "",
+        "steps": [
+            {"name": t.name, "label": str(t.label), "needs_note": t.needs_note}
+            for t in swap.workflow.available(swap, user)
+        ],
+    }
+
+
+@router.get("/swaps", response={200: list[SwapOut], **ERRORS}, summary="Shift swap requests")
+@paginate(LimitOffset)
+def list_swaps(request):
+    """The swaps the caller is a party to, and those of the rosters in their scope."""
+    _require_staff(request.auth)
+    return [_swap(s, request.auth) for s in selectors.swaps_for(request.auth)[:500]]
+
+
+@router.post("/swaps", response={201: SwapOut, **ERRORS}, summary="Ask a colleague to swap a shift")
+def ask_swap(request, body: SwapIn, response: HttpResponse):
+    """Your shift on ``day`` for the colleague's on ``partner_day`` (or handed to them without
+    one); the colleague agrees, then the chief approves."""
+    user = request.auth
+    _require_staff(user)
+    mine = selectors.own_assignment_on(user, body.day)
+    if mine is None:
+        raise ValidationError({"day": [_("You have no shift on this day.")]})
+    partner = User.objects.filter(username=body.partner, is_active=True).first()
+    if partner is None:
+        raise ValidationError({"partner": [_("No such user.")]})
+    theirs = None
+    if body.partner_day is not None:
+        theirs = mine.roster.assignments.filter(user=partner, day=body.partner_day).first()
+        if theirs is None:
+            raise ValidationError({"partner_day": [_("The colleague has no shift on this day.")]})
+    swap = actions.request_swap(
+        actor=user, assignment=mine, partner=partner, partner_assignment=theirs, note=body.note
+    )
+    response["ETag"] = cases.etag(swap.version)
+    return Status(201, _swap(selectors.swap_for(user, swap.number), user))
+
+
+@router.get("/swaps/{number}", response={200: SwapOut, **ERRORS}, summary="One swap request")
+def swap_detail(request, number: str, response: HttpResponse):
+    swap = selectors.swap_for(request.auth, number)
+    response["ETag"] = cases.etag(swap.version)
+    return _swap(swap, request.auth)
+
+
+@router.post(
+    "/swaps/{number}/transitions",
+    response={200: SwapOut, 412: ConflictOut, 428: ErrorOut, **ERRORS},
+    summary="Take a step of a swap request",
+    openapi_extra=cases.IF_MATCH_PARAMETER,
+)
+def move_swap(request, number: str, payload: TransitionIn, response: HttpResponse):
+    """``agree`` / ``decline`` (the colleague), ``approve`` / ``refuse`` (the chief: an approval
+    that would break a rule of the roster is 422 naming it), ``withdraw`` (who asked), against the
+    version the caller saw."""
+    swap = selectors.swap_for(request.auth, number)
+    refused = cases.move(request, swap, payload, response, take=actions.move_swap)
+    if refused is not None:
+        return refused
+    moved = selectors.swap_for(request.auth, number)
+    response["ETag"] = cases.etag(moved.version)
+    return _swap(moved, request.auth)

@@ -100,3 +100,34 @@ class LeaveIn(InputSchema):
     first_day: dt.date
     last_day: dt.date
     note: str = Field("", max_length=200)
+
+
+class SwapIn(InputSchema):
+    day: dt.date = Field(description="the day of your own shift to swap")
+    partner: str = Field(min_length=1, max_length=150, description="the colleague's username")
+    partner_day: dt.date | None = Field(
+        None, description="the day of the colleague's shift you take in exchange; empty: hand yours over"
+    )
+    note: str = Field("", max_length=500)
+
+
+class SwapStepOut(Schema):
+    name: str
+    label: str
+    needs_note: bool
+
+
+class SwapOut(Schema):
+    number: str
+    title: str
+    status: str
+    status_label: str
+    version: int
+    roster: int
+    requester: str
+    day: dt.date
+    shift: str
+    partner: str
+    partner_day: dt.date | None
+    partner_shift: str
+    steps: list[SwapStepOut]

@@ -30,3 +30,40 @@ class RosterForm(ActionErrorsMixin, forms.Form):
     def __init__(self, user, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = roster_units(user)
+
+
+class SwapForm(ActionErrorsMixin, forms.Form):
+    """Whom to give one's shift to: a colleague's shift within a week (a swap), or the colleague
+    alone (a hand-over)."""
+
+    choice = forms.ChoiceField(label=_("Swap with"))
+    note = forms.CharField(
+        label=_("Reason"), required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, colleagues, shifts, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.colleagues = {str(u.pk): u for u in colleagues}
+        self.shifts = {str(a.pk): a for a in shifts}
+        swaps = [
+            (
+                f"a{a.pk}",
+                f"{a.user} · {a.day:%m-%d} · {a.shift.code} {a.shift.name} "
+                f"{a.shift.start:%H:%M}+{a.shift.hours}h",
+            )
+            for a in shifts
+        ]
+        handovers = [(f"u{u.pk}", str(u)) for u in colleagues]
+        self.fields["choice"].choices = [
+            ("", "—"),
+            (_("Their shift in exchange"), swaps),
+            (_("Hand my shift to"), handovers),
+        ]
+
+    def chosen(self):
+        """(the colleague, their shift or None)."""
+        value = self.cleaned_data["choice"]
+        if value.startswith("a"):
+            shift = self.shifts[value[1:]]
+            return shift.user, shift
+        return self.colleagues[value[1:]], None

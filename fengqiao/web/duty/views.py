@@ -8,15 +8,20 @@ roster outside the reader's scope is a 404 like a missing one.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse
+from django.db.models import Q
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fengqiao.duty import actions, exports, selectors
+from fengqiao.core.casework import Conflict, NotAvailable
+from fengqiao.duty import actions, exports, selectors, swaps
+from fengqiao.duty.choices import ProposalStatus, SwapStatus
 from fengqiao.duty.coverage import timeline
 from fengqiao.web.duty import forms
+from fengqiao.web.events.forms import TransitionForm
+from fengqiao.web.events.views import describe, held_back, timeline_rows
 from fengqiao.web.menu import requires
 
 
@@ -70,9 +75,25 @@ def roster_detail(request, pk: int):
             "breaches": breaches,
             "slots": len(slots),
             "may_plan": actions.may_plan(request.user),
-            "conflicts": request.session.pop(f"roster-{roster.pk}-conflicts", []),
+            "proposing": roster.proposal_status == ProposalStatus.QUEUED,
+            "conflicts": roster.proposal.get("conflicts", [])
+            if roster.proposal_status in (ProposalStatus.INFEASIBLE, ProposalStatus.FAILED)
+            else [],
         },
     )
+
+
+@require_GET
+@login_required
+def roster_proposal_status(request, pk: int):
+    """The fragment the roster page polls while the worker proposes; once it has answered, the
+    page reloads to show the roster or the rules in conflict."""
+    roster = selectors.roster_for(request.user, pk)
+    if roster.proposal_status == ProposalStatus.QUEUED:
+        return render(request, "web/duty/_proposing.html", {"roster": roster})
+    response = HttpResponse(status=204)
+    response["HX-Refresh"] = "true"
+    return response
 
 
 @require_POST
@@ -80,19 +101,11 @@ def roster_detail(request, pk: int):
 def roster_propose(request, pk: int):
     roster = selectors.roster_for(request.user, pk)
     try:
-        proposal = actions.propose_roster(roster, actor=request.user)
+        actions.queue_proposal(roster, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
-        if proposal.feasible:
-            messages.success(
-                request,
-                _("The solver proposed %(n)s shifts in %(s).1f s; the coverage check below judges them.")
-                % {"n": len(proposal.slots), "s": proposal.seconds},
-            )
-        else:
-            request.session[f"roster-{roster.pk}-conflicts"] = proposal.conflicts[:20]
-            messages.error(request, _("No roster can meet every rule: see which rules conflict below."))
+        messages.info(request, _("The solver is proposing the roster; this page shows it when it is done."))
     return redirect("roster_detail", roster.pk)
 
 
@@ -132,7 +145,21 @@ def _own(request):
 @login_required
 @requires("duty")
 def my_shifts(request):
-    return render(request, "web/duty/mine.html", {"assignments": _own(request)})
+    today = timezone.localdate()
+    return render(
+        request,
+        "web/duty/mine.html",
+        {
+            "assignments": _own(request),
+            "today": today,
+            "swaps": describe(
+                selectors.swaps_for(request.user).filter(Q(requester=request.user) | Q(partner=request.user))[
+                    :50
+                ],
+                request.user,
+            ),
+        },
+    )
 
 
 @require_GET
@@ -144,3 +171,114 @@ def my_shifts_ics(request):
     )
     response["Content-Disposition"] = 'attachment; filename="my-shifts.ics"'
     return response
+
+
+# ---------------------------------------------------------------------------------------------
+# shift swaps: asked from one's own shifts, agreed by the colleague, decided by the chief
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires("duty")
+def swap_new(request, assignment: int):
+    own = selectors.own_assignment(request.user, assignment)  # 404 for anyone else's
+    colleagues, shifts = selectors.swap_offers(own)
+    form = forms.SwapForm(colleagues, shifts, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        partner, theirs = form.chosen()
+        try:
+            swap = actions.request_swap(
+                actor=request.user,
+                assignment=own,
+                partner=partner,
+                partner_assignment=theirs,
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as error:
+            form.add_action_errors(error)
+        else:
+            messages.success(
+                request, _("%(number)s: your colleague has been asked.") % {"number": swap.number}
+            )
+            return redirect("swap_detail", swap.number)
+    return render(
+        request,
+        "web/duty/swap_new.html",
+        {"assignment": own, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+@login_required
+@requires("duty")
+def swap_list(request):
+    swaps_ = describe(selectors.swaps_for(request.user)[:200], request.user)
+    return render(request, "web/duty/swaps.html", {"swaps": swaps_})
+
+
+def _swap_page(request, swap, *, posted=None, conflict="", page_errors=(), status=200):
+    user = request.user
+    describe([swap], user)
+    moves = [
+        posted if posted is not None and posted.transition.name == t.name else TransitionForm(swap, t, user)
+        for t in swap.workflow.available(swap, user)
+    ]
+    check = None
+    if swap.status == SwapStatus.AGREED and any(m.transition.name == "approve" for m in moves):
+        # what approving would do, judged by the coverage check before the chief decides
+        try:
+            check = swaps.refusal(swaps.exchange_for(swap))
+        except ValidationError as error:
+            check = error.messages
+    return render(
+        request,
+        "web/duty/swap.html",
+        {
+            "swap": swap,
+            "timeline": timeline_rows(swap, user),
+            "moves": moves,
+            "held_back": held_back(swap, user),
+            "check": check,
+            "conflict": conflict,
+            "page_errors": list(page_errors),
+        },
+        status=status,
+    )
+
+
+# Outside the parties and the scope, the same 404 as a missing request: no menu check.
+@require_GET
+@login_required
+def swap_detail(request, number):
+    return _swap_page(request, selectors.swap_for(request.user, number))
+
+
+@require_POST
+@login_required
+def swap_move(request, number, name):
+    user = request.user
+    swap = selectors.swap_for(user, number)
+    try:
+        transition = swap.workflow.transition(name)
+    except NotAvailable:
+        raise Http404 from None
+    form = TransitionForm(swap, transition, user, request.POST)
+    if not form.is_valid():
+        return _swap_page(request, swap, posted=form, status=400)
+    try:
+        moved = actions.move_swap(
+            swap, name, actor=user, version=form.cleaned_data["version"], note=form.cleaned_data["note"]
+        )
+    except Conflict:
+        message = _("Someone else changed this request while you were looking at it, so nothing was done.")
+        return _swap_page(request, selectors.swap_for(user, number), conflict=message, status=409)
+    except PermissionDenied as error:
+        return _swap_page(request, swap, page_errors=[str(error) or _("You may not do this.")], status=403)
+    except ValidationError as error:
+        form.add_action_errors(error)
+        return _swap_page(request, swap, posted=form, status=400)
+    messages.success(
+        request, _("%(number)s: %(step)s — done.") % {"number": moved.number, "step": transition.label}
+    )
+    return redirect("swap_detail", moved.number)
