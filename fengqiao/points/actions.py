@@ -16,12 +16,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from fengqiao.core import audit
 from fengqiao.core.roles import GRID_MANAGERS
 from fengqiao.core.scoping import is_staff, path_within, scope_prefixes
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import PoliceUnit
+from fengqiao.patrols.actions import memberships
 from fengqiao.patrols.models import Member, Patrol
 from fengqiao.patrols.selectors import completion
 from fengqiao.points import conf
@@ -396,6 +398,68 @@ def credit_mediation(dispute, member: Member, *, actor) -> Transaction:
     )
     audit.record(CREDIT, txn, actor=actor, after={"dispute": dispute.number, "member": member.pk})
     return txn
+
+
+NOT_THE_LECTURE_RECORDER = _lazy(
+    "Only whoever recorded the lecture, or the station's staff, confirm who attended."
+)
+
+
+def may_credit_lecture(user, lecture) -> bool:
+    """Who vouches for attendance at a lecture: whoever recorded it (谁记录谁证明), or the staff
+    keeping the points ledger of its station."""
+    if not is_staff(user) or not lecture.is_visible_to(user):
+        return False
+    station = station_of(lecture.scope_path)
+    return station is not None and (lecture.created_by_id == user.pk or may_keep_ledger(user, station))
+
+
+@transaction.atomic
+def credit_lecture(lecture, member: Member, *, actor) -> Transaction:
+    """Credit a volunteer who attended (or helped at) a lecture or stall, once per lecture, at the
+    station's points per lecture; ``actor`` vouches for it and answers for it."""
+    if not may_credit_lecture(actor, lecture):
+        raise PermissionDenied(NOT_THE_LECTURE_RECORDER)
+    if member.user_id == actor.pk:
+        raise PermissionDenied(_("Nobody confirms their own attendance."))
+    if not member.is_active:
+        raise ValidationError({"member": [_("This volunteer is no longer an active member of their team.")]})
+    station = _member_station(member)
+    if not path_within(lecture.scope_path, [station.path]):
+        raise ValidationError({"member": [_("The volunteer serves another station than the lecture's.")]})
+    txn = _earn(
+        station=station,
+        member=member,
+        source=Source.LECTURE,
+        source_key=f"lecture:{lecture.pk}:{member.pk}",
+        amount=rule_for(station).per_lecture,
+        actor=actor,
+        description=_("Lecture on %(day)s: %(topic)s") % {"day": lecture.held_on, "topic": lecture.topic},
+    )
+    audit.record(CREDIT, txn, actor=actor, after={"lecture": lecture.pk, "member": member.pk})
+    return txn
+
+
+RANKING_CHOICE = audit.register("points_ranking_choice", "chose whether to appear on the ranking board")
+
+
+@transaction.atomic
+def set_ranking_choice(*, actor, shown: bool) -> list[Account]:
+    """The volunteer alone decides whether they appear (name masked) on their community's ranking
+    board: the choice holds for each of their accounts (one per team they serve in)."""
+    accounts = []
+    for member in memberships(actor):
+        station = station_of(member.team.scope_path)
+        if station is not None:
+            accounts.append(member_account(station, member))
+    if not accounts:
+        raise PermissionDenied(_("Only the volunteer chooses whether they appear on the ranking board."))
+    shown = bool(shown)
+    for account in accounts:
+        _accounts().filter(pk=account.pk).update(on_ranking=shown)
+        account.on_ranking = shown
+        audit.record(RANKING_CHOICE, account, actor=actor, after={"on_ranking": shown})
+    return accounts
 
 
 def _station_member(station: PoliceUnit, user_id) -> Member | None:

@@ -21,6 +21,7 @@ class Source(models.TextChoices):
     PATROL = "patrol", _("patrol")
     LEAD = "lead", _("lead that became a filed event")
     MEDIATION = "mediation", _("help in a mediation")
+    LECTURE = "lecture", _("lecture attended")
     MANUAL = "manual", _("manual award")
     REDEMPTION = "redemption", _("redemption at the counter")
     DELIVERY = "delivery", _("delivery of goods")
@@ -41,7 +42,9 @@ class ReservationStatus(models.TextChoices):
 
 
 # Sources that earn points: the monthly cap counts these.
-EARNING_SOURCES = (Source.PATROL, Source.LEAD, Source.MEDIATION, Source.MANUAL)
+EARNING_SOURCES = (Source.PATROL, Source.LEAD, Source.MEDIATION, Source.LECTURE, Source.MANUAL)
+# Sources by which points come back to the station from volunteers' hands.
+REDEEMING_SOURCES = (Source.REDEMPTION, Source.PICKUP)
 
 
 class FlagKind(models.TextChoices):

@@ -61,6 +61,7 @@ class EarningRule(ScopedModel):
     per_patrol_hour = models.PositiveIntegerField(_("points per patrol hour"), default=10)
     per_lead = models.PositiveIntegerField(_("points per verified lead"), default=20)
     per_mediation = models.PositiveIntegerField(_("points per mediation helped"), default=15)
+    per_lecture = models.PositiveIntegerField(_("points per lecture attended"), default=5)
     monthly_cap = models.PositiveIntegerField(
         _("monthly cap per person"), default=300, help_text=_("0 means no cap.")
     )
@@ -162,6 +163,8 @@ class Account(ScopedModel):
     balance = models.IntegerField(_("balance"), default=0)
     # A volunteer's card: its QR code (or the code typed) finds the account at the counter.
     card = models.CharField(_("card code"), max_length=16, null=True, blank=True, unique=True)
+    # The volunteer's own choice (off until they make it): shown, name masked, on the ranking board.
+    on_ranking = models.BooleanField(_("shown on the ranking board"), default=False)
 
     class Meta:
         verbose_name = _("points account")

@@ -2,13 +2,14 @@
 a volunteer reads only their own (by their membership)."""
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from fengqiao.core import audit
-from fengqiao.core.scoping import OutOfScope, is_staff
+from fengqiao.core.scoping import OutOfScope, is_staff, scope_q
 from fengqiao.points.choices import AccountKind
 from fengqiao.points.models import Account, Entry, Flag, Item, Partner, Reservation, StockCount, Transaction
 
@@ -204,3 +205,154 @@ def flags_for(user):
         .select_related("member", "station", "transaction", "resolved_by")
         .order_by("-resolved_at", "-raised_at")
     )
+
+
+# --- ranking boards ---------------------------------------------------------------------------
+
+RANKING_PERIODS = ("month", "year")
+UNSCOPED_RANKING = "points: the ranking shows opted-in accounts of teams the reader was checked to see"
+
+
+@dataclass
+class RankingLine:
+    rank: int
+    account_id: int
+    name: str  # masked
+    team: str
+    points: int
+    own: bool
+
+
+@dataclass
+class RankingBoard:
+    key: str  # the community's id, or "s<station id>" for teams serving no one community
+    title: str
+    lines: list[RankingLine]
+
+
+def may_see_ranking(user) -> bool:
+    from fengqiao.patrols.actions import is_volunteer
+
+    return is_staff(user) or is_volunteer(user)
+
+
+def _ranking_teams(user):
+    """Staff: the teams in their area; a volunteer: every team of the stations they serve."""
+    from fengqiao.patrols.actions import memberships
+    from fengqiao.patrols.models import Team
+    from fengqiao.points.actions import station_of
+
+    if is_staff(user):
+        return Team.objects.visible_to(user).filter(is_active=True)
+    stations = {station_of(m.team.scope_path) for m in memberships(user)} - {None}
+    if not stations:
+        return Team.objects.none().unscoped(reason="nobody")
+    return (
+        Team.objects.unscoped(reason="points: a volunteer sees the board of the stations they serve")
+        .filter(is_active=True)
+        .filter(scope_q([s.path for s in stations]))
+    )
+
+
+def period_start(period: str, now: dt.datetime | None = None) -> dt.datetime:
+    local = timezone.localtime(now or timezone.now())
+    start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return start.replace(month=1) if period == "year" else start
+
+
+def ranking_boards(user, *, period: str = "month") -> list[RankingBoard]:
+    """Per community, the opted-in volunteers the user may see, ranked by the points they earned
+    in the period (credits not reversed), names masked; equal points share a rank."""
+    from fengqiao.points.choices import EARNING_SOURCES
+    from fengqiao.selfservice.rules import mask_name
+
+    accounts = list(
+        Account.objects.unscoped(reason=UNSCOPED_RANKING)
+        .filter(
+            kind=AccountKind.VOLUNTEER,
+            on_ranking=True,
+            member__is_active=True,
+            member__team__in=_ranking_teams(user),
+        )
+        .select_related("member__team__community", "station")
+    )
+    earned = dict(
+        Entry.objects.filter(
+            account__in=accounts,
+            transaction__source__in=EARNING_SOURCES,
+            transaction__reversed_by__isnull=True,
+            transaction__created_at__gte=period_start(period),
+        )
+        .values_list("account")
+        .annotate(n=Sum("amount"))
+        .order_by()
+    )
+    grouped: dict[str, tuple[str, list[Account]]] = {}
+    for account in accounts:
+        community = account.member.team.community
+        if community is not None:
+            key, title = str(community.pk), community.name
+        else:
+            key, title = f"s{account.station_id}", account.station.name
+        grouped.setdefault(key, (title, []))[1].append(account)
+    boards = []
+    for key, (title, members) in sorted(grouped.items(), key=lambda kv: kv[1][0]):
+        members.sort(key=lambda a: (-earned.get(a.pk, 0), a.pk))
+        lines, rank, last = [], 0, None
+        for position, account in enumerate(members, start=1):
+            points = earned.get(account.pk, 0)
+            if points != last:
+                rank, last = position, points
+            lines.append(
+                RankingLine(
+                    rank=rank,
+                    account_id=account.pk,
+                    name=mask_name(account.member.name),
+                    team=account.member.team.name,
+                    points=points,
+                    own=account.member.user_id == user.pk,
+                )
+            )
+        boards.append(RankingBoard(key=key, title=title, lines=lines))
+    return boards
+
+
+# --- work to confirm on other apps' pages ------------------------------------------------------
+
+
+def station_volunteers(path: str):
+    """The active members of the active teams serving the police station ``path`` lies under."""
+    from fengqiao.patrols.models import Member
+    from fengqiao.points.actions import station_of
+
+    station = station_of(path)
+    if station is None:
+        return Member.objects.none()
+    return (
+        Member.objects.filter(
+            scope_q([station.path], "team__scope_path"), is_active=True, team__is_active=True
+        )
+        .select_related("team")
+        .order_by("team__name", "name", "pk")
+    )
+
+
+def credited_for(prefix: str) -> list[Transaction]:
+    """The credits whose source key begins with ``prefix`` (e.g. ``mediation:<dispute>:``), kept."""
+    return list(
+        Transaction.objects.unscoped(reason="points: which work is credited, by its key")
+        .filter(source_key__startswith=prefix, reversed_by__isnull=True)
+        .select_related("member", "verified_by")
+        .order_by("created_at")
+    )
+
+
+def help_to_confirm(kind: str, obj) -> dict:
+    """For the form on a dispute's (``mediation``) or a lecture's (``lecture``) page: the station's
+    volunteers who may be credited, and those already credited for it."""
+    credited = credited_for(f"{kind}:{obj.pk}:")
+    done = {t.member_id for t in credited}
+    return {
+        "candidates": [m for m in station_volunteers(obj.scope_path) if m.pk not in done],
+        "credited": credited,
+    }

@@ -85,6 +85,7 @@ MODULES: tuple[Module, ...] = (
     Module("video_patrol", _("Video patrol"), may_patrol, "video_patrol_list"),
     Module("duty", _("Duty rosters"), may_see_rosters, "roster_list"),
     Module("points_counter", _("Points counter"), may_keep_counter, "points_counter"),
+    Module("points_report", _("Monthly points report"), may_keep_counter, "points_report"),
     Module("outreach", _("Reaching residents"), may_do_outreach, "outreach_groups"),
     Module(
         "statistics",
@@ -98,6 +99,7 @@ MODULES: tuple[Module, ...] = (
     Module("patrol_go", _("Patrol"), is_volunteer, "patrol_go"),
     Module("patrol_record", _("My patrols"), is_volunteer, "patrol_record"),
     Module("points_mine", _("My points"), is_volunteer, "points_mine"),
+    Module("points_ranking", _("Ranking board"), is_volunteer, "points_ranking"),
     # residents and volunteers
     Module("report", _("Report a problem"), _not_staff, "portal_report"),
     Module("my_reports", _("My reports"), _not_staff, "portal_my_reports"),

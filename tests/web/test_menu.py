@@ -43,8 +43,9 @@ ANALYSIS = [
     for module in COMMAND
     for m in ([module, "hotspots", "near_repeat"] if module == "registry_statistics" else [module])
 ]
-# Stations and above keep the points counter, after the duty rosters.
-COUNTER = [m for module in ANALYSIS for m in ([module, "points_counter"] if module == "duty" else [module])]
+# Stations and above keep the points counter and its monthly report, after the duty rosters.
+POINTS = ["points_counter", "points_report"]
+COUNTER = [m for module in ANALYSIS for m in ([module, *POINTS] if module == "duty" else [module])]
 # Grid workers are in the field: the station's video-patrol desk is not theirs.
 FIELD = [m for m in STAFF if m != "video_patrol"]
 

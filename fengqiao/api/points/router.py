@@ -4,7 +4,7 @@ request redeems once) and volunteers' balances with their history. Staff read th
 stations in their area, a volunteer their own; an account or item outside that is 404, as a
 missing one. A balance read is audited."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext as _
 from ninja import Router, Status
 
@@ -12,15 +12,19 @@ from fengqiao.api.pagination import LimitOffset, paginate
 from fengqiao.api.points.schemas import (
     BalanceListItem,
     BalanceOut,
+    CreditOut,
     EntryOut,
     ItemOut,
     LedgerLeg,
+    MediationHelpIn,
     RedemptionIn,
     RedemptionOut,
     TransactionOut,
 )
 from fengqiao.api.schemas import ERRORS, RowId
 from fengqiao.core.scoping import OutOfScope, is_staff
+from fengqiao.disputes import selectors as dispute_selectors
+from fengqiao.disputes.actions import may_work_on
 from fengqiao.patrols.models import Member
 from fengqiao.patrols.selectors import teams_for
 from fengqiao.points import actions, selectors
@@ -153,3 +157,36 @@ def entries(request):
         )
         for t in selectors.ledger_for(request.auth)
     ]
+
+
+@router.post(
+    "/mediation-help",
+    response={201: CreditOut, **ERRORS},
+    url_name="points-mediation-help",
+    summary="Confirm a volunteer's help in a mediation",
+)
+def mediation_help(request, body: MediationHelpIn):
+    """One of the dispute's mediators (or the officer holding it) confirms that a volunteer of the
+    dispute's station helped: the volunteer is credited the station's points per mediation, once
+    per dispute. 404 for a dispute outside the caller's scope, 403 for one they do not work on,
+    422 with the reason when the volunteer was already credited or is of another station."""
+    user = request.auth
+    dispute = dispute_selectors.dispute_for(user, body.dispute)
+    if not may_work_on(user, dispute):
+        raise PermissionDenied(_("Only the dispute's mediators confirm help in its mediation."))
+    member = selectors.station_volunteers(dispute.scope_path).filter(pk=body.member).first()
+    if member is None:
+        raise ValidationError({"member": [_("Choose a volunteer of this station.")]})
+    txn = actions.credit_mediation(dispute, member, actor=user)
+    entry = txn.entries.get(account__member=member)
+    return Status(
+        201,
+        CreditOut(
+            id=txn.pk,
+            member=member.pk,
+            points=entry.amount,
+            description=txn.description,
+            verified_by=user.full_name or user.get_username(),
+            created_at=txn.created_at,
+        ),
+    )

@@ -76,3 +76,17 @@ class TransactionOut(Schema):
     reason: str
     verified_by: str = Field(description="who verified it (谁记录谁证明)")
     entries: list[LedgerLeg]
+
+
+class MediationHelpIn(InputSchema):
+    dispute: Text = Field(min_length=1, max_length=32, description="the dispute's number")
+    member: int = Field(description="the volunteer (team member of the dispute's station) who helped")
+
+
+class CreditOut(Schema):
+    id: int
+    member: int
+    points: int = Field(description="the points credited (the station's rule, within the monthly cap)")
+    description: str
+    verified_by: str = Field(description="who confirmed it and answers for it (谁证明谁负责)")
+    created_at: dt.datetime

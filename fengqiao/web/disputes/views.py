@@ -28,6 +28,7 @@ from fengqiao.disputes import selectors as ledger
 from fengqiao.disputes.actions import PartyData, Registration
 from fengqiao.disputes.models import Agreement
 from fengqiao.geo.models import PoliceUnit
+from fengqiao.points import selectors as points_selectors
 from fengqiao.registry.selectors import shown_id_number, shown_phone
 from fengqiao.web.disputes import forms
 from fengqiao.web.forms import ActionErrorsMixin
@@ -167,6 +168,7 @@ def dispute_detail(request, number: str):
             "organisations": actions.organisations(dispute),
             "confirmable": rules.may_be_confirmed(dispute.kind),
             "today": timezone.localdate(),
+            "points_help": points_selectors.help_to_confirm("mediation", dispute) if may_work else None,
         },
     )
 

@@ -28,6 +28,8 @@ from fengqiao.outreach import actions, cap, selectors, webpush
 from fengqiao.outreach.actions import named_grids
 from fengqiao.outreach.choices import CampaignStatus, ConsultationOutcome, DeliveryState
 from fengqiao.outreach.models import LecturePhoto
+from fengqiao.points import selectors as points_selectors
+from fengqiao.points.actions import may_credit_lecture
 from fengqiao.registry.validators import mask_phone
 from fengqiao.web.menu import requires
 from fengqiao.web.outreach import forms
@@ -358,7 +360,14 @@ def lecture_detail(request, pk: int):
     return render(
         request,
         "web/outreach/lecture.html",
-        {"lecture": lecture, "photos": lecture.photos.all(), "form": form},
+        {
+            "lecture": lecture,
+            "photos": lecture.photos.all(),
+            "form": form,
+            "points_help": points_selectors.help_to_confirm("lecture", lecture)
+            if may_credit_lecture(user, lecture)
+            else None,
+        },
     )
 
 

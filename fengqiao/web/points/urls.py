@@ -18,4 +18,9 @@ urlpatterns = [
     path("points/verify/", views.verify, name="points_verify"),
     path("points/flags/", views.flags, name="points_flags"),
     path("points/members/<int:member_id>/", views.member_points, name="points_member"),
+    path("points/report/", views.monthly_report, name="points_report"),
+    path("points/ranking/", views.ranking, name="points_ranking"),
+    path("points/ranking/choice/", views.ranking_choice, name="points_ranking_choice"),
+    path("points/mediation/<str:number>/", views.credit_mediation, name="points_credit_mediation"),
+    path("points/lectures/<int:pk>/", views.credit_lecture, name="points_credit_lecture"),
 ]

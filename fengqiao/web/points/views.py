@@ -3,22 +3,28 @@
 volunteer's history read by staff is audited."""
 
 import uuid
+from urllib.parse import urlencode
 
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from fengqiao.core.scoping import OutOfScope, get_visible_or_404, path_within, scope_prefixes
+from fengqiao.disputes import selectors as dispute_selectors
+from fengqiao.disputes.actions import may_work_on
 from fengqiao.events.models import Event
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import PoliceUnit
+from fengqiao.outreach import selectors as outreach_selectors
 from fengqiao.patrols.models import Patrol
-from fengqiao.points import actions, selectors
+from fengqiao.points import actions, report, selectors
 from fengqiao.web.menu import requires
 from fengqiao.web.points.forms import (
     CardForm,
@@ -117,7 +123,8 @@ def my_points(request):
     accounts = list(selectors.accounts_for(request.user).filter(member__user=request.user))
     if len(accounts) == 1:
         return _account_page(request, accounts[0], own=True)
-    return render(request, "web/points/mine.html", {"accounts": accounts})
+    on_ranking = any(a.on_ranking for a in accounts)
+    return render(request, "web/points/mine.html", {"accounts": accounts, "on_ranking": on_ranking})
 
 
 @require_GET
@@ -332,3 +339,132 @@ def flags(request):
         "web/points/flags.html",
         {"open": [f for f in found if not f.resolved_at], "resolved": [f for f in found if f.resolved_at]},
     )
+
+
+# --- the monthly report ----------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def monthly_report(request):
+    """The stations' monthly report (issued by source, redeemed, by team, stock in and out), as a
+    page and as XLSX. A station outside the reader's area is a 404 like a missing one."""
+    user = request.user
+    stations = report.stations_kept_by(user)
+    station_id = str(request.GET.get("station", ""))
+    if station_id:
+        wanted = station_id.isdigit() and len(station_id) < 19
+        stations = stations.filter(pk=int(station_id)) if wanted else stations.none()
+        if not stations:
+            raise OutOfScope("No police station matches the given query.")
+    elif not actions.may_keep_counter(user):
+        raise PermissionDenied
+    error = ""
+    try:
+        month = report.parse_month(request.GET.get("month"))
+    except ValidationError as invalid:
+        error, month = invalid.messages[0], timezone.localdate().replace(day=1)
+    result = report.monthly_report(stations, month)
+    if request.GET.get("format") == "xlsx" and not error:
+        response = HttpResponse(
+            report.export_report(result, actor=user),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="points-{month:%Y-%m}.xlsx"'
+        return response
+    query = {"month": f"{month:%Y-%m}"} | ({"station": station_id} if station_id else {})
+    context = {
+        "report": result,
+        "month": f"{month:%Y-%m}",
+        "error": error,
+        "station_id": station_id,
+        "stations": report.stations_kept_by(user),
+        "xlsx_url": f"{reverse('points_report')}?{urlencode(query | {'format': 'xlsx'})}",
+    }
+    return render(request, "web/points/report.html", context)
+
+
+# --- the ranking boards ----------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def ranking(request):
+    """Per community, the volunteers who chose to appear, ranked by points earned this month or
+    this year, names masked; the reader's own line marked."""
+    user = request.user
+    if not selectors.may_see_ranking(user):
+        raise PermissionDenied
+    period = request.GET.get("period") if request.GET.get("period") in selectors.RANKING_PERIODS else "month"
+    boards = selectors.ranking_boards(user, period=period)
+    community = str(request.GET.get("community", ""))
+    if community:
+        boards = [b for b in boards if b.key == community]
+        if not boards:
+            raise OutOfScope("No ranking board matches the given query.")
+    return render(request, "web/points/ranking.html", {"boards": boards, "period": period})
+
+
+@require_POST
+@login_required
+@requires("points_mine")
+def ranking_choice(request):
+    """The volunteer's choice, on their own points page, to appear on the ranking board or not."""
+    shown = request.POST.get("on_ranking") == "1"
+    actions.set_ranking_choice(actor=request.user, shown=shown)
+    if shown:
+        messages.success(request, _("You appear on the ranking board, your name masked."))
+    else:
+        messages.success(request, _("You no longer appear on the ranking board."))
+    return redirect("points_mine")
+
+
+# --- help confirmed on other pages: a mediation, a lecture -------------------------------------
+
+
+def _member_among(candidates, value):
+    member_id = str(value or "")
+    member = (
+        next((m for m in candidates if m.pk == int(member_id)), None)
+        if member_id.isdigit() and len(member_id) < 19
+        else None
+    )
+    if member is None:
+        raise ValidationError({"member": [_("Choose a volunteer of this station.")]})
+    return member
+
+
+@require_POST
+@login_required
+def credit_mediation(request, number: str):
+    """The dispute's mediator confirms which volunteer helped (on the dispute's page)."""
+    user = request.user
+    dispute = dispute_selectors.dispute_for(user, number)
+    if not may_work_on(user, dispute):
+        raise PermissionDenied(_("Only the dispute's mediators confirm help in its mediation."))
+    try:
+        member = _member_among(selectors.station_volunteers(dispute.scope_path), request.POST.get("member"))
+        txn = actions.credit_mediation(dispute, member, actor=user)
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("Credited: %(what)s.") % {"what": f"{member.name} · {txn.description}"})
+    return redirect(f"{reverse('dispute_detail', args=[dispute.number])}#points-help")
+
+
+@require_POST
+@login_required
+def credit_lecture(request, pk: int):
+    """Whoever recorded a lecture, or the station's staff, credit the volunteers who attended."""
+    user = request.user
+    lecture = outreach_selectors.lecture_for(user, pk)
+    if not actions.may_credit_lecture(user, lecture):
+        raise PermissionDenied(actions.NOT_THE_LECTURE_RECORDER)
+    try:
+        member = _member_among(selectors.station_volunteers(lecture.scope_path), request.POST.get("member"))
+        txn = actions.credit_lecture(lecture, member, actor=user)
+    except ValidationError as error:
+        _refused(request, error)
+    else:
+        messages.success(request, _("Credited: %(what)s.") % {"what": f"{member.name} · {txn.description}"})
+    return redirect(f"{reverse('outreach_lecture', args=[lecture.pk])}#points-help")
