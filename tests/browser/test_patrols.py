@@ -1,20 +1,33 @@
 """A volunteer patrols on a phone in Chromium: the route is recorded, the network drops in the middle
-(positions, a checkpoint scan and a hazard report are kept on the phone), comes back, and
-everything arrives once; the hazard reaches grid worker A's inbox on the desktop."""
+(positions, a checkpoint scan, a hazard report and a photo are kept on the phone, the photo in
+IndexedDB), comes back, and everything arrives once; the hazard reaches grid worker A's inbox on
+the desktop."""
 
 import pytest
 
 from fengqiao.core import casework
 from fengqiao.events.models import Event
-from fengqiao.patrols.models import Finding, Patrol, Scan, TrackPoint
+from fengqiao.patrols.models import Finding, Patrol, Photo, Scan, TrackPoint
 from tests.browser.conftest import DESKTOP, _open
 from tests.patrols.conftest import build_world
+from tests.web.test_events_pages import png_bytes
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
 # A walk east through grid A (106.10–106.11, 37.90–37.91).
 ROUTE = [(106.101 + 0.0012 * i, 37.905) for i in range(8)]
+# How many photos wait in the phone's IndexedDB.
+PHOTOS_HELD = """name => new Promise((resolve, reject) => {
+  const open = indexedDB.open(name);
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    if (!db.objectStoreNames.contains("photos")) { db.close(); resolve(0); return; }
+    const count = db.transaction("photos").objectStore("photos").count();
+    count.onsuccess = () => { db.close(); resolve(count.result); };
+  };
+})"""
 
 
 @pytest.fixture(autouse=True)
@@ -60,13 +73,20 @@ def test_a_patrol_with_the_network_cut_in_the_middle_arrives_once(browser, live_
         page.locator("#scan-submit").click()
         page.locator("#finding-text").fill("变压器箱门被撬开<script>alert(1)</script>")
         page.locator("#report-hazard").click()
+        page.locator("#patrol-photo").set_input_files(
+            files=[{"name": "box.png", "mimeType": "image/png", "buffer": png_bytes(4, 4)}]
+        )
+        key, photo_db = f"fq.patrol.{world.vol_a.pk}", f"fq.patrol.photos.{world.vol_a.pk}"
+        page.wait_for_function("key => JSON.parse(localStorage.getItem(key)).queue.length === 3", arg=key)
         # then it is all kept on the phone and nothing has reached the server yet
-        assert int(panel.get_attribute("data-queued")) >= 6  # four positions, the scan, the report
+        assert int(panel.get_attribute("data-queued")) >= 7  # four positions, the scan, report, photo
         assert "无网络" in page.locator("#patrol-status").text_content()
         assert not Scan.objects.filter(patrol=patrol).exists()
         assert not Finding.objects.filter(patrol=patrol).exists()
-        stored = page.evaluate(f"JSON.parse(localStorage.getItem('fq.patrol.{world.vol_a.pk}')).queue.length")
-        assert stored == 2
+        assert not Photo.objects.filter(patrol=patrol).exists()
+        queued = page.evaluate("key => JSON.parse(localStorage.getItem(key)).queue.map(op => op.op)", key)
+        assert queued == ["scans", "findings", "photos"]
+        assert page.evaluate(PHOTOS_HELD, photo_db) == 1  # the picture itself, in IndexedDB
         # when the network is back, everything is sent, once
         context.set_offline(False)
         page.wait_for_selector("#patrol[data-queued='0']", timeout=15_000)
@@ -76,7 +96,11 @@ def test_a_patrol_with_the_network_cut_in_the_middle_arrives_once(browser, live_
         assert TrackPoint.objects.filter(patrol=patrol).count() == recorded >= len(ROUTE)
         assert Scan.objects.filter(patrol=patrol).count() == 1
         assert Finding.objects.filter(patrol=patrol).count() == 1
+        (photo,) = Photo.objects.filter(patrol=patrol)
+        assert photo.content_type == "image/png" and photo.size > 0
+        assert page.evaluate(PHOTOS_HELD, photo_db) == 0  # sent, so no longer kept on the phone
         assert "已打卡" in page.locator("#patrol-log").text_content()
+        assert "照片已上传" in page.locator("#patrol-log").text_content()
         # the user's text stayed text: no element was made from it
         assert page.locator("#patrol-log script").count() == 0
         page.locator("#patrol-end").click()

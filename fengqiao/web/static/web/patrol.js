@@ -1,9 +1,11 @@
 /* The phone's patrol page. Records the route (Geolocation watchPosition), checkpoint scans (the
    camera's BarcodeDetector where the browser has one, or the code typed) and one-tap findings.
    Everything is kept in localStorage first and sent to /api/v1/patrols/ when the network allows:
-   each record carries an id made here (the patrol's and each scan's UUID, each position's number),
-   and the server keeps a record once however often it is sent, so a lost answer is simply sent
-   again. Text reaches the page through textContent only. */
+   each record carries an id made here (the patrol's and each scan's and photo's UUID, each
+   position's number), and the server keeps a record once however often it is sent, so a lost
+   answer is simply sent again. Photos are too big for localStorage: they wait in IndexedDB under
+   their id (or, where the browser refuses it, in this page's memory) and the queue holds the id.
+   Text reaches the page through textContent only. */
 (function () {
   "use strict";
 
@@ -13,11 +15,13 @@
   var api = root.dataset.api.replace(/\/$/, "");
   var csrf = root.querySelector("input[name=csrfmiddlewaretoken]").value;
   var KEY = "fq.patrol." + root.dataset.user;
+  var PHOTO_DB = "fq.patrol.photos." + root.dataset.user;
   var BATCH = 1000;
   var FLUSH_MS = 5000;
   var state = load();
   var watchId = null;
   var busy = false;
+  var unstored = {};  // photos IndexedDB would not keep: sent from memory while the page is open
 
   function $(id) { return document.getElementById(id); }
 
@@ -70,6 +74,40 @@
 
   function now() { return new Date().toISOString(); }
 
+  // --- photos waiting to be sent (IndexedDB) -------------------------------------------------
+
+  function photoStore(mode, work) {
+    return new Promise(function (resolve, reject) {
+      if (!window.indexedDB) { reject(new Error("IndexedDB")); return; }
+      var open = indexedDB.open(PHOTO_DB, 1);
+      open.onupgradeneeded = function () { open.result.createObjectStore("photos"); };
+      open.onerror = function () { reject(open.error); };
+      open.onsuccess = function () {
+        var db = open.result;
+        var tx = db.transaction("photos", mode);
+        var request = work(tx.objectStore("photos"));
+        tx.oncomplete = function () { db.close(); resolve(request.result); };
+        tx.onerror = tx.onabort = function () { db.close(); reject(tx.error); };
+      };
+    });
+  }
+
+  function keepPhoto(id, file) {
+    return photoStore("readwrite", function (store) {
+      return store.put({ file: file, name: file.name || "photo" }, id);
+    }).catch(function () { unstored[id] = { file: file, name: file.name || "photo" }; });
+  }
+
+  function keptPhoto(id) {
+    if (unstored[id]) return Promise.resolve(unstored[id]);
+    return photoStore("readonly", function (store) { return store.get(id); }).catch(function () { return null; });
+  }
+
+  function dropPhoto(id) {
+    delete unstored[id];
+    return photoStore("readwrite", function (store) { return store.delete(id); }).catch(function () {});
+  }
+
   // --- sending -------------------------------------------------------------------------------
 
   function send(path, body) {
@@ -100,7 +138,27 @@
     return op.op === "start" ? "" : base + "/" + (op.op === "end" ? "end" : op.op);
   }
 
+  function sendPhoto(op) {
+    var id = op.body.id;
+    return keptPhoto(id).then(function (kept) {
+      if (!kept) { log(text("photo-lost")); return null; }  // nothing left to send
+      var form = new FormData();
+      form.append("id", id);
+      form.append("file", kept.file, kept.name);
+      return fetch(api + "/" + state.id + "/photos", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+        body: form
+      }).then(answer).then(function (data) {
+        log(text("photo-sent"));
+        return dropPhoto(id).then(function () { return data; });
+      });
+    });
+  }
+
   function sendOp(op) {
+    if (op.op === "photos") return sendPhoto(op);
     return send(path(op), op.body).then(function (data) {
       if (op.op === "scans") log(text("scanned") + " " + data.checkpoint);
       if (op.op === "findings") log(text("reported") + " " + data.event);
@@ -161,6 +219,8 @@
     busy = true;
     return step().catch(function (error) {
       if (error.refused && !error.handled && state && state.queue.length) {
+        var dropped = state.queue[0].op === "start" ? state.queue : [state.queue[0]];
+        dropped.forEach(function (op) { if (op.op === "photos") dropPhoto(op.body.id); });
         if (state.queue[0].op === "start") { unwatch(); state = null; } else state.queue.shift();
         log(text("refused") + " " + error.message);
         save();
@@ -171,7 +231,8 @@
   function queue(op, body) {
     state.queue.push({ op: op, body: body });
     save();
-    if (!navigator.onLine) log(text("queued") + " " + (op === "scans" ? body.code : op === "findings" ? text(body.kind) : ""));
+    var what = op === "scans" ? body.code : op === "findings" ? text(body.kind) : op === "photos" ? text("photo") : "";
+    if (!navigator.onLine) log(text("queued") + " " + what);
     return flush();
   }
 
@@ -234,19 +295,13 @@
     queue("findings", body);
   }
 
+  // A photo is kept on the phone first, then queued like a scan: sent in its turn, once.
   function photo(input) {
     var file = input.files && input.files[0];
-    if (!file) return;
-    if (!navigator.onLine) { log(text("photo-offline")); return; }
-    flush().then(function () {
-      if (!state) return;
-      var form = new FormData();
-      form.append("id", uuid());
-      form.append("file", file);
-      return fetch(api + "/" + state.id + "/photos", {
-        method: "POST", credentials: "same-origin", headers: { "X-CSRFToken": csrf }, body: form
-      }).then(answer).then(function () { log(text("photo-sent")); input.value = ""; });
-    }).catch(function (error) { log(text("refused") + " " + error.message); });
+    if (!file || !state || state.ended) return;
+    var id = uuid();
+    input.value = "";
+    keepPhoto(id, file).then(function () { if (state) queue("photos", { id: id }); });
   }
 
   function end() {
