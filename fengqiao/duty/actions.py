@@ -71,6 +71,8 @@ def save_shift(
     shift: ShiftTemplate | None = None,
 ) -> ShiftTemplate:
     _require_planner(actor)
+    if shift is not None and not shift.is_visible_to(actor):
+        raise OutOfScope("shift template")
     unit = _roster_unit(actor, unit)
     errors = {}
     code, name = (code or "").strip(), (name or "").strip()
@@ -80,6 +82,10 @@ def save_shift(
         errors["name"] = [_("This field is required.")]
     if not isinstance(hours, int) or not 1 <= hours <= 24:
         errors["hours"] = [_("A shift lasts 1 to 24 hours.")]
+    if start is None:
+        errors["start"] = [_("This field is required.")]
+    elif start.minute or start.second:
+        errors["start"] = [_("Shifts start on the hour.")]
     if kind not in ShiftKind.values:
         errors["kind"] = [_("Unknown value: %(value)s.") % {"value": kind}]
     if errors:
@@ -99,7 +105,16 @@ def save_shift(
     except IntegrityError:
         raise ValidationError({"code": [_("The unit has a shift with this short name already.")]}) from None
     audit.record(
-        SHIFT_SAVE, shift, actor=actor, after={"start": start.isoformat(), "hours": hours, "kind": kind}
+        SHIFT_SAVE,
+        shift,
+        actor=actor,
+        after={
+            "code": shift.code,
+            "name": shift.name,
+            "start": start.isoformat(),
+            "hours": hours,
+            "kind": kind,
+        },
     )
     return shift
 
@@ -118,6 +133,8 @@ def save_rule(
     rule: DutyRule | None = None,
 ) -> DutyRule:
     _require_planner(actor)
+    if rule is not None and not rule.is_visible_to(actor):
+        raise OutOfScope("duty rule")
     unit = _roster_unit(actor, unit)
     errors = {}
     if kind not in RuleKind.values:

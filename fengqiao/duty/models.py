@@ -10,6 +10,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connections, models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.casework import Case
@@ -104,6 +105,11 @@ class DutyRule(ScopedModel):
 
     def applies_on(self, day: dt.date) -> bool:
         return not self.weekdays or day.weekday() in self.weekdays
+
+    @property
+    def weekdays_label(self) -> str:
+        """``[0, 2]`` → "Mon, Wed" in the reader's language; empty: every day."""
+        return ", ".join(str(WEEKDAYS_ABBR[d]) for d in self.weekdays or ())
 
 
 class Leave(ScopedModel):

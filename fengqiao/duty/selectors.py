@@ -6,7 +6,7 @@ from django.utils.translation import pgettext
 
 from fengqiao.accounts.models import Posting, User
 from fengqiao.core.roles import Role
-from fengqiao.core.scoping import get_visible_or_404
+from fengqiao.core.scoping import get_visible_or_404, scope_prefixes, scope_q
 from fengqiao.duty.choices import RuleKind
 from fengqiao.duty.coverage import Breach, check
 from fengqiao.duty.models import Assignment, DutyRule, Leave, Roster, ShiftTemplate, SwapRequest
@@ -208,3 +208,27 @@ def swap_for(user, number: str) -> SwapRequest:
         user,
         number=number,
     )
+
+
+def shift_for(user, pk) -> ShiftTemplate:
+    return get_visible_or_404(ShiftTemplate.objects.select_related("unit"), user, pk=pk)
+
+
+def rule_for(user, pk) -> DutyRule:
+    return get_visible_or_404(DutyRule.objects.select_related("unit", "area"), user, pk=pk)
+
+
+def leave_for(user):
+    """Leave recorded in the user's units, the latest first."""
+    return Leave.objects.visible_to(user).select_related("unit", "user").order_by("-first_day", "-pk")
+
+
+def rostered_staff_in(user):
+    """Who leave may be recorded for: rostered staff posted in the user's scope."""
+    prefixes = scope_prefixes(user)
+    postings = Posting.objects.filter(unit__isnull=False)
+    if prefixes is not None:
+        postings = postings.filter(scope_q(prefixes, field="unit__path")) if prefixes else postings.none()
+    return User.objects.filter(
+        pk__in=postings.values("user_id"), is_active=True, role__in=ROSTERED_ROLES
+    ).order_by("full_name", "username")

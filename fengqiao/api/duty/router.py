@@ -150,8 +150,6 @@ def list_shifts(request):
 
 @router.post("/shifts", response={201: ShiftOut, **ERRORS}, summary="Add a shift template")
 def add_shift(request, body: ShiftIn):
-    if body.start.minute or body.start.second:
-        raise ValidationError({"start": [_("Shifts start on the hour.")]})
     shift = actions.save_shift(
         actor=request.auth,
         unit=_unit(body.unit),

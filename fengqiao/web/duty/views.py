@@ -282,3 +282,124 @@ def swap_move(request, number, name):
         request, _("%(number)s: %(step)s — done.") % {"number": moved.number, "step": transition.label}
     )
     return redirect("swap_detail", moved.number)
+
+
+# ---------------------------------------------------------------------------------------------
+# the planner's desk: shift templates, rules and leave (lists for staff, forms for planners)
+
+
+def _require_planner_post(request) -> None:
+    if request.method == "POST" and not actions.may_plan(request.user):
+        raise PermissionDenied(_("Rosters are planned by the station and the bureaus."))
+
+
+def _save(form, save) -> bool:
+    """Call the action with the form's values; its errors land on the fields they name."""
+    if not form.is_valid():
+        return False
+    try:
+        save(form.cleaned_data)
+    except ValidationError as error:
+        form.add_action_errors(error)
+        return False
+    return True
+
+
+def _shift_values(data) -> dict:
+    return {k: data[k] for k in ("unit", "code", "name", "kind", "start", "hours")}
+
+
+def _rule_values(data) -> dict:
+    return {k: data[k] for k in ("unit", "kind", "value", "area", "weekdays", "start_hour", "end_hour")}
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires("duty")
+def shift_list(request):
+    """The shift templates of the user's units; a planner adds one here."""
+    return _shift_page(request, None)
+
+
+# One template's page: outside the scope the same 404 as a missing one, before any role check.
+@require_http_methods(["GET", "POST"])
+@login_required
+def shift_edit(request, pk: int):
+    return _shift_page(request, selectors.shift_for(request.user, pk))
+
+
+def _shift_page(request, shift):
+    user = request.user
+    _require_planner_post(request)
+    form = None
+    if actions.may_plan(user):
+        initial = {} if shift is None else {**_shift_values(vars(shift) | {"unit": shift.unit})}
+        form = forms.ShiftForm(user, request.POST or None, initial=initial)
+        if request.method == "POST" and _save(
+            form, lambda d: actions.save_shift(actor=user, shift=shift, **_shift_values(d))
+        ):
+            messages.success(request, _("Saved."))
+            return redirect("shift_list")
+    return render(
+        request,
+        "web/duty/shifts.html",
+        {"shifts": selectors.shifts_for(user), "form": form, "editing": shift},
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires("duty")
+def rule_list(request):
+    """The rules of the user's units' rosters; a planner adds one here."""
+    return _rule_page(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def rule_edit(request, pk: int):
+    return _rule_page(request, selectors.rule_for(request.user, pk))
+
+
+def _rule_page(request, rule):
+    user = request.user
+    _require_planner_post(request)
+    form = None
+    if actions.may_plan(user):
+        initial = {}
+        if rule is not None:
+            initial = _rule_values(vars(rule) | {"unit": rule.unit, "area": rule.area})
+        form = forms.RuleForm(user, request.POST or None, initial=initial)
+        if request.method == "POST" and _save(
+            form, lambda d: actions.save_rule(actor=user, rule=rule, **_rule_values(d))
+        ):
+            messages.success(request, _("Saved."))
+            return redirect("rule_list")
+    return render(
+        request,
+        "web/duty/rules.html",
+        {"rules": selectors.rules_for(user), "form": form, "editing": rule},
+        status=400 if form is not None and form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+@requires("duty")
+def leave_list(request):
+    """Leave recorded in the user's units; a planner records more here."""
+    user = request.user
+    _require_planner_post(request)
+    form = None
+    if actions.may_plan(user):
+        form = forms.LeaveForm(user, request.POST or None)
+        if request.method == "POST" and _save(form, lambda d: actions.record_leave(actor=user, **d)):
+            messages.success(request, _("Saved."))
+            return redirect("leave_list")
+    return render(
+        request,
+        "web/duty/leave.html",
+        {"leave": selectors.leave_for(user)[:300], "form": form},
+        status=400 if form is not None and form.errors else 200,
+    )
