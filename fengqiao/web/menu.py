@@ -83,6 +83,7 @@ MODULES: tuple[Module, ...] = (
     Module("scene_arrivals", _("Officer at the scene"), may_watch_arrivals, "scene_arrivals"),
     Module("video", _("Cameras"), may_use_video, "camera_list"),
     Module("video_patrol", _("Video patrol"), may_patrol, "video_patrol_list"),
+    Module("my_shifts", _("My shifts"), may_see_rosters, "my_shifts"),
     Module("duty", _("Duty rosters"), may_see_rosters, "roster_list"),
     Module("points_counter", _("Points counter"), may_keep_counter, "points_counter"),
     Module("points_report", _("Monthly points report"), may_keep_counter, "points_report"),

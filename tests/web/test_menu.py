@@ -29,6 +29,7 @@ STAFF = [
     "patrols",
     "video",
     "video_patrol",
+    "my_shifts",
     "duty",
     "outreach",
     "statistics",
