@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy
 
-from fengqiao.demo import directives, outreach, patrols, points, selfservice
+from fengqiao.demo import directives, duty, outreach, patrols, points, selfservice
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,7 @@ MODULES: list[DemoModule] = [
         patrols.generate_demo_patrols,
         patrols.clear_demo_patrols,
     ),
+    DemoModule("duty", gettext_lazy("Duty rosters"), duty.generate, duty.clear),
     DemoModule("selfservice", gettext_lazy("Self-service"), selfservice.generate, selfservice.clear),
     DemoModule("points", gettext_lazy("Volunteer points"), points.generate, points.clear),
     DemoModule("outreach", gettext_lazy("Reaching residents"), outreach.generate, outreach.clear),
