@@ -393,15 +393,16 @@ def ranking(request):
     """Per community, the volunteers who chose to appear, ranked by points earned this month or
     this year, names masked; the reader's own line marked."""
     user = request.user
-    if not selectors.may_see_ranking(user):
-        raise PermissionDenied
+    allowed = selectors.may_see_ranking(user)
     period = request.GET.get("period") if request.GET.get("period") in selectors.RANKING_PERIODS else "month"
-    boards = selectors.ranking_boards(user, period=period)
+    boards = selectors.ranking_boards(user, period=period) if allowed else []
     community = str(request.GET.get("community", ""))
     if community:
         boards = [b for b in boards if b.key == community]
         if not boards:
             raise OutOfScope("No ranking board matches the given query.")
+    elif not allowed:
+        raise PermissionDenied
     return render(request, "web/points/ranking.html", {"boards": boards, "period": period})
 
 
