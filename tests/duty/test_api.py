@@ -4,9 +4,10 @@ solver's proposal; the roster's coverage check then finds nothing wrong."""
 from fengqiao.core.roles import Role
 from tests.conftest import make_user
 from tests.duty.conftest import MONTH
+from tests.duty.test_proposal_worker import run_worker
 
 
-def test_a_chief_plans_a_month_through_the_api(api, personas):
+def test_a_chief_plans_a_month_through_the_api(api, personas, django_capture_on_commit_callbacks):
     t = personas.territory
     chief = personas.station
     unit = t.station.path
@@ -41,15 +42,24 @@ def test_a_chief_plans_a_month_through_the_api(api, personas):
 
     roster = api.post("/api/v1/duty/rosters", {"unit": unit, "month": f"{MONTH:%Y-%m}"}, as_=chief).json()
     url = f"/api/v1/duty/rosters/{roster['id']}/proposal?first=true"
+
+    def propose() -> dict:
+        """Queue the proposal, let the worker run it, read the roster."""
+        with django_capture_on_commit_callbacks(execute=True):
+            queued = api.post(url, {}, as_=chief)
+        assert queued.status_code == 202 and queued.json()["status"] == "queued", queued.content
+        run_worker()
+        return api.get(f"/api/v1/duty/rosters/{roster['id']}", as_=chief).json()
+
     # the chief alone cannot hold the station all day while the officer is on leave (a weekend)
-    refused = api.post(url, {}, as_=chief).json()
-    assert not refused["feasible"] and "2026-02-07" in " ".join(refused["conflicts"]), refused
+    refused = propose()["proposal"]
+    assert refused["status"] == "infeasible" and "2026-02-07" in " ".join(refused["conflicts"]), refused
     # with three more at the station they can
     for i in range(3):
         make_user(f"aux{i}", Role.AUXILIARY, unit=t.station)
-    proposal = api.post(url, {}, as_=chief).json()
-    assert proposal["feasible"] and proposal["shifts"] > 0, proposal
-    detail = api.get(f"/api/v1/duty/rosters/{roster['id']}", as_=chief).json()
+    detail = propose()
+    proposal = detail["proposal"]
+    assert proposal["status"] == "feasible" and proposal["shifts"] > 0, proposal
     assert detail["breaches"] == [] and len(detail["assignments"]) == proposal["shifts"]
     assert not any(
         a["name"] == "王五" and a["day"] in ("2026-02-07", "2026-02-08") for a in detail["assignments"]

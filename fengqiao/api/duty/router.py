@@ -67,6 +67,16 @@ def _detail(roster) -> dict:
         "breaches": [
             {"rule": b.rule, "where": b.where, "when": b.when, "detail": b.detail} for b in breaches
         ],
+        "proposal": _proposal(roster),
+    }
+
+
+def _proposal(roster) -> dict:
+    return {
+        "status": roster.proposal_status,
+        "seconds": roster.proposal.get("seconds"),
+        "shifts": roster.proposal.get("shifts"),
+        "conflicts": roster.proposal.get("conflicts", []),
     }
 
 
@@ -97,20 +107,18 @@ def detail(request, roster_id: RowId):
 
 
 @router.post(
-    "/rosters/{roster_id}/proposal", response={200: ProposalOut, **ERRORS}, summary="Let the solver propose"
+    "/rosters/{roster_id}/proposal",
+    response={202: ProposalOut, **ERRORS},
+    summary="Let the solver propose (in the worker)",
 )
 def proposal(request, roster_id: RowId, first: bool = False):
-    """The solver's best roster within 10 s, replacing the draft's shifts; ``first=true``: the
-    first roster that meets the rules, without balancing nights and weekends."""
+    """Queue the solver's proposal (up to 10 s in the worker); the roster's ``proposal`` says
+    ``queued`` until it has answered, then ``feasible`` (its shifts replace the draft's) or
+    ``infeasible`` with the rules in conflict. ``first=true``: the first roster that meets the
+    rules, without balancing nights and weekends."""
     roster = selectors.roster_for(request.auth, roster_id)
-    result = actions.propose_roster(roster, actor=request.auth, first_only=first)
-    return {
-        "feasible": result.feasible,
-        "status": result.status,
-        "seconds": round(result.seconds, 2),
-        "shifts": len(result.slots),
-        "conflicts": result.conflicts,
-    }
+    queued = actions.queue_proposal(roster, actor=request.auth, first_only=first)
+    return Status(202, _proposal(queued))
 
 
 def _unit(path: str) -> PoliceUnit | None:

@@ -37,17 +37,21 @@ class BreachOut(Schema):
     detail: str
 
 
+class ProposalOut(Schema):
+    """Where the solver's latest proposal stands: it runs in the worker."""
+
+    status: str = Field(description="'' (not asked), queued, feasible, infeasible or failed")
+    seconds: float | None = None
+    shifts: int | None = None
+    conflicts: list[str] = Field(
+        default_factory=list, description="When infeasible: the rules, places and times that conflict."
+    )
+
+
 class RosterOut(RosterListItem):
     assignments: list[AssignmentOut]
     breaches: list[BreachOut] = Field(description="The coverage check: every gap or breach of a rule.")
-
-
-class ProposalOut(Schema):
-    feasible: bool
-    status: str
-    seconds: float
-    shifts: int
-    conflicts: list[str] = Field(description="When infeasible: the rules, places and times that conflict.")
+    proposal: ProposalOut
 
 
 class ShiftIn(InputSchema):
