@@ -677,7 +677,9 @@ def record_visit(data: VisitData, *, actor) -> Visit:
     errors: dict[str, list] = {}
     now = timezone.now()
     visited_at = data.visited_at or now
-    if visited_at > now + dt.timedelta(minutes=5):
+    if visited_at.tzinfo is None:  # a phone's time without its offset means nothing for sure
+        errors["visited_at"] = [_("Give the time with its offset, e.g. 2026-12-06T08:00:00+08:00.")]
+    elif visited_at > now + dt.timedelta(minutes=5):
         errors["visited_at"] = [_("A visit is recorded once it has happened.")]
     met = " ".join((data.met or "").split())
     if not met:

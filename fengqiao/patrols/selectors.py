@@ -188,11 +188,41 @@ ELDERLY_AGE = 60  # 独居老人: a household of one person of this age or older
 MUST_VISIT_LIMIT = 300
 
 
+def reading_for_a_visit() -> None:
+    """The homes and businesses a visit's pages and API read go on the read record (registry.access,
+    ADR 0009) with the purpose of a home visit, unless the reader stated another."""
+    collected = reads.current()
+    if collected is not None and not collected.purpose:
+        collected.purpose = ReadPurpose.VISIT
+
+
 def visits_for(user):
     return Visit.objects.visible_to(user)
 
 
+def visit_place(user, target: str, code: str) -> House | Organisation:
+    """The place a visit went to, as the phone names it: a home by its standard address's code, a
+    business by its credit code, in ``user``'s scope. ValidationError on ``place`` otherwise."""
+    code = str(code or "").strip()
+    if not code:
+        raise ValidationError({"place": [_("This field is required.")]})
+    if target == VisitTarget.HOUSEHOLD:
+        house = House.objects.visible_to(user).filter(address__code=code).first()
+        if house is None:
+            raise ValidationError(
+                {"place": [_("No house with the address code %(code)s in your scope.") % {"code": code}]}
+            )
+        return house
+    if target == VisitTarget.BUSINESS:
+        organisation = Organisation.objects.visible_to(user).filter(credit_code=code).first()
+        if organisation is None:
+            raise ValidationError({"place": [_("No organisation with this credit code in your scope.")]})
+        return organisation
+    raise ValidationError({"target": [_("Unknown value: %(value)s.") % {"value": target}]})
+
+
 def visit_for(user, pk) -> Visit:
+    reading_for_a_visit()
     return get_visible_or_404(
         Visit.objects.select_related("officer", "house__address", "organisation", "grid", "finding"),
         user,
@@ -253,9 +283,7 @@ def must_visit(user, today: dt.date | None = None) -> list[MustVisit]:
 
     A read of personal data: the houses and businesses load into the request's read log, which
     is written with the purpose of a home visit (registry.access, ADR 0009)."""
-    collected = reads.current()
-    if collected is not None and not collected.purpose:
-        collected.purpose = ReadPurpose.VISIT
+    reading_for_a_visit()
     today = today or timezone.localdate()
     houses = House.objects.visible_to(user).filter(retired_at__isnull=True)
     try:

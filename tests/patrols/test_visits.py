@@ -289,6 +289,25 @@ VISITS = ScopedRoutes(
 )
 
 
+VISITS_API = ScopedRoutes(
+    name="visit API",
+    model=Visit,
+    door="api",
+    objects=lambda t: t.visits,
+    key=lambda visit: f'"code": "{visit.house.address.code}"',
+    list_url="/api/v1/patrols/visits",
+    detail_url=lambda visit: f"/api/v1/patrols/visits/{visit.pk}",
+    create_url="/api/v1/patrols/visits",
+    create_payload=lambda t, place: {
+        "target": "household",
+        "place": t.visit_houses[place].address.code,
+        "met": f"接口{place}",
+    },
+    created=lambda t, place: Visit.objects.unscoped(reason="test").filter(met=f"接口{place}"),
+    may_change=actions.may_visit,
+)
+
+
 @pytest.mark.usefixtures("visit_places")
 class TestVisitRoutes(ScopingMatrix):
-    ROUTES = [VISITS]
+    ROUTES = [VISITS, VISITS_API]

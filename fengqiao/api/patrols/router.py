@@ -2,6 +2,10 @@
 start, positions in batches, checkpoint scans, findings, photos, end; and the patrols the caller
 may read. Everything the phone sends carries its own id and may be sent again safely. A patrol
 outside the caller's reach (another's, or outside the scope) is 404, like a missing one.
+
+Household visits (百万警进千万家) under ``/visits``: the visits in the caller's scope, one visit,
+and recording one from a phone (``patrols.actions.record_visit``). The homes and businesses they
+read go on the read record with the purpose of a home visit unless ``X-Purpose`` says another.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -22,8 +26,11 @@ from fengqiao.api.patrols.schemas import (
     ScanIn,
     ScanOut,
     StartIn,
+    VisitIn,
+    VisitOut,
 )
-from fengqiao.api.schemas import ERRORS
+from fengqiao.api.schemas import ERRORS, RowId
+from fengqiao.core.scoping import is_staff
 from fengqiao.patrols import actions, selectors
 
 router = Router(tags=["patrols"])
@@ -115,3 +122,60 @@ def end(request, patrol_id, body: EndIn):
     patrol = selectors.own_patrol(request.auth, patrol_id)
     actions.end_patrol(patrol, actor=request.auth, ended_at=body.ended_at)
     return selectors.patrol_for(request.auth, patrol_id)
+
+
+# --- household visits ------------------------------------------------------------------------------
+
+VISIT_ROWS = ("officer", "house__address", "organisation", "grid", "finding")
+
+
+@router.get("/visits", response={200: list[VisitOut], **ERRORS}, url_name="patrol-visits", summary="Visits")
+@paginate(LimitOffset)
+def list_visits(request, unit: str = "", visited_from: str = "", visited_to: str = "", target: str = ""):
+    """The visits in the caller's scope, newest first; ``unit`` (a tree path), ``visited_from`` and
+    ``visited_to`` (days, both included) and ``target`` narrow them as the visits page does."""
+    user = request.auth
+    if not is_staff(user):
+        raise PermissionDenied(_("Household visits are the police's work."))
+    selectors.reading_for_a_visit()
+    found = selectors.VisitFilter(
+        unit=unit, visited_from=visited_from, visited_to=visited_to, target=target
+    ).apply(selectors.visits_for(user))
+    return found.select_related(*VISIT_ROWS).order_by("-visited_at", "-pk")
+
+
+@router.post(
+    "/visits", response={201: VisitOut, **ERRORS}, url_name="patrol-visit-record", summary="Record a visit"
+)
+def record_visit(request, body: VisitIn):
+    """A visit to a home (``place``: its standard address code) or a business (its credit code) in
+    the caller's scope; a ``finding_category`` reports the finding as an event in one step."""
+    user = request.auth
+    if not actions.may_visit(user):
+        raise PermissionDenied(_("Household visits are the police's work."))
+    selectors.reading_for_a_visit()
+    place = selectors.visit_place(user, body.target, body.place)
+    household = body.target == "household"
+    visit = actions.record_visit(
+        actions.VisitData(
+            target=body.target,
+            house=place if household else None,
+            organisation=None if household else place,
+            met=body.met,
+            visited_at=body.visited_at,
+            notes=body.notes,
+            card_given=body.card_given,
+            finding_category=body.finding_category,
+            finding_title=body.finding_title,
+        ),
+        actor=user,
+    )
+    return Status(201, selectors.visit_for(user, visit.pk))
+
+
+@router.get(
+    "/visits/{visit_id}", response={200: VisitOut, **ERRORS}, url_name="patrol-visit", summary="One visit"
+)
+def visit(request, visit_id: RowId):
+    # outside the scope (a resident's is empty) is 404, like a missing visit
+    return selectors.visit_for(request.auth, visit_id)

@@ -131,3 +131,57 @@ class PhotoOut(Schema):
     id: uuid.UUID
     size: int
     content_type: str
+
+
+# --- household visits (百万警进千万家) ------------------------------------------------------------
+
+
+class VisitIn(InputSchema):
+    target: str = Field(description="household or business")
+    place: Text = Field(
+        max_length=32, description="the home's standard address code, or the business's credit code"
+    )
+    met: Text = Field(max_length=200, description="who was met, e.g. 户主王某 (or that nobody was in)")
+    visited_at: dt.datetime | None = Field(None, description="when; now if not given")
+    notes: Text = Field("", max_length=2000, description="what was found")
+    card_given: bool = Field(False, description="a contact card (警民联系卡) was left")
+    finding_category: Text = Field(
+        "",
+        max_length=16,
+        description="a finding's event category: it is reported to the grid",
+    )
+    finding_title: Text = Field("", max_length=200, description="the finding in a few words")
+
+
+class VisitOut(Schema):
+    id: int
+    target: str
+    place: str = Field(description="the home's address, or the business's name")
+    code: str = Field(description="the home's standard address code, or the business's credit code")
+    grid: str = Field(description="the grid's code")
+    officer: str
+    visited_at: dt.datetime
+    met: str
+    notes: str
+    card_given: bool
+    finding: str | None = Field(description="the number of the event the finding became")
+
+    @staticmethod
+    def resolve_place(obj):
+        return obj.house.address.full_text if obj.house_id else obj.organisation.name
+
+    @staticmethod
+    def resolve_code(obj):
+        return obj.house.address.code if obj.house_id else obj.organisation.credit_code
+
+    @staticmethod
+    def resolve_grid(obj):
+        return obj.grid.code
+
+    @staticmethod
+    def resolve_officer(obj):
+        return str(obj.officer)
+
+    @staticmethod
+    def resolve_finding(obj):
+        return obj.finding.number if obj.finding_id else None

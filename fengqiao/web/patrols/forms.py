@@ -3,13 +3,14 @@ on the fields they name."""
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from fengqiao.core.roles import Role
 from fengqiao.events.models import Category
+from fengqiao.patrols import selectors as patrol_selectors
 from fengqiao.patrols.choices import TeamKind, VisitTarget
 from fengqiao.patrols.models import Team
-from fengqiao.registry.models import House, Organisation
 from fengqiao.web import selectors
 from fengqiao.web.forms import ActionErrorsMixin, DistrictChoiceField
 from fengqiao.web.registry.forms import date_widget, grid_field, id_number_field, phone_widget
@@ -142,16 +143,13 @@ class VisitForm(ActionErrorsMixin, forms.Form):
         data = super().clean()
         code = (data.get("place") or "").strip()
         target = data.get("target")
-        if code and target == VisitTarget.HOUSEHOLD:
-            data["house"] = House.objects.visible_to(self.user).filter(address__code=code).first()
-            if data["house"] is None:
-                self.add_error(
-                    "place", _("No house with the address code %(code)s in your scope.") % {"code": code}
-                )
-        elif code and target == VisitTarget.BUSINESS:
-            data["organisation"] = Organisation.objects.visible_to(self.user).filter(credit_code=code).first()
-            if data["organisation"] is None:
-                self.add_error("place", _("No organisation with this credit code in your scope."))
+        if code and target:
+            try:
+                place = patrol_selectors.visit_place(self.user, target, code)
+            except ValidationError as error:
+                self.add_action_errors(error)
+            else:
+                data["house" if target == VisitTarget.HOUSEHOLD else "organisation"] = place
         if data.get("report") and not data.get("category"):
             self.add_error("category", _("Choose the finding's category."))
         if data.get("report") and not (data.get("title") or "").strip():
