@@ -48,6 +48,14 @@ def test_a_verified_patrol_becomes_points_reserved_and_picked_up_and_the_count_m
     assert reservation.code in page.locator("#points-reservations").inner_text()
     assert str(earned - 30) in page.locator("#points-balance").inner_text()
     assert phone.no_horizontal_scroll()
+    # they choose to appear on the ranking board, where their line is marked and their name masked
+    with page.expect_navigation():
+        page.locator("#ranking-join").click()
+    assert page.locator("#ranking-leave").count() == 1
+    phone.goto("/points/ranking/")
+    own = page.locator("tr.own")
+    assert "王**" in own.inner_text() and "本人" in own.inner_text()
+    assert "王兰花" not in page.locator("main").inner_text() and phone.no_horizontal_scroll()
     # the counter types the card's code and hands the reservation over
     page.context.clear_cookies()
     phone.login("station", purpose=None)
@@ -70,4 +78,11 @@ def test_a_verified_patrol_becomes_points_reserved_and_picked_up_and_the_count_m
     assert "账物相符" in page.locator("#stock-counts").inner_text()
     count = StockCount.objects.unscoped(reason="test").get()
     assert (count.on_books, count.on_shelf, count.adjustment) == (2, 2, None)
+    assert phone.no_horizontal_scroll()
+    # the month's report: the patrol's points issued, the item's 30 redeemed, the shelf from 3 to 2
+    phone.goto("/points/report/")
+    total = page.locator(f"#report-total-{station.pk} td").all_inner_texts()
+    assert total == [str(earned), "30", "0", "0", str(earned - 30)]
+    stock = page.locator(f"#report-station-{station.pk} tr[data-item='{item.pk}'] td").all_inner_texts()
+    assert stock[1:] == ["0", "3", "1", "0", "0", "2"]
     assert phone.no_horizontal_scroll()

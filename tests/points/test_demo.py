@@ -31,6 +31,8 @@ def test_a_year_of_the_points_store(personas):
     accounts = Account.objects.unscoped(reason="test")
     assert not accounts.filter(kind__in=["volunteer", "stock"], balance__lt=0).exists()
     assert accounts.filter(kind="volunteer").exclude(card=None).exists()
+    # some volunteers chose the ranking board, some did not
+    assert {True, False} == set(accounts.filter(kind="volunteer").values_list("on_ranking", flat=True))
     # the months' counts: a difference has its reason and its adjustment
     counts = StockCount.objects.unscoped(reason="test")
     assert counts.count() >= 11 * 6
