@@ -215,6 +215,8 @@ def propose_roster(
     problem = _solvable(roster)
     proposal = propose(problem, seconds=seconds or 10.0, first_only=first_only)
     with transaction.atomic():
+        # one change to a roster's shifts at a time (a swap's approval takes the same lock)
+        list(Roster.objects.visible_to(actor).select_for_update().filter(pk=roster.pk).order_by())
         roster.proposal_status = ProposalStatus.FEASIBLE if proposal.feasible else ProposalStatus.INFEASIBLE
         roster.proposal = {
             "shifts": len(proposal.slots),

@@ -14,11 +14,12 @@ from fengqiao.core.casework import Move, State, Transition, Workflow
 from fengqiao.core.roles import Role
 from fengqiao.core.scoping import path_within, scope_prefixes
 from fengqiao.duty.choices import SwapStatus
-from fengqiao.duty.models import SwapRequest
+from fengqiao.duty.models import Roster, SwapRequest
 from fengqiao.geo.choices import UnitKind
 
 APPROVERS = {Role.STATION, Role.COUNTY_BUREAU, Role.CITY_COMMAND}
 OPEN = (SwapStatus.ASKED, SwapStatus.AGREED)
+UNSCOPED_LOCK = "duty: an approval locks the roster whose shifts it exchanges"
 
 
 def approving_unit_path(swap: SwapRequest) -> str:
@@ -62,6 +63,10 @@ def _agree(case: SwapRequest, move: Move) -> None:
 def _approve(case: SwapRequest, move: Move) -> None:
     from fengqiao.duty import swaps
 
+    # one change to a roster's shifts at a time: approvals and proposals take the roster's row
+    list(
+        Roster.objects.unscoped(reason=UNSCOPED_LOCK).select_for_update().filter(pk=case.roster_id).order_by()
+    )
     exchange = swaps.exchange_for(case)
     broken = swaps.refusal(exchange)
     if broken:

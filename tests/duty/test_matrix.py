@@ -155,6 +155,7 @@ def test_proposals_and_exports_are_404_outside_scope(persona, personas, door):
             at.get(f"/duty/rosters/{roster.pk}.xlsx").status_code,
             at.get(f"/duty/rosters/{roster.pk}.ics").status_code,
             at.create(f"/duty/rosters/{roster.pk}/propose/", {}).status_code,
+            at.get(f"/duty/rosters/{roster.pk}/proposal/").status_code,
         }
         if place not in VISIBLE[persona]:
             assert statuses == {404}, persona
