@@ -77,7 +77,7 @@ class Flow:
 
     issued: int = 0
     redeemed: int = 0
-    reversed: int = 0
+    reversed: int = 0  # taken back by reversals (net: a reversed redemption gives points back)
     expired: int = 0
 
     @property
