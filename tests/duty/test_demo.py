@@ -14,7 +14,7 @@ from tests.conftest import make_user
 pytestmark = pytest.mark.django_db
 
 
-def test_every_station_gets_a_proposed_roster_for_this_month(personas):
+def test_every_station_gets_a_proposed_roster_for_this_month(client, personas):
     t = personas.territory
     make_user("officer_b", Role.COMMUNITY_OFFICER, unit=t.district_b, full_name="周九")
     made = demo.generate(actor=personas.admin, scale=0.01, seed=1)
@@ -36,6 +36,9 @@ def test_every_station_gets_a_proposed_roster_for_this_month(personas):
     empty = rosters.get(unit=t.station2)
     assert empty.proposal_status == "failed" and empty.proposal["conflicts"]
     assert not empty.assignments.exists()
+    client.force_login(personas.city)
+    page = client.get(f"/duty/rosters/{empty.pk}/").content.decode()
+    assert "编排失败" in page and "还没有人员" in page
     # a second run leaves it alone; clear removes it
     assert demo.generate(actor=personas.admin, scale=0.01, seed=1) is None
     demo.clear()
