@@ -183,13 +183,10 @@ def _direct(user, node: Node, periods: dict[str, Period], names: list[str]) -> d
             continue
         qs = ind.queryset(user, node.path, first, last)
         counts = qs.aggregate(
-            **{
-                key: Count("pk", filter=Q(**ind.bounds(qs.model, p.start, p.end)))
-                for key, p in periods.items()
-            }
+            **{key: ind.measure(Q(**ind.bounds(qs.model, p.start, p.end))) for key, p in periods.items()}
         )
         for key in periods:
-            out[key][name] = counts[key]
+            out[key][name] = ind.value(counts[key])
     return out
 
 

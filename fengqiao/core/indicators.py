@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import connections
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils.functional import Promise
 
 from fengqiao.core.params import start_of
@@ -84,6 +84,16 @@ class Indicator:
 
     def count(self, user, path: str, start: dt.date | None = None, end: dt.date | None = None) -> int:
         return self.queryset(user, path, start, end).count()
+
+    def measure(self, within: Q | None = None):
+        """The aggregate the dashboard takes of the records (``within`` a period): their number. A
+        figure of another measure (the hours of patrols; never ``rolled_up``, the rollups keep
+        numbers) overrides it, :meth:`value` and :meth:`count`."""
+        return Count("pk", filter=within)
+
+    def value(self, aggregated):
+        """The figure from what :meth:`measure` gave."""
+        return aggregated or 0
 
     def link(self, path: str, start: dt.date | None = None, end: dt.date | None = None) -> str:
         """The list of the records behind the figure, as the list page filters them."""

@@ -2,6 +2,7 @@
 findings reported. The points store and the dashboard read them here, over any scoped set of
 patrols (``selectors.patrols_for(user)`` narrowed to a period)."""
 
+import datetime as dt
 from dataclasses import dataclass
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
@@ -9,6 +10,24 @@ from django.db.models.functions import Coalesce
 
 BY_TEAM = "team"
 BY_MEMBER = "patroller"
+
+
+def patrol_duration():
+    """How long a patrol lasted: to its end, or while under way to its last position (for a
+    finished patrol, its end minus its start)."""
+    return ExpressionWrapper(
+        Coalesce("ended_at", "last_point_at", "started_at") - F("started_at"), output_field=DurationField()
+    )
+
+
+def hours_of(duration: dt.timedelta | None) -> float:
+    """A summed duration in hours, to the tenth the pages and the dashboard show."""
+    return round(duration.total_seconds() / 3600, 1) if duration else 0.0
+
+
+def hours_walked(patrols) -> float:
+    """The hours of ``patrols`` (a scoped queryset), summed in the database."""
+    return hours_of(patrols.order_by().aggregate(time=Sum(patrol_duration()))["time"])
 
 
 @dataclass(frozen=True)
@@ -28,9 +47,7 @@ def patrol_figures(patrols, *, by: str = BY_TEAM) -> list[PatrolFigures]:
     if by not in (BY_TEAM, BY_MEMBER):
         raise ValueError(f"patrol figures are by team or by patroller, not {by!r}")
     label = "team__name" if by == BY_TEAM else "patroller__full_name"
-    duration = ExpressionWrapper(
-        Coalesce("ended_at", "last_point_at", "started_at") - F("started_at"), output_field=DurationField()
-    )
+    duration = patrol_duration()
     base = patrols.order_by().values(by, label)
     totals = {
         row[by]: row for row in base.annotate(n=Count("pk"), time=Sum(duration), metres=Sum("distance_m"))

@@ -410,15 +410,19 @@ class MemberFilter(ParamFilter):
 
 @dataclass
 class PatrolFilter(ParamFilter):
-    """``?unit=<tree path>&started_from=…&started_to=…`` (inclusive days)."""
+    """``?unit=<tree path>&started_from=…&started_to=…`` (inclusive days) ``&finished=1`` (ended)."""
 
     unit: str = ""
     started_from: str = ""
     started_to: str = ""
+    finished: str = ""  # "1" ended, "0" under way
 
     def apply(self, qs):
         if self.unit:
             qs = self._under(qs, self.unit)
+        if self.finished:
+            ended = self._choice("finished", ("0", "1")) == "1"
+            qs = qs.filter(ended_at__isnull=not ended)
         return self._between(qs, "started_at", "started_from", "started_to")
 
 

@@ -6,6 +6,7 @@ from urllib.parse import parse_qsl, urlsplit
 from django.urls import reverse
 
 from fengqiao.patrols import selectors as patrols
+from fengqiao.patrols.indicators import hours_walked
 from fengqiao.video import selectors as video
 
 
@@ -21,11 +22,17 @@ def prevention_lists() -> dict:
     }
 
 
-def prevention_count(user, url: str) -> int | None:
-    """The count the list at ``url`` shows ``user``, or None when it is not a prevention list."""
+def prevention_count(user, url: str) -> int | float | None:
+    """The figure the list at ``url`` shows ``user``: how many records it lists, or for the finished
+    patrols (the link of the patrol hours) the hours it adds up; None when it is not a prevention
+    list."""
     parts = urlsplit(url)
     found = prevention_lists().get(parts.path)
     if found is None:
         return None
     flt, read = found
-    return flt.from_params(dict(parse_qsl(parts.query))).apply(read(user)).count()
+    params = dict(parse_qsl(parts.query))
+    listed = flt.from_params(params).apply(read(user))
+    if parts.path == reverse("patrol_list") and params.get("finished") == "1":
+        return hours_walked(listed)
+    return listed.count()

@@ -117,3 +117,47 @@ def test_a_bad_filter_on_a_figures_list_is_told_and_lists_nothing(personas, prev
     assert 'role="alert"' in html and "active" in html and 'id="record-count">0' in html
     html = client.get("/patrols/list/", {"started_from": "2026-13-01"}).content.decode()
     assert 'role="alert"' in html and "started_from" in html
+
+
+def test_patrol_hours_add_up_the_finished_patrols_of_the_period_with_their_change(world, personas, client):
+    # given finished patrols of known length: in the last week team A walked 1.5 h and team B 1 h,
+    # the week before team A walked 2 h, the city's own patrol (outside the station) 4 h, and a
+    # patrol still under way, which is not counted
+    p, t = personas, personas.territory
+    now = timezone.now()
+
+    def walked(user, days_ago, hours, *, plan=None):
+        started = now - dt.timedelta(days=days_ago)
+        patrol = actions.start_patrol(actor=user, id=uuid.uuid4(), started_at=started, plan=plan)
+        return actions.end_patrol(patrol, actor=user, ended_at=started + dt.timedelta(hours=hours))
+
+    walked(world.vol_a, 3, 1.5, plan=world.plan)
+    walked(world.vol_b, 2, 1)
+    walked(world.vol_a, 10, 2, plan=world.plan)
+    walked(p.city, 2, 4)
+    actions.start_patrol(actor=p.grid_a, id=uuid.uuid4(), started_at=now - dt.timedelta(hours=3))
+    today = timezone.localdate()
+    week = {"start": today - dt.timedelta(days=6), "end": today}
+    if week["start"].day == 1:  # a period from the 1st compares with the month before's days
+        week = {"start": today - dt.timedelta(days=7), "end": today - dt.timedelta(days=1)}
+
+    # when the command room shows the last seven days
+    station = dashboard(p.station, unit=t.station.path, **week).figures["patrols.hours"]
+    city = dashboard(p.city, unit=t.city.path, **week).figures["patrols.hours"]
+    district = dashboard(p.station, unit=t.district_a.path, **week).figures["patrols.hours"]
+
+    # then the hours are the finished patrols' own, with their change against the week before
+    assert (station.value, station.previous, station.last_year) == (2.5, 2.0, 0)
+    assert station.mom == pytest.approx(0.25) and station.yoy is None
+    assert station.section == "prevention" and not station.rate
+    assert (city.value, city.previous) == (6.5, 2.0)
+    assert (district.value, district.previous) == (1.5, 2.0)
+    assert district.mom == pytest.approx(-0.25)
+    # and the patrol list behind each figure adds up the same hours, on the page too
+    for user, figure in ((p.station, station), (p.city, city), (p.station, district)):
+        assert prevention_count(user, figure.url) == figure.value
+    client.force_login(p.station)
+    html = client.get(station.url).content.decode()
+    line = re.search(r'id="record-count">([^<]*)<', html).group(1)
+    assert re.findall(r"\d+(?:\.\d+)?", line) == ["2", "2.5"], line  # 2 patrols, 2.5 hours
+    assert client.get("/patrols/list/", {"finished": "maybe"}).content.decode().count('role="alert"') == 1

@@ -25,7 +25,7 @@ from fengqiao.core.scoping import is_staff
 from fengqiao.core.uploads import serve_upload
 from fengqiao.events import selectors as event_selectors
 from fengqiao.patrols import actions, conf, selectors, tracks
-from fengqiao.patrols.indicators import BY_MEMBER, BY_TEAM, patrol_figures
+from fengqiao.patrols.indicators import BY_MEMBER, BY_TEAM, hours_walked, patrol_figures
 from fengqiao.patrols.models import Photo
 from fengqiao.patrols.rules import windows_text
 from fengqiao.registry.validators import mask_id_number, mask_phone
@@ -119,14 +119,15 @@ def member_list(request):
 @login_required
 @requires("patrols")
 def patrol_list(request):
-    """Patrols started in a period (``?unit=…&started_from=…&started_to=…``) and their hours."""
+    """Patrols started in a period (``?unit=…&started_from=…&started_to=…&finished=1``) and their
+    hours, summed as the command room's figure sums them."""
     patrols, notice = _filtered(request, selectors.PatrolFilter, selectors.patrols_for(request.user))
-    hours = sum(row.hours for row in patrol_figures(patrols, by=BY_TEAM))
+    hours = hours_walked(patrols)
     patrols = patrols.select_related("patroller", "team").order_by("-started_at", "pk")
     return render(
         request,
         "web/patrols/list.html",
-        {"notice": notice, "hours": round(hours, 1), **_paged(request, patrols)},
+        {"notice": notice, "hours": hours, **_paged(request, patrols)},
     )
 
 
