@@ -329,7 +329,11 @@ class TransitionForm(ActionErrorsMixin, forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
-    DANGER = ("reject", "rework", "escalate", "merge", "refuse_extension", "fail", "terminate")
+    # Steps that refuse, send back or end a case, of every case type: their button is marked.
+    DANGER = (
+        *("reject", "rework", "escalate", "merge", "refuse_extension", "fail", "terminate"),
+        *("refuse", "revoke", "uphold", "send_back", "decline", "withdraw"),
+    )
 
     def __init__(self, case, transition, user, *args, **kwargs):
         kwargs.setdefault("prefix", transition.name)
