@@ -85,15 +85,18 @@ def test_a_near_repeat_warning_from_the_burglary_to_the_closed_directive(
         # the grid worker is told on a phone, opens the directive from the inbox and reports back
         worker.login("grid_a")
         worker.goto("/inbox/")
-        worker.page.click(f"text={directive.number}")
+        with worker.page.expect_navigation():
+            worker.page.click(f"text={directive.number}")
         assert worker.no_horizontal_scroll()
         worker.page.fill("#id_feed_back-note", "夜间巡逻三次，提醒周边住户关好门窗")
-        worker.page.click("form[data-move=feed_back] button")
+        with worker.page.expect_navigation():
+            worker.page.click("form[data-move=feed_back] button")
         assert worker.page.locator("#directive-status").get_attribute("data-status") == "fed_back"
         # the station checks and closes it
         station.goto(f"/directives/{directive.number}/")
         assert "夜间巡逻三次" in station.page.locator("#directive-feedback").inner_text()
-        station.page.click("form[data-move=close] button")
+        with station.page.expect_navigation():
+            station.page.click("form[data-move=close] button")
         assert station.page.locator("#directive-status").get_attribute("data-status") == "closed"
     finally:
         for context in (station_ctx, worker_ctx, officer_ctx):

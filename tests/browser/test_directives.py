@@ -25,15 +25,18 @@ def test_a_directive_goes_round_the_loop_on_desktop_and_phone(browser, live_serv
         # the grid worker finds it in the inbox on a phone and reports what was done
         worker.login("grid_a")
         worker.goto("/inbox/")
-        worker.page.click(f"text={number}")
+        with worker.page.expect_navigation():
+            worker.page.click(f"text={number}")
         assert worker.no_horizontal_scroll()
         worker.page.fill("#id_feed_back-note", "巡逻两次，走访 12 户")
-        worker.page.click("form[data-move=feed_back] button")
+        with worker.page.expect_navigation():
+            worker.page.click("form[data-move=feed_back] button")
         assert worker.page.locator("#directive-status").get_attribute("data-status") == "fed_back"
         # the station checks and closes it
         station.goto(f"/directives/{number}/")
         assert "巡逻两次" in page.locator("#directive-feedback").inner_text()
-        page.click("form[data-move=close] button")
+        with page.expect_navigation():
+            page.click("form[data-move=close] button")
         assert page.locator("#directive-status").get_attribute("data-status") == "closed"
         assert page.locator("#directive-status").inner_text() == "已结案"  # closed, as events say it
     finally:
