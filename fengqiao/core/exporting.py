@@ -7,6 +7,7 @@ CSV has no cell types, so such a text gets a leading apostrophe, which spreadshe
 """
 
 import csv
+import io
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -20,8 +21,16 @@ def neutralised(value):
     return value
 
 
-def write_table(path: Path, fmt: str, headers: list, rows: Iterable[list]) -> int:
-    """Write ``rows`` under ``headers`` to ``path`` as "csv" or "xlsx"; returns how many rows."""
+def xlsx_bytes(headers: list, rows: Iterable[list]) -> bytes:
+    """``rows`` under ``headers`` as an XLSX file in memory, for a download."""
+    buffer = io.BytesIO()
+    write_table(buffer, "xlsx", headers, rows)
+    return buffer.getvalue()
+
+
+def write_table(path, fmt: str, headers: list, rows: Iterable[list]) -> int:
+    """Write ``rows`` under ``headers`` to ``path`` (XLSX: or a binary file object) as "csv" or
+    "xlsx"; returns how many rows."""
     count = 0
     if fmt == "csv":
         with Path(path).open("w", encoding="utf-8-sig", newline="") as fh:

@@ -2,14 +2,11 @@
 formula) and as a calendar (iCalendar, one event per shift)."""
 
 import datetime as dt
-import tempfile
-from pathlib import Path
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from fengqiao.core.exporting import write_table
-from fengqiao.core.tempfiles import exports_dir
+from fengqiao.core.exporting import xlsx_bytes
 from fengqiao.duty.problem import Problem, Slot
 
 
@@ -31,13 +28,7 @@ def roster_xlsx(problem: Problem, slots: list[Slot]) -> bytes:
             else:
                 row.append(shifts[slot.shift].code)
         rows.append(row)
-    with tempfile.NamedTemporaryFile(suffix=".xlsx", dir=exports_dir(), delete=False) as handle:
-        path = Path(handle.name)
-    try:
-        write_table(path, "xlsx", headers, rows)
-        return path.read_bytes()
-    finally:
-        path.unlink(missing_ok=True)
+    return xlsx_bytes(headers, rows)
 
 
 def _calendar(name: str, shifts) -> bytes:

@@ -12,10 +12,8 @@ The XLSX goes through ``core.exporting`` (every text a text cell, never a formul
 is audited."""
 
 import datetime as dt
-import tempfile
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.db.models import Sum
@@ -23,9 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from fengqiao.core import audit
-from fengqiao.core.exporting import write_table
+from fengqiao.core.exporting import xlsx_bytes
 from fengqiao.core.scoping import path_within, scope_prefixes
-from fengqiao.core.tempfiles import exports_dir
 from fengqiao.geo.choices import UnitKind
 from fengqiao.geo.models import PoliceUnit
 from fengqiao.patrols.models import Team
@@ -258,14 +255,7 @@ def report_rows(report: MonthlyReport) -> tuple[list, list[list]]:
 
 def export_report(report: MonthlyReport, *, actor) -> bytes:
     """The report as an XLSX file; the export is on the record."""
-    headers, rows = report_rows(report)
-    with tempfile.NamedTemporaryFile(suffix=".xlsx", dir=exports_dir(), delete=False) as handle:
-        path = Path(handle.name)
-    try:
-        write_table(path, "xlsx", headers, rows)
-        data = path.read_bytes()
-    finally:
-        path.unlink(missing_ok=True)
+    data = xlsx_bytes(*report_rows(report))
     audit.record(
         REPORT_EXPORT,
         None,

@@ -8,8 +8,6 @@ A row outside the reader's reach is a 404 like a missing one.
 """
 
 import json
-import tempfile
-from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from fengqiao.core.exporting import write_table
+from fengqiao.core.exporting import xlsx_bytes
 from fengqiao.core.uploads import serve_upload
 from fengqiao.geo.models import Division
 from fengqiao.outreach import actions, cap, selectors, webpush
@@ -434,12 +432,9 @@ def figures(request):
             ]
             for r in rows
         )
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "figures.xlsx"
-            write_table(path, "xlsx", headers, table)
-            data = path.read_bytes()
         response = HttpResponse(
-            data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+            xlsx_bytes(headers, table),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
         response["Content-Disposition"] = f'attachment; filename="outreach-{year}.xlsx"'
         return response
